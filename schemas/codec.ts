@@ -1,0 +1,108 @@
+/**
+ * The Avro codec under a Confluent-compatible schema registry. Writer schemas are registered once at
+ * start-up (TopicNameStrategy subjects); their ids and avsc types are cached, so encoding and decoding
+ * a known schema makes no HTTP call. A record written with an older or newer schema is resolved to the
+ * reader's schema (schema evolution).
+ */
+import avro from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { PipelineError } from '../processors/runtime/errors.js';
+import { frame, unframe } from './wire-format.js';
+
+export type AvroSchemaJson = Record<string, unknown>;
+
+interface Registered {
+  id: number;
+  type: avro.Type;
+}
+
+export class AvroCodec {
+  readonly registry: SchemaRegistry;
+  private readonly bySubject = new Map<string, Registered>();
+  private readonly writers = new Map<number, Promise<avro.Type>>();
+  private readonly resolvers = new Map<string, avro.Resolver | null>();
+
+  constructor(registryUrl: string) {
+    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
+  }
+
+  /** Registers `schema` under `subject` (idempotent) and caches its id; a breaking change fails with SCHEMA_INCOMPATIBLE. */
+  async register(subject: string, schema: AvroSchemaJson): Promise<number> {
+    let id: number;
+    try {
+      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }));
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 409) {
+        throw new PipelineError('SCHEMA_INCOMPATIBLE', `schema for ${subject} is incompatible with the registered versions`, { cause: err });
+      }
+      throw new PipelineError('SCHEMA_REGISTRY', `registering ${subject} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const type = avro.Type.forSchema(schema as avro.Schema);
+    this.bySubject.set(subject, { id, type });
+    this.writers.set(id, Promise.resolve(type));
+    return id;
+  }
+
+  schemaId(subject: string): number | undefined {
+    return this.bySubject.get(subject)?.id;
+  }
+
+  /** Encodes `value` with the schema registered for `subject`; invalid values fail with ENCODE_FAILED naming the field. */
+  encode(subject: string, value: unknown): Buffer {
+    const reg = this.bySubject.get(subject);
+    if (!reg) throw new PipelineError('ENCODE_FAILED', `no schema registered for ${subject}`);
+    try {
+      return frame(reg.id, reg.type.toBuffer(value));
+    } catch (err) {
+      const paths: string[] = [];
+      reg.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+      throw new PipelineError('ENCODE_FAILED', `value does not match ${subject}${paths.length ? ` at ${paths.slice(0, 3).join(', ')}` : ''}`, { cause: err });
+    }
+  }
+
+  /** Decodes a framed record into the reader schema of `subject` (or the writer's own schema when none is registered). */
+  async decode<T = unknown>(buf: Buffer, subject?: string): Promise<T> {
+    const { schemaId, body } = unframe(buf);
+    const writer = await this.writerType(schemaId);
+    const reader = subject ? this.bySubject.get(subject) : undefined;
+    try {
+      if (!reader || reader.id === schemaId) return writer.fromBuffer(body) as T;
+      return reader.type.fromBuffer(body, this.resolver(schemaId, reader, writer) ?? undefined) as T;
+    } catch (err) {
+      throw new PipelineError('DECODE_FAILED', `Avro body does not match schema id ${schemaId}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private resolver(writerId: number, reader: Registered, writer: avro.Type): avro.Resolver | null {
+    const key = `${writerId}->${reader.id}`;
+    let r = this.resolvers.get(key);
+    if (r === undefined) {
+      try {
+        r = reader.type.createResolver(writer);
+      } catch (err) {
+        throw new PipelineError('DECODE_FAILED', `schema id ${writerId} cannot be read as id ${reader.id}`, { cause: err });
+      }
+      this.resolvers.set(key, r);
+    }
+    return r;
+  }
+
+  private writerType(id: number): Promise<avro.Type> {
+    let p = this.writers.get(id);
+    if (!p) {
+      p = this.registry.getSchema(id).then(
+        (s) => avro.Type.forSchema((s as unknown as avro.Type).schema() as avro.Schema),
+        (err: unknown) => {
+          this.writers.delete(id);
+          const status = (err as { status?: number }).status;
+          // An unknown id is bad data (it can never decode); anything else is the registry being unwell.
+          if (status === 404) throw new PipelineError('DECODE_FAILED', `schema id ${id} is unknown to the registry`, { cause: err });
+          throw new PipelineError('SCHEMA_REGISTRY', `fetching schema id ${id} failed`, { cause: err });
+        },
+      );
+      this.writers.set(id, p);
+    }
+    return p;
+  }
+}
