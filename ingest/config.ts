@@ -1,0 +1,28 @@
+/** The ingest edge's configuration (environment variables, validated once at start-up). */
+import { hostname } from 'node:os';
+import { commonSpecs, loadConfig, type ConfigOf, type Spec } from '../processors/runtime/config.js';
+
+export const ingestSpecs = {
+  ...commonSpecs,
+  topic: { env: 'INGEST_TOPIC', type: 'string', pattern: /^[A-Za-z0-9._-]{1,249}$/, default: 'bid-requests', doc: 'topic accepted requests are written to' },
+  host: { env: 'INGEST_HOST', type: 'string', default: '0.0.0.0', doc: 'address to listen on' },
+  port: { env: 'INGEST_PORT', type: 'int', min: 1, max: 65535, default: 8080, doc: 'HTTP port for bid traffic, /health, /ready, /metrics' },
+  workers: { env: 'INGEST_WORKERS', type: 'int', min: 1, max: 64, default: 1, doc: 'processes sharing the port (SO_REUSEPORT), one per core' },
+  nodeId: { env: 'INGEST_NODE_ID', type: 'string', default: hostname(), doc: 'this edge node id, stamped on every request' },
+  maxBodyBytes: { env: 'INGEST_MAX_BODY_BYTES', type: 'int', min: 1024, max: 16 * 1024 * 1024, default: 64 * 1024, doc: 'largest accepted body (after gunzip)' },
+  apiKey: { env: 'INGEST_API_KEY', type: 'string', default: '', doc: 'required API key; empty disables the check' },
+  apiKeyHeader: { env: 'INGEST_API_KEY_HEADER', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'x-api-key', doc: 'lower-case header carrying the API key' },
+  rateLimitPerSec: { env: 'INGEST_RATE_LIMIT_RPS', type: 'int', min: 0, max: 10_000_000, default: 0, doc: 'requests/s per client (API key, else IP); 0 disables' },
+  rateLimitBurst: { env: 'INGEST_RATE_LIMIT_BURST', type: 'int', min: 1, max: 10_000_000, default: 1000, doc: 'token bucket size per client' },
+  maxInflight: { env: 'INGEST_MAX_INFLIGHT', type: 'int', min: 1, max: 10_000_000, default: 20_000, doc: 'requests awaiting a delivery report before answering 503' },
+  deliveryTimeoutMs: { env: 'INGEST_DELIVERY_TIMEOUT_MS', type: 'int', min: 100, max: 300_000, default: 5000, doc: 'longest wait for a Kafka delivery report (message.timeout.ms)' },
+  lingerMs: { env: 'INGEST_LINGER_MS', type: 'int', min: 0, max: 1000, default: 2, doc: 'producer batching delay (linger.ms)' },
+  compression: { env: 'INGEST_COMPRESSION', type: 'enum', values: ['lz4', 'zstd', 'none'] as const, default: 'lz4', doc: 'producer compression codec' },
+  shutdownTimeoutMs: { env: 'INGEST_SHUTDOWN_TIMEOUT_MS', type: 'int', min: 0, max: 600_000, default: 30_000, doc: 'longest drain on SIGTERM' },
+} as const satisfies Record<string, Spec>;
+
+export type IngestConfig = ConfigOf<typeof ingestSpecs>;
+
+export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+  return loadConfig(ingestSpecs, env);
+}

@@ -1,0 +1,111 @@
+/**
+ * The ingest edge process. With INGEST_WORKERS=N > 1 it forks N workers that share the port
+ * (uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads connections across them) and
+ * forwards SIGTERM/SIGINT to them.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadIngestConfig, type IngestConfig } from './config.js';
+import { createLogger, type Logger } from '../processors/runtime/logger.js';
+import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
+import { createRegistry } from '../processors/runtime/metrics.js';
+import { AvroCodec } from '../schemas/codec.js';
+import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
+import { Publisher } from './publisher.js';
+import { createEdgeMetrics } from './metrics.js';
+import { startEdge } from './server.js';
+
+async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `ingest-${cfg.nodeId}`, log });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ topic: cfg.topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication }]);
+  const codec = new AvroCodec(cfg.schemaRegistryUrl);
+  await codec.register(subjectFor(cfg.topic), loadSchema(TOPIC_SCHEMAS[TOPICS.bidRequests]));
+
+  const producer = kafka.producer({
+    'enable.idempotence': true,
+    acks: -1,
+    'linger.ms': cfg.lingerMs,
+    'compression.codec': cfg.compression,
+    'message.timeout.ms': cfg.deliveryTimeoutMs,
+    'queue.buffering.max.messages': Math.max(100_000, cfg.maxInflight * 2),
+  });
+  await producer.connect();
+  const publisher = new Publisher(producer, codec, cfg.topic, subjectFor(cfg.topic), cfg.maxInflight);
+
+  // Readiness: schemas are registered (above) and the broker answered a metadata request recently.
+  let kafkaReachable = true;
+  const probe = setInterval(() => {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('metadata request timed out')), 2000).unref());
+    Promise.race([admin.fetchTopicMetadata({ topics: [cfg.topic] }), timeout]).then(
+      () => {
+        if (!kafkaReachable) log.info('Kafka reachable again');
+        kafkaReachable = true;
+      },
+      (err: unknown) => {
+        if (kafkaReachable) log.error({ err }, 'Kafka unreachable: /ready answers 503');
+        kafkaReachable = false;
+      },
+    );
+  }, 2000);
+  probe.unref();
+
+  const registry = createRegistry('ingest');
+  const metrics = createEdgeMetrics(registry, () => publisher.inflight);
+  const edge = await startEdge({ cfg, log, metrics, registry, publish: (r) => publisher.publish(r), isReady: () => kafkaReachable });
+  log.info({ port: edge.port, topic: cfg.topic }, 'ingest edge listening');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, inFlight: edge.inFlight }, 'shutting down: draining in-flight requests');
+    clearInterval(probe);
+    await edge.drain(cfg.shutdownTimeoutMs);
+    await producer.flush({ timeout: cfg.shutdownTimeoutMs }).catch((err: unknown) => log.error({ err }, 'producer flush failed'));
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    log.info('ingest edge stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function runSupervisor(cfg: IngestConfig, log: Logger): void {
+  const self = fileURLToPath(import.meta.url);
+  let stopping = false;
+  let alive = cfg.workers;
+  const children = Array.from({ length: cfg.workers }, (_, i) => {
+    const child = fork(self, process.argv.slice(2), { env: { ...process.env, INGEST_WORKERS: '1', INGEST_NODE_ID: `${cfg.nodeId}-${i}` }, execArgv: process.execArgv });
+    child.on('exit', (code, signal) => {
+      alive--;
+      if (!stopping) {
+        log.error({ worker: i, code, signal }, 'ingest worker exited unexpectedly: stopping the edge');
+        for (const c of children) c.kill('SIGTERM');
+        stopping = true;
+      }
+      if (alive === 0) process.exit(stopping && code === 0 ? 0 : 1);
+    });
+    return child;
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      stopping = true;
+      for (const c of children) c.kill('SIGTERM');
+    });
+  }
+  log.info({ workers: cfg.workers, port: cfg.port }, 'ingest supervisor started workers');
+}
+
+let log = createLogger('ingest', 'info');
+try {
+  const cfg = loadIngestConfig();
+  log = createLogger('ingest', cfg.logLevel);
+  if (cfg.workers > 1) runSupervisor(cfg, log);
+  else await runWorker(cfg, log);
+} catch (err) {
+  log.fatal({ err }, `ingest failed to start: ${(err as Error).message}`);
+  process.exit(1);
+}

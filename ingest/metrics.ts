@@ -1,0 +1,27 @@
+/** The edge's Prometheus metrics. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS } from '../processors/runtime/metrics.js';
+
+export interface EdgeMetrics {
+  requests: Counter<'route' | 'status'>;
+  latency: Histogram<'route'>;
+  produceErrors: Counter<'code'>;
+  bytesIn: Counter<'route'>;
+}
+
+export function createEdgeMetrics(registry: Registry, inflight: () => number): EdgeMetrics {
+  new Gauge({
+    name: 'ingest_producer_inflight_requests',
+    help: 'Requests awaiting a Kafka delivery report (the producer queue depth seen by the edge)',
+    registers: [registry],
+    collect() {
+      this.set(inflight());
+    },
+  });
+  return {
+    requests: new Counter({ name: 'ingest_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
+    latency: new Histogram({ name: 'ingest_request_duration_seconds', help: 'Time from request to answer', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] }),
+    produceErrors: new Counter({ name: 'ingest_produce_errors_total', help: 'Requests not accepted because delivery to Kafka failed', labelNames: ['code'], registers: [registry] }),
+    bytesIn: new Counter({ name: 'ingest_request_bytes_total', help: 'Request body bytes received (before gunzip)', labelNames: ['route'], registers: [registry] }),
+  };
+}

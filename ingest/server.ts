@@ -1,0 +1,209 @@
+/**
+ * The ingest edge's HTTP routes on uWebSockets.js. Routes only: parsing and validation are pure
+ * functions (body.ts, openrtb.ts, simple.ts); delivery to Kafka is the Publisher's.
+ *
+ *   POST /openrtb2/bid   OpenRTB 2.x JSON (gzip allowed; x-openrtb-version honoured)  -> 202 {id}
+ *   POST /bid            the simple JSON format                                       -> 202 {id}
+ *   GET  /health         live;  GET /ready: Kafka reachable and schemas registered;  GET /metrics
+ *
+ * Errors answer JSON `{ "error": code, "message": ..., "field"?: ... }` with 400/401/404/405/413/415/429/503.
+ * uWS rule: `req` is valid only synchronously in the handler, and `res` must not be touched after onAborted.
+ */
+import uWS from '@trufflesuite/uws-js-unofficial';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../processors/runtime/logger.js';
+import { isPipelineError } from '../processors/runtime/errors.js';
+import type { BidRequest } from '../schemas/bid-request.js';
+import type { IngestConfig } from './config.js';
+import { HttpError, checkContentType, checkDeclaredLength, checkOpenRtbVersion, decodeBody } from './body.js';
+import { InvalidFieldError } from './fields.js';
+import { parseOpenRtb, type Envelope } from './openrtb.js';
+import { parseSimple } from './simple.js';
+import { RateLimiter } from './rate-limit.js';
+import type { EdgeMetrics } from './metrics.js';
+
+export interface EdgeDeps {
+  cfg: IngestConfig;
+  log: Logger;
+  metrics: EdgeMetrics;
+  registry: Registry;
+  publish: (request: BidRequest) => Promise<void>;
+  /** Kafka reachable and schemas registered. */
+  isReady: () => boolean;
+  now?: () => number;
+}
+
+export interface Edge {
+  port: number;
+  /** Stops accepting, answers 503 to requests that still arrive, and resolves when in-flight requests are answered. */
+  drain(timeoutMs: number): Promise<void>;
+  readonly inFlight: number;
+}
+
+type Route = '/openrtb2/bid' | '/bid';
+const PARSERS: Record<Route, (body: unknown, env: Envelope) => BidRequest> = { '/openrtb2/bid': parseOpenRtb, '/bid': parseSimple };
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 202: '202 Accepted', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found',
+  405: '405 Method Not Allowed', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type',
+  429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+export function startEdge(deps: EdgeDeps): Promise<Edge> {
+  const { cfg, log, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const limiter = new RateLimiter(cfg.rateLimitPerSec, cfg.rateLimitBurst);
+  let inFlight = 0;
+  let draining = false;
+  let listenSocket: uWS.us_listen_socket | null = null;
+
+  function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers: Record<string, string> = {}, close = false): void {
+    res.cork(() => {
+      res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      res.writeHeader('content-type', 'application/json');
+      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+      res.end(body, close);
+    });
+    metrics.requests.inc({ route, status: String(status) });
+    metrics.latency.observe({ route }, (performance.now() - started) / 1000);
+  }
+
+  function sendError(res: uWS.HttpResponse, route: string, started: number, err: HttpError, headers: Record<string, string> = {}, close = false): void {
+    const body: Record<string, string> = { error: err.error, message: err.message };
+    if (err.field !== undefined) body.field = err.field;
+    send(res, route, started, err.status, JSON.stringify(body), headers, close);
+  }
+
+  function handleBid(route: Route, res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const started = performance.now();
+    // Counted from the first byte to the answer, so a drain waits for requests whose body is still arriving.
+    inFlight++;
+    let finished = false;
+    let aborted = false;
+    const finish = (): void => {
+      if (!finished) {
+        finished = true;
+        inFlight--;
+      }
+    };
+    const reply = (err: HttpError | null, body: string, headers: Record<string, string> = {}, close = false): void => {
+      if (!aborted && !finished) {
+        if (err) sendError(res, route, started, err, headers, close);
+        else send(res, route, started, 202, body);
+      }
+      finish();
+    };
+    res.onAborted(() => {
+      aborted = true;
+      finish();
+    });
+    // Everything needed from `req` is read now: it is invalid after this function returns.
+    const contentType = req.getHeader('content-type');
+    const contentEncoding = req.getHeader('content-encoding');
+    const contentLength = req.getHeader('content-length');
+    const version = req.getHeader('x-openrtb-version');
+    const apiKey = cfg.apiKey || cfg.rateLimitPerSec > 0 ? req.getHeader(cfg.apiKeyHeader) : '';
+    try {
+      if (draining) throw new HttpError(503, 'shutting_down', 'this edge node is shutting down; retry on another', undefined, { 'retry-after': '1' });
+      if (cfg.apiKey && apiKey !== cfg.apiKey) throw new HttpError(401, 'unauthorized', `missing or wrong ${cfg.apiKeyHeader} header`);
+      if (limiter.enabled) {
+        const client = apiKey || Buffer.from(res.getRemoteAddressAsText()).toString();
+        const wait = limiter.take(client, now());
+        if (wait > 0) throw new HttpError(429, 'rate_limited', `rate limit of ${cfg.rateLimitPerSec}/s exceeded`, undefined, { 'retry-after': String(wait) });
+      }
+      checkContentType(contentType);
+      checkDeclaredLength(contentLength, cfg.maxBodyBytes);
+    } catch (err) {
+      // Close the connection: the unread body must not be parsed as the next request.
+      const e = err as HttpError;
+      return reply(e, '', e.headers, true);
+    }
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      if (finished) return;
+      size += chunk.byteLength;
+      if (size > cfg.maxBodyBytes) {
+        return reply(new HttpError(413, 'payload_too_large', `body exceeds the ${cfg.maxBodyBytes}-byte limit`), '', {}, true);
+      }
+      // The ArrayBuffer is only valid during this callback: copy it.
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) {
+        metrics.bytesIn.inc({ route }, size);
+        void accept(route, Buffer.concat(chunks, size), contentEncoding, version, reply);
+      }
+    });
+  }
+
+  type Reply = (err: HttpError | null, body: string, headers?: Record<string, string>) => void;
+
+  async function accept(route: Route, raw: Buffer, encoding: string, version: string, reply: Reply): Promise<void> {
+    let request: BidRequest;
+    try {
+      const body = decodeBody(raw, encoding, cfg.maxBodyBytes);
+      const openrtbVersion = route === '/openrtb2/bid' ? checkOpenRtbVersion(version) : null;
+      request = PARSERS[route](body, { receivedAtMs: now(), ingestNodeId: cfg.nodeId, openrtbVersion });
+    } catch (err) {
+      const httpErr = err instanceof HttpError ? err
+        : err instanceof InvalidFieldError ? new HttpError(400, 'invalid_request', err.message, err.field)
+        : new HttpError(400, 'invalid_request', (err as Error).message);
+      log.debug({ route, status: httpErr.status, reason: httpErr.message }, 'rejected request');
+      return reply(httpErr, '');
+    }
+    try {
+      await deps.publish(request);
+      reply(null, JSON.stringify({ id: request.id, status: 'accepted' }));
+    } catch (err) {
+      const code = isPipelineError(err) ? err.code : 'INTERNAL';
+      metrics.produceErrors.inc({ code });
+      log.error({ err, requestId: request.id, code }, 'request not accepted: delivery to Kafka failed');
+      if (isPipelineError(err) && err.retryable) {
+        reply(new HttpError(503, 'unavailable', 'Kafka is unavailable; retry later'), '', { 'retry-after': '1' });
+      } else {
+        reply(new HttpError(500, 'internal_error', 'internal error'), '');
+      }
+    }
+  }
+
+  const app = uWS.App();
+  for (const route of Object.keys(PARSERS) as Route[]) {
+    app.post(route, (res, req) => handleBid(route, res, req));
+    app.any(route, (res) => send(res, route, performance.now(), 405, JSON.stringify({ error: 'method_not_allowed', message: `${route} accepts POST only` }), { allow: 'POST' }));
+  }
+  app.get('/health', (res) => send(res, '/health', performance.now(), 200, '{"status":"ok"}'));
+  app.get('/ready', (res) => {
+    const ok = deps.isReady() && !draining;
+    send(res, '/ready', performance.now(), ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : draining ? 'draining' : 'not ready' }));
+  });
+  app.get('/metrics', (res) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    void deps.registry.metrics().then((text) => {
+      if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', deps.registry.contentType).end(text));
+    });
+  });
+  app.any('/*', (res) => send(res, 'other', performance.now(), 404, JSON.stringify({ error: 'not_found', message: 'no such route' })));
+
+  return new Promise((resolve, reject) => {
+    app.listen(cfg.host, cfg.port, (socket) => {
+      if (!socket) return reject(new Error(`could not listen on ${cfg.host}:${cfg.port}: is the port taken? set INGEST_PORT`));
+      listenSocket = socket;
+      resolve({
+        port: uWS.us_socket_local_port(socket),
+        get inFlight() {
+          return inFlight;
+        },
+        async drain(timeoutMs) {
+          draining = true;
+          if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+          listenSocket = null;
+          const deadline = Date.now() + timeoutMs;
+          while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+          if (inFlight > 0) log.warn({ inFlight }, 'drain timed out with requests still in flight');
+        },
+      });
+    });
+  });
+}
