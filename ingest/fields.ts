@@ -29,12 +29,19 @@ export function optObject(o: Json, key: string, path: string): Json | null {
   return v === undefined || v === null ? null : object(v, at(path, key));
 }
 
+// A lone UTF-16 surrogate cannot be encoded as UTF-8 (Avro strings): it would silently become U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function checkString(v: unknown, path: string, max: number): string {
+  if (typeof v !== 'string') throw new InvalidFieldError(path, 'must be a string');
+  if (v.length > max) throw new InvalidFieldError(path, `must be at most ${max} characters`);
+  if (LONE_SURROGATE.test(v)) throw new InvalidFieldError(path, 'must be valid Unicode');
+  return v;
+}
+
 export function optString(o: Json, key: string, path: string, max = MAX_STRING): string | null {
   const v = o[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string') throw new InvalidFieldError(at(path, key), 'must be a string');
-  if (v.length > max) throw new InvalidFieldError(at(path, key), `must be at most ${max} characters`);
-  return v;
+  return v === undefined || v === null ? null : checkString(v, at(path, key), max);
 }
 
 export function reqString(o: Json, key: string, path: string, max = MAX_STRING): string {
@@ -70,11 +77,7 @@ export function optArray(o: Json, key: string, path: string, max = MAX_ARRAY): u
 }
 
 export function stringArray(o: Json, key: string, path: string): string[] {
-  return optArray(o, key, path).map((item, i) => {
-    if (typeof item !== 'string') throw new InvalidFieldError(at(at(path, key), i), 'must be a string');
-    if (item.length > MAX_STRING) throw new InvalidFieldError(at(at(path, key), i), `must be at most ${MAX_STRING} characters`);
-    return item;
-  });
+  return optArray(o, key, path).map((item, i) => checkString(item, at(at(path, key), i), MAX_STRING));
 }
 
 /** OpenRTB booleans are 0/1 integers; JSON true/false is accepted too. */

@@ -1,6 +1,6 @@
 /**
- * Reads a topic from the beginning with a throw-away consumer group until `until` says stop or the
- * timeout passes. For tests and operator tools, never for the pipeline's own processing.
+ * Reads a whole topic, from the beginning to the end it had when the call started, with a throw-away
+ * consumer group. For tests and operator tools, never for the pipeline's own processing.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from './kafka.js';
@@ -11,34 +11,53 @@ export interface RawRecord {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  timestamp: string;
 }
 
+/**
+ * Done when every partition has been read up to its high watermark at the start, or when nothing new
+ * arrived for `idleMs` (transaction markers occupy offsets but are never delivered), or at `timeoutMs`.
+ */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
-  opts: { until: (records: RawRecord[]) => boolean; timeoutMs: number; readCommitted?: boolean },
+  opts: { timeoutMs?: number; idleMs?: number; readCommitted?: boolean } = {},
 ): Promise<RawRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(p.partition, BigInt(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+  const next = new Map<number, bigint>();
+  const done = (): boolean => [...ends].every(([p, high]) => (next.get(p) ?? 0n) >= high);
+  const records: RawRecord[] = [];
+  if ([...ends.values()].every((h) => h === 0n)) return records;
+
   const consumer = kafka.consumer({
     kafkaJS: { groupId: `reader-${randomUUID()}`, fromBeginning: true, autoCommit: false },
     'isolation.level': opts.readCommitted === false ? 'read_uncommitted' : 'read_committed',
   });
   await consumer.connect();
-  const records: RawRecord[] = [];
   try {
     await consumer.subscribe({ topics: [topic] });
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.timeoutMs);
-      if (opts.until(records)) {
-        clearTimeout(timer);
-        return resolve();
-      }
+      const hardStop = setTimeout(resolve, opts.timeoutMs ?? 60_000);
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        clearTimeout(hardStop);
+        clearTimeout(idle);
+        resolve();
+      };
       void consumer.run({
         eachMessage: async ({ topic: t, partition, message }) => {
-          records.push({ topic: t, partition, offset: message.offset, key: message.key, value: message.value });
-          if (opts.until(records)) {
-            clearTimeout(timer);
-            resolve();
-          }
+          records.push({ topic: t, partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp });
+          next.set(partition, BigInt(message.offset) + 1n);
+          clearTimeout(idle);
+          if (done()) return finish();
+          idle = setTimeout(finish, opts.idleMs ?? 3000);
         },
       });
     });
