@@ -5,7 +5,7 @@
  * reader's schema (schema evolution).
  */
 import avro from 'avsc';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { PipelineError } from '../processors/runtime/errors.js';
 import { frame, unframe } from './wire-format.js';
 
@@ -26,11 +26,15 @@ export class AvroCodec {
     this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
   }
 
-  /** Registers `schema` under `subject` (idempotent) and caches its id; a breaking change fails with SCHEMA_INCOMPATIBLE. */
-  async register(subject: string, schema: AvroSchemaJson): Promise<number> {
+  /**
+   * Registers `schema` under `subject` (idempotent) and caches its id; a breaking change fails with
+   * SCHEMA_INCOMPATIBLE. A new subject gets the compatibility level given (default FULL: in a rolling
+   * deploy old and new readers and writers run side by side, so a change must work both ways).
+   */
+  async register(subject: string, schema: AvroSchemaJson, compatibility: keyof typeof COMPATIBILITY = 'FULL'): Promise<number> {
     let id: number;
     try {
-      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }));
+      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY[compatibility] }));
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status === 409) {
