@@ -11,7 +11,7 @@ export type StringSpec = Base<string> & { type: 'string'; pattern?: RegExp };
 export type IntSpec = Base<number> & { type: 'int'; min?: number; max?: number };
 export type BoolSpec = Base<boolean> & { type: 'bool' };
 export type EnumSpec<E extends string> = Base<E> & { type: 'enum'; values: readonly E[] };
-export type ListSpec = Base<string[]> & { type: 'list' };
+export type ListSpec = Base<readonly string[]> & { type: 'list' };
 export type Spec = StringSpec | IntSpec | BoolSpec | EnumSpec<string> | ListSpec;
 
 type ValueOf<S> = S extends IntSpec
@@ -21,7 +21,7 @@ type ValueOf<S> = S extends IntSpec
     : S extends EnumSpec<infer E>
       ? E
       : S extends ListSpec
-        ? string[]
+        ? readonly string[]
         : string;
 
 export type ConfigOf<T extends Record<string, Spec>> = { readonly [K in keyof T]: ValueOf<T[K]> };
