@@ -7,6 +7,7 @@ import type { AvroCodec, AvroSchemaJson } from './codec.js';
 
 export const TOPICS = {
   bidRequests: 'bid-requests',
+  deadLetters: 'dead-letters',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -14,6 +15,7 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 /** Which .avsc file holds each topic's value schema. */
 export const TOPIC_SCHEMAS: Readonly<Record<TopicName, string>> = {
   'bid-requests': 'bid-request.avsc',
+  'dead-letters': 'dead-letter.avsc',
 };
 
 export function subjectFor(topic: string): string {

@@ -22,6 +22,7 @@ STARTED="$STACK/started"   # components `up` started (one name a line); `down` s
 KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
 REGISTRY_PORT="${STACK_REGISTRY_PORT:-8081}"
+REGISTRY_MGMT_PORT="${STACK_REGISTRY_MGMT_PORT:-9000}"
 PG_PORT="${STACK_PG_PORT:-5432}"
 REDIS_PORT="${STACK_REDIS_PORT:-6379}"
 DB_USER="${STACK_DB_USER:-rtb}"
@@ -41,10 +42,15 @@ was_started() { grep -qx "$1" "$STARTED" 2>/dev/null; }
 unmark_started() { [ -f "$STARTED" ] && sed -i "/^$1\$/d" "$STARTED" || true; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-wait_for() { # wait_for <what> <seconds> <log file> <command...>
-  local what="$1" secs="$2" log="$3"; shift 3
+wait_for() { # wait_for <what> <seconds> <log file> [--pid <pidfile>] <command...>
+  local what="$1" secs="$2" log="$3" pidfile=""; shift 3
+  [ "${1:-}" = "--pid" ] && { pidfile="$2"; shift 2; }
   local end=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
+    if [ -n "$pidfile" ] && ! pid_alive "$pidfile"; then
+      [ -f "$log" ] && grep -v '^\s*at \|^\s*\.\.\.' "$log" | tail -n 8 >&2
+      die "$what exited during start-up; see $log"
+    fi
     if [ "$SECONDS" -ge "$end" ]; then
       [ -n "$log" ] && [ -f "$log" ] && tail -n 20 "$log" >&2
       die "$what did not answer within ${secs}s; see ${log:-its log} and retry 'npm run stack:up'"
@@ -193,7 +199,7 @@ up_kafka() {
     -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$KAFKA_DIR/kafka.log" 2>&1 </dev/null &
   echo $! >"$KAFKA_DIR/kafka.pid"
   mark_started kafka
-  wait_for "Kafka" 90 "$KAFKA_DIR/kafka.log" kafka_ready
+  wait_for "Kafka" 90 "$KAFKA_DIR/kafka.log" --pid "$KAFKA_DIR/kafka.pid" kafka_ready
 }
 
 registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
@@ -203,10 +209,12 @@ up_registry() {
   if pid_alive "$REG_DIR/registry.pid"; then step "schema registry already running (pid $(cat "$REG_DIR/registry.pid"))"
   else
     port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by another process: stop it, or set STACK_REGISTRY_PORT (and SCHEMA_REGISTRY_URL)"
+    port_open "$REGISTRY_MGMT_PORT" && die "port $REGISTRY_MGMT_PORT (registry management) is taken by another process: stop it, or set STACK_REGISTRY_MGMT_PORT"
     local java; java="$(registry_java)" || die "no Java 21+ found for the schema registry: install a JDK 21+ or set REGISTRY_JAVA"
     step "starting Apicurio Registry 3.3.3 on 127.0.0.1:$REGISTRY_PORT (storage: PostgreSQL database '$REGISTRY_DB')"
     : >"$REG_DIR/registry.log"
     QUARKUS_HTTP_PORT="$REGISTRY_PORT" QUARKUS_HTTP_HOST=127.0.0.1 \
+    QUARKUS_MANAGEMENT_PORT="$REGISTRY_MGMT_PORT" QUARKUS_MANAGEMENT_HOST=127.0.0.1 \
     APICURIO_STORAGE_KIND=sql APICURIO_STORAGE_SQL_KIND=postgresql \
     APICURIO_DATASOURCE_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/$REGISTRY_DB" \
     APICURIO_DATASOURCE_USERNAME="$DB_USER" APICURIO_DATASOURCE_PASSWORD="$DB_PASSWORD" \
@@ -216,7 +224,7 @@ up_registry() {
     echo $! >"$REG_DIR/registry.pid"
     mark_started registry
   fi
-  wait_for "schema registry" 120 "$REG_DIR/registry.log" registry_ready
+  wait_for "schema registry" 120 "$REG_DIR/registry.log" --pid "$REG_DIR/registry.pid" registry_ready
   step "registry default compatibility: BACKWARD"
   curl -fsS -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
     --data '{"compatibility":"BACKWARD"}' "$(registry_url)/config" >/dev/null \

@@ -1,0 +1,74 @@
+/**
+ * The plain records the bidder's pure logic takes and returns. The Kafka processor maps the decoded
+ * (enriched) bid request onto `BidRequestView` and passes the Redis-backed counters as `BidState`.
+ * Money is integer micros (CPM = micros per 1000 impressions); time is UTC epoch milliseconds.
+ */
+
+/** One OpenRTB impression, reduced to what bidding needs. */
+export interface ImpView {
+  readonly id: string;
+  /** `imp.bidfloor` converted to CPM micros (0 when absent). */
+  readonly bidFloorMicros: number;
+  /** `imp.banner.w` / `imp.banner.h`. */
+  readonly w?: number | null;
+  readonly h?: number | null;
+  /** `imp.banner.format[]`: every size the slot accepts. */
+  readonly formats?: readonly { readonly w: number; readonly h: number }[];
+}
+
+/** A bid request, reduced to what bidding needs. */
+export interface BidRequestView {
+  readonly id: string;
+  readonly imps: readonly ImpView[];
+  /** `device.geo.country`: ISO alpha-3 per OpenRTB; alpha-2 is accepted too. */
+  readonly country?: string | null;
+  /** `device.devicetype` (OpenRTB integer 1..7) or an already-normalised name such as 'mobile'. */
+  readonly deviceType?: number | string | null;
+  /** `site.domain` (or the app's domain); a URL is reduced to its host. */
+  readonly domain?: string | null;
+  /** `site.cat`, `site.sectioncat` and `site.pagecat`, merged. */
+  readonly categories?: readonly string[];
+  /** The user id frequency caps are counted against; null when the exchange sent none. */
+  readonly userId?: string | null;
+}
+
+/** The enriched user profile (from Redis); null when the lookup failed or the user is unknown. */
+export interface UserProfile {
+  readonly interests: readonly string[];
+  readonly segments: readonly string[];
+}
+
+/** Delivery counts that drive the performance multiplier. */
+export interface PerfStats {
+  readonly impressions: number;
+  readonly clicks: number;
+}
+
+/**
+ * Counters keyed by campaign id; a missing entry means zero. Spend and frequency counts are for the
+ * campaign's current local day (key them with `localDay(...).dayKey` from schedule.ts).
+ */
+export interface BidState {
+  readonly spentTodayMicros: ReadonlyMap<string, number>;
+  readonly spentLifetimeMicros: ReadonlyMap<string, number>;
+  /** Impressions this request's user has seen from each campaign today. */
+  readonly frequencyCounts: ReadonlyMap<string, number>;
+  readonly perf: ReadonlyMap<string, PerfStats>;
+}
+
+/** One offer for one impression. `priceMicros` is a CPM, never below the imp's floor. */
+export interface Bid {
+  readonly impId: string;
+  readonly campaignId: string;
+  readonly advertiserId: string;
+  readonly creativeId: string;
+  readonly priceMicros: number;
+  readonly adomain: readonly string[];
+  readonly w: number;
+  readonly h: number;
+}
+
+/** Why a campaign did not bid, or (for 'no_eligible_campaign') why an impression got no candidate. */
+export type NoBidReason = 'no_eligible_campaign' | 'below_floor' | 'budget_exhausted' | 'frequency_capped' | 'paced';
+
+export const NO_BID_REASONS: readonly NoBidReason[] = ['no_eligible_campaign', 'below_floor', 'budget_exhausted', 'frequency_capped', 'paced'];

@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateCampaign } from './validate-campaign.js';
+import { makeCampaign } from './campaign-fixture.js';
+
+/** Validates a fixture campaign with some fields replaced (undefined removes the field). */
+function check(overrides: Record<string, unknown>) {
+  const input: Record<string, unknown> = { ...makeCampaign(), ...overrides };
+  for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete input[k];
+  return validateCampaign(input);
+}
+
+function fields(overrides: Record<string, unknown>): string[] {
+  const r = check(overrides);
+  assert.equal(r.ok, false, 'expected validation to fail');
+  return r.ok ? [] : r.errors.map((e) => e.field);
+}
+
+test('validateCampaign accepts a complete campaign and returns it unchanged', () => {
+  const c = makeCampaign({ targeting: { country: ['USA', 'de'], size: ['300x250'] }, dayparting: [{ days: [1, 2], startMinute: 540, endMinute: 1020 }] });
+  const r = validateCampaign(c);
+  assert.ok(r.ok);
+  assert.deepEqual(r.campaign, c);
+});
+
+test('validateCampaign fills documented defaults for optional fields', () => {
+  const r = check({ status: undefined, endMs: undefined, timezone: undefined, dayparting: undefined, frequencyCap: undefined, pacing: undefined, targeting: undefined });
+  assert.ok(r.ok);
+  assert.equal(r.campaign.status, 'active');
+  assert.equal(r.campaign.endMs, null);
+  assert.equal(r.campaign.timezone, 'UTC');
+  assert.deepEqual(r.campaign.dayparting, []);
+  assert.equal(r.campaign.frequencyCap, null);
+  assert.equal(r.campaign.pacing, 'even');
+  assert.deepEqual(r.campaign.targeting, {});
+});
+
+test('validateCampaign rejects non-objects with a root error', () => {
+  for (const bad of [null, 42, 'x', []]) {
+    const r = validateCampaign(bad);
+    assert.equal(r.ok, false);
+  }
+});
+
+test('validateCampaign names zero, negative and fractional budgets', () => {
+  assert.deepEqual(fields({ dailyBudgetMicros: 0 }), ['dailyBudgetMicros']);
+  assert.deepEqual(fields({ lifetimeBudgetMicros: -5 }), ['lifetimeBudgetMicros']);
+  assert.deepEqual(fields({ bidCpmMicros: 1.5 }), ['bidCpmMicros']);
+  assert.deepEqual(fields({ bidCpmMicros: '2000000' }), ['bidCpmMicros']);
+});
+
+test('validateCampaign rejects a daily budget above the lifetime budget', () => {
+  assert.deepEqual(fields({ dailyBudgetMicros: 10, lifetimeBudgetMicros: 5 }), ['dailyBudgetMicros']);
+});
+
+test('validateCampaign rejects an end at or before the start', () => {
+  assert.deepEqual(fields({ startMs: 1000, endMs: 1000 }), ['endMs']);
+  assert.deepEqual(fields({ startMs: 1000, endMs: 10 }), ['endMs']);
+});
+
+test('validateCampaign rejects an unknown time zone', () => {
+  assert.deepEqual(fields({ timezone: 'Mars/Olympus' }), ['timezone']);
+  assert.ok(check({ timezone: 'America/New_York' }).ok);
+});
+
+test('validateCampaign rejects unknown status and pacing values', () => {
+  assert.deepEqual(fields({ status: 'running', pacing: 'fast' }), ['status', 'pacing']);
+});
+
+test('validateCampaign names an unknown targeting type', () => {
+  const r = check({ targeting: { country: ['USA'], browser: ['chrome'] } });
+  assert.ok(!r.ok);
+  assert.equal(r.errors[0]?.field, 'targeting.browser');
+  assert.match(r.errors[0]?.message ?? '', /unknown targeting type/);
+});
+
+test('validateCampaign names each bad targeting value by index', () => {
+  assert.deepEqual(fields({ targeting: { country: ['USA', 'Narnia'] } }), ['targeting.country[1]']);
+  assert.deepEqual(fields({ targeting: { deviceType: ['phone'] } }), ['targeting.deviceType[0]']);
+  assert.deepEqual(fields({ targeting: { size: ['300x250', '300 by 250'] } }), ['targeting.size[1]']);
+  assert.deepEqual(fields({ targeting: { category: ['sports'] } }), ['targeting.category[0]']);
+  assert.deepEqual(fields({ targeting: { domain: ['https://example.com/x'] } }), ['targeting.domain[0]']);
+  assert.deepEqual(fields({ targeting: { interest: [7] } }), ['targeting.interest[0]']);
+  assert.deepEqual(fields({ targeting: { segment: 'vip' } }), ['targeting.segment']);
+});
+
+test('validateCampaign accepts targeting values in any case and alpha-2 countries', () => {
+  assert.ok(check({ targeting: { country: ['us', 'GBR'], deviceType: ['Mobile'], category: ['iab1-2', '483'], size: ['728X90'] } }).ok);
+});
+
+test('validateCampaign names bad daypart minutes and days', () => {
+  assert.deepEqual(fields({ dayparting: [{ days: [1], startMinute: 600, endMinute: 600 }] }), ['dayparting[0].endMinute']);
+  assert.deepEqual(fields({ dayparting: [{ days: [1], startMinute: -1, endMinute: 60 }] }), ['dayparting[0].startMinute']);
+  assert.deepEqual(fields({ dayparting: [{ days: [1], startMinute: 0, endMinute: 1441 }] }), ['dayparting[0].endMinute']);
+  assert.deepEqual(fields({ dayparting: [{ days: [7], startMinute: 0, endMinute: 60 }] }), ['dayparting[0].days']);
+  assert.deepEqual(fields({ dayparting: [{ days: [], startMinute: 0, endMinute: 60 }] }), ['dayparting[0].days']);
+});
+
+test('validateCampaign requires at least one creative', () => {
+  assert.deepEqual(fields({ creatives: [] }), ['creatives']);
+  assert.deepEqual(fields({ creatives: undefined }), ['creatives']);
+});
+
+test('validateCampaign names bad creative URLs, sizes and duplicate ids', () => {
+  const good = makeCampaign().creatives[0]!;
+  assert.deepEqual(fields({ creatives: [{ ...good, imageUrl: 'not a url' }] }), ['creatives[0].imageUrl']);
+  assert.deepEqual(fields({ creatives: [{ ...good, landingUrl: 'javascript:alert(1)' }] }), ['creatives[0].landingUrl']);
+  assert.deepEqual(fields({ creatives: [good, { ...good, width: 0 }] }), ['creatives[1].width']);
+  assert.deepEqual(fields({ creatives: [good, { ...good }] }), ['creatives[1].id']);
+  assert.deepEqual(fields({ creatives: [{ ...good, adomain: ['not a domain'] }] }), ['creatives[0].adomain']);
+});
+
+test('validateCampaign names a bad frequency cap', () => {
+  assert.deepEqual(fields({ frequencyCap: { count: 0, per: 'day' } }), ['frequencyCap.count']);
+  assert.deepEqual(fields({ frequencyCap: { count: 3, per: 'week' } }), ['frequencyCap.per']);
+  const r = check({ frequencyCap: { count: 3 } });
+  assert.ok(r.ok);
+  assert.deepEqual(r.campaign.frequencyCap, { count: 3, per: 'day' });
+});
+
+test('validateCampaign reports every problem at once, not just the first', () => {
+  assert.deepEqual(fields({ name: '', dailyBudgetMicros: 0, timezone: 'Nowhere' }), ['name', 'dailyBudgetMicros', 'timezone']);
+});

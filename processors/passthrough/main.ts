@@ -1,0 +1,18 @@
+/** The pass-through processor as a service (tests and benchmarks). */
+import { runProcessorService } from '../runtime/service.js';
+import { passThrough } from './passthrough.js';
+import type { Spec } from '../runtime/config.js';
+
+const specs = {
+  name: { env: 'PASSTHROUGH_NAME', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'passthrough', doc: 'processor (and consumer group) name' },
+  input: { env: 'PASSTHROUGH_INPUT', type: 'string', default: 'bid-requests', doc: 'input topic' },
+  output: { env: 'PASSTHROUGH_OUTPUT', type: 'string', default: 'bid-requests-copy', doc: 'output topic' },
+  schema: { env: 'PASSTHROUGH_SCHEMA', type: 'string', default: 'bid-request.avsc', doc: 'schema file (schemas/avro) of both topics' },
+} as const satisfies Record<string, Spec>;
+
+await runProcessorService({
+  name: 'passthrough',
+  specs,
+  schemaFor: (topic, cfg) => (topic === cfg.input || topic === cfg.output ? cfg.schema : undefined),
+  create: (cfg) => passThrough(cfg.name, cfg.input, cfg.output),
+});

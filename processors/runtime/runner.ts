@@ -1,0 +1,205 @@
+/**
+ * The consume-transform-produce runner: the only code that drives a processor against Kafka.
+ *
+ * For each batch of one partition: decode (undecodable -> dead letter), `prepare` (batch I/O), `process`
+ * each record (non-retryable error -> dead letter), encode, then in ONE Kafka transaction send the
+ * outputs and the dead letters and commit the input offsets (last processed + 1) through the producer
+ * (sendOffsets with the consumer, so a zombie whose group generation is stale is fenced). Downstream
+ * consumers read with isolation.level=read_committed, so a batch's effects appear once or not at all.
+ *
+ * A failed batch is aborted and re-read from its first offset (the client seeks back). Retryable errors
+ * are retried with backoff; after `maxRetries` consecutive failures the process exits without committing.
+ */
+import { hostname } from 'node:os';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+import type { Consumer, Kafka, Producer } from './kafka.js';
+import { PipelineError, isPipelineError } from './errors.js';
+import { LATENCY_BUCKETS } from './metrics.js';
+import type { InRecord, OutRecord, Processor } from './processor.js';
+import type { AvroCodec } from '../../schemas/codec.js';
+import { TOPICS, subjectFor } from '../../schemas/topics.js';
+
+export interface RunnerOptions {
+  kafka: Kafka;
+  codec: AvroCodec;
+  log: Logger;
+  registry: Registry;
+  /** Stable per instance: a restarted instance with the same id fences its predecessor's open transaction. */
+  instanceId?: string;
+  maxBatch?: number;
+  maxRetries?: number;
+  transactionTimeoutMs?: number;
+  /** Called on a fatal error (default: exit 1 without committing). */
+  onFatal?: (err: unknown) => void;
+}
+
+interface KafkaMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+}
+
+export class Runner<T, Ctx> {
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private running = false;
+  private failures = 0;
+  private readonly m;
+
+  constructor(
+    private readonly processor: Processor<T, Ctx>,
+    private readonly opts: RunnerOptions,
+  ) {
+    const labelNames = ['processor'] as const;
+    const r = [opts.registry];
+    this.m = {
+      recordsIn: new Counter({ name: 'processor_records_in_total', help: 'Records consumed', labelNames, registers: r }),
+      recordsOut: new Counter({ name: 'processor_records_out_total', help: 'Records produced', labelNames: ['processor', 'topic'], registers: r }),
+      batchSeconds: new Histogram({ name: 'processor_batch_duration_seconds', help: 'Batch processing time including the transaction commit', labelNames, buckets: LATENCY_BUCKETS, registers: r }),
+      batchSize: new Histogram({ name: 'processor_batch_records', help: 'Records per batch', labelNames, buckets: [1, 10, 50, 100, 250, 500, 1000, 2500], registers: r }),
+      errors: new Counter({ name: 'processor_errors_total', help: 'Failed batches by error code', labelNames: ['processor', 'code'], registers: r }),
+      deadLetters: new Counter({ name: 'processor_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['processor', 'code'], registers: r }),
+      lag: new Gauge({ name: 'processor_consumer_lag_records', help: 'High watermark minus next offset, per partition', labelNames: ['processor', 'partition'], registers: r }),
+    };
+  }
+
+  get ready(): boolean {
+    return this.running;
+  }
+
+  get group(): string {
+    return `rtb-${this.processor.name}`;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, instanceId = hostname(), maxBatch = 500, transactionTimeoutMs = 10_000 } = this.opts;
+    this.producer = kafka.producer({
+      'transactional.id': `${this.group}-${instanceId}`,
+      'transaction.timeout.ms': transactionTimeoutMs,
+      'socket.timeout.ms': transactionTimeoutMs,
+      'enable.idempotence': true,
+      acks: -1,
+      'linger.ms': 1,
+      'compression.codec': 'lz4',
+    });
+    await this.producer.connect();
+    this.consumer = kafka.consumer({
+      'group.id': this.group,
+      'enable.auto.commit': false,
+      'auto.offset.reset': 'earliest',
+      'isolation.level': 'read_committed',
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'js.consumer.max.batch.size': maxBatch,
+      'session.timeout.ms': 10_000,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.processor.input] });
+    this.running = true;
+    void this.consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        await this.handleBatch(batch.topic, batch.partition, batch.messages as KafkaMessage[], batch.highWatermark);
+        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      },
+    });
+  }
+
+  private async handleBatch(topic: string, partition: number, messages: KafkaMessage[], highWatermark: string): Promise<void> {
+    const { codec, log } = this.opts;
+    const name = this.processor.name;
+    const end = this.m.batchSeconds.startTimer({ processor: name });
+    const inputSubject = subjectFor(topic);
+    const dead: OutRecord[] = [];
+    const deadCodes: string[] = [];
+    const deadLetter = (msg: KafkaMessage, err: unknown): void => {
+      const code = isPipelineError(err) ? err.code : 'INVALID_RECORD';
+      deadCodes.push(code);
+      log.warn({ topic, partition, offset: msg.offset, code, err }, 'record dead-lettered');
+      dead.push({
+        topic: TOPICS.deadLetters,
+        key: name,
+        value: {
+          processor: name, topic, partition, offset: Number(msg.offset), errorCode: code,
+          errorMessage: err instanceof Error ? err.message : String(err), key: msg.key, value: msg.value, failedAtMs: Date.now(),
+        },
+      });
+    };
+    try {
+      const records: Array<InRecord<T> & { msg: KafkaMessage }> = [];
+      for (const msg of messages) {
+        try {
+          if (!msg.value) throw new PipelineError('DECODE_FAILED', 'record has no value');
+          const value = await codec.decode<T>(msg.value, inputSubject);
+          records.push({ topic, partition, offset: msg.offset, key: msg.key?.toString() ?? null, value, timestampMs: Number(msg.timestamp), msg });
+        } catch (err) {
+          if (isPipelineError(err) && err.retryable) throw err;
+          deadLetter(msg, err);
+        }
+      }
+      const ctx = (this.processor.prepare ? await this.processor.prepare(records) : undefined) as Ctx;
+      const out: OutRecord[] = [];
+      for (const rec of records) {
+        try {
+          out.push(...(await this.processor.process(rec, ctx)));
+        } catch (err) {
+          if (!isPipelineError(err) || err.retryable) throw err;
+          deadLetter(rec.msg, err);
+        }
+      }
+      await this.commit(topic, partition, messages, [...out, ...dead]);
+      this.failures = 0;
+      this.m.recordsIn.inc({ processor: name }, messages.length);
+      for (const code of deadCodes) this.m.deadLetters.inc({ processor: name, code });
+      this.m.batchSize.observe({ processor: name }, messages.length);
+      for (const o of out) this.m.recordsOut.inc({ processor: name, topic: o.topic });
+      const last = BigInt(messages[messages.length - 1]!.offset);
+      this.m.lag.set({ processor: name, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - last - 1n)));
+      end();
+    } catch (err) {
+      const code = isPipelineError(err) ? err.code : 'UNKNOWN';
+      this.m.errors.inc({ processor: name, code });
+      this.failures++;
+      const retryable = !isPipelineError(err) || err.retryable;
+      if (!retryable || this.failures > (this.opts.maxRetries ?? 10)) {
+        log.fatal({ err, topic, partition, failures: this.failures }, 'batch failed and cannot be retried: exiting without committing');
+        (this.opts.onFatal ?? (() => process.exit(1)))(err);
+        return new Promise(() => undefined);
+      }
+      const backoff = Math.min(5000, 100 * 2 ** (this.failures - 1));
+      log.error({ err, topic, partition, failures: this.failures, backoffMs: backoff }, 'batch failed: aborted, will re-read it');
+      await new Promise((r) => setTimeout(r, backoff));
+      throw err;
+    }
+  }
+
+  private async commit(topic: string, partition: number, messages: KafkaMessage[], out: OutRecord[]): Promise<void> {
+    const producer = this.producer!;
+    const byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
+    for (const o of out) {
+      const value = this.opts.codec.encode(subjectFor(o.topic), o.value);
+      let list = byTopic.get(o.topic);
+      if (!list) byTopic.set(o.topic, (list = []));
+      list.push({ key: o.key, value });
+    }
+    const next = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
+    const tx = await producer.transaction();
+    try {
+      if (byTopic.size > 0) await tx.sendBatch({ topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
+      await tx.sendOffsets({ consumer: this.consumer!, topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch((abortErr: unknown) => this.opts.log.error({ err: abortErr }, 'transaction abort failed'));
+      throw isPipelineError(err) ? err : new PipelineError('KAFKA_PRODUCE_FAILED', `transaction failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Stops consuming (an in-flight batch finishes or aborts) and disconnects. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
+    await this.producer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'producer disconnect failed'));
+    await this.processor.close?.();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs one processor as a service: validates config, creates its topics, registers the schemas it
+ * reads and writes, starts the runner and the health server, and shuts down gracefully on SIGTERM/SIGINT.
+ * Each processor's main.ts is a few lines calling `runProcessorService`.
+ */
+import { hostname } from 'node:os';
+import { commonSpecs, loadConfig, type ConfigOf, type Spec } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createKafka, ensureTopics } from './kafka.js';
+import { createRegistry } from './metrics.js';
+import { startHealthServer } from './http.js';
+import { Runner } from './runner.js';
+import type { Processor } from './processor.js';
+import { AvroCodec } from '../../schemas/codec.js';
+import { TOPICS, TOPIC_SCHEMAS, loadSchema, subjectFor } from '../../schemas/topics.js';
+
+export const runnerSpecs = {
+  ...commonSpecs,
+  instanceId: { env: 'PROCESSOR_INSTANCE_ID', type: 'string', pattern: /^[A-Za-z0-9._-]+$/, default: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), doc: 'stable id of this instance (its transactional.id suffix); unique per running instance' },
+  httpHost: { env: 'PROCESSOR_HTTP_HOST', type: 'string', default: '0.0.0.0', doc: 'address of /health, /ready, /metrics' },
+  httpPort: { env: 'PROCESSOR_HTTP_PORT', type: 'int', min: 0, max: 65535, default: 0, doc: 'port of /health, /ready, /metrics (0 = any free port)' },
+  maxBatch: { env: 'PROCESSOR_MAX_BATCH', type: 'int', min: 1, max: 100_000, default: 500, doc: 'records per batch and transaction' },
+  maxRetries: { env: 'PROCESSOR_MAX_RETRIES', type: 'int', min: 0, max: 1000, default: 10, doc: 'consecutive failed batches before exiting' },
+  transactionTimeoutMs: { env: 'PROCESSOR_TX_TIMEOUT_MS', type: 'int', min: 1000, max: 900_000, default: 10_000, doc: 'transaction.timeout.ms' },
+} as const satisfies Record<string, Spec>;
+
+export type RunnerConfig = ConfigOf<typeof runnerSpecs>;
+
+export interface ServiceDefinition<S extends Record<string, Spec>, T, Ctx> {
+  name: string;
+  specs: S;
+  /** The schema file of a topic, when it is not a pipeline topic of schemas/topics.ts. */
+  schemaFor?: (topic: string, cfg: ConfigOf<S & typeof runnerSpecs>) => string | undefined;
+  create: (cfg: ConfigOf<S & typeof runnerSpecs>, log: Logger) => Promise<Processor<T, Ctx>> | Processor<T, Ctx>;
+}
+
+export async function runProcessorService<S extends Record<string, Spec>, T, Ctx>(def: ServiceDefinition<S, T, Ctx>): Promise<void> {
+  let log = createLogger(def.name, 'info');
+  try {
+    const cfg = loadConfig({ ...def.specs, ...runnerSpecs } as S & typeof runnerSpecs);
+    log = createLogger(def.name, cfg.logLevel);
+    const processor = await def.create(cfg, log);
+    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = [processor.input, ...processor.outputs, TOPICS.deadLetters];
+    await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
+    await admin.disconnect();
+    const codec = new AvroCodec(cfg.schemaRegistryUrl);
+    for (const topic of new Set(topics)) {
+      const file = def.schemaFor?.(topic, cfg) ?? (TOPIC_SCHEMAS as Record<string, string>)[topic];
+      if (!file) throw new Error(`no schema known for topic ${topic}`);
+      await codec.register(subjectFor(topic), loadSchema(file));
+    }
+    const registry = createRegistry(def.name);
+    const runner = new Runner(processor, {
+      kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
+    });
+    await runner.start();
+    const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.ready });
+    const address = http.address();
+    log.info({ input: processor.input, outputs: processor.outputs, group: runner.group, port: typeof address === 'object' ? address?.port : address }, 'processor started');
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping: finishing the current batch');
+      await runner.stop();
+      http.close();
+      log.info('processor stopped');
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  } catch (err) {
+    log.fatal({ err }, `${def.name} failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
