@@ -1,0 +1,139 @@
+/**
+ * The edge scenario's result file: the machine, the command line, one table per target and the
+ * edge/noop ratio of sustainable throughput, written as markdown for people and JSON for tools.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { OpenLoopResult } from './open-loop.js';
+
+/** The p99 ceiling (ms) under which a run's throughput counts as sustainable. */
+export const P99_SLO_MS = 50;
+
+export const SUSTAINABLE_DEFINITION =
+  `Sustainable throughput: the highest accepted rate (2xx responses per second of the measured window) ` +
+  `among the offered rates tried at which p99 latency, measured from each request's scheduled send time ` +
+  `(timeouts counted at the time they were given up on), stayed under ${P99_SLO_MS} ms. ` +
+  `It is bounded by the rates tried: a target that met the bound at the highest rate may sustain more, ` +
+  `so if the noop baseline never missed it, the edge/noop ratio is an upper bound.`;
+
+export interface RateRun {
+  readonly rate: number;
+  readonly result?: OpenLoopResult;
+  readonly error?: string;
+}
+
+export interface TargetRuns {
+  readonly target: string;
+  readonly command: string;
+  readonly url: string;
+  readonly runs: RateRun[];
+  error?: string;
+}
+
+export interface Machine {
+  nproc: number;
+  totalMemoryGiB: number;
+  cpuModel: string;
+  node: string;
+  pinned: boolean;
+  /** 1/5/15-minute load averages at the start: other work on the machine skews results. */
+  loadAvg: number[];
+}
+
+export interface EdgeReport {
+  date: string;
+  machine: Machine;
+  command: string;
+  settings: Record<string, unknown>;
+  targets: TargetRuns[];
+  definition: string;
+  sustainableRps: Record<string, number | null>;
+  ratioEdgeToNoop: number | null;
+}
+
+export function machineInfo(pinned: boolean): Machine {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m?.[1]) cpuModel = m[1].trim();
+  } catch {
+    // not Linux: keep what os.cpus() says
+  }
+  return {
+    nproc: os.availableParallelism(),
+    totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cpuModel,
+    node: process.version,
+    pinned,
+    loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+/** Highest accepted rps among runs with p99 under the SLO; null when no run qualifies. */
+export function sustainableRps(runs: RateRun[]): number | null {
+  let best: number | null = null;
+  for (const { result } of runs) {
+    if (result && result.latencyMs.p99 < P99_SLO_MS && result.ok2xx > 0) best = Math.max(best ?? 0, result.acceptedRps);
+  }
+  return best;
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+function table(t: TargetRuns): string {
+  const head =
+    '| offered rps | accepted rps | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | non-2xx | errors | timeouts | generator lag p99 ms |\n' +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const rows = t.runs.map(({ rate, result: r, error }) => {
+    if (!r) return `| ${rate} | failed: ${(error ?? '').split('\n')[0]} |||||||||`;
+    const l = r.latencyMs;
+    return `| ${r.offeredRps} | ${r.acceptedRps} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${r.non2xx} | ${sum(r.errors)} | ${r.timeouts} | ${r.sendLagMs.p99} |`;
+  });
+  return [head, ...rows].join('\n');
+}
+
+export function renderMarkdown(r: EdgeReport): string {
+  const m = r.machine;
+  const parts = [
+    `# Ingest edge load test, ${r.date.slice(0, 10)}`,
+    '',
+    `- Date (UTC): ${r.date}`,
+    `- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.totalMemoryGiB} GiB RAM, Node ${m.node}`,
+    `- Load average at start (1/5/15 min): ${m.loadAvg.join(' / ')}`,
+    `- Pinning: ${m.pinned ? 'target on CPU 0, load generator on CPU 1 (taskset)' : 'none (taskset not found)'}`,
+    `- Command: \`${r.command}\``,
+    `- Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`,
+    '',
+    'Open-loop load: requests are sent on a fixed schedule and latency is measured from the scheduled send time, ' +
+      'so queueing for a connection is included (no coordinated omission). "errors" are transport failures; ' +
+      '"generator lag" is how late the generator fired, a check that the generator was not the bottleneck.',
+  ];
+  for (const t of r.targets) {
+    parts.push('', `## ${t.target}`, '', `Target command: \`${t.command}\`, URL ${t.url}`, '');
+    if (t.error) parts.push(`**Target failed:** ${t.error.split('\n')[0]}`, '');
+    parts.push(table(t), '', `Sustainable throughput: ${r.sustainableRps[t.target] ?? 'none'} rps`);
+  }
+  parts.push(
+    '',
+    '## Edge cost',
+    '',
+    SUSTAINABLE_DEFINITION,
+    '',
+    `Ratio edge/noop of sustainable throughput: ${r.ratioEdgeToNoop === null ? 'n/a (needs both targets)' : r.ratioEdgeToNoop}`,
+    '',
+  );
+  return parts.join('\n');
+}
+
+/** Writes `<dir>/<YYYY-MM-DD>-edge.md` and `.json`; returns their paths. */
+export async function writeReport(dir: string, r: EdgeReport): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const base = path.join(dir, `${r.date.slice(0, 10)}-edge`);
+  await writeFile(`${base}.md`, renderMarkdown(r));
+  await writeFile(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
+  return [`${base}.md`, `${base}.json`];
+}
