@@ -147,5 +147,7 @@ export function parseOpenRtb(body: unknown, env: Envelope): BidRequest {
     ingestNodeId: env.ingestNodeId,
     sourceFormat: 'OPENRTB',
     openrtbVersion: env.openrtbVersion,
+    enrichment: 'NOT_ATTEMPTED',
+    profile: null,
   };
 }

@@ -66,5 +66,7 @@ export function parseSimple(body: unknown, env: Envelope): BidRequest {
     ingestNodeId: env.ingestNodeId,
     sourceFormat: 'SIMPLE',
     openrtbVersion: null,
+    enrichment: 'NOT_ATTEMPTED',
+    profile: null,
   };
 }

@@ -63,6 +63,16 @@ export interface User {
   ext: string | null;
 }
 export type SourceFormat = 'OPENRTB' | 'SIMPLE';
+export type Enrichment = 'NOT_ATTEMPTED' | 'ENRICHED' | 'NO_PROFILE' | 'UNAVAILABLE';
+
+/** The user profile the enrich processor attaches (stored in Redis by the profile loader). */
+export interface UserProfileRecord {
+  /** interest -> score 0..100 */
+  interests: Record<string, number>;
+  segments: string[];
+  /** 0..100 */
+  engagement: number;
+}
 
 export interface BidRequest {
   id: string;
@@ -82,6 +92,8 @@ export interface BidRequest {
   ingestNodeId: string;
   sourceFormat: SourceFormat;
   openrtbVersion: string | null;
+  enrichment: Enrichment;
+  profile: UserProfileRecord | null;
 }
 
 /** The Kafka key of a request: the user, so one user's requests stay on one partition (frequency caps). */

@@ -7,6 +7,10 @@ import type { AvroCodec, AvroSchemaJson } from './codec.js';
 
 export const TOPICS = {
   bidRequests: 'bid-requests',
+  bidRequestsEnriched: 'bid-requests-enriched',
+  bids: 'bids',
+  auctionOutcomes: 'auction-outcomes',
+  campaigns: 'campaigns',
   deadLetters: 'dead-letters',
 } as const;
 
@@ -15,6 +19,10 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 /** Which .avsc file holds each topic's value schema. */
 export const TOPIC_SCHEMAS: Readonly<Record<TopicName, string>> = {
   'bid-requests': 'bid-request.avsc',
+  'bid-requests-enriched': 'bid-request.avsc',
+  bids: 'bid-set.avsc',
+  'auction-outcomes': 'auction-outcome.avsc',
+  campaigns: 'campaign.avsc',
   'dead-letters': 'dead-letter.avsc',
 };
 

@@ -1,0 +1,33 @@
+/** The TypeScript shape of schemas/avro/auction-outcome.avsc (topic `auction-outcomes`). */
+export interface BidSummary {
+  impId: string;
+  campaignId: string;
+  creativeId: string;
+  priceMicros: number;
+}
+export interface WinRecord {
+  impId: string;
+  campaignId: string;
+  advertiserId: string;
+  creativeId: string;
+  bidPriceMicros: number;
+  clearingPriceMicros: number;
+  costMicros: number;
+  adomain: string[];
+  w: number;
+  h: number;
+  dayKey: string;
+}
+export interface AuctionOutcome {
+  requestId: string;
+  userId: string | null;
+  at: number;
+  test: boolean;
+  receivedAtMs: number;
+  decidedAtMs: number;
+  impCount: number;
+  bids: BidSummary[];
+  wins: WinRecord[];
+  noBidReason: string | null;
+  nbr: number | null;
+}
