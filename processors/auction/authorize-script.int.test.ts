@@ -14,15 +14,15 @@ async function authorize(p: AuthorizeParams) {
   return parseAuthorizeReply(await redis.eval(AUTHORIZE_SCRIPT, keys.length, ...keys, ...args));
 }
 const base = (over: Partial<AuthorizeParams> = {}): AuthorizeParams => ({
-  campaignId: `c-${randomUUID()}`, dayKey: '2026-11-22', userId: 'u1', costMicros: 400, dailyBudgetMicros: 1000,
+  campaignId: `c-${randomUUID()}`, requestId: randomUUID(), impId: '1', dayKey: '2026-11-22', userId: 'u1', costMicros: 400, dailyBudgetMicros: 1000,
   lifetimeBudgetMicros: 5000, frequencyCap: 2, expireAtMs: Date.now() + 86_400_000, ...over,
 });
 
 test('authorize-script reserves up to the daily budget exactly, then refuses without changing anything', async () => {
   const p = base({ frequencyCap: 0 });
   assert.equal(await authorize(p), 'ok');
-  assert.equal(await authorize({ ...p, costMicros: 600 }), 'ok', 'spend + cost == budget is allowed');
-  assert.equal(await authorize({ ...p, costMicros: 1 }), 'daily_budget');
+  assert.equal(await authorize({ ...p, requestId: randomUUID(), costMicros: 600 }), 'ok', 'spend + cost == budget is allowed');
+  assert.equal(await authorize({ ...p, requestId: randomUUID(), costMicros: 1 }), 'daily_budget');
   const [dayKey, lifeKey] = authorizeCall(p).keys as [string, string];
   assert.equal(await redis.get(dayKey), '1000');
   assert.equal(await redis.get(lifeKey), '1000');
@@ -31,14 +31,23 @@ test('authorize-script reserves up to the daily budget exactly, then refuses wit
 
 test('authorize-script enforces the lifetime budget and the per-user frequency cap', async () => {
   const p = base({ lifetimeBudgetMicros: 700, dailyBudgetMicros: 10_000, costMicros: 300 });
+  const fresh = () => ({ requestId: randomUUID() });
   assert.equal(await authorize(p), 'ok');
-  assert.equal(await authorize(p), 'ok', 'second impression for u1 (cap 2)');
-  assert.equal(await authorize({ ...p, userId: 'u2' }), 'lifetime_budget');
+  assert.equal(await authorize({ ...p, ...fresh() }), 'ok', 'second impression for u1 (cap 2)');
+  assert.equal(await authorize({ ...p, ...fresh(), userId: 'u2' }), 'lifetime_budget');
   const q = base({ dailyBudgetMicros: 10_000, lifetimeBudgetMicros: 10_000, costMicros: 1 });
-  assert.equal(await authorize(q), 'ok');
-  assert.equal(await authorize(q), 'ok');
-  assert.equal(await authorize(q), 'frequency_cap');
-  assert.equal(await authorize({ ...q, userId: 'u2' }), 'ok', 'another user is not capped');
+  assert.equal(await authorize({ ...q, ...fresh() }), 'ok');
+  assert.equal(await authorize({ ...q, ...fresh() }), 'ok');
+  assert.equal(await authorize({ ...q, ...fresh() }), 'frequency_cap');
+  assert.equal(await authorize({ ...q, ...fresh(), userId: 'u2' }), 'ok', 'another user is not capped');
+});
+
+test('authorize-script counts a repeated reservation (a re-processed auction) once', async () => {
+  const p = base({ frequencyCap: 5, costMicros: 250 });
+  assert.equal(await authorize(p), 'ok');
+  assert.equal(await authorize(p), 'ok', 'the same request/imp/campaign is already reserved');
+  const [dayKey, lifeKey, , freqKey] = authorizeCall(p).keys as [string, string, string, string];
+  assert.deepEqual([await redis.get(dayKey), await redis.get(lifeKey), await redis.get(freqKey)], ['250', '250', '1']);
 });
 
 test('authorize-script rejects malformed arguments with an error reply', async () => {
@@ -50,8 +59,11 @@ test('authorize-script rejects malformed arguments with an error reply', async (
 test('authorize-script never overspends under 300 concurrent reservations from 3 connections', async () => {
   const clients = [redis, new Redis(loadConfig(redisSpecs).redisUrl), new Redis(loadConfig(redisSpecs).redisUrl)];
   const p = base({ frequencyCap: 0, costMicros: 2_010, dailyBudgetMicros: 75_000, lifetimeBudgetMicros: 1_000_000 });
-  const { keys, args } = authorizeCall(p);
-  const replies = await Promise.all(Array.from({ length: 300 }, (_, i) => clients[i % 3]!.eval(AUTHORIZE_SCRIPT, keys.length, ...keys, ...args)));
+  const replies = await Promise.all(Array.from({ length: 300 }, (_, i) => {
+    const { keys, args } = authorizeCall({ ...p, requestId: `r-${i}` });
+    return clients[i % 3]!.eval(AUTHORIZE_SCRIPT, keys.length, ...keys, ...args);
+  }));
+  const keys = authorizeCall(p).keys;
   await Promise.all(clients.slice(1).map((c) => c.quit()));
   const ok = replies.filter((r) => r === 0).length;
   assert.equal(ok, Math.floor(75_000 / 2_010), 'exactly as many as the budget holds');

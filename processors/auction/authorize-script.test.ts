@@ -4,16 +4,17 @@ import { isPipelineError } from '../runtime/errors.js';
 import { AUTHORIZE_SCRIPT, authorizeCall, authorizeKeys, parseAuthorizeReply } from './authorize-script.js';
 
 test('authorize-script keys share the campaign hash tag and include the day and user', () => {
-  assert.deepEqual(authorizeKeys('c-1', '2024-07-01', 'u-9'), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:freq:{c-1}:2024-07-01:u-9']);
-  assert.deepEqual(authorizeKeys('c-1', '2024-07-01', null), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life']);
+  const p = { campaignId: 'c-1', dayKey: '2024-07-01', userId: 'u-9', requestId: 'r', impId: '1' };
+  assert.deepEqual(authorizeKeys(p), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:auth:{c-1}:r:1', 'rtb:freq:{c-1}:2024-07-01:u-9']);
+  assert.deepEqual(authorizeKeys({ ...p, userId: null }), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:auth:{c-1}:r:1']);
 });
 
 test('authorize-script call passes ARGV as decimal integer strings in contract order', () => {
   const call = authorizeCall({
-    campaignId: 'c', dayKey: '2024-07-01', userId: 'u', costMicros: 2_010, dailyBudgetMicros: 100_000_000,
+    campaignId: 'c', requestId: 'r', impId: '1', dayKey: '2024-07-01', userId: 'u', costMicros: 2_010, dailyBudgetMicros: 100_000_000,
     lifetimeBudgetMicros: 9_007_199_254_740_991, frequencyCap: 0, expireAtMs: 1_719_878_400_000,
   });
-  assert.equal(call.keys.length, 3);
+  assert.equal(call.keys.length, 4);
   assert.deepEqual(call.args, ['2010', '100000000', '9007199254740991', '0', '1719878400000']);
 });
 

@@ -25,6 +25,8 @@ export interface Processor<T, Ctx = void> {
   readonly input: string;
   /** Topics this processor writes (created and their schemas registered at start). */
   readonly outputs: readonly string[];
+  /** Called once before consuming starts (e.g. load a catalogue); consuming waits for it. */
+  init?(): Promise<void>;
   /** Optional batch-level I/O (e.g. one pipelined Redis round trip for the whole batch). A throw fails the batch. */
   prepare?(records: readonly InRecord<T>[]): Promise<Ctx>;
   /**

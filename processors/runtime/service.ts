@@ -4,6 +4,7 @@
  * Each processor's main.ts is a few lines calling `runProcessorService`.
  */
 import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
 import { commonSpecs, loadConfig, type ConfigOf, type Spec } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createKafka, ensureTopics } from './kafka.js';
@@ -31,7 +32,8 @@ export interface ServiceDefinition<S extends Record<string, Spec>, T, Ctx> {
   specs: S;
   /** The schema file of a topic, when it is not a pipeline topic of schemas/topics.ts. */
   schemaFor?: (topic: string, cfg: ConfigOf<S & typeof runnerSpecs>) => string | undefined;
-  create: (cfg: ConfigOf<S & typeof runnerSpecs>, log: Logger) => Promise<Processor<T, Ctx>> | Processor<T, Ctx>;
+  /** Builds the processor; `registry` is for its domain metrics (the runner adds the standard ones). */
+  create: (cfg: ConfigOf<S & typeof runnerSpecs>, log: Logger, registry: Registry) => Promise<Processor<T, Ctx>> | Processor<T, Ctx>;
 }
 
 export async function runProcessorService<S extends Record<string, Spec>, T, Ctx>(def: ServiceDefinition<S, T, Ctx>): Promise<void> {
@@ -39,7 +41,8 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
   try {
     const cfg = loadConfig({ ...def.specs, ...runnerSpecs } as S & typeof runnerSpecs);
     log = createLogger(def.name, cfg.logLevel);
-    const processor = await def.create(cfg, log);
+    const registry = createRegistry(def.name);
+    const processor = await def.create(cfg, log, registry);
     const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log });
     const admin = kafka.admin();
     await admin.connect();
@@ -52,10 +55,10 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
       if (!file) throw new Error(`no schema known for topic ${topic}`);
       await codec.register(subjectFor(topic), loadSchema(file));
     }
-    const registry = createRegistry(def.name);
     const runner = new Runner(processor, {
       kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
     });
+    await processor.init?.();
     await runner.start();
     const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.ready });
     const address = http.address();

@@ -1,0 +1,75 @@
+/**
+ * The auction processor: for each BidSet, one auction per impression (auction.ts), the winner's spend
+ * and frequency count reserved atomically in Redis (authorize-script.ts), falling to the next bidder
+ * when a reservation is refused. Writes one AuctionOutcome per request, keyed by request id.
+ * A Redis failure fails the batch (retryable): without the budget authority nothing may be sold.
+ */
+import type { Processor, OutRecord } from '../runtime/processor.js';
+import type { BidSet, BidRecord } from '../../schemas/bid-set.js';
+import type { AuctionOutcome, WinRecord } from '../../schemas/auction-outcome.js';
+import type { Bid } from '../bid/types.js';
+import { impressionCostMicros, normalizeAuctionType, runAuctionAsync, type AuthorizeStatus } from './auction.js';
+import { nbrFor, type AnyNoBidReason } from './no-bid-reasons.js';
+
+/** Reserves `costMicros` for the bid; the Redis implementation is in reserve.ts. */
+export type Reserve = (bid: BidRecord, requestId: string, userId: string | null, costMicros: number) => Promise<AuthorizeStatus>;
+
+export interface AuctionProcessorDeps {
+  readonly name?: string;
+  readonly input: string;
+  readonly output: string;
+  readonly reserve: Reserve;
+  readonly now?: () => number;
+}
+
+export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> {
+  const now = deps.now ?? Date.now;
+  return {
+    name: deps.name ?? 'auction',
+    input: deps.input,
+    outputs: [deps.output],
+    async process(record): Promise<OutRecord[]> {
+      const set = record.value;
+      const at = normalizeAuctionType(set.at);
+      const wins: WinRecord[] = [];
+      let firstReason: AnyNoBidReason | null = null;
+      for (const imp of set.imps) {
+        const records = set.bids.filter((b) => b.impId === imp.impId);
+        const byCampaign = new Map(records.map((b) => [b.campaignId, b]));
+        const bids: Bid[] = records.map((b) => ({
+          impId: b.impId, campaignId: b.campaignId, advertiserId: b.advertiserId, creativeId: b.creativeId,
+          priceMicros: b.priceMicros, adomain: b.adomain, w: b.w, h: b.h,
+        }));
+        const result = await runAuctionAsync(bids, imp.floorMicros, at, (bid, clearing) => {
+          const full = byCampaign.get(bid.campaignId)!;
+          return deps.reserve(full, set.requestId, set.userId, impressionCostMicros(clearing));
+        });
+        if (result.outcome === 'win') {
+          const w = result.winner;
+          wins.push({
+            impId: imp.impId, campaignId: w.campaignId, advertiserId: w.advertiserId, creativeId: w.creativeId,
+            bidPriceMicros: w.priceMicros, clearingPriceMicros: result.clearingPriceMicros, costMicros: result.costMicros,
+            adomain: [...w.adomain], w: w.w, h: w.h, dayKey: byCampaign.get(w.campaignId)!.dayKey,
+          });
+        } else {
+          firstReason ??= result.reason === 'no_bids' && set.noBidReason ? (set.noBidReason as AnyNoBidReason) : result.reason;
+        }
+      }
+      const noBidReason = wins.length > 0 ? null : (firstReason ?? 'no_bids');
+      const outcome: AuctionOutcome = {
+        requestId: set.requestId,
+        userId: set.userId,
+        at,
+        test: set.test,
+        receivedAtMs: set.receivedAtMs,
+        decidedAtMs: now(),
+        impCount: set.imps.length,
+        bids: set.bids.map((b) => ({ impId: b.impId, campaignId: b.campaignId, creativeId: b.creativeId, priceMicros: b.priceMicros })),
+        wins,
+        noBidReason,
+        nbr: noBidReason === null ? null : nbrFor(noBidReason),
+      };
+      return [{ topic: deps.output, key: set.requestId, value: outcome }];
+    },
+  };
+}
