@@ -23,7 +23,7 @@ function request(over: Partial<BidRequest> = {}): BidRequest {
 const rec = (value: BidRequest): InRecord<BidRequest> => ({ topic: 'in', partition: 0, offset: '0', key: 'u1', value, timestampMs: NOW });
 const empty = (): BidState => ({ spentTodayMicros: new Map(), spentLifetimeMicros: new Map(), frequencyCounts: new Map(), perf: new Map() });
 
-async function run(index: CampaignIndex, r: BidRequest, readState = async (q: readonly StateQuery[]) => q.map(empty)) {
+async function run(index: CampaignIndex, r: BidRequest, readState: (q: readonly StateQuery[], n: number) => Promise<BidState[]> = async (q) => q.map(empty)) {
   const queries: StateQuery[][] = [];
   const p = bidProcessor({ input: 'in', output: 'bids', index, now: () => NOW, rand: () => 0, readState: async (q, n) => (queries.push([...q]), readState(q, n)) });
   const r1 = rec(r);
