@@ -73,7 +73,7 @@ const TARGETS: TargetSpec[] = [
     name: 'edge',
     command: () => args['edge-cmd'],
     // A topic of its own, so bench traffic never mixes with the pipeline's (override with INGEST_TOPIC).
-    env: (port) => ({ INGEST_TOPIC: 'bench-bid-requests', ...process.env, INGEST_PORT: String(port), INGEST_WORKERS: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
+    env: (port) => ({ INGEST_TOPIC: 'bench-bid-requests', INGEST_OPENRTB_MODE: 'async', ...process.env, INGEST_PORT: String(port), INGEST_WORKERS: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
     path: args['edge-path'],
   },
 ];

@@ -18,6 +18,10 @@ export const ingestSpecs = {
   deliveryTimeoutMs: { env: 'INGEST_DELIVERY_TIMEOUT_MS', type: 'int', min: 100, max: 300_000, default: 5000, doc: 'longest wait for a Kafka delivery report (message.timeout.ms)' },
   lingerMs: { env: 'INGEST_LINGER_MS', type: 'int', min: 0, max: 1000, default: 2, doc: 'producer batching delay (linger.ms)' },
   compression: { env: 'INGEST_COMPRESSION', type: 'enum', values: ['lz4', 'zstd', 'none'] as const, default: 'lz4', doc: 'producer compression codec' },
+  openrtbMode: { env: 'INGEST_OPENRTB_MODE', type: 'enum', values: ['sync', 'async'] as const, default: 'sync', doc: 'sync: answer /openrtb2/bid with the auction outcome within tmax; async: answer 202 once accepted' },
+  outcomesTopic: { env: 'INGEST_OUTCOMES_TOPIC', type: 'string', pattern: /^[A-Za-z0-9._-]{1,249}$/, default: 'auction-outcomes', doc: 'topic the synchronous mode waits on' },
+  defaultTmaxMs: { env: 'INGEST_DEFAULT_TMAX_MS', type: 'int', min: 10, max: 60_000, default: 150, doc: 'deadline when a request has no tmax' },
+  tmaxMarginMs: { env: 'INGEST_TMAX_MARGIN_MS', type: 'int', min: 0, max: 10_000, default: 15, doc: 'answered this long before tmax, for the trip back to the exchange' },
   shutdownTimeoutMs: { env: 'INGEST_SHUTDOWN_TIMEOUT_MS', type: 'int', min: 0, max: 600_000, default: 30_000, doc: 'longest drain on SIGTERM' },
 } as const satisfies Record<string, Spec>;
 

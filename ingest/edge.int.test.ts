@@ -170,3 +170,25 @@ test('edge answers 503 with Retry-After while Kafka is unreachable, and recovers
     await fragile.stop();
   }
 });
+
+test('edge in synchronous mode answers 204 no-bid just before tmax when no outcome arrives, and still writes the request', async () => {
+  const outcomes = `auction-outcomes-test-${randomUUID()}`;
+  const sync = await spawnEdge({ INGEST_TOPIC: topic, INGEST_OPENRTB_MODE: 'sync', INGEST_OUTCOMES_TOPIC: outcomes, INGEST_TMAX_MARGIN_MS: '20' });
+  try {
+    const started = Date.now();
+    const res = await fetch(`${sync.url}/openrtb2/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ortb({ tmax: 120 })) });
+    const elapsed = Date.now() - started;
+    assert.equal(res.status, 204);
+    assert.equal(await res.text(), '');
+    assert.ok(elapsed >= 80 && elapsed < 1000, `answered after ${elapsed} ms for tmax 120 - margin 20`);
+    const simple = await post('/bid', { request_id: randomUUID(), user_id: 'u', site: { domain: 'x.com' }, device: { ip: '1.2.3.4' } }, {}, sync.url);
+    assert.equal(simple.status, 202, 'the simple format stays asynchronous');
+  } finally {
+    await sync.stop();
+    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'edge-test-cleanup', log: createLogger('test', 'silent') });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [outcomes] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+});

@@ -14,14 +14,25 @@ import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics
 import { Publisher } from './publisher.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startEdge } from './server.js';
+import { OutcomeWaiter } from './outcome-waiter.js';
+import { OutcomeListener } from './outcome-listener.js';
 
 async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `ingest-${cfg.nodeId}`, log });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [{ topic: cfg.topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication }]);
+  const sync = cfg.openrtbMode === 'sync';
+  const topics = sync ? [cfg.topic, cfg.outcomesTopic] : [cfg.topic];
+  await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   await codec.register(subjectFor(cfg.topic), loadSchema(TOPIC_SCHEMAS[TOPICS.bidRequests]));
+  const waiter = new OutcomeWaiter();
+  let listener: OutcomeListener | null = null;
+  if (sync) {
+    await codec.register(subjectFor(cfg.outcomesTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.auctionOutcomes]));
+    listener = new OutcomeListener(kafka, codec, cfg.outcomesTopic, waiter, log, cfg.nodeId);
+    await listener.start();
+  }
 
   const producer = kafka.producer({
     'enable.idempotence': true,
@@ -52,8 +63,12 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   probe.unref();
 
   const registry = createRegistry('ingest');
-  const metrics = createEdgeMetrics(registry, () => publisher.inflight);
-  const edge = await startEdge({ cfg, log, metrics, registry, publish: (r) => publisher.publish(r), isReady: () => kafkaReachable });
+  const metrics = createEdgeMetrics(registry, () => publisher.inflight, sync ? waiter : undefined);
+  const edge = await startEdge({
+    cfg, log, metrics, registry, publish: (r) => publisher.publish(r),
+    isReady: () => kafkaReachable && (listener === null || listener.assigned),
+    awaitOutcome: sync ? (id, ms) => waiter.wait(id, ms) : undefined,
+  });
   log.info({ port: edge.port, topic: cfg.topic }, 'ingest edge listening');
 
   let stopping = false;
@@ -63,6 +78,8 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
     log.info({ signal, inFlight: edge.inFlight }, 'shutting down: draining in-flight requests');
     clearInterval(probe);
     await edge.drain(cfg.shutdownTimeoutMs);
+    waiter.cancelAll();
+    await listener?.stop();
     await producer.flush({ timeout: cfg.shutdownTimeoutMs }).catch((err: unknown) => log.error({ err }, 'producer flush failed'));
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);

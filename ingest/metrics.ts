@@ -7,9 +7,14 @@ export interface EdgeMetrics {
   latency: Histogram<'route'>;
   produceErrors: Counter<'code'>;
   bytesIn: Counter<'route'>;
+  syncAnswers: Counter<'result'>;
 }
 
-export function createEdgeMetrics(registry: Registry, inflight: () => number): EdgeMetrics {
+export function createEdgeMetrics(registry: Registry, inflight: () => number, waiter?: { late: number; timedOut: number }): EdgeMetrics {
+  if (waiter) {
+    new Gauge({ name: 'ingest_sync_late_outcomes', help: 'Outcomes that arrived after their request was answered no-bid (recorded by the pipeline all the same)', registers: [registry], collect() { this.set(waiter.late); } });
+    new Gauge({ name: 'ingest_sync_timeouts', help: 'Synchronous requests answered no-bid because tmax ran out', registers: [registry], collect() { this.set(waiter.timedOut); } });
+  }
   new Gauge({
     name: 'ingest_producer_inflight_requests',
     help: 'Requests awaiting a Kafka delivery report (the producer queue depth seen by the edge)',
@@ -22,6 +27,7 @@ export function createEdgeMetrics(registry: Registry, inflight: () => number): E
     requests: new Counter({ name: 'ingest_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
     latency: new Histogram({ name: 'ingest_request_duration_seconds', help: 'Time from request to answer', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     produceErrors: new Counter({ name: 'ingest_produce_errors_total', help: 'Requests not accepted because delivery to Kafka failed', labelNames: ['code'], registers: [registry] }),
+    syncAnswers: new Counter({ name: 'ingest_sync_answers_total', help: 'Synchronous OpenRTB answers: bid (200) or no_bid (204)', labelNames: ['result'], registers: [registry] }),
     bytesIn: new Counter({ name: 'ingest_request_bytes_total', help: 'Request body bytes received (before gunzip)', labelNames: ['route'], registers: [registry] }),
   };
 }

@@ -21,6 +21,8 @@ import { parseOpenRtb, type Envelope } from './openrtb.js';
 import { parseSimple } from './simple.js';
 import { RateLimiter } from './rate-limit.js';
 import type { EdgeMetrics } from './metrics.js';
+import type { AuctionOutcome } from '../schemas/auction-outcome.js';
+import { toBidResponse } from './bid-response.js';
 
 export interface EdgeDeps {
   cfg: IngestConfig;
@@ -30,6 +32,8 @@ export interface EdgeDeps {
   publish: (request: BidRequest) => Promise<void>;
   /** Kafka reachable and schemas registered. */
   isReady: () => boolean;
+  /** Synchronous OpenRTB mode: waits for a request's auction outcome (null at the deadline). */
+  awaitOutcome?: (requestId: string, timeoutMs: number) => Promise<AuctionOutcome | null>;
   now?: () => number;
 }
 
@@ -43,7 +47,7 @@ export interface Edge {
 type Route = '/openrtb2/bid' | '/bid';
 const PARSERS: Record<Route, (body: unknown, env: Envelope) => BidRequest> = { '/openrtb2/bid': parseOpenRtb, '/bid': parseSimple };
 const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 202: '202 Accepted', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found',
+  200: '200 OK', 202: '202 Accepted', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found',
   405: '405 Method Not Allowed', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type',
   429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
 };
@@ -59,9 +63,9 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers: Record<string, string> = {}, close = false): void {
     res.cork(() => {
       res.writeStatus(STATUS_TEXT[status] ?? String(status));
-      res.writeHeader('content-type', 'application/json');
+      if (status !== 204) res.writeHeader('content-type', 'application/json');
       for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-      res.end(body, close);
+      res.end(status === 204 ? undefined : body, close);
     });
     metrics.requests.inc({ route, status: String(status) });
     metrics.latency.observe({ route }, (performance.now() - started) / 1000);
@@ -85,10 +89,10 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
         inFlight--;
       }
     };
-    const reply = (err: HttpError | null, body: string, headers: Record<string, string> = {}, close = false): void => {
+    const reply = (err: HttpError | null, body: string, headers: Record<string, string> = {}, close = false, status = 202): void => {
       if (!aborted && !finished) {
         if (err) sendError(res, route, started, err, headers, close);
-        else send(res, route, started, 202, body);
+        else send(res, route, started, status, body, headers);
       }
       finish();
     };
@@ -135,7 +139,7 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     });
   }
 
-  type Reply = (err: HttpError | null, body: string, headers?: Record<string, string>) => void;
+  type Reply = (err: HttpError | null, body: string, headers?: Record<string, string>, close?: boolean, status?: number) => void;
 
   async function accept(route: Route, raw: Buffer, encoding: string, version: string, reply: Reply): Promise<void> {
     let request: BidRequest;
@@ -150,9 +154,17 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       log.debug({ route, status: httpErr.status, reason: httpErr.message }, 'rejected request');
       return reply(httpErr, '');
     }
+    const sync = route === '/openrtb2/bid' && deps.awaitOutcome !== undefined;
+    // Registered before publishing, so an outcome can never arrive before anyone waits for it.
+    const deadline = request.receivedAtMs + (request.tmax ?? cfg.defaultTmaxMs) - cfg.tmaxMarginMs;
+    const outcome = sync ? deps.awaitOutcome!(request.id, deadline - now()) : null;
     try {
       await deps.publish(request);
-      reply(null, JSON.stringify({ id: request.id, status: 'accepted' }));
+      if (!outcome) return reply(null, JSON.stringify({ id: request.id, status: 'accepted' }));
+      const response = toBidResponse((await outcome) ?? { requestId: request.id, wins: [] } as unknown as AuctionOutcome);
+      metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
+      if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
+      else reply(null, '', {}, false, 204);
     } catch (err) {
       const code = isPipelineError(err) ? err.code : 'INTERNAL';
       metrics.produceErrors.inc({ code });

@@ -17,6 +17,9 @@ export interface WinRecord {
   w: number;
   h: number;
   dayKey: string;
+  title: string;
+  imageUrl: string;
+  landingUrl: string;
 }
 export interface AuctionOutcome {
   requestId: string;

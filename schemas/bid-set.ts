@@ -17,6 +17,9 @@ export interface BidRecord {
   frequencyCap: number;
   dayKey: string;
   dayEndsAtMs: number;
+  title: string;
+  imageUrl: string;
+  landingUrl: string;
 }
 export interface BidSet {
   requestId: string;

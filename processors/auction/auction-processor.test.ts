@@ -7,7 +7,7 @@ import type { AuthorizeStatus } from './auction.js';
 
 const bid = (campaignId: string, priceMicros: number, impId = '1'): BidRecord => ({
   impId, campaignId, advertiserId: `adv-${campaignId}`, creativeId: `cr-${campaignId}`, priceMicros, adomain: ['a.com'], w: 300, h: 250,
-  dailyBudgetMicros: 1_000_000, lifetimeBudgetMicros: 10_000_000, frequencyCap: 0, dayKey: '2026-11-22', dayEndsAtMs: 0,
+  dailyBudgetMicros: 1_000_000, lifetimeBudgetMicros: 10_000_000, frequencyCap: 0, dayKey: '2026-11-22', dayEndsAtMs: 0, title: 't', imageUrl: 'https://cdn.example.com/i.png', landingUrl: 'https://brand.example.com',
 });
 const set = (bids: BidRecord[], over: Partial<BidSet> = {}): BidSet => ({
   requestId: 'r1', userId: 'u1', at: 2, tmax: 100, test: false, receivedAtMs: 1, decidedAtMs: 2,
@@ -34,6 +34,7 @@ test('auction-processor clears at the second price plus 0.01 and reserves the co
   assert.equal(outcome.wins[0]?.campaignId, 'a');
   assert.equal(outcome.wins[0]?.clearingPriceMicros, 2_010_000);
   assert.equal(outcome.wins[0]?.costMicros, 2_010);
+  assert.equal(outcome.wins[0]?.landingUrl, 'https://brand.example.com');
   assert.deepEqual(calls, [['a', 2_010]]);
   assert.equal(outcome.noBidReason, null);
   assert.equal(outcome.bids.length, 2);

@@ -46,10 +46,11 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
         });
         if (result.outcome === 'win') {
           const w = result.winner;
+          const full = byCampaign.get(w.campaignId)!;
           wins.push({
             impId: imp.impId, campaignId: w.campaignId, advertiserId: w.advertiserId, creativeId: w.creativeId,
             bidPriceMicros: w.priceMicros, clearingPriceMicros: result.clearingPriceMicros, costMicros: result.costMicros,
-            adomain: [...w.adomain], w: w.w, h: w.h, dayKey: byCampaign.get(w.campaignId)!.dayKey,
+            adomain: [...w.adomain], w: w.w, h: w.h, dayKey: full.dayKey, title: full.title, imageUrl: full.imageUrl, landingUrl: full.landingUrl,
           });
         } else {
           firstReason ??= result.reason === 'no_bids' && set.noBidReason ? (set.noBidReason as AnyNoBidReason) : result.reason;

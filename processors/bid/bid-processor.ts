@@ -76,10 +76,12 @@ export function bidProcessor(deps: BidProcessorDeps): Processor<BidRequest, Ctx>
         imps: r.imp.map((imp) => ({ impId: imp.id, floorMicros: imp.bidfloorMicros })),
         bids: decision.bids.map((b) => {
           const c = deps.index.get(b.campaignId)!.campaign;
+          const creative = c.creatives.find((cr) => cr.id === b.creativeId);
           const day = localDay(c.timezone, nowMs);
           return {
             ...b, adomain: [...b.adomain], dailyBudgetMicros: c.dailyBudgetMicros, lifetimeBudgetMicros: c.lifetimeBudgetMicros,
             frequencyCap: c.frequencyCap?.count ?? 0, dayKey: day.dayKey, dayEndsAtMs: day.nextMidnightMs,
+            title: creative?.title ?? '', imageUrl: creative?.imageUrl ?? '', landingUrl: creative?.landingUrl ?? '',
           };
         }),
         noBidReason: decision.noBidReason,
