@@ -15,7 +15,8 @@ export type CampaignValidation =
   | { readonly ok: true; readonly campaign: Campaign }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
 
-const MAX_CREATIVES = 100;
+/** Creatives per campaign; the add-creative route enforces it too. */
+export const MAX_CREATIVES = 100;
 const MAX_CREATIVE_SIDE = 10_000;
 
 /** True when Intl knows the IANA zone; a bad zone would otherwise throw on every bid. */
@@ -28,22 +29,23 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-function readCreative(c: unknown, i: number, errors: FieldError[]): Creative | undefined {
-  const path = `creatives[${i}]`;
+/** Reads one creative; `path` prefixes the field names of its errors ('' for a creative on its own). */
+function readCreative(c: unknown, path: string, errors: FieldError[]): Creative | undefined {
+  const at = (field: string): string => (path === '' ? field : `${path}.${field}`);
   if (!isObject(c)) {
     errors.push({ field: path, message: 'must be an object' });
     return undefined;
   }
   const before = errors.length;
-  const id = readString(c, 'id', `${path}.id`, errors, 200);
-  const title = readString(c, 'title', `${path}.title`, errors);
-  const imageUrl = readUrl(c, 'imageUrl', `${path}.imageUrl`, errors);
-  const landingUrl = readUrl(c, 'landingUrl', `${path}.landingUrl`, errors);
-  const width = readInt(c, 'width', `${path}.width`, errors, 1, MAX_CREATIVE_SIDE);
-  const height = readInt(c, 'height', `${path}.height`, errors, 1, MAX_CREATIVE_SIDE);
+  const id = readString(c, 'id', at('id'), errors, 200);
+  const title = readString(c, 'title', at('title'), errors);
+  const imageUrl = readUrl(c, 'imageUrl', at('imageUrl'), errors);
+  const landingUrl = readUrl(c, 'landingUrl', at('landingUrl'), errors);
+  const width = readInt(c, 'width', at('width'), errors, 1, MAX_CREATIVE_SIDE);
+  const height = readInt(c, 'height', at('height'), errors, 1, MAX_CREATIVE_SIDE);
   const adomain = c['adomain'] ?? [];
   if (!Array.isArray(adomain) || !adomain.every((d) => typeof d === 'string' && isDomain(d))) {
-    errors.push({ field: `${path}.adomain`, message: "must be an array of advertiser domains such as 'brand.com'" });
+    errors.push({ field: at('adomain'), message: "must be an array of advertiser domains such as 'brand.com'" });
   }
   if (errors.length !== before) return undefined;
   return { id: id!, title: title!, imageUrl: imageUrl!, landingUrl: landingUrl!, width: width!, height: height!, adomain: (adomain as string[]).map((d) => d.toLowerCase()) };
@@ -55,7 +57,7 @@ function readCreatives(o: Obj, errors: FieldError[]): Creative[] | undefined {
     errors.push({ field: 'creatives', message: `must be an array of 1 to ${MAX_CREATIVES} creatives` });
     return undefined;
   }
-  const creatives = list.map((c: unknown, i) => readCreative(c, i, errors));
+  const creatives = list.map((c: unknown, i) => readCreative(c, `creatives[${i}]`, errors));
   const seen = new Set<string>();
   creatives.forEach((c, i) => {
     if (c === undefined) return;
@@ -63,6 +65,13 @@ function readCreatives(o: Obj, errors: FieldError[]): Creative[] | undefined {
     seen.add(c.id);
   });
   return creatives.every((c) => c !== undefined) ? (creatives as Creative[]) : undefined;
+}
+
+/** Validates one creative on its own (the API's add-creative route); error fields are 'id', 'imageUrl', ... */
+export function validateCreative(input: unknown): { readonly ok: true; readonly creative: Creative } | { readonly ok: false; readonly errors: readonly FieldError[] } {
+  const errors: FieldError[] = [];
+  const creative = readCreative(input, '', errors);
+  return creative === undefined ? { ok: false, errors } : { ok: true, creative };
 }
 
 function readFrequencyCap(v: unknown, errors: FieldError[]): FrequencyCap | null | undefined {

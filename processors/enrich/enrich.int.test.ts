@@ -1,0 +1,176 @@
+/**
+ * The enrich service against the real stack (Kafka, registry, Redis), run as a child process:
+ * profiles stored in Redis reach the output; a hung Redis never stalls the stream (requests pass on
+ * UNAVAILABLE within a bounded time) and enrichment resumes after it recovers; every input once on the output.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { commonSpecs, loadConfig, redisSpecs } from '../runtime/config.js';
+import { createLogger } from '../runtime/logger.js';
+import { createKafka, ensureTopics } from '../runtime/kafka.js';
+import { readTopic } from '../runtime/read-topic.js';
+import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
+import { AvroCodec } from '../../schemas/codec.js';
+import { loadSchema, subjectFor } from '../../schemas/topics.js';
+import { partitionKey, type BidRequest, type UserProfileRecord } from '../../schemas/bid-request.js';
+import { encodeProfile, profileKey } from './profile-format.js';
+import { makeRequest } from './bid-request-fixture.js';
+import { startThrowawayRedis } from './throwaway-redis.js';
+
+const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
+const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'enrich-test', log: createLogger('test', 'silent') });
+const codec = new AvroCodec(cfg.schemaRegistryUrl);
+const created: string[] = [];
+after(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+const profileOf = (i: number): UserProfileRecord => ({ interests: { sports: i % 101, news: 50 }, segments: [`seg-${i}`], engagement: i % 101 });
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+interface Seen { key: string | null; value: BidRequest; atMs: number }
+
+/** Fresh topics, a producer and a live read_committed reader of the output (arrival times included). */
+async function pipeline(t: { after: (fn: () => Promise<void>) => void }) {
+  const run = randomUUID().slice(0, 8);
+  const input = `enrich-in-${run}`;
+  const output = `enrich-out-${run}`;
+  created.push(input, output);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
+  await admin.disconnect();
+  await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
+  const producer = kafka.producer({ 'linger.ms': 2 });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const seen = new Map<string, Seen>();
+  const reader = kafka.consumer({ kafkaJS: { groupId: `enrich-test-${run}`, fromBeginning: true, autoCommit: false }, 'isolation.level': 'read_committed' });
+  await reader.connect();
+  t.after(() => reader.disconnect());
+  await reader.subscribe({ topics: [output] });
+  void reader.run({
+    eachMessage: async ({ message }) => {
+      const value = await codec.decode<BidRequest>(message.value as Buffer);
+      seen.set(value.id, { key: message.key?.toString() ?? null, value: plain(value), atMs: Date.now() });
+    },
+  });
+  const send = async (requests: BidRequest[]): Promise<void> => {
+    await producer.send({ topic: input, messages: requests.map((r) => ({ key: partitionKey(r), value: codec.encode(subjectFor(input), r) })) });
+  };
+  const arrived = async (ids: string[], timeoutMs: number): Promise<Seen[]> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!ids.every((id) => seen.has(id))) {
+      if (Date.now() > deadline) assert.fail(`${ids.filter((id) => !seen.has(id)).length} of ${ids.length} records not on the output after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return ids.map((id) => seen.get(id)!);
+  };
+  /** The whole output, read afresh (read_committed): each sent id exactly once and nothing else. */
+  const exactlyOnce = async (sent: string[]): Promise<void> => {
+    const out = await readTopic(kafka, output, { timeoutMs: 60_000, readCommitted: true });
+    const counts = new Map<string, number>();
+    for (const r of out) {
+      const id = (await codec.decode<BidRequest>(r.value as Buffer)).id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const missing = sent.filter((id) => !counts.has(id)).length;
+    const duplicated = [...counts.values()].filter((c) => c > 1).length;
+    assert.deepEqual({ missing, duplicated, total: out.length }, { missing: 0, duplicated: 0, total: sent.length });
+  };
+  const start = (redisUrl: string): Promise<ServiceProcess> =>
+    spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', {
+      ENRICH_NAME: `enrich-test-${run}`, ENRICH_INPUT: input, ENRICH_OUTPUT: output, REDIS_URL: redisUrl,
+      PROCESSOR_INSTANCE_ID: `enrich-test-${run}`, PROCESSOR_MAX_BATCH: '50',
+    });
+  return { run, send, arrived, exactlyOnce, start };
+}
+
+test('enrich service: stored profiles reach the output as ENRICHED, unknown and anonymous users as NO_PROFILE', async (t) => {
+  const p = await pipeline(t);
+  const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+  t.after(() => void redis.disconnect());
+  const user = (i: number): string => `enrich-test-${p.run}-u${i}`;
+  const known = Array.from({ length: 20 }, (_, i) => i);
+  await redis.mset(Object.fromEntries(known.map((i) => [profileKey(user(i)), encodeProfile(profileOf(i))])));
+  await redis.set(profileKey(user(999)), 'not json');
+  t.after(async () => void (await redis.del(...known.map((i) => profileKey(user(i))), profileKey(user(999)))));
+
+  const requests = Array.from({ length: 300 }, (_, i) => {
+    const id = `r-${p.run}-${i}`;
+    if (i % 4 === 0) return makeRequest(id, { id: user(i % 20) });
+    if (i % 4 === 1) return makeRequest(id, { buyeruid: user(100 + i) }); // unknown user
+    if (i % 4 === 2) return makeRequest(id, i % 8 === 2 ? null : { id: null, buyeruid: null }, { device: null });
+    return makeRequest(id, { id: user(999) }); // malformed stored profile
+  });
+  const svc = await p.start(cfg.redisUrl);
+  t.after(async () => void (await svc.stop()));
+  await p.send(requests);
+  const out = await p.arrived(requests.map((r) => r.id), 60_000);
+  out.forEach((o, i) => {
+    const sent = requests[i]!;
+    assert.equal(o.key, partitionKey(sent), 'keyed by the same key');
+    const { enrichment, profile, ...rest } = o.value;
+    const { enrichment: _e, profile: _p, ...sentRest } = sent;
+    assert.deepEqual(rest, plain(sentRest), 'everything else (user.* included) as sent');
+    if (i % 4 === 0) assert.deepEqual({ enrichment, profile }, { enrichment: 'ENRICHED', profile: profileOf(i % 20) }, sent.id);
+    else assert.deepEqual({ enrichment, profile }, { enrichment: 'NO_PROFILE', profile: null }, sent.id);
+  });
+  await p.exactlyOnce(requests.map((r) => r.id));
+});
+
+test('enrich service: a hung Redis never stalls the stream (UNAVAILABLE), and enrichment resumes after it recovers', async (t) => {
+  const p = await pipeline(t);
+  const redis = await startThrowawayRedis();
+  t.after(() => redis.stop());
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+  await admin.mset(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [profileKey(`u${i}`), encodeProfile(profileOf(i))])));
+  admin.disconnect();
+  const svc = await p.start(redis.url);
+  t.after(async () => void (await svc.stop()));
+  const sent: string[] = [];
+  let seq = 0;
+  const wave = async (n: number): Promise<string[]> => {
+    const reqs = Array.from({ length: n }, () => makeRequest(`r-${p.run}-${seq}`, { id: `u${seq++ % 50}` }));
+    await p.send(reqs);
+    sent.push(...reqs.map((r) => r.id));
+    return reqs.map((r) => r.id);
+  };
+  const states = (seen: Seen[]): string[] => [...new Set(seen.map((s) => s.value.enrichment))];
+
+  assert.deepEqual(states(await p.arrived(await wave(100), 60_000)), ['ENRICHED'], 'before the hang');
+
+  redis.hang();
+  const hungAt = Date.now();
+  const during: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    during.push(...(await wave(40)));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const hungOut = await p.arrived(during, 5000);
+  assert.deepEqual(states(hungOut), ['UNAVAILABLE'], 'while hung: passed on un-enriched');
+  const worstMs = Math.max(...hungOut.map((s) => s.atMs)) - hungAt;
+  t.diagnostic(`Redis hung: all ${during.length} requests out UNAVAILABLE ${worstMs} ms after the hang began (5 waves over ~500 ms)`);
+
+  redis.resume();
+  const resumedAt = Date.now();
+  let firstEnrichedMs = -1;
+  while (firstEnrichedMs < 0) {
+    assert.ok(Date.now() - resumedAt < 10_000, 'enrichment resumed within 10 s of SIGCONT');
+    const seen = await p.arrived(await wave(10), 5000);
+    const enriched = seen.filter((s) => s.value.enrichment === 'ENRICHED');
+    assert.ok(seen.every((s) => ['ENRICHED', 'UNAVAILABLE'].includes(s.value.enrichment)));
+    if (enriched.length > 0) firstEnrichedMs = Math.min(...enriched.map((s) => s.atMs)) - resumedAt;
+    else await new Promise((r) => setTimeout(r, 200));
+  }
+  t.diagnostic(`Redis resumed: first ENRICHED record out ${firstEnrichedMs} ms after SIGCONT (cool-down 2000 ms)`);
+  assert.deepEqual(states(await p.arrived(await wave(100), 10_000)), ['ENRICHED'], 'after recovery');
+  assert.match(svc.output(), /circuit open/, 'the opening was logged once');
+
+  await p.exactlyOnce(sent);
+});

@@ -1,0 +1,49 @@
+/**
+ * Test support: a private redis-server on a free loopback port, so a test can hang it (SIGSTOP) or kill
+ * it without touching the shared stack's Redis. Not used by production code.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort } from '../runtime/spawn-service.js';
+
+export interface ThrowawayRedis {
+  url: string;
+  child: ChildProcess;
+  /** Freezes the server (the socket stays open, nothing answers) / lets it run again. */
+  hang(): void;
+  resume(): void;
+  /** Kills the server (also when frozen) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** @param port default: a free one (give one to restart a server where a client expects it) */
+export async function startThrowawayRedis(port?: number, bin = '/usr/bin/redis-server'): Promise<ThrowawayRedis> {
+  port ??= await freePort();
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await probe.connect().then(() => probe.ping(), () => null);
+    if (up === 'PONG') break;
+    probe.disconnect();
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  probe.disconnect();
+  return {
+    url,
+    child,
+    hang: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

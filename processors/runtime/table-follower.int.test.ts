@@ -1,0 +1,139 @@
+/** TableFollower against the real Kafka and registry, each test on its own compacted topic. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { commonSpecs, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createKafka, ensureTopics, type Kafka } from './kafka.js';
+import { TableFollower } from './table-follower.js';
+import { AvroCodec } from '../../schemas/codec.js';
+
+const cfg = loadConfig(commonSpecs);
+const log = createLogger('table-follower-test', 'error');
+const schema = { type: 'record', name: 'Item', namespace: 'rtb.test', fields: [{ name: 'name', type: 'string' }, { name: 'rev', type: 'long' }] };
+interface Item { name: string; rev: number }
+
+async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+  const topic = `table-test-${randomUUID()}`;
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'table-follower-test', log });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ topic, numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
+  const codec = new AvroCodec(cfg.schemaRegistryUrl);
+  await codec.register(`${topic}-value`, schema);
+  const producer = kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.ms': 0 });
+  await producer.connect();
+  t.after(async () => {
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  });
+  const put = (key: string, item: Item | null) =>
+    producer.send({ topic, messages: [{ key, value: item === null ? null : codec.encode(`${topic}-value`, item) }] });
+  return { topic, kafka, codec, producer, put };
+}
+
+function follow(t: { after: (fn: () => Promise<void>) => void }, kafka: Kafka, codec: AvroCodec, topic: string, extra: Partial<ConstructorParameters<typeof TableFollower<Item>>[0]> = {}) {
+  const events: string[] = [];
+  const follower = new TableFollower<Item>({
+    kafka, codec, topic, log,
+    map: (v) => ({ name: (v as Item).name, rev: (v as Item).rev }),
+    onUpsert: (k, v) => events.push(`upsert ${k} ${v.rev}`),
+    onDelete: (k) => events.push(`delete ${k}`),
+    ...extra,
+  });
+  t.after(() => follower.stop());
+  return { follower, events };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('table follower loads the existing topic before ready resolves, latest value per key, tombstones applied', async (t) => {
+  const { topic, kafka, codec, put } = await setup(t);
+  for (let i = 0; i < 30; i++) await put(`k${i}`, { name: `item ${i}`, rev: 1 });
+  await put('k0', { name: 'item 0 again', rev: 2 });
+  await put('k1', null);
+  const { follower, events } = follow(t, kafka, codec, topic);
+  await follower.start();
+  await follower.ready;
+  assert.equal(follower.isReady, true);
+  assert.equal(follower.size, 29, '30 keys, one deleted');
+  assert.deepEqual(follower.get('k0'), { name: 'item 0 again', rev: 2 });
+  assert.equal(follower.get('k1'), undefined);
+  assert.ok(events.includes('delete k1'), 'onDelete reported the tombstone');
+  assert.equal(events.filter((e) => e.startsWith('upsert')).length, 31);
+});
+
+test('table follower keeps following after ready: upserts and deletes arrive without a restart', async (t) => {
+  const { topic, kafka, codec, put } = await setup(t);
+  await put('a', { name: 'a', rev: 1 });
+  const { follower, events } = follow(t, kafka, codec, topic);
+  await follower.start();
+  await follower.ready;
+  await put('b', { name: 'b', rev: 1 });
+  await put('a', { name: 'a2', rev: 2 });
+  await until(() => follower.get('a')?.rev === 2 && follower.get('b') !== undefined, 'the new records');
+  await put('b', null);
+  await until(() => follower.get('b') === undefined, 'the tombstone');
+  assert.deepEqual(events, ['upsert a 1', 'upsert b 1', 'upsert a 2', 'delete b']);
+});
+
+test('table follower on an empty topic is ready at once', async (t) => {
+  const { topic, kafka, codec } = await setup(t);
+  const { follower } = follow(t, kafka, codec, topic);
+  await follower.start();
+  await follower.ready;
+  assert.equal(follower.size, 0);
+});
+
+test('table follower lets accept keep a newer value over a late older one', async (t) => {
+  const { topic, kafka, codec, put } = await setup(t);
+  await put('x', { name: 'new', rev: 5 });
+  await put('x', { name: 'stale', rev: 3 });
+  const { follower, events } = follow(t, kafka, codec, topic, { accept: (incoming, current) => current === undefined || incoming.rev >= current.rev });
+  await follower.start();
+  await follower.ready;
+  assert.deepEqual(follower.get('x'), { name: 'new', rev: 5 });
+  assert.deepEqual(events, ['upsert x 5']);
+});
+
+test('table follower skips undecodable records and never shows aborted transactions, and still becomes ready', async (t) => {
+  const { topic, kafka, codec, producer, put } = await setup(t);
+  await producer.send({ topic, messages: [{ key: 'junk', value: Buffer.from('not avro at all') }] });
+  const tx = kafka.producer({ 'transactional.id': `table-test-${randomUUID()}`, 'enable.idempotence': true, acks: -1 });
+  await tx.connect();
+  t.after(() => tx.disconnect());
+  const aborted = await tx.transaction();
+  await aborted.send({ topic, messages: [{ key: 'ghost', value: codec.encode(`${topic}-value`, { name: 'ghost', rev: 1 }) }] });
+  await aborted.abort();
+  const committed = await tx.transaction();
+  await committed.send({ topic, messages: [{ key: 'real', value: codec.encode(`${topic}-value`, { name: 'real', rev: 1 }) }] });
+  await committed.commit();
+  await put('plain', { name: 'plain', rev: 1 });
+  // The last record of each touched partition may be a transaction marker, which is never delivered.
+  const { follower } = follow(t, kafka, codec, topic, { idleMs: 1000 });
+  await follower.start();
+  await follower.ready;
+  assert.deepEqual(follower.get('real'), { name: 'real', rev: 1 });
+  assert.deepEqual(follower.get('plain'), { name: 'plain', rev: 1 });
+  assert.equal(follower.get('ghost'), undefined, 'aborted record not applied');
+  assert.equal(follower.get('junk'), undefined);
+  assert.equal(follower.skipped, 1, 'the undecodable record was counted');
+});
+
+test('table follower rejects ready when stopped before catching up', async (t) => {
+  const { topic, kafka, codec, put } = await setup(t);
+  await put('a', { name: 'a', rev: 1 });
+  const { follower } = follow(t, kafka, codec, topic);
+  await follower.start();
+  await follower.stop();
+  // Either it already caught up (fast machine) or ready rejects; it must not hang.
+  const outcome = await follower.ready.then(() => 'ready', (err: Error) => err.message);
+  assert.ok(outcome === 'ready' || /stopped before it caught up/.test(outcome), outcome);
+});
