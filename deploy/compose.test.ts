@@ -51,6 +51,10 @@ test('compose runs every project service from the one Dockerfile with known vari
     for (const key of Object.keys(s.environment ?? {})) {
       assert.ok(known.has(key), `${svc.name} sets ${key}, which its config does not read`);
     }
+    if (svc.httpPort !== undefined) {
+      assert.equal(String(s.environment?.PROCESSOR_HTTP_PORT), String(svc.httpPort), `${svc.name} PROCESSOR_HTTP_PORT`);
+      assert.ok(hostPorts(s).includes(svc.httpPort), `${svc.name} publishes ${svc.httpPort}`);
+    }
     if (svc.port !== undefined) {
       const port = loadConfig(svc.specs, {})[svc.port as keyof typeof svc.specs];
       assert.ok(hostPorts(s).includes(Number(port)), `${svc.name} publishes its default port ${String(port)}`);

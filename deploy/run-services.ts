@@ -18,7 +18,8 @@ function stopAll(): void {
 }
 
 for (const svc of projectServices) {
-  const child = spawn(process.execPath, ['--import', 'tsx', svc.entry], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  const env = svc.httpPort === undefined ? process.env : { PROCESSOR_HTTP_PORT: String(svc.httpPort), ...process.env };
+  const child = spawn(process.execPath, ['--import', 'tsx', svc.entry], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env });
   children.set(svc.name, child);
   child.on('exit', (code, signal) => {
     children.delete(svc.name);

@@ -4,16 +4,27 @@
  */
 import type { Spec } from '../processors/runtime/config.js';
 import { ingestSpecs } from '../ingest/config.js';
+import { runnerSpecs } from '../processors/runtime/service.js';
+import { enrichSpecs } from '../processors/enrich/config.js';
+import { bidSpecs } from '../processors/bid/config.js';
+import { auctionSpecs } from '../processors/auction/config.js';
+import { campaignsSpecs } from '../processors/campaigns/config.js';
 
 export interface ProjectService {
   name: string;
   /** Entry module, relative to the repository root. */
   entry: string;
   specs: Record<string, Spec>;
-  /** Config key holding the HTTP port (health, readiness, metrics), if the service listens. */
+  /** Config key holding the HTTP port (health, readiness, metrics), if its default is the port to use. */
   port?: string;
+  /** For processors (whose PROCESSOR_HTTP_PORT defaults to any free port): the port this service gets locally and in compose. */
+  httpPort?: number;
 }
 
 export const projectServices: readonly ProjectService[] = [
+  { name: 'campaigns', entry: 'processors/campaigns/main.ts', specs: campaignsSpecs, port: 'port' },
+  { name: 'enrich', entry: 'processors/enrich/main.ts', specs: { ...enrichSpecs, ...runnerSpecs }, httpPort: 9101 },
+  { name: 'bid', entry: 'processors/bid/main.ts', specs: { ...bidSpecs, ...runnerSpecs }, httpPort: 9102 },
+  { name: 'auction', entry: 'processors/auction/main.ts', specs: { ...auctionSpecs, ...runnerSpecs }, httpPort: 9103 },
   { name: 'ingest', entry: 'ingest/main.ts', specs: ingestSpecs, port: 'port' },
 ];

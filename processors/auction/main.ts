@@ -1,16 +1,10 @@
 /** The auction processor as a service: bids -> auction-outcomes, budgets reserved in Redis. */
 import { Redis } from 'ioredis';
 import { runProcessorService } from '../runtime/service.js';
-import { redisSpecs, type Spec } from '../runtime/config.js';
 import { auctionProcessor } from './auction-processor.js';
 import { redisReserve } from './reserve.js';
 
-const specs = {
-  ...redisSpecs,
-  input: { env: 'AUCTION_INPUT', type: 'string', default: 'bids', doc: 'topic of bid sets' },
-  output: { env: 'AUCTION_OUTPUT', type: 'string', default: 'auction-outcomes', doc: 'topic of auction outcomes' },
-  name: { env: 'AUCTION_NAME', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'auction', doc: 'processor (and consumer group) name' },
-} as const satisfies Record<string, Spec>;
+import { auctionSpecs as specs } from './config.js';
 
 await runProcessorService({
   name: 'auction',

@@ -6,8 +6,7 @@
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { runProcessorService } from '../runtime/service.js';
-import { redisSpecs, type Spec } from '../runtime/config.js';
-import { createKafka } from '../runtime/kafka.js';
+import { createKafka, ensureTopics } from '../runtime/kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPIC_SCHEMAS, TOPICS } from '../../schemas/topics.js';
 import { createCampaignFollower } from '../campaigns/campaign-follower.js';
@@ -15,14 +14,7 @@ import { CampaignIndex } from './campaign-index.js';
 import { BidStateReader } from './bid-state.js';
 import { bidProcessor } from './bid-processor.js';
 
-const specs = {
-  ...redisSpecs,
-  input: { env: 'BID_INPUT', type: 'string', default: 'bid-requests-enriched', doc: 'topic of enriched bid requests' },
-  output: { env: 'BID_OUTPUT', type: 'string', default: 'bids', doc: 'topic of bid sets' },
-  campaignsTopic: { env: 'BID_CAMPAIGNS_TOPIC', type: 'string', default: 'campaigns', doc: 'compacted topic of campaigns to follow' },
-  name: { env: 'BID_NAME', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'bid', doc: 'processor (and consumer group) name' },
-  stateTimeoutMs: { env: 'BID_STATE_TIMEOUT_MS', type: 'int', min: 1, max: 10_000, default: 25, doc: 'longest wait for the batch counter read from Redis' },
-} as const satisfies Record<string, Spec>;
+import { bidSpecs as specs } from './config.js';
 
 await runProcessorService({
   name: 'bid',
@@ -33,6 +25,11 @@ await runProcessorService({
     const codec = new AvroCodec(cfg.schemaRegistryUrl);
     await codec.register(subjectFor(cfg.campaignsTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.campaigns]));
     const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `bid-campaigns-${cfg.instanceId}`, log });
+    const admin = kafka.admin();
+    await admin.connect();
+    // The campaigns service normally creates it; a bidder started first must not follow a missing topic.
+    await ensureTopics(admin, [{ topic: cfg.campaignsTopic, numPartitions: 1, replicationFactor: cfg.topicReplication, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
+    await admin.disconnect();
     const follower = createCampaignFollower({
       kafka, codec, log, topic: cfg.campaignsTopic,
       onUpsert: (_id, c) => index.upsert(c),

@@ -1,0 +1,11 @@
+/** The bid processor's configuration (validated at start by runProcessorService, with the runner's variables). */
+import { redisSpecs, type Spec } from '../runtime/config.js';
+
+export const bidSpecs = {
+  ...redisSpecs,
+  input: { env: 'BID_INPUT', type: 'string', default: 'bid-requests-enriched', doc: 'topic of enriched bid requests' },
+  output: { env: 'BID_OUTPUT', type: 'string', default: 'bids', doc: 'topic of bid sets' },
+  campaignsTopic: { env: 'BID_CAMPAIGNS_TOPIC', type: 'string', default: 'campaigns', doc: 'compacted topic of campaigns to follow' },
+  name: { env: 'BID_NAME', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'bid', doc: 'processor (and consumer group) name' },
+  stateTimeoutMs: { env: 'BID_STATE_TIMEOUT_MS', type: 'int', min: 1, max: 10_000, default: 25, doc: 'longest wait for the batch counter read from Redis' },
+} as const satisfies Record<string, Spec>;
