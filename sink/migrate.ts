@@ -96,7 +96,10 @@ async function main(): Promise<void> {
     process.stdout.write(applied.length === 0 ? 'migrate: schema is up to date\n' : `migrate: ${applied.length} migration(s) applied\n`);
     await sql.end();
   } catch (err) {
-    process.stderr.write(`migrate: FAILED: ${(err as Error).message}\n`);
+    // Errors without a SQLSTATE are connection failures: say which variable points at the server.
+    const e = err as { code?: unknown; name?: string; message: string };
+    const unreachable = typeof e.code === 'string' && e.name !== 'PostgresError' && e.code !== 'CONFIG_INVALID';
+    process.stderr.write(`migrate: FAILED: ${unreachable ? `cannot reach Postgres (${e.message}): check POSTGRES_URL` : e.message}\n`);
     await sql?.end({ timeout: 1 }).catch(() => undefined);
     process.exit(1);
   }

@@ -51,7 +51,7 @@ export function openRtbBody(prefix: string): BodyGenerator {
       `"cat":${JSON.stringify(pick(CATS, h >>> 3))},"publisher":{"id":"pub-${h % 40}"}},` +
       `"device":{"ua":${d.ua},"ip":"${ipOf(mix(h))}","devicetype":${d.devicetype},"os":${d.os},` +
       `"geo":{"country":"${pick(COUNTRIES, h >>> 11)}"}},` +
-      `"user":{"id":"u-${mix(seq + 1) % USER_POOL}"},"tmax":120,"at":2,"cur":["USD"]}`
+      `"user":{"id":"user-${mix(seq + 1) % USER_POOL}"},"tmax":120,"at":2,"cur":["USD"]}`
     );
   };
 }
@@ -61,7 +61,7 @@ export function simpleBody(prefix: string): BodyGenerator {
   return (seq) => {
     const h = mix(seq);
     return (
-      `{"request_id":"${prefix}-${seq}","user_id":"u-${mix(seq + 1) % USER_POOL}",` +
+      `{"request_id":"${prefix}-${seq}","user_id":"user-${mix(seq + 1) % USER_POOL}",` +
       `"site":{"domain":"${pick(DOMAINS, h >>> 3)}"},"device":{"ip":"${ipOf(mix(h))}","type":"${pick(DEVICES, h >>> 7).type}"},` +
       `"floor":0.5,"size":"300x250","country":"${pick(COUNTRIES, h >>> 11)}"}`
     );

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { runProcessorService } from '../runtime/service.js';
-import { createKafka, ensureTopics } from '../runtime/kafka.js';
+import { createKafka } from '../runtime/kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPIC_SCHEMAS, TOPICS } from '../../schemas/topics.js';
 import { createCampaignFollower } from '../campaigns/campaign-follower.js';
@@ -25,11 +25,6 @@ await runProcessorService({
     const codec = new AvroCodec(cfg.schemaRegistryUrl);
     await codec.register(subjectFor(cfg.campaignsTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.campaigns]));
     const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `bid-campaigns-${cfg.instanceId}`, log });
-    const admin = kafka.admin();
-    await admin.connect();
-    // The campaigns service normally creates it; a bidder started first must not follow a missing topic.
-    await ensureTopics(admin, [{ topic: cfg.campaignsTopic, numPartitions: 1, replicationFactor: cfg.topicReplication, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
-    await admin.disconnect();
     const follower = createCampaignFollower({
       kafka, codec, log, topic: cfg.campaignsTopic,
       onUpsert: (_id, c) => index.upsert(c),

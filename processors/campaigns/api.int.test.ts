@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import postgres from 'postgres';
 import { loadConfig } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
@@ -169,6 +170,18 @@ test('campaigns API manages advertisers: 201, listed, 400 naming the field, 409 
 test('campaigns API answers protocol errors as JSON: 413, 415, invalid JSON, 405 with Allow', async () => {
   const big = await call('POST', '/campaigns', JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }));
   assert.deepEqual([big.status, big.body.error], [413, 'payload_too_large']);
+  // Streamed without a Content-Length: the limit applies to what arrives.
+  const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${svc.url}/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => (b += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+    });
+    req.on('error', reject);
+    for (let i = 0; i < 9; i++) req.write(Buffer.alloc(128 * 1024, 0x20));
+    req.end();
+  });
+  assert.deepEqual([chunked.status, JSON.parse(chunked.body).error], [413, 'payload_too_large']);
   const text = await call('POST', '/campaigns', 'name=x', { 'content-type': 'text/plain' });
   assert.deepEqual([text.status, text.body.error], [415, 'unsupported_media_type']);
   const noType = await fetch(`${svc.url}/campaigns`, { method: 'POST', body: '{}' });
@@ -189,4 +202,24 @@ test('campaigns API exposes Prometheus metrics with its request counts', async (
   assert.match(m.body, /campaigns_api_requests_total\{.*route="\/campaigns".*status="201".*\} \d+/);
   assert.match(m.body, /campaigns_published_total\{.*result="sent".*\} \d+/);
   assert.match(m.body, /process_cpu_user_seconds_total/);
+});
+
+test('campaigns API never answers 5xx to malformed bodies and stays up', async () => {
+  const deep = '['.repeat(50_000) + ']'.repeat(50_000);
+  const bodies = [
+    '{"name":"nul \\u0000 inside"}', '{"a\\u0000":1}', deep, `[${'0,'.repeat(400_000)}0]`, '{"bidCpmMicros":1e400}', '"just a string"', 'null', '{}',
+    JSON.stringify({ ...campaignBody(), name: 'nul \u0000 inside' }), JSON.stringify({ ...campaignBody(), bidCpmMicros: 2 ** 60 }), JSON.stringify({ ...campaignBody(), targeting: { country: 'USA' } }),
+    JSON.stringify({ ...campaignBody(), creatives: [null] }), JSON.stringify({ ...campaignBody(), dayparting: [{ days: [9], startMinute: -1, endMinute: 2000 }] }),
+    JSON.stringify({ ...campaignBody(), frequencyCap: { count: 0, per: 'week' } }), JSON.stringify({ ...campaignBody(), advertiserId: 'x'.repeat(300) }),
+  ];
+  for (const b of bodies) {
+    for (const path of ['/campaigns', '/advertisers']) {
+      const r = await call('POST', path, b);
+      assert.ok(r.status >= 400 && r.status < 500, `${path} ${b.slice(0, 60)} -> ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      assert.equal(typeof r.body.error, 'string');
+    }
+  }
+  const odd = await call('GET', '/campaigns/%E0%A4%A');
+  assert.equal(odd.status, 404);
+  assert.equal((await call('GET', '/health')).status, 200, 'still up');
 });

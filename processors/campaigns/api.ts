@@ -135,7 +135,12 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
   ];
 
   async function route(req: IncomingMessage): Promise<{ name: string; answer: Answer }> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return { name: 'unknown', answer: { status: 400, body: { error: 'invalid_url' } } };
+    }
     for (const r of routes) {
       const m = r.pattern.exec(url.pathname);
       if (!m) continue;

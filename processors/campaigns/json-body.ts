@@ -42,9 +42,32 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   if (body === 'too_large') return tooLarge;
   if (body === 'aborted') return { ok: false, status: 400, error: 'invalid_body', message: 'the request body could not be read' };
   const text = body.toString('utf8');
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text);
   } catch (err) {
     return { ok: false, status: 400, error: 'invalid_json', message: `body is not valid JSON: ${(err as Error).message}` };
   }
+  // Postgres text and jsonb cannot hold U+0000; refusing it here keeps it a 400 rather than a 500.
+  if (hasNul(value)) return { ok: false, status: 400, error: 'invalid_json', message: 'strings must not contain \\u0000' };
+  return { ok: true, value };
+}
+
+/** Walks the parsed value without recursion (a 50k-deep body must not overflow the stack). */
+function hasNul(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\0')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
 }

@@ -137,3 +137,28 @@ test('table follower rejects ready when stopped before catching up', async (t) =
   const outcome = await follower.ready.then(() => 'ready', (err: Error) => err.message);
   assert.ok(outcome === 'ready' || /stopped before it caught up/.test(outcome), outcome);
 });
+
+test('table follower started before its topic exists waits for it, then loads and follows it', async (t) => {
+  const topic = `table-test-${randomUUID()}`;
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'table-follower-test', log });
+  const codec = new AvroCodec(cfg.schemaRegistryUrl);
+  const { follower } = follow(t, kafka, codec, topic);
+  const started = follower.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(follower.isReady, false, 'not ready without a topic');
+  const admin = kafka.admin();
+  await admin.connect();
+  t.after(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  });
+  await ensureTopics(admin, [{ topic, numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
+  await codec.register(`${topic}-value`, schema);
+  await started;
+  await follower.ready;
+  const producer = kafka.producer({ 'enable.idempotence': true, acks: -1 });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  await producer.send({ topic, messages: [{ key: 'late', value: codec.encode(`${topic}-value`, { name: 'late', rev: 1 }) }] });
+  await until(() => follower.get('late') !== undefined, 'the first record');
+});

@@ -11,12 +11,16 @@
  *   the committed isolation level), so a bidder can refuse to bid before its catalogue is loaded.
  *   Transaction markers occupy offsets that are never delivered, so a partition also counts as caught up
  *   when nothing has arrived for `idleMs` after assignment (logged).
+ *
+ * `start` waits while the topic does not exist yet (its owner creates it, e.g. ensureCampaignsTopic), so
+ * services can start in any order. Without committed offsets a re-assignment replays the topic from the
+ * beginning: harmless for a table, since upserts are idempotent and `accept` can drop stale values.
  */
 import { randomUUID } from 'node:crypto';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Consumer, Kafka } from './kafka.js';
 import type { Logger } from './logger.js';
 import { isPipelineError } from './errors.js';
+import { committedEndOffsets } from './end-offsets.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { subjectFor } from '../../schemas/topics.js';
 
@@ -42,7 +46,7 @@ export class TableFollower<V> {
   /** Resolves when caught up with the end offsets seen at start; rejects if start fails or stop comes first. */
   readonly ready: Promise<void>;
   private readonly table = new Map<string, V>();
-  private readonly targets = new Map<number, bigint>();
+  private targets = new Map<number, bigint>();
   private readonly next = new Map<number, bigint>();
   private consumer: Consumer | null = null;
   private caughtUp = false;
@@ -83,14 +87,9 @@ export class TableFollower<V> {
   async start(): Promise<void> {
     const { kafka, topic, log } = this.opts;
     try {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const offsets = await admin.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED });
-        for (const p of offsets) if (BigInt(p.high) > BigInt(p.low)) this.targets.set(p.partition, BigInt(p.high));
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
+      const ends = await committedEndOffsets(kafka, topic, log, () => this.stopped);
+      if (ends === null) return;
+      this.targets = ends;
       this.consumer = kafka.consumer({
         kafkaJS: { groupId: `table-${topic}-${randomUUID()}`, fromBeginning: true, autoCommit: false },
         'isolation.level': 'read_committed',
