@@ -1,5 +1,4 @@
 /** The enrich processor as a service: bid-requests -> bid-requests-enriched with Redis user profiles. */
-import { register } from 'prom-client';
 import { runProcessorService } from '../runtime/service.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { enrichSpecs } from './config.js';
@@ -11,7 +10,7 @@ await runProcessorService({
   specs: enrichSpecs,
   // Overridden topics (tests, replays) carry the same schema as the defaults.
   schemaFor: (topic, cfg) => (topic === cfg.input || topic === cfg.output ? 'bid-request.avsc' : undefined),
-  create: (cfg, log) => {
+  create: (cfg, log, registry) => {
     const profiles = new ProfileStore(cfg.redisUrl, { log });
     profiles.connect();
     const breaker = new CircuitBreaker({
@@ -23,8 +22,6 @@ await runProcessorService({
         if (to === 'closed') log.info('profile lookups answering again: circuit closed');
       },
     });
-    // TODO(lead): pass the service's registry here once service.ts hands it to create(); until then the
-    // domain metrics live on prom-client's default registry, which /metrics does not serve.
-    return enrich({ name: cfg.name, input: cfg.input, output: cfg.output, profiles, breaker, registry: register });
+    return enrich({ name: cfg.name, input: cfg.input, output: cfg.output, profiles, breaker, registry });
   },
 });
