@@ -11,6 +11,8 @@ export const TOPICS = {
   bids: 'bids',
   auctionOutcomes: 'auction-outcomes',
   campaigns: 'campaigns',
+  trackingEvents: 'tracking-events',
+  windowCounts: 'window-counts',
   deadLetters: 'dead-letters',
 } as const;
 
@@ -23,6 +25,8 @@ export const TOPIC_SCHEMAS: Readonly<Record<TopicName, string>> = {
   bids: 'bid-set.avsc',
   'auction-outcomes': 'auction-outcome.avsc',
   campaigns: 'campaign.avsc',
+  'tracking-events': 'tracking-event.avsc',
+  'window-counts': 'window-count.avsc',
   'dead-letters': 'dead-letter.avsc',
 };
 
