@@ -19,10 +19,19 @@ export interface OutRecord {
   readonly value: unknown;
 }
 
+/** Which input records a batch covered: one partition, first to last offset inclusive. */
+export interface BatchInfo {
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+}
+
 export interface Processor<T, Ctx = void> {
   /** Also the consumer group (`rtb-<name>`) and the metrics label. */
   readonly name: string;
-  readonly input: string;
+  /** The topic(s) consumed; records of every input arrive through `process` with their topic. */
+  readonly input: string | readonly string[];
   /** Topics this processor writes (created and their schemas registered at start). */
   readonly outputs: readonly string[];
   /** Called once before consuming starts (e.g. load a catalogue); consuming waits for it. */
@@ -34,5 +43,10 @@ export interface Processor<T, Ctx = void> {
    * record; a retryable one fails the batch, which is retried (and the process exits when retries run out).
    */
   process(record: InRecord<T>, ctx: Ctx): OutRecord[] | Promise<OutRecord[]>;
+  /**
+   * Optional: records to write once per batch, after every record was processed (e.g. partial sums
+   * over the batch). They commit in the same transaction as the batch's offsets.
+   */
+  flush?(ctx: Ctx, batch: BatchInfo): OutRecord[] | Promise<OutRecord[]>;
   close?(): Promise<void>;
 }

@@ -41,6 +41,10 @@ interface KafkaMessage {
   timestamp: string;
 }
 
+export function inputsOf(p: { input: string | readonly string[] }): string[] {
+  return typeof p.input === 'string' ? [p.input] : [...p.input];
+}
+
 export class Runner<T, Ctx> {
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
@@ -95,7 +99,7 @@ export class Runner<T, Ctx> {
       'session.timeout.ms': 10_000,
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.processor.input] });
+    await this.consumer.subscribe({ topics: inputsOf(this.processor) });
     this.running = true;
     void this.consumer.run({
       eachBatchAutoResolve: false,
@@ -147,6 +151,9 @@ export class Runner<T, Ctx> {
           if (!isPipelineError(err) || err.retryable) throw err;
           deadLetter(rec.msg, err);
         }
+      }
+      if (this.processor.flush) {
+        out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
       }
       await this.commit(topic, partition, messages, [...out, ...dead]);
       this.failures = 0;

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createKafka, ensureTopics } from './kafka.js';
 import { createRegistry } from './metrics.js';
 import { startHealthServer } from './http.js';
-import { Runner } from './runner.js';
+import { Runner, inputsOf } from './runner.js';
 import type { Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, TOPIC_SCHEMAS, loadSchema, subjectFor } from '../../schemas/topics.js';
@@ -46,7 +46,7 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
     const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log });
     const admin = kafka.admin();
     await admin.connect();
-    const topics = [processor.input, ...processor.outputs, TOPICS.deadLetters];
+    const topics = [...inputsOf(processor), ...processor.outputs, TOPICS.deadLetters];
     await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
     await admin.disconnect();
     const codec = new AvroCodec(cfg.schemaRegistryUrl);

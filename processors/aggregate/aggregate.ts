@@ -1,0 +1,68 @@
+/**
+ * The aggregate processor: maps each auction outcome and tracking notice to its tumbling event-time
+ * window and key (campaign, creative) and emits, within each consumed batch's transaction, the
+ * batch's partial sums to `window-counts`. Stateless across batches: nothing is held between
+ * batches, which is what keeps it exactly-once under the runner's transactions (windows are additive;
+ * the sink adds). Notices are de-duplicated by event id where the id is first seen (dedup.ts); a
+ * record older than the lateness horizon when it reached Kafka is counted as late and dropped.
+ */
+import type { Counter } from 'prom-client';
+import type { Logger } from '../runtime/logger.js';
+import type { InRecord, OutRecord, Processor } from '../runtime/processor.js';
+import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
+import type { TrackingEvent } from '../../schemas/tracking-event.js';
+import { WindowSums, isLate } from './window.js';
+import type { FirstSeen } from './dedup.js';
+
+export interface AggregateDeps {
+  readonly name?: string;
+  readonly outcomesTopic: string;
+  readonly trackingTopic: string;
+  readonly output: string;
+  readonly windowMs: number;
+  readonly latenessMs: number;
+  readonly firstSeen: FirstSeen;
+  readonly log: Logger;
+  readonly metrics?: { late: Counter<'topic'>; duplicates: Counter };
+}
+
+type Input = AuctionOutcome | TrackingEvent;
+interface Ctx {
+  sums: WindowSums;
+  duplicates: Set<InRecord<Input>>;
+  late: number;
+}
+
+const eventTime = (topic: string, outcomesTopic: string, v: Input): number =>
+  topic === outcomesTopic ? (v as AuctionOutcome).receivedAtMs : (v as TrackingEvent).occurredAtMs;
+
+export function aggregateProcessor(deps: AggregateDeps): Processor<Input, Ctx> {
+  return {
+    name: deps.name ?? 'aggregate',
+    input: [deps.outcomesTopic, deps.trackingTopic],
+    outputs: [deps.output],
+    async prepare(records) {
+      const notices = records.filter((r) => r.topic === deps.trackingTopic);
+      const first = await deps.firstSeen(notices.map((r) => ({ eventId: (r.value as TrackingEvent).eventId, position: `${r.topic}/${r.partition}/${r.offset}` })));
+      return { sums: new WindowSums(deps.windowMs), duplicates: new Set(notices.filter((_, i) => !first[i])), late: 0 };
+    },
+    process(record, ctx): OutRecord[] {
+      if (ctx.duplicates.has(record)) {
+        deps.metrics?.duplicates.inc();
+        return [];
+      }
+      if (isLate(eventTime(record.topic, deps.outcomesTopic, record.value), record.timestampMs, deps.latenessMs)) {
+        ctx.late++;
+        deps.metrics?.late.inc({ topic: record.topic });
+        return [];
+      }
+      if (record.topic === deps.outcomesTopic) ctx.sums.addOutcome(record.value as AuctionOutcome);
+      else ctx.sums.addTracking(record.value as TrackingEvent);
+      return [];
+    },
+    flush(ctx, batch) {
+      if (ctx.late > 0) deps.log.warn({ topic: batch.topic, partition: batch.partition, late: ctx.late, horizonMs: deps.latenessMs }, 'late records dropped');
+      return ctx.sums.toRecords(batch).map((value) => ({ topic: deps.output, key: value.campaignId, value }));
+    },
+  };
+}

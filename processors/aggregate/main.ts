@@ -1,0 +1,27 @@
+/** The aggregate processor as a service: auction-outcomes + tracking-events -> window-counts. */
+import { connectRedis } from '../runtime/redis.js';
+import { Counter } from 'prom-client';
+import { runProcessorService } from '../runtime/service.js';
+import { aggregateSpecs as specs } from './config.js';
+import { aggregateProcessor } from './aggregate.js';
+import { redisFirstSeen } from './dedup.js';
+
+const SCHEMAS: Record<'outcomes' | 'tracking' | 'output', string> = { outcomes: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', output: 'window-count.avsc' };
+
+await runProcessorService({
+  name: 'aggregate',
+  specs,
+  schemaFor: (topic, cfg) => (topic === cfg.outcomes ? SCHEMAS.outcomes : topic === cfg.tracking ? SCHEMAS.tracking : topic === cfg.output ? SCHEMAS.output : undefined),
+  create: async (cfg, log, registry) => {
+    const redis = await connectRedis(cfg.redisUrl, log);
+    const metrics = {
+      late: new Counter({ name: 'aggregate_late_records_total', help: 'Records dropped because they reached Kafka later than the lateness horizon', labelNames: ['topic'], registers: [registry] }),
+      duplicates: new Counter({ name: 'aggregate_duplicate_notices_total', help: 'Notices whose event id was already counted', registers: [registry] }),
+    };
+    const processor = aggregateProcessor({
+      name: cfg.name, outcomesTopic: cfg.outcomes, trackingTopic: cfg.tracking, output: cfg.output, windowMs: cfg.windowMs, latenessMs: cfg.latenessMs,
+      firstSeen: redisFirstSeen(redis, cfg.dedupTtlMs), log, metrics,
+    });
+    return { ...processor, close: async () => void (await redis.quit()) };
+  },
+});
