@@ -10,6 +10,7 @@ import { loadConfig, commonSpecs } from './config.js';
 import { createLogger } from './logger.js';
 import { createKafka, ensureTopics } from './kafka.js';
 import { readTopic } from './read-topic.js';
+import { waitDrained } from './group-lag.js';
 import { spawnService, type ServiceProcess } from './spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
@@ -60,15 +61,7 @@ async function drained(group: string, topic: string, timeoutMs: number): Promise
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const done = ends.every((e) => committed[0]?.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
-      if (done) return true;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    return false;
+    return await waitDrained(admin, group, [topic], timeoutMs);
   } finally {
     await admin.disconnect();
   }
