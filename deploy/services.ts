@@ -9,6 +9,8 @@ import { enrichSpecs } from '../processors/enrich/config.js';
 import { bidSpecs } from '../processors/bid/config.js';
 import { auctionSpecs } from '../processors/auction/config.js';
 import { campaignsSpecs } from '../processors/campaigns/config.js';
+import { settleSpecs } from '../processors/settle/config.js';
+import { aggregateSpecs } from '../processors/aggregate/config.js';
 
 export interface ProjectService {
   name: string;
@@ -26,5 +28,7 @@ export const projectServices: readonly ProjectService[] = [
   { name: 'enrich', entry: 'processors/enrich/main.ts', specs: { ...enrichSpecs, ...runnerSpecs }, httpPort: 9101 },
   { name: 'bid', entry: 'processors/bid/main.ts', specs: { ...bidSpecs, ...runnerSpecs }, httpPort: 9102 },
   { name: 'auction', entry: 'processors/auction/main.ts', specs: { ...auctionSpecs, ...runnerSpecs }, httpPort: 9103 },
+  { name: 'settle', entry: 'processors/settle/main.ts', specs: { ...settleSpecs, ...runnerSpecs }, httpPort: 9105 },
+  { name: 'aggregate', entry: 'processors/aggregate/main.ts', specs: { ...aggregateSpecs, ...runnerSpecs }, httpPort: 9106 },
   { name: 'ingest', entry: 'ingest/main.ts', specs: ingestSpecs, port: 'port' },
 ];

@@ -1,13 +1,21 @@
 /**
  * AuctionOutcome -> OpenRTB 2.6 BidResponse. Pure. Prices leave the pipeline's integer micros only
- * here, as the decimal CPM the protocol requires. One seatbid per advertiser.
+ * here, as the decimal CPM the protocol requires. One seatbid per advertiser. Each bid carries its
+ * win's signed tracking URLs (tracking-token.ts): `nurl` and `burl` with the literal
+ * `${AUCTION_PRICE}` macro, and the markup's link and impression pixel through the edge.
  */
 import type { AuctionOutcome, WinRecord } from '../schemas/auction-outcome.js';
+import { noticeUrls, type NoticeUrls } from './tracking-notice.js';
+import { signToken } from './tracking-token.js';
 
 export interface OpenRtbBid {
   id: string;
   impid: string;
   price: number;
+  /** Win notice: the exchange substitutes ${AUCTION_PRICE} and calls it when the bid wins. */
+  nurl: string;
+  /** Billing notice: called when the impression is billable. */
+  burl: string;
   adm: string;
   adomain: string[];
   cid: string;
@@ -25,9 +33,19 @@ export interface BidResponse {
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The creative markup: a linked image. */
-export function adMarkup(w: WinRecord): string {
-  return `<a href="${escapeHtml(w.landingUrl)}" target="_blank"><img src="${escapeHtml(w.imageUrl)}" width="${w.w}" height="${w.h}" alt="${escapeHtml(w.title)}"></a>`;
+/** Where tracking URLs point and how their tokens are signed (INGEST_PUBLIC_URL, INGEST_TRACKING_SECRET). */
+export interface TrackingOptions {
+  readonly publicUrl: string;
+  readonly secret: string;
+}
+
+/**
+ * The creative markup: the image linked through the click notice (which redirects to the landing
+ * URL), and a 1x1 impression pixel, so clicks and impressions are counted by the edge.
+ */
+export function adMarkup(w: WinRecord, urls: Pick<NoticeUrls, 'click' | 'impression'>): string {
+  return `<a href="${escapeHtml(urls.click)}" target="_blank"><img src="${escapeHtml(w.imageUrl)}" width="${w.w}" height="${w.h}" alt="${escapeHtml(w.title)}"></a>`
+    + `<img src="${escapeHtml(urls.impression)}" width="1" height="1" alt="" style="position:absolute;border:0">`;
 }
 
 /** Micros -> decimal currency units, exact to the micro (no binary-float drift in the digits). */
@@ -36,15 +54,20 @@ export function microsToDecimal(micros: number): number {
 }
 
 /** The response for an outcome with wins; null when there is nothing to bid (the edge answers 204). */
-export function toBidResponse(outcome: AuctionOutcome, currency = 'USD'): BidResponse | null {
+export function toBidResponse(outcome: AuctionOutcome, tracking: TrackingOptions, currency = 'USD'): BidResponse | null {
   if (outcome.wins.length === 0) return null;
   const seats = new Map<string, OpenRtbBid[]>();
   for (const w of outcome.wins) {
     let bids = seats.get(w.advertiserId);
     if (!bids) seats.set(w.advertiserId, (bids = []));
+    const token = signToken({
+      requestId: outcome.requestId, impId: w.impId, campaignId: w.campaignId, creativeId: w.creativeId, advertiserId: w.advertiserId,
+      dayKey: w.dayKey, auctionAtMs: outcome.receivedAtMs, landingUrl: w.landingUrl,
+    }, tracking.secret);
+    const urls = noticeUrls(tracking.publicUrl, token);
     bids.push({
-      id: `${outcome.requestId}:${w.impId}`, impid: w.impId, price: microsToDecimal(w.clearingPriceMicros), adm: adMarkup(w),
-      adomain: w.adomain, cid: w.campaignId, crid: w.creativeId, w: w.w, h: w.h,
+      id: `${outcome.requestId}:${w.impId}`, impid: w.impId, price: microsToDecimal(w.clearingPriceMicros), nurl: urls.nurl, burl: urls.burl,
+      adm: adMarkup(w, urls), adomain: w.adomain, cid: w.campaignId, crid: w.creativeId, w: w.w, h: w.h,
     });
   }
   return { id: outcome.requestId, bidid: outcome.requestId, cur: currency, seatbid: [...seats].map(([seat, bid]) => ({ seat, bid })) };

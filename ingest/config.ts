@@ -23,6 +23,10 @@ export const ingestSpecs = {
   defaultTmaxMs: { env: 'INGEST_DEFAULT_TMAX_MS', type: 'int', min: 10, max: 60_000, default: 150, doc: 'deadline when a request has no tmax' },
   tmaxMarginMs: { env: 'INGEST_TMAX_MARGIN_MS', type: 'int', min: 0, max: 10_000, default: 15, doc: 'answered this long before tmax, for the trip back to the exchange' },
   shutdownTimeoutMs: { env: 'INGEST_SHUTDOWN_TIMEOUT_MS', type: 'int', min: 0, max: 600_000, default: 30_000, doc: 'longest drain on SIGTERM' },
+  // Tracking notices (issue 5): ingest/tracking-*.ts.
+  trackingTopic: { env: 'INGEST_TRACKING_TOPIC', type: 'string', pattern: /^[A-Za-z0-9._-]{1,249}$/, default: 'tracking-events', doc: 'topic tracking notices are written to' },
+  publicUrl: { env: 'INGEST_PUBLIC_URL', type: 'string', pattern: /^https?:\/\/[^\s?#]+$/, default: 'http://127.0.0.1:8080', doc: 'public base URL of this edge, used in the notice URLs of bid responses' },
+  trackingSecret: { env: 'INGEST_TRACKING_SECRET', type: 'string', pattern: /^\S{16,}$/, default: 'rtb-dev-tracking-secret-not-for-production', doc: 'HMAC key signing tracking tokens: at least 16 characters, the same on every edge node' },
 } as const satisfies Record<string, Spec>;
 
 export type IngestConfig = ConfigOf<typeof ingestSpecs>;

@@ -12,6 +12,8 @@ import { createRegistry } from '../processors/runtime/metrics.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import { Publisher } from './publisher.js';
+import { partitionKey, type BidRequest } from '../schemas/bid-request.js';
+import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startEdge } from './server.js';
 import { OutcomeWaiter } from './outcome-waiter.js';
@@ -22,10 +24,11 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const sync = cfg.openrtbMode === 'sync';
-  const topics = sync ? [cfg.topic, cfg.outcomesTopic] : [cfg.topic];
+  const topics = sync ? [cfg.topic, cfg.outcomesTopic, cfg.trackingTopic] : [cfg.topic, cfg.trackingTopic];
   await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   await codec.register(subjectFor(cfg.topic), loadSchema(TOPIC_SCHEMAS[TOPICS.bidRequests]));
+  await codec.register(subjectFor(cfg.trackingTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.trackingEvents]));
   const waiter = new OutcomeWaiter();
   let listener: OutcomeListener | null = null;
   if (sync) {
@@ -43,7 +46,9 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
     'queue.buffering.max.messages': Math.max(100_000, cfg.maxInflight * 2),
   });
   await producer.connect();
-  const publisher = new Publisher(producer, codec, cfg.topic, subjectFor(cfg.topic), cfg.maxInflight);
+  const publisher = new Publisher<BidRequest>(producer, codec, cfg.topic, subjectFor(cfg.topic), cfg.maxInflight, partitionKey);
+  // Same producer (acks=all, idempotent): a notice is answered only once Kafka holds its event. Keyed by request id.
+  const tracker = new Publisher<TrackingEvent>(producer, codec, cfg.trackingTopic, subjectFor(cfg.trackingTopic), cfg.maxInflight, (e) => e.requestId);
 
   // Readiness: schemas are registered (above) and the broker answered a metadata request recently.
   let kafkaReachable = true;
@@ -63,9 +68,9 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   probe.unref();
 
   const registry = createRegistry('ingest');
-  const metrics = createEdgeMetrics(registry, () => publisher.inflight, sync ? waiter : undefined);
+  const metrics = createEdgeMetrics(registry, () => publisher.inflight + tracker.inflight, sync ? waiter : undefined);
   const edge = await startEdge({
-    cfg, log, metrics, registry, publish: (r) => publisher.publish(r),
+    cfg, log, metrics, registry, publish: (r) => publisher.publish(r), publishTracking: (e) => tracker.publish(e),
     isReady: () => kafkaReachable && (listener === null || listener.assigned),
     awaitOutcome: sync ? (id, ms) => waiter.wait(id, ms) : undefined,
   });

@@ -8,6 +8,8 @@ export interface EdgeMetrics {
   produceErrors: Counter<'code'>;
   bytesIn: Counter<'route'>;
   syncAnswers: Counter<'result'>;
+  /** Tracking notices by type (win, bill, imp, click, conv, unknown) and answer status. */
+  notices: Counter<'type' | 'status'>;
 }
 
 export function createEdgeMetrics(registry: Registry, inflight: () => number, waiter?: { late: number; timedOut: number }): EdgeMetrics {
@@ -28,6 +30,7 @@ export function createEdgeMetrics(registry: Registry, inflight: () => number, wa
     latency: new Histogram({ name: 'ingest_request_duration_seconds', help: 'Time from request to answer', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     produceErrors: new Counter({ name: 'ingest_produce_errors_total', help: 'Requests not accepted because delivery to Kafka failed', labelNames: ['code'], registers: [registry] }),
     syncAnswers: new Counter({ name: 'ingest_sync_answers_total', help: 'Synchronous OpenRTB answers: bid (200) or no_bid (204)', labelNames: ['result'], registers: [registry] }),
+    notices: new Counter({ name: 'ingest_notices_total', help: 'Tracking notices by type (unknown for unknown paths) and answer status', labelNames: ['type', 'status'], registers: [registry] }),
     bytesIn: new Counter({ name: 'ingest_request_bytes_total', help: 'Request body bytes received (before gunzip)', labelNames: ['route'], registers: [registry] }),
   };
 }

@@ -1,14 +1,14 @@
 /**
- * Writes accepted requests to Kafka. A publish resolves only when the broker has acknowledged the record
- * (acks=all, idempotent producer), so an answered 202 is never lost. The number of requests awaiting a
- * delivery report is bounded: past the bound the edge sheds load with 503 instead of queueing.
+ * Writes accepted requests (and tracking notices: one Publisher per topic, sharing the producer) to
+ * Kafka. A publish resolves only when the broker has acknowledged the record (acks=all, idempotent
+ * producer), so an answered 202 is never lost. The number of records awaiting a delivery report is
+ * bounded: past the bound the edge sheds load with 503 instead of queueing.
  */
 import type { Producer } from '../processors/runtime/kafka.js';
 import { PipelineError } from '../processors/runtime/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
-import { partitionKey, type BidRequest } from '../schemas/bid-request.js';
 
-export class Publisher {
+export class Publisher<T> {
   private pending = 0;
 
   constructor(
@@ -17,20 +17,22 @@ export class Publisher {
     private readonly topic: string,
     private readonly subject: string,
     private readonly maxInflight: number,
+    /** The record key (bid requests: partitionKey; tracking events: the request id). */
+    private readonly keyOf: (value: T) => string,
   ) {}
 
   get inflight(): number {
     return this.pending;
   }
 
-  async publish(request: BidRequest): Promise<void> {
+  async publish(record: T): Promise<void> {
     if (this.pending >= this.maxInflight) {
-      throw new PipelineError('KAFKA_QUEUE_FULL', `${this.pending} requests already await delivery`);
+      throw new PipelineError('KAFKA_QUEUE_FULL', `${this.pending} records already await delivery`);
     }
-    const value = this.codec.encode(this.subject, request);
+    const value = this.codec.encode(this.subject, record);
     this.pending++;
     try {
-      await this.producer.send({ topic: this.topic, messages: [{ key: partitionKey(request), value }] });
+      await this.producer.send({ topic: this.topic, messages: [{ key: this.keyOf(record), value }] });
     } catch (err) {
       const code = (err as { code?: number }).code;
       // librdkafka's local queue full is -184; everything else (timeouts, broker down) is a failed delivery.

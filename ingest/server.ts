@@ -5,6 +5,7 @@
  *   POST /openrtb2/bid   OpenRTB 2.x JSON (gzip allowed; x-openrtb-version honoured)  -> 202 {id}
  *   POST /bid            the simple JSON format                                       -> 202 {id}
  *   GET  /health         live;  GET /ready: Kafka reachable and schemas registered;  GET /metrics
+ *   GET|POST /notice/*   tracking notices (tracking-routes.ts)
  *
  * Errors answer JSON `{ "error": code, "message": ..., "field"?: ... }` with 400/401/404/405/413/415/429/503.
  * uWS rule: `req` is valid only synchronously in the handler, and `res` must not be touched after onAborted.
@@ -23,6 +24,8 @@ import { RateLimiter } from './rate-limit.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import { toBidResponse } from './bid-response.js';
+import type { TrackingEvent } from '../schemas/tracking-event.js';
+import { registerTrackingRoutes } from './tracking-routes.js';
 
 export interface EdgeDeps {
   cfg: IngestConfig;
@@ -34,6 +37,8 @@ export interface EdgeDeps {
   isReady: () => boolean;
   /** Synchronous OpenRTB mode: waits for a request's auction outcome (null at the deadline). */
   awaitOutcome?: (requestId: string, timeoutMs: number) => Promise<AuctionOutcome | null>;
+  /** Writes a tracking notice's event; resolves once the broker acknowledged it. */
+  publishTracking: (event: TrackingEvent) => Promise<void>;
   now?: () => number;
 }
 
@@ -161,7 +166,7 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     try {
       await deps.publish(request);
       if (!outcome) return reply(null, JSON.stringify({ id: request.id, status: 'accepted' }));
-      const response = toBidResponse((await outcome) ?? { requestId: request.id, wins: [] } as unknown as AuctionOutcome);
+      const response = toBidResponse((await outcome) ?? { requestId: request.id, wins: [] } as unknown as AuctionOutcome, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret });
       metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
       if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
       else reply(null, '', {}, false, 204);
@@ -196,6 +201,8 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', deps.registry.contentType).end(text));
     });
   });
+  // Tracking notices (issue 5); registered before the catch-all 404.
+  const tracking = registerTrackingRoutes(app, { cfg, log, metrics, publish: deps.publishTracking, now, isDraining: () => draining });
   app.any('/*', (res) => send(res, 'other', performance.now(), 404, JSON.stringify({ error: 'not_found', message: 'no such route' })));
 
   return new Promise((resolve, reject) => {
@@ -205,15 +212,15 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       resolve({
         port: uWS.us_socket_local_port(socket),
         get inFlight() {
-          return inFlight;
+          return inFlight + tracking.inFlight;
         },
         async drain(timeoutMs) {
           draining = true;
           if (listenSocket) uWS.us_listen_socket_close(listenSocket);
           listenSocket = null;
           const deadline = Date.now() + timeoutMs;
-          while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-          if (inFlight > 0) log.warn({ inFlight }, 'drain timed out with requests still in flight');
+          while (inFlight + tracking.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+          if (inFlight + tracking.inFlight > 0) log.warn({ inFlight, notices: tracking.inFlight }, 'drain timed out with requests still in flight');
         },
       });
     });

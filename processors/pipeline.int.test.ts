@@ -22,6 +22,8 @@ import { makeCampaign, makeCreative } from './campaigns/campaign-fixture.js';
 import type { Campaign } from './campaigns/types.js';
 import { encodeProfile, profileKey } from './enrich/profile-format.js';
 import { spendDayKey, spendLifetimeKey } from './auction/authorize-script.js';
+import { verifyToken } from '../ingest/tracking-token.js';
+import { loadIngestConfig } from '../ingest/config.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'pipeline-test', log: createLogger('test', 'silent') });
@@ -99,7 +101,10 @@ test('pipeline answers an OpenRTB request synchronously with the winning campaig
   assert.equal(bid?.crid, `cr-${run}`);
   assert.equal(bid?.impid, '1');
   assert.equal(bid?.price, 0.5, 'a single bid clears at the floor');
-  assert.match(bid?.adm ?? '', /brand\.example\.com\/e2e/);
+  // The markup links through the edge's click notice, whose signed token carries the landing URL.
+  const click = new URL(/href="([^"]+)"/.exec(bid?.adm ?? '')?.[1] ?? 'http://missing');
+  const token = verifyToken(click.searchParams.get('t'), loadIngestConfig().trackingSecret);
+  assert.equal(token.ok && token.claims.landingUrl, 'https://brand.example.com/e2e');
 
   const miss = await post(ortb({ device: { ip: '192.0.2.1', devicetype: 2, geo: { country: 'FRA' } }, tmax: 3000 }));
   assert.equal(miss.status, 204, 'no campaign targets France');

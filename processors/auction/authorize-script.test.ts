@@ -1,21 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPipelineError } from '../runtime/errors.js';
-import { AUTHORIZE_SCRIPT, authorizeCall, authorizeKeys, parseAuthorizeReply } from './authorize-script.js';
+import { AUTHORIZE_SCRIPT, authorizeCall, authorizeKeys, parseAuthorizeReply, parsePendingMember, pendingMember } from './authorize-script.js';
 
 test('authorize-script keys share the campaign hash tag and include the day and user', () => {
   const p = { campaignId: 'c-1', dayKey: '2024-07-01', userId: 'u-9', requestId: 'r', impId: '1' };
-  assert.deepEqual(authorizeKeys(p), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:auth:{c-1}:r:1', 'rtb:freq:{c-1}:2024-07-01:u-9']);
-  assert.deepEqual(authorizeKeys({ ...p, userId: null }), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:auth:{c-1}:r:1']);
+  assert.deepEqual(authorizeKeys(p), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:auth:{c-1}:r:1', 'rtb:pending:{c-1}', 'rtb:freq:{c-1}:2024-07-01:u-9']);
+  assert.deepEqual(authorizeKeys({ ...p, userId: null }), ['rtb:spend:{c-1}:day:2024-07-01', 'rtb:spend:{c-1}:life', 'rtb:auth:{c-1}:r:1', 'rtb:pending:{c-1}']);
 });
 
 test('authorize-script call passes ARGV as decimal integer strings in contract order', () => {
   const call = authorizeCall({
     campaignId: 'c', requestId: 'r', impId: '1', dayKey: '2024-07-01', userId: 'u', costMicros: 2_010, dailyBudgetMicros: 100_000_000,
-    lifetimeBudgetMicros: 9_007_199_254_740_991, frequencyCap: 0, expireAtMs: 1_719_878_400_000,
+    lifetimeBudgetMicros: 9_007_199_254_740_991, frequencyCap: 0, expireAtMs: 1_719_878_400_000, reservedAtMs: 1_719_800_000_000,
   });
-  assert.equal(call.keys.length, 4);
-  assert.deepEqual(call.args, ['2010', '100000000', '9007199254740991', '0', '1719878400000']);
+  assert.equal(call.keys.length, 5);
+  assert.deepEqual(call.args, ['2010', '100000000', '9007199254740991', '0', '1719878400000', '1719800000000', '["r","1",2010,"2024-07-01","u"]']);
 });
 
 test('authorize-script replies map to statuses and anything else is an error', () => {
@@ -28,4 +28,13 @@ test('authorize-script declares no globals (Redis 7 refuses scripts that do)', (
   const globalFunction = /^\s*function\b/;
   const assignments = AUTHORIZE_SCRIPT.split('\n').filter((l) => (globalAssignment.test(l) || globalFunction.test(l)) && !/^\s*local\b/.test(l));
   assert.deepEqual(assignments, []);
+});
+
+test('authorize-script pending members round-trip whatever the ids contain, and junk is refused', () => {
+  const p = { requestId: 'r|"x":1', impId: '[1]', costMicros: 2_010, dayKey: '2024-07-01', userId: null };
+  assert.deepEqual(parsePendingMember(pendingMember(p)), p);
+  assert.deepEqual(parsePendingMember(pendingMember({ ...p, userId: 'u,1' })), { ...p, userId: 'u,1' });
+  for (const bad of ['', '2010', '{}', '["r","1",-1,"d",null]', '["r","1",1.5,"d",null]', '["r","1","1","d",null]', '["r","1",1,"d"]', '["r",1,1,"d",null]']) {
+    assert.equal(parsePendingMember(bad), null, bad);
+  }
 });

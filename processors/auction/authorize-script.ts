@@ -3,22 +3,31 @@
  * any number of bidder instances can never push a campaign past its daily or lifetime budget or a user
  * past the frequency cap: the check and the increments run as one Redis operation.
  *
- * Contract (EVAL / EVALSHA AUTHORIZE_SCRIPT 3|4 KEYS… ARGV…):
+ * Contract (EVAL / EVALSHA AUTHORIZE_SCRIPT 4|5 KEYS… ARGV…):
  *   KEYS[1]  the campaign's spend for the local day   rtb:spend:{<campaignId>}:day:<YYYY-MM-DD>
  *   KEYS[2]  the campaign's lifetime spend            rtb:spend:{<campaignId>}:life
- *   KEYS[3]  this reservation (idempotency)           rtb:auth:{<campaignId>}:<requestId>:<impId>
- *   KEYS[4]  optional: the user's impressions today   rtb:freq:{<campaignId>}:<YYYY-MM-DD>:<userId>
+ *   KEYS[3]  this reservation (idempotency, state)    rtb:auth:{<campaignId>}:<requestId>:<impId>
+ *   KEYS[4]  the campaign's pending reservations      rtb:pending:{<campaignId>}   (sorted set)
+ *   KEYS[5]  optional: the user's impressions today   rtb:freq:{<campaignId>}:<YYYY-MM-DD>:<userId>
  *   ARGV[1]  cost of this impression, micros (integer >= 0; impressionCostMicros of the clearing CPM)
  *   ARGV[2]  daily budget, micros      ARGV[3]  lifetime budget, micros
- *   ARGV[4]  frequency cap per day (0 = none; KEYS[3], when given, is still counted)
+ *   ARGV[4]  frequency cap per day (0 = none; KEYS[5], when given, is still counted)
  *   ARGV[5]  expiry of the daily keys, epoch ms: the next local midnight plus a grace period
+ *   ARGV[6]  reservation time, epoch ms (the pending score)
+ *   ARGV[7]  the pending member, pendingMember(): [requestId, impId, cost, dayKey, userId] as JSON
  * Returns 0 ok (all counters incremented), 1 daily budget, 2 lifetime budget, 3 frequency cap
  * (nothing changed); a malformed argument is an error reply. A reservation already made (KEYS[3]
  * exists: the auction batch is being re-processed after a crash) returns 0 again without counting
  * twice, so the spend reserved equals the cost of the wins exactly once. A reservation is allowed when spend + cost
  * equals the budget exactly. The `{campaignId}` hash tag keeps all keys in one Redis Cluster slot,
  * which a multi-key script requires (campaign ids must therefore not contain braces).
- * Spend is not refunded when an impression is never served: budgets err on the side of underspend.
+ *
+ * Pending reservations (settled or released by processors/settle): a successful reservation is
+ * recorded in the campaign's pending set (score = reservation time) and the reservation key holds
+ * the pending member. A WIN/BILLING notice settles it (member removed, key set to `S`); one never won
+ * within SETTLE_RELEASE_AFTER_MS is released (member removed, the spend and frequency count given
+ * back, key set to `R`), exactly once. The caller adds the campaign to PENDING_CAMPAIGNS_KEY after a
+ * successful reservation: that global index lives in another cluster slot, so it cannot be in this script.
  */
 import { PipelineError } from '../runtime/errors.js';
 import type { AuthorizeStatus } from './auction.js';
@@ -29,16 +38,18 @@ local function arg(i)
   if type(s) ~= 'string' or not string.match(s, '^%d+$') then return nil end
   return tonumber(s)
 end
-local cost, dailyBudget, lifetimeBudget, cap, expireAt = arg(1), arg(2), arg(3), arg(4), arg(5)
-if not (cost and dailyBudget and lifetimeBudget and cap and expireAt) then
-  return redis.error_reply('ERR authorize: ARGV must be 5 non-negative decimal integers')
+local cost, dailyBudget, lifetimeBudget, cap, expireAt, reservedAt = arg(1), arg(2), arg(3), arg(4), arg(5), arg(6)
+if not (cost and dailyBudget and lifetimeBudget and cap and expireAt and reservedAt) then
+  return redis.error_reply('ERR authorize: ARGV 1-6 must be non-negative decimal integers')
 end
+local member = ARGV[7]
+if type(member) ~= 'string' or member == '' then return redis.error_reply('ERR authorize: ARGV[7] must be the pending member') end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local daily = tonumber(redis.call('GET', KEYS[1]) or '0')
 if daily + cost > dailyBudget then return 1 end
 local lifetime = tonumber(redis.call('GET', KEYS[2]) or '0')
 if lifetime + cost > lifetimeBudget then return 2 end
-local freqKey = KEYS[4]
+local freqKey = KEYS[5]
 if freqKey and cap > 0 then
   local seen = tonumber(redis.call('GET', freqKey) or '0')
   if seen >= cap then return 3 end
@@ -46,7 +57,10 @@ end
 redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 redis.call('INCRBY', KEYS[2], ARGV[1])
-redis.call('SET', KEYS[3], ARGV[1], 'PXAT', ARGV[5])
+redis.call('SET', KEYS[3], member, 'PXAT', ARGV[5])
+redis.call('ZADD', KEYS[4], ARGV[6], member)
+-- Memory safety net should no settle service run: the pending set never outlives the newest day keys it refers to.
+if redis.call('PEXPIRETIME', KEYS[4]) < expireAt then redis.call('PEXPIREAT', KEYS[4], ARGV[5]) end
 if freqKey then
   redis.call('INCR', freqKey)
   redis.call('PEXPIREAT', freqKey, ARGV[5])
@@ -72,6 +86,8 @@ export interface AuthorizeParams {
   readonly frequencyCap: number;
   /** When the daily keys may go: the next local midnight plus a grace period. */
   readonly expireAtMs: number;
+  /** Now, epoch ms: a reservation still pending SETTLE_RELEASE_AFTER_MS later is released. */
+  readonly reservedAtMs: number;
 }
 
 /** The Redis keys of a campaign's counters, shared by the script and the bidder's reads of BidState. */
@@ -79,17 +95,51 @@ export const spendDayKey = (campaignId: string, dayKey: string): string => `rtb:
 export const spendLifetimeKey = (campaignId: string): string => `rtb:spend:{${campaignId}}:life`;
 export const frequencyKey = (campaignId: string, dayKey: string, userId: string): string => `rtb:freq:{${campaignId}}:${dayKey}:${userId}`;
 export const reservationKey = (campaignId: string, requestId: string, impId: string): string => `rtb:auth:{${campaignId}}:${requestId}:${impId}`;
+export const pendingKey = (campaignId: string): string => `rtb:pending:{${campaignId}}`;
+/** The set of campaign ids that may have pending reservations (the releaser's index). No hash tag: one global key. */
+export const PENDING_CAMPAIGNS_KEY = 'rtb:pending:campaigns';
+
+/** What a pending member records: everything needed to release exactly what was reserved. */
+export interface PendingReservation {
+  readonly requestId: string;
+  readonly impId: string;
+  readonly costMicros: number;
+  readonly dayKey: string;
+  readonly userId: string | null;
+}
+
+/** The pending member: a JSON array, unambiguous whatever characters the ids contain. */
+export function pendingMember(p: PendingReservation): string {
+  return JSON.stringify([p.requestId, p.impId, p.costMicros, p.dayKey, p.userId]);
+}
+
+/** The member decoded, or null when it is not one pendingMember() wrote. */
+export function parsePendingMember(member: string): PendingReservation | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(member);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(v) || v.length !== 5) return null;
+  const [requestId, impId, costMicros, dayKey, userId] = v as unknown[];
+  if (typeof requestId !== 'string' || typeof impId !== 'string' || typeof dayKey !== 'string') return null;
+  if (typeof costMicros !== 'number' || !Number.isSafeInteger(costMicros) || costMicros < 0) return null;
+  if (userId !== null && typeof userId !== 'string') return null;
+  return { requestId, impId, costMicros, dayKey, userId };
+}
 
 /** KEYS of one reservation, in contract order. */
 export function authorizeKeys(p: Pick<AuthorizeParams, 'campaignId' | 'dayKey' | 'userId' | 'requestId' | 'impId'>): string[] {
-  const keys = [spendDayKey(p.campaignId, p.dayKey), spendLifetimeKey(p.campaignId), reservationKey(p.campaignId, p.requestId, p.impId)];
+  const keys = [spendDayKey(p.campaignId, p.dayKey), spendLifetimeKey(p.campaignId), reservationKey(p.campaignId, p.requestId, p.impId), pendingKey(p.campaignId)];
   if (p.userId) keys.push(frequencyKey(p.campaignId, p.dayKey, p.userId));
   return keys;
 }
 
 /** KEYS and ARGV for one reservation, as strings ready for EVALSHA. */
 export function authorizeCall(p: AuthorizeParams): { keys: string[]; args: string[] } {
-  const args = [p.costMicros, p.dailyBudgetMicros, p.lifetimeBudgetMicros, p.frequencyCap, p.expireAtMs].map((n) => String(n));
+  const args = [p.costMicros, p.dailyBudgetMicros, p.lifetimeBudgetMicros, p.frequencyCap, p.expireAtMs, p.reservedAtMs].map((n) => String(n));
+  args.push(pendingMember(p));
   return { keys: authorizeKeys(p), args };
 }
 

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { InvalidFieldError } from './fields.js';
+import { MAX_PRICE_CPM, eventIdFor, noticeUrls, parsePriceMicros, redirectTarget, trackingEvent } from './tracking-notice.js';
+import type { TrackingClaims } from './tracking-token.js';
+
+test('tracking-notice parses a decimal CPM into integer micros, dropping digits beyond the micro', () => {
+  const cases: Array<[string, number]> = [
+    ['1.5', 1_500_000], ['0', 0], ['2', 2_000_000], ['0.000001', 1], ['3.1234567', 3_123_456], ['.25', 250_000], ['7.', 7_000_000],
+    ['007.50', 7_500_000], ['0.1', 100_000], [String(MAX_PRICE_CPM), MAX_PRICE_CPM * 1_000_000], ['1.10', 1_100_000],
+  ];
+  for (const [raw, micros] of cases) assert.equal(parsePriceMicros(raw), micros, raw);
+  assert.equal(parsePriceMicros(new URLSearchParams('price=1%2E5').get('price')), 1_500_000, 'URL-encoded by the exchange');
+});
+
+test('tracking-notice rejects a missing, negative, non-numeric or huge price, naming price', () => {
+  const bad = [null, undefined, '', '-1', '-0.5', 'abc', '1,5', '1e3', ' 1', '1 ', '0x10', 'NaN', 'Infinity', '${AUCTION_PRICE}', '1.2.3',
+    String(MAX_PRICE_CPM + 1), `${MAX_PRICE_CPM}.000001`, '9'.repeat(400), `1.${'9'.repeat(500)}0x`];
+  for (const raw of bad) {
+    assert.throws(() => parsePriceMicros(raw), (e) => e instanceof InvalidFieldError && e.field === 'price', String(raw));
+  }
+  assert.throws(() => parsePriceMicros('-1'), /price must be >= 0/);
+  assert.throws(() => parsePriceMicros(null), /price is required/);
+});
+
+test('tracking-notice event ids are stable per request, imp and type and differ otherwise', () => {
+  const id = eventIdFor('r1', '1', 'WIN');
+  assert.equal(id, createHash('sha256').update('r1|1|WIN').digest('hex').slice(0, 32));
+  assert.match(id, /^[0-9a-f]{32}$/);
+  assert.equal(eventIdFor('r1', '1', 'WIN'), id, 'a repeated notice has the same id');
+  assert.notEqual(eventIdFor('r1', '1', 'BILLING'), id);
+  assert.notEqual(eventIdFor('r1', '2', 'WIN'), id);
+  assert.notEqual(eventIdFor('r2', '1', 'WIN'), id);
+});
+
+test('tracking-notice builds the TrackingEvent from the token and the price', () => {
+  const claims: TrackingClaims = { requestId: 'r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', auctionAtMs: 100, landingUrl: 'https://x.example' };
+  assert.deepEqual(trackingEvent(claims, 'WIN', 2_010_999, 500, 'edge-1'), {
+    eventId: eventIdFor('r1', '1', 'WIN'), type: 'WIN', requestId: 'r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a',
+    dayKey: '2026-11-22', priceMicros: 2_010_999, costMicros: 2_010, auctionAtMs: 100, occurredAtMs: 500, ingestNodeId: 'edge-1',
+  });
+  const click = trackingEvent(claims, 'CLICK', 0, 500, 'edge-1');
+  assert.deepEqual([click.priceMicros, click.costMicros, click.eventId], [0, 0, eventIdFor('r1', '1', 'CLICK')]);
+});
+
+test('tracking-notice builds every notice URL from the public base', () => {
+  assert.deepEqual(noticeUrls('http://127.0.0.1:8080/', 'tok.sig'), {
+    nurl: 'http://127.0.0.1:8080/notice/win?t=tok.sig&price=${AUCTION_PRICE}',
+    burl: 'http://127.0.0.1:8080/notice/bill?t=tok.sig&price=${AUCTION_PRICE}',
+    impression: 'http://127.0.0.1:8080/notice/imp?t=tok.sig',
+    click: 'http://127.0.0.1:8080/notice/click?t=tok.sig',
+    conversion: 'http://127.0.0.1:8080/notice/conv?t=tok.sig',
+  });
+});
+
+test('tracking-notice redirects only to http(s) landing URLs', () => {
+  assert.equal(redirectTarget('https://brand.example.com/a?b=1'), 'https://brand.example.com/a?b=1');
+  for (const bad of ['', 'javascript:alert(1)', 'data:text/html,x', '//evil.example.com', 'not a url']) assert.equal(redirectTarget(bad), null, bad);
+});

@@ -1,0 +1,158 @@
+/**
+ * The edge's tracking notice routes (uWebSockets.js). Routes only: tokens are tracking-token.ts,
+ * prices and events tracking-notice.ts, delivery the Publisher's.
+ *
+ *   GET        /notice/imp|click|conv?t=<token>
+ *   GET, POST  /notice/win|bill?t=<token>&price=<CPM>   (some exchanges POST their notices; the body is ignored)
+ *
+ * Answers: 204 (win, bill, conv), 200 with a 1x1 GIF (imp), 302 to the token's landing URL (click),
+ * each only after Kafka acknowledged the TrackingEvent; 400 `invalid_token` (missing, garbled or
+ * forged token) or `invalid_request` naming `price`; 404 for an unknown notice type; 405; 413; 503
+ * with Retry-After while Kafka is unavailable or the edge drains (exchanges retry notices).
+ * A repeated notice is accepted with the same answer; its event has the same id (tracking-notice.ts).
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import type { Logger } from '../processors/runtime/logger.js';
+import { isPipelineError } from '../processors/runtime/errors.js';
+import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { IngestConfig } from './config.js';
+import type { EdgeMetrics } from './metrics.js';
+import { InvalidFieldError } from './fields.js';
+import { verifyToken } from './tracking-token.js';
+import { NOTICE_TYPES, PRICED, isNoticeSegment, parsePriceMicros, redirectTarget, trackingEvent, type NoticeSegment } from './tracking-notice.js';
+
+export interface TrackingRouteDeps {
+  cfg: Pick<IngestConfig, 'trackingSecret' | 'nodeId' | 'maxBodyBytes'>;
+  log: Logger;
+  metrics: EdgeMetrics;
+  /** Resolves once the broker acknowledged the event; rejects with a PipelineError otherwise. */
+  publish: (event: TrackingEvent) => Promise<void>;
+  now: () => number;
+  isDraining: () => boolean;
+}
+
+export interface TrackingRoutes {
+  /** Notices received and not yet answered, so a drain waits for them. */
+  readonly inFlight: number;
+}
+
+interface Answer {
+  status: number;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 204: '204 No Content', 302: '302 Found', 400: '400 Bad Request', 404: '404 Not Found', 405: '405 Method Not Allowed',
+  413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+const error = (status: number, code: string, message: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Answer =>
+  ({ status, body: JSON.stringify({ error: code, message, ...extra }), headers: { 'content-type': 'application/json', ...headers } });
+
+export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDeps): TrackingRoutes {
+  const { cfg, log, metrics } = deps;
+  let inFlight = 0;
+
+  function write(res: HttpResponse, type: string, started: number, a: Answer, close: boolean): void {
+    res.cork(() => {
+      res.writeStatus(STATUS_TEXT[a.status] ?? String(a.status));
+      // A cached pixel or redirect would never reach the edge again, and the notice would go uncounted.
+      res.writeHeader('cache-control', 'no-store');
+      for (const [k, v] of Object.entries(a.headers ?? {})) res.writeHeader(k, v);
+      res.end(a.body, close);
+    });
+    metrics.notices.inc({ type, status: String(a.status) });
+    metrics.latency.observe({ route: `/notice/${type}` }, (performance.now() - started) / 1000);
+  }
+
+  async function decide(segment: NoticeSegment, query: string): Promise<Answer> {
+    if (deps.isDraining()) return error(503, 'shutting_down', 'this edge node is shutting down; retry on another', {}, { 'retry-after': '1' });
+    const params = new URLSearchParams(query);
+    const token = verifyToken(params.get('t'), cfg.trackingSecret);
+    if (!token.ok) return error(400, 'invalid_token', token.reason);
+    let priceMicros = 0;
+    if (PRICED.has(segment)) {
+      try {
+        priceMicros = parsePriceMicros(params.get('price'));
+      } catch (err) {
+        const e = err as InvalidFieldError;
+        return error(400, 'invalid_request', e.message, { field: e instanceof InvalidFieldError ? e.field : 'price' });
+      }
+    }
+    const location = segment === 'click' ? redirectTarget(token.claims.landingUrl) : null;
+    if (segment === 'click' && location === null) return error(400, 'invalid_token', 'the token carries no http(s) landing URL');
+    const event = trackingEvent(token.claims, NOTICE_TYPES[segment], priceMicros, deps.now(), cfg.nodeId);
+    try {
+      await deps.publish(event);
+    } catch (err) {
+      const code = isPipelineError(err) ? err.code : 'INTERNAL';
+      metrics.produceErrors.inc({ code });
+      log.error({ err, requestId: event.requestId, type: event.type, code }, 'notice not accepted: delivery to Kafka failed');
+      return isPipelineError(err) && err.retryable
+        ? error(503, 'unavailable', 'Kafka is unavailable; retry later', {}, { 'retry-after': '1' })
+        : error(500, 'internal_error', 'internal error');
+    }
+    if (location !== null) return { status: 302, headers: { location } };
+    if (segment === 'imp') return { status: 200, body: PIXEL, headers: { 'content-type': 'image/gif' } };
+    return { status: 204 };
+  }
+
+  function handle(method: 'get' | 'post', res: HttpResponse, req: HttpRequest): void {
+    const started = performance.now();
+    // `req` is only valid synchronously: read everything now.
+    const segment = req.getParameter(0) ?? '';
+    const query = req.getQuery() ?? '';
+    // An early answer to a POST closes the connection: its unread body must not be parsed as the next request.
+    const close = method === 'post';
+    if (!isNoticeSegment(segment)) return write(res, 'unknown', started, error(404, 'not_found', 'unknown notice type'), close);
+    if (method === 'post' && !PRICED.has(segment)) {
+      return write(res, segment, started, error(405, 'method_not_allowed', `/notice/${segment} accepts GET only`, {}, { allow: 'GET' }), close);
+    }
+    inFlight++;
+    let done = false;
+    let aborted = false;
+    const finish = (answer: Answer | null, closeAfter = false): void => {
+      if (done) return;
+      done = true;
+      inFlight--;
+      if (answer && !aborted) write(res, segment, started, answer, closeAfter);
+    };
+    res.onAborted(() => {
+      aborted = true;
+      finish(null);
+    });
+    const run = (): void => {
+      decide(segment, query).then(
+        (answer) => finish(answer),
+        (err: unknown) => {
+          log.error({ err, segment }, 'notice handling failed');
+          finish(error(500, 'internal_error', 'internal error'));
+        },
+      );
+    };
+    if (method === 'get') return run();
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      size += chunk.byteLength;
+      if (size > cfg.maxBodyBytes) return finish(error(413, 'payload_too_large', `body exceeds the ${cfg.maxBodyBytes}-byte limit`), true);
+      if (isLast && !done) run();
+    });
+  }
+
+  app.get('/notice/:type', (res, req) => handle('get', res, req));
+  app.post('/notice/:type', (res, req) => handle('post', res, req));
+  app.any('/notice/:type', (res, req) => {
+    const segment = req.getParameter(0) ?? '';
+    const known = isNoticeSegment(segment);
+    const answer = known
+      ? error(405, 'method_not_allowed', `/notice/${segment} accepts ${PRICED.has(segment) ? 'GET or POST' : 'GET'}`, {}, { allow: PRICED.has(segment) ? 'GET, POST' : 'GET' })
+      : error(404, 'not_found', 'unknown notice type');
+    write(res, known ? segment : 'unknown', performance.now(), answer, true);
+  });
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+  };
+}

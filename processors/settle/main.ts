@@ -1,0 +1,48 @@
+/** The settle processor as a service: tracking-events -> settled reservations in Redis, plus the periodic releaser. */
+import { Redis } from 'ioredis';
+import { runProcessorService } from '../runtime/service.js';
+import { settleSpecs as specs } from './config.js';
+import { createSettleMetrics } from './metrics.js';
+import { PendingReservations } from './reservations.js';
+import { startReleaser, type Releaser } from './releaser.js';
+import { settleProcessor } from './settle-processor.js';
+
+await runProcessorService({
+  name: 'settle',
+  specs,
+  schemaFor: (topic, cfg) => (topic === cfg.input ? 'tracking-event.avsc' : undefined),
+  create: async (cfg, log, registry) => {
+    // Commands fail fast while Redis is down (no offline queue): the batch fails and is retried.
+    const redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    redis.on('error', (err) => log.warn({ err }, 'Redis connection error'));
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', resolve);
+      setTimeout(() => reject(new Error(`Redis at ${cfg.redisUrl} not ready within 10 s: start it (npm run stack:up) or set REDIS_URL`)), 10_000).unref();
+    });
+    const metrics = createSettleMetrics(registry);
+    const pending = new PendingReservations(redis, { indexKey: cfg.pendingIndexKey, log });
+    let releaser: Releaser | null = null;
+    return settleProcessor({
+      name: cfg.name,
+      input: cfg.input,
+      settle: (refs) => pending.settle(refs),
+      onResult: (result) => metrics.reservations.inc({ result }),
+      init: async () => {
+        releaser = startReleaser({
+          everyMs: cfg.releaseEveryMs, afterMs: cfg.releaseAfterMs, log, release: (cutoff) => pending.releaseBefore(cutoff),
+          onRun: (counts) => {
+            metrics.releaseRuns.inc({ outcome: counts ? 'ok' : 'error' });
+            if (counts) {
+              metrics.reservations.inc({ result: 'released' }, counts.released);
+              metrics.reservations.inc({ result: 'invalid' }, counts.invalid);
+            }
+          },
+        });
+      },
+      close: async () => {
+        await releaser?.stop();
+        await redis.quit();
+      },
+    });
+  },
+});
