@@ -19,6 +19,7 @@ import { LATENCY_BUCKETS } from './metrics.js';
 import type { InRecord, OutRecord, Processor } from './processor.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface RunnerOptions {
   kafka: Kafka;
@@ -30,8 +31,18 @@ export interface RunnerOptions {
   maxBatch?: number;
   maxRetries?: number;
   transactionTimeoutMs?: number;
+  /** Partition batches processed at once; their outputs and offsets share one transaction (group commit). */
+  concurrency?: number;
   /** Called on a fatal error (default: exit 1 without committing). */
   onFatal?: (err: unknown) => void;
+}
+
+/** One partition batch's share of a group transaction: its encoded outputs and its next offset. */
+interface Contribution {
+  topic: string;
+  partition: number;
+  next: string;
+  messages: Array<{ topic: string; key: string | null; value: Buffer }>;
 }
 
 interface KafkaMessage {
@@ -50,6 +61,7 @@ export class Runner<T, Ctx> {
   private producer: Producer | null = null;
   private running = false;
   private failures = 0;
+  private readonly groupCommit = new GroupCommit<Contribution>((cs) => this.commit(cs));
   private readonly m;
 
   constructor(
@@ -102,6 +114,7 @@ export class Runner<T, Ctx> {
     await this.consumer.subscribe({ topics: inputsOf(this.processor) });
     this.running = true;
     void this.consumer.run({
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 8,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset }) => {
         await this.handleBatch(batch.topic, batch.partition, batch.messages as KafkaMessage[], batch.highWatermark);
@@ -155,7 +168,11 @@ export class Runner<T, Ctx> {
       if (this.processor.flush) {
         out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
       }
-      await this.commit(topic, partition, messages, [...out, ...dead]);
+      await this.groupCommit.join({
+        topic, partition,
+        next: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(),
+        messages: [...out, ...dead].map((o) => ({ topic: o.topic, key: o.key, value: this.opts.codec.encode(subjectFor(o.topic), o.value) })),
+      });
       this.failures = 0;
       this.m.recordsIn.inc({ processor: name }, messages.length);
       for (const code of deadCodes) this.m.deadLetters.inc({ processor: name, code });
@@ -181,20 +198,25 @@ export class Runner<T, Ctx> {
     }
   }
 
-  private async commit(topic: string, partition: number, messages: KafkaMessage[], out: OutRecord[]): Promise<void> {
+  /** One transaction for every contribution: all outputs, then all input offsets, then commit. */
+  private async commit(contributions: Contribution[]): Promise<void> {
     const producer = this.producer!;
     const byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
-    for (const o of out) {
-      const value = this.opts.codec.encode(subjectFor(o.topic), o.value);
-      let list = byTopic.get(o.topic);
-      if (!list) byTopic.set(o.topic, (list = []));
-      list.push({ key: o.key, value });
+    const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const c of contributions) {
+      for (const m of c.messages) {
+        let list = byTopic.get(m.topic);
+        if (!list) byTopic.set(m.topic, (list = []));
+        list.push({ key: m.key, value: m.value });
+      }
+      let parts = offsets.get(c.topic);
+      if (!parts) offsets.set(c.topic, (parts = []));
+      parts.push({ partition: c.partition, offset: c.next });
     }
-    const next = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
     const tx = await producer.transaction();
     try {
       if (byTopic.size > 0) await tx.sendBatch({ topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
-      await tx.sendOffsets({ consumer: this.consumer!, topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      await tx.sendOffsets({ consumer: this.consumer!, topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })) });
       await tx.commit();
     } catch (err) {
       await tx.abort().catch((abortErr: unknown) => this.opts.log.error({ err: abortErr }, 'transaction abort failed'));

@@ -20,6 +20,7 @@ export const runnerSpecs = {
   instanceId: { env: 'PROCESSOR_INSTANCE_ID', type: 'string', pattern: /^[A-Za-z0-9._-]+$/, default: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), doc: 'stable id of this instance (its transactional.id suffix); unique per running instance' },
   httpHost: { env: 'PROCESSOR_HTTP_HOST', type: 'string', default: '0.0.0.0', doc: 'address of /health, /ready, /metrics' },
   httpPort: { env: 'PROCESSOR_HTTP_PORT', type: 'int', min: 0, max: 65535, default: 0, doc: 'port of /health, /ready, /metrics (0 = any free port)' },
+  concurrency: { env: 'PROCESSOR_CONCURRENCY', type: 'int', min: 1, max: 256, default: 8, doc: 'partition batches processed at once, committed in one transaction' },
   maxBatch: { env: 'PROCESSOR_MAX_BATCH', type: 'int', min: 1, max: 100_000, default: 500, doc: 'records per batch and transaction' },
   maxRetries: { env: 'PROCESSOR_MAX_RETRIES', type: 'int', min: 0, max: 1000, default: 10, doc: 'consecutive failed batches before exiting' },
   transactionTimeoutMs: { env: 'PROCESSOR_TX_TIMEOUT_MS', type: 'int', min: 1000, max: 900_000, default: 10_000, doc: 'transaction.timeout.ms' },
@@ -56,7 +57,7 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
       await codec.register(subjectFor(topic), loadSchema(file));
     }
     const runner = new Runner(processor, {
-      kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
+      kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, concurrency: cfg.concurrency, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
     });
     await processor.init?.();
     await runner.start();
