@@ -11,6 +11,7 @@ import { auctionSpecs } from '../processors/auction/config.js';
 import { campaignsSpecs } from '../processors/campaigns/config.js';
 import { settleSpecs } from '../processors/settle/config.js';
 import { aggregateSpecs } from '../processors/aggregate/config.js';
+import { sinkSpecs } from '../sink/config.js';
 
 export interface ProjectService {
   name: string;
@@ -30,5 +31,6 @@ export const projectServices: readonly ProjectService[] = [
   { name: 'auction', entry: 'processors/auction/main.ts', specs: { ...auctionSpecs, ...runnerSpecs }, httpPort: 9103 },
   { name: 'settle', entry: 'processors/settle/main.ts', specs: { ...settleSpecs, ...runnerSpecs }, httpPort: 9105 },
   { name: 'aggregate', entry: 'processors/aggregate/main.ts', specs: { ...aggregateSpecs, ...runnerSpecs }, httpPort: 9106 },
+  { name: 'sink', entry: 'sink/main.ts', specs: sinkSpecs, port: 'httpPort' },
   { name: 'ingest', entry: 'ingest/main.ts', specs: ingestSpecs, port: 'port' },
 ];
