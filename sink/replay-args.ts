@@ -9,9 +9,12 @@ export interface ReplayArgs {
   /** Overrides of the consumer's group and input topics (tests, non-default deployments). */
   group?: string;
   topics?: string[];
+  /** For an aggregate replay: the sink group and window-counts topic it waits for (defaults rtb-sink, window-counts). */
+  sinkGroup?: string;
+  sinkTopic?: string;
 }
 
-const USAGE = 'usage: replay --consumer sink|aggregate (--from <ISO time | epoch ms | -1h> | --offsets topic:partition=offset,...) [--stop-members] [--no-watch] [--group G] [--topic T ...]';
+const USAGE = 'usage: replay --consumer sink|aggregate (--from <ISO time | epoch ms | -1h> | --offsets topic:partition=offset,...) [--stop-members] [--no-watch] [--group G] [--topic T ...] [--sink-group G --sink-topic T]';
 
 export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
   const out: Partial<ReplayArgs> & { stopMembers: boolean; watch: boolean } = { stopMembers: false, watch: true };
@@ -39,6 +42,8 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
     } else if (a === '--stop-members') out.stopMembers = true;
     else if (a === '--no-watch') out.watch = false;
     else if (a === '--group') out.group = value();
+    else if (a === '--sink-group') out.sinkGroup = value();
+    else if (a === '--sink-topic') out.sinkTopic = value();
     else if (a === '--topic') topics.push(value());
     else throw new Error(`unknown argument ${JSON.stringify(a)}; ${USAGE}`);
   }

@@ -22,8 +22,9 @@ import { execFileSync } from 'node:child_process';
 import postgres from 'postgres';
 import { commonSpecs, loadConfig, postgresSpecs } from '../processors/runtime/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
-import { createKafka, type Admin } from '../processors/runtime/kafka.js';
+import { createKafka, setGroupOffsets, type Admin } from '../processors/runtime/kafka.js';
 import { groupLag } from '../processors/runtime/group-lag.js';
+import { committedDataEnds } from '../processors/runtime/read-topic.js';
 import { parseReplayArgs, resolveFrom, type ReplayArgs } from './replay-args.js';
 import { removeFromSource, removeFromWindowCountsOffset } from './writer.js';
 
@@ -73,12 +74,14 @@ async function targets(admin: Admin, topic: string, args: ReplayArgs): Promise<M
 }
 
 /** The sink keeps its offsets in Postgres, not in Kafka: its lag is measured against those. */
-async function sinkLag(admin: Admin, sql: postgres.Sql, group: string, topic: string): Promise<bigint> {
+async function sinkLag(admin: Admin, sql: postgres.Sql, group: string, topic: string, brokers: string): Promise<bigint> {
   const rows = await sql<{ partition: number; next_offset: string }[]>`select partition, next_offset::text from sink_offsets where group_id = ${group} and topic = ${topic}`;
+  // window-counts is written in transactions: its end offsets include commit markers the sink never sees.
+  const ends = await committedDataEnds(brokers, topic, await admin.fetchTopicOffsets(topic));
   let lag = 0n;
-  for (const e of await admin.fetchTopicOffsets(topic)) {
-    const at = BigInt(rows.find((r) => r.partition === e.partition)?.next_offset ?? e.low);
-    if (BigInt(e.high) > at) lag += BigInt(e.high) - at;
+  for (const [partition, end] of ends) {
+    const at = BigInt(rows.find((r) => r.partition === partition)?.next_offset ?? 0);
+    if (end > at) lag += end - at;
   }
   return lag;
 }
@@ -104,8 +107,8 @@ async function main(): Promise<void> {
   const defaults = CONSUMERS[args.consumer];
   const c = { group: args.group ?? defaults.group, topics: args.topics ?? [...defaults.topics], entry: defaults.entry };
   // The sink's input is one topic (window-counts); replaying the aggregate needs the sink's default group and topic.
-  const sinkGroup = args.consumer === 'sink' ? c.group : CONSUMERS.sink.group;
-  const windowCounts = args.consumer === 'sink' ? c.topics[0]! : CONSUMERS.sink.topics[0];
+  const sinkGroup = args.consumer === 'sink' ? c.group : (args.sinkGroup ?? CONSUMERS.sink.group);
+  const windowCounts = args.consumer === 'sink' ? c.topics[0]! : (args.sinkTopic ?? CONSUMERS.sink.topics[0]);
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'rtb-replay', log: createLogger('replay', 'warn') });
   const admin = kafka.admin();
   await admin.connect();
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
       }
     } else {
       say(`waiting until the sink (${sinkGroup}) has applied everything on ${windowCounts}`);
-      while ((await sinkLag(admin, sql, sinkGroup, windowCounts)) > 0n) await new Promise((r) => setTimeout(r, 1000));
+      while ((await sinkLag(admin, sql, sinkGroup, windowCounts, cfg.kafkaBrokers)) > 0n) await new Promise((r) => setTimeout(r, 1000));
       for (const topic of c.topics) {
         const partitions: Array<{ partition: number; offset: string }> = [];
         for (const [partition, offset] of await targets(admin, topic, args)) {
@@ -127,11 +130,11 @@ async function main(): Promise<void> {
           partitions.push({ partition, offset: r.rewindTo.toString() });
           say(`${topic}[${partition}]: aggregate rewound to ${r.rewindTo}${r.rewindTo !== offset ? ` (start of the batch containing ${offset})` : ''}; ${r.partsRemoved} part(s) taken back`);
         }
-        if (partitions.length > 0) await admin.setOffsets({ groupId: c.group, topic, partitions });
+        if (partitions.length > 0) await setGroupOffsets(cfg.kafkaBrokers, c.group, topic, partitions);
       }
     }
     if (args.watch) {
-      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, c.group, windowCounts) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
+      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, c.group, windowCounts, cfg.kafkaBrokers) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
     }
   } finally {
     await sql.end();

@@ -50,3 +50,25 @@ export async function ensureTopics(
   }
   return missing.map((t) => t.topic);
 }
+
+/**
+ * Sets a consumer group's committed offsets (the admin API of this client has no such call): commits
+ * them as a non-member, which the broker accepts only while the group has no live members, exactly
+ * what a replay needs. Throws if the commit fails.
+ */
+export async function setGroupOffsets(
+  brokers: string,
+  groupId: string,
+  topic: string,
+  partitions: ReadonlyArray<{ partition: number; offset: string }>,
+): Promise<void> {
+  const { RdKafka } = await import('@confluentinc/kafka-javascript');
+  const consumer = new RdKafka.KafkaConsumer({ 'group.id': groupId, 'metadata.broker.list': brokers, 'enable.auto.commit': false }, {});
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  try {
+    // commitSync blocks until the broker answered; it throws on failure (e.g. the group has live members).
+    consumer.commitSync(partitions.map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })));
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
