@@ -4,11 +4,12 @@
  *
  *   node --import tsx bench/load.ts --url http://127.0.0.1:8080/openrtb2/bid --rate 2000 \
  *     --duration 10 --connections 32 --body openrtb [--warmup 1] [--timeout 2000] [--header k:v]...
+ *     [--tmax 120] [--user-prefix ""] [--users 100000] [--sizes 300x250,728x90] [--id-prefix <random>]
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PipelineError } from '../processors/runtime/errors.js';
-import { BODY_KINDS, bodyGenerator, type BodyKind } from './lib/bodies.js';
+import { BODY_KINDS, bodyGenerator, type BodyKind, type BodyOptions } from './lib/bodies.js';
 import { runOpenLoop, type OpenLoopOptions } from './lib/open-loop.js';
 
 function number(name: string, raw: string | undefined, fallback: number): number {
@@ -36,6 +37,31 @@ function headers(raw: string[] | undefined): Record<string, string> {
   return out;
 }
 
+function sizes(raw: string | undefined): BodyOptions['sizes'] {
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((s) => {
+    const m = /^(\d{1,5})x(\d{1,5})$/.exec(s.trim());
+    if (!m) throw new PipelineError('CONFIG_INVALID', `--sizes must look like 300x250,728x90, got ${JSON.stringify(raw)}`);
+    return [Number(m[1]), Number(m[2])] as const;
+  });
+}
+
+function bodyOptions(v: { tmax?: string; 'user-prefix'?: string; users?: string; sizes?: string }): BodyOptions {
+  if (v['user-prefix'] !== undefined && !/^[A-Za-z0-9._:-]{0,100}$/.test(v['user-prefix'])) {
+    throw new PipelineError('CONFIG_INVALID', '--user-prefix may only use A-Z, a-z, 0-9, ".", "_", ":" and "-"');
+  }
+  const users = v.users === undefined ? undefined : number('users', v.users, 0);
+  if (users !== undefined && (!Number.isInteger(users) || users < 1)) throw new PipelineError('CONFIG_INVALID', '--users must be a positive integer');
+  const tmax = v.tmax === undefined ? undefined : number('tmax', v.tmax, 120);
+  if (tmax !== undefined && (!Number.isInteger(tmax) || tmax < 1 || tmax > 60_000)) throw new PipelineError('CONFIG_INVALID', '--tmax must be an integer from 1 to 60000 (ms)');
+  return {
+    tmax,
+    userPrefix: v['user-prefix'],
+    users,
+    sizes: sizes(v.sizes),
+  };
+}
+
 /** Parses the CLI arguments into generator options (exported for edge.ts and tests). */
 export function parseLoadArgs(argv: string[]): OpenLoopOptions {
   const { values } = parseArgs({
@@ -50,12 +76,21 @@ export function parseLoadArgs(argv: string[]): OpenLoopOptions {
       timeout: { type: 'string' },
       body: { type: 'string' },
       header: { type: 'string', multiple: true },
+      tmax: { type: 'string' },
+      'user-prefix': { type: 'string' },
+      users: { type: 'string' },
+      sizes: { type: 'string' },
+      'id-prefix': { type: 'string' },
     },
   });
   if (!values.url) throw new PipelineError('CONFIG_INVALID', '--url is required (e.g. http://127.0.0.1:8080/openrtb2/bid)');
   const kind = (values.body ?? 'openrtb') as BodyKind;
   if (!BODY_KINDS.includes(kind)) {
     throw new PipelineError('CONFIG_INVALID', `--body must be one of ${BODY_KINDS.join('|')}, got ${JSON.stringify(values.body)}`);
+  }
+  const idPrefix = values['id-prefix'];
+  if (idPrefix !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(idPrefix)) {
+    throw new PipelineError('CONFIG_INVALID', '--id-prefix must be 1-64 of A-Z, a-z, 0-9, ".", "_", ":", "-"');
   }
   return {
     url: values.url,
@@ -64,7 +99,7 @@ export function parseLoadArgs(argv: string[]): OpenLoopOptions {
     warmupSec: number('warmup', values.warmup, 1),
     connections: number('connections', values.connections, 32),
     timeoutMs: number('timeout', values.timeout, 2000),
-    body: bodyGenerator(kind),
+    body: bodyGenerator(kind, idPrefix, bodyOptions(values)),
     headers: headers(values.header),
   };
 }

@@ -10,6 +10,17 @@ export const BODY_KINDS = ['openrtb', 'simple', 'noop'] as const;
 export type BodyKind = (typeof BODY_KINDS)[number];
 export type BodyGenerator = (seq: number) => string;
 
+/** Knobs of the openrtb body; the defaults give the body the edge benchmark has always sent. */
+export interface BodyOptions {
+  /** `tmax` in the body, ms (default 120). */
+  readonly tmax?: number;
+  /** Users are `<userPrefix>user-<n>` with n below `users` (defaults '' and 100000): match a seeded catalogue's profiles. */
+  readonly userPrefix?: string;
+  readonly users?: number;
+  /** Banner sizes, rotated by request (default [[300, 250]]). */
+  readonly sizes?: ReadonlyArray<readonly [number, number]>;
+}
+
 const USER_POOL = 100_000;
 const COUNTRIES = ['USA', 'USA', 'USA', 'GBR', 'DEU', 'FRA', 'CAN', 'BRA', 'JPN', 'IND', 'AUS', 'ESP'];
 const DOMAINS = ['news.example.com', 'sports.example.org', 'recipes.example.net', 'weather.example.com', 'games.example.io'];
@@ -37,21 +48,26 @@ function ipOf(h: number): string {
   return `${(h >>> 24) % 223 + 1}.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${(h & 254) + 1}`;
 }
 
-/** A realistic OpenRTB 2.6 bid request: one 300x250 banner imp, site, device with geo, user. */
-export function openRtbBody(prefix: string): BodyGenerator {
+/** A realistic OpenRTB 2.6 bid request: one banner imp (300x250 unless `sizes` says otherwise), site, device with geo, user. */
+export function openRtbBody(prefix: string, opts: BodyOptions = {}): BodyGenerator {
   const devices = DEVICES.map((d) => ({ ...d, ua: JSON.stringify(d.ua), os: JSON.stringify(d.os) }));
+  const sizes = opts.sizes ?? [[300, 250]];
+  const users = opts.users ?? USER_POOL;
+  const userPrefix = JSON.stringify(opts.userPrefix ?? '').slice(1, -1);
+  const tmax = opts.tmax ?? 120;
   return (seq) => {
     const h = mix(seq);
     const domain = pick(DOMAINS, h >>> 3);
     const d = pick(devices, h >>> 7);
+    const [w, hh] = pick(sizes, mix(seq + 2));
     return (
-      `{"id":"${prefix}-${seq}","imp":[{"id":"1","banner":{"w":300,"h":250,"format":[{"w":300,"h":250}]},` +
+      `{"id":"${prefix}-${seq}","imp":[{"id":"1","banner":{"w":${w},"h":${hh},"format":[{"w":${w},"h":${hh}}]},` +
       `"bidfloor":0.5,"bidfloorcur":"USD","tagid":"slot-${h % 50}","secure":1}],` +
       `"site":{"id":"site-${h % 500}","domain":"${domain}","page":"https://${domain}/article/${h % 10_000}",` +
       `"cat":${JSON.stringify(pick(CATS, h >>> 3))},"publisher":{"id":"pub-${h % 40}"}},` +
       `"device":{"ua":${d.ua},"ip":"${ipOf(mix(h))}","devicetype":${d.devicetype},"os":${d.os},` +
       `"geo":{"country":"${pick(COUNTRIES, h >>> 11)}"}},` +
-      `"user":{"id":"user-${mix(seq + 1) % USER_POOL}"},"tmax":120,"at":2,"cur":["USD"]}`
+      `"user":{"id":"${userPrefix}user-${mix(seq + 1) % users}"},"tmax":${tmax},"at":2,"cur":["USD"]}`
     );
   };
 }
@@ -68,11 +84,11 @@ export function simpleBody(prefix: string): BodyGenerator {
   };
 }
 
-/** A body generator of the given kind; `noop` is an empty JSON object (measures transport only). */
-export function bodyGenerator(kind: BodyKind, prefix = randomBytes(4).toString('hex')): BodyGenerator {
+/** A body generator of the given kind; `noop` is an empty JSON object (measures transport only). `opts` shape the openrtb body. */
+export function bodyGenerator(kind: BodyKind, prefix = randomBytes(4).toString('hex'), opts: BodyOptions = {}): BodyGenerator {
   switch (kind) {
     case 'openrtb':
-      return openRtbBody(prefix);
+      return openRtbBody(prefix, opts);
     case 'simple':
       return simpleBody(prefix);
     case 'noop':

@@ -99,10 +99,10 @@ export async function waitReady(target: Target, url: string, timeoutMs: number):
   throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
 }
 
-/** Runs a command to completion, pinned to `cpu`; resolves with its exit code and output. */
-export function runPinned(argv: string[], opts: { cpu?: number; cwd: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs a command to completion, pinned to `cpu`; resolves with its exit code (null if killed at `timeoutMs`) and output. */
+export function runPinned(argv: string[], opts: { cpu?: number; cwd: string; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [file, args] = pinned(opts.cpu, argv);
-  const child = spawn(file, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const stderr = tail(child.stderr);
@@ -122,4 +122,29 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+export interface Service {
+  readonly target: Target;
+  readonly url: string;
+  readonly command: string;
+}
+
+/**
+ * Starts a service entry point (`node --import tsx <entry>`, e.g. processors/bid/main.ts) pinned to `cpu`
+ * from its first instruction, on a free port passed as `portVar`, and waits until its /ready answers 200.
+ * The test helper spawnService does the same without pinning; this one also stops the whole process group.
+ */
+export async function startService(entry: string, portVar: string, env: NodeJS.ProcessEnv, opts: { cpu?: number; cwd: string; readyTimeoutMs: number }): Promise<Service> {
+  const port = await freePort();
+  const command = `${process.execPath} --import tsx ${entry}`;
+  const target = startTarget(command, { cpu: opts.cpu, cwd: opts.cwd, env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) } });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(target, `${url}/ready`, opts.readyTimeoutMs);
+  } catch (err) {
+    await target.stop();
+    throw err;
+  }
+  return { target, url, command };
 }

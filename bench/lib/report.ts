@@ -2,6 +2,7 @@
  * The edge scenario's result file: the machine, the command line, one table per target and the
  * edge/noop ratio of sustainable throughput, written as markdown for people and JSON for tools.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -71,6 +72,18 @@ export function machineInfo(pinned: boolean): Machine {
   };
 }
 
+/**
+ * The code that was measured: the commit, and whether the measured parts (processors, ingest, schemas)
+ * had uncommitted changes. Results from different commits are not comparable.
+ */
+export function codeVersion(cwd: string): string {
+  const git = (...args: string[]): string => spawnSync('git', args, { cwd, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git('log', '-1', '--format=%h %cI %s');
+  if (!head) return 'unknown (not a git checkout)';
+  const dirty = git('status', '--porcelain', '--', 'processors', 'ingest', 'schemas').split('\n').filter(Boolean).length;
+  return `${head}${dirty ? ` (+${dirty} uncommitted changes under processors/ingest/schemas)` : ''}`;
+}
+
 /** Highest accepted rps among runs with p99 under the SLO; null when no run qualifies. */
 export function sustainableRps(runs: RateRun[]): number | null {
   let best: number | null = null;
@@ -129,11 +142,28 @@ export function renderMarkdown(r: EdgeReport): string {
   return parts.join('\n');
 }
 
+/** Writes `<dir>/<YYYY-MM-DD>-<name>.md` and `.json` (the same day overwrites); returns their paths. */
+export async function writeResults(dir: string, date: string, name: string, markdown: string, json: unknown): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const base = path.join(dir, `${date.slice(0, 10)}-${name}`);
+  await writeFile(`${base}.md`, markdown);
+  await writeFile(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  return [`${base}.md`, `${base}.json`];
+}
+
 /** Writes `<dir>/<YYYY-MM-DD>-edge.md` and `.json`; returns their paths. */
 export async function writeReport(dir: string, r: EdgeReport): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const base = path.join(dir, `${r.date.slice(0, 10)}-edge`);
-  await writeFile(`${base}.md`, renderMarkdown(r));
-  await writeFile(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
-  return [`${base}.md`, `${base}.json`];
+  return writeResults(dir, r.date, 'edge', renderMarkdown(r), r);
+}
+
+/** The header lines every scenario's markdown starts with: date, machine, load, command, settings. */
+export function machineLines(date: string, m: Machine, command: string, settings: Record<string, unknown>): string[] {
+  return [
+    `- Date (UTC): ${date}`,
+    `- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.totalMemoryGiB} GiB RAM, Node ${m.node}`,
+    `- Load average at start (1/5/15 min): ${m.loadAvg.join(' / ')}`,
+    `- Pinning (taskset): ${m.pinned ? 'available' : 'not available: nothing pinned'}`,
+    `- Command: \`${command}\``,
+    `- Settings: ${Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`,
+  ];
 }

@@ -1,0 +1,61 @@
+/**
+ * The seed catalogue the processor and sync benchmarks bid against: processors/campaigns/seed.ts writes
+ * campaigns to Postgres and the compacted `campaigns` topic and user profiles to Redis, all ids under a
+ * prefix (`bench-` by default). Before each measurement the auction's counters for those campaigns
+ * (spend, frequency, reservations) are cleared, so earlier runs' spend never changes what bids.
+ */
+import { Redis } from 'ioredis';
+import { PipelineError } from '../../processors/runtime/errors.js';
+import { SIZES } from '../../processors/campaigns/seed-catalogue.js';
+import type { BodyOptions } from './bodies.js';
+import { runPinned } from './child.js';
+import { stackConfig } from './run-topics.js';
+
+export interface CatalogueOptions {
+  readonly prefix: string;
+  readonly campaigns: number;
+  readonly users: number;
+}
+
+/**
+ * Traffic that the seed catalogue answers: users with seeded profiles (`<prefix>user-<n>`, n < users) and
+ * the banner sizes seeded campaigns target. bodies.ts countries, domains and categories are already
+ * drawn from the seed's vocabulary.
+ */
+export function seedTraffic(o: CatalogueOptions, tmax: number): BodyOptions {
+  return { userPrefix: o.prefix, users: o.users, sizes: SIZES, tmax };
+}
+
+/** Runs the seed script (idempotent: a re-run makes a new version of the same campaigns); returns its summary lines. */
+export async function seedCatalogue(root: string, o: CatalogueOptions, timeoutMs = 180_000): Promise<string[]> {
+  const argv = [process.execPath, '--import', 'tsx', 'processors/campaigns/seed.ts', '--campaigns', String(o.campaigns), '--users', String(o.users), '--prefix', o.prefix];
+  const { code, stdout, stderr } = await runPinned(argv, { cwd: root, timeoutMs });
+  if (code === null) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed was killed after ${timeoutMs} ms: ${stderr.trim()}`);
+  if (code !== 0) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed exited ${code}: ${stderr.trim() || stdout.trim()}`);
+  return stdout.trim().split('\n');
+}
+
+/** The Redis keys of the auction's counters for campaigns under `prefix` (see processors/auction/authorize-script.ts). */
+export function counterPatterns(prefix: string): string[] {
+  return ['spend', 'freq', 'auth'].map((kind) => `rtb:${kind}:{${prefix}cmp-*`);
+}
+
+/** Deletes the spend, frequency and reservation counters of the prefixed campaigns; returns how many keys went. */
+export async function resetCounters(prefix: string): Promise<number> {
+  if (!/^[A-Za-z0-9._:-]+$/.test(prefix)) throw new PipelineError('CONFIG_INVALID', `refusing to reset counters for prefix ${JSON.stringify(prefix)}`);
+  const redis = new Redis(stackConfig.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+  let deleted = 0;
+  try {
+    for (const match of counterPatterns(prefix)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length > 0) deleted += await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}

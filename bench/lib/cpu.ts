@@ -1,0 +1,123 @@
+/**
+ * CPU accounting from /proc (Linux; elsewhere every reading is null): the CPU time of a process group
+ * (a service and anything it forked) and how busy the whole machine was. On a shared machine a rate
+ * alone cannot tell "slow code" from "starved of CPU"; records per CPU-second and the machine's
+ * utilisation in the same window can.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** USER_HZ: the unit of /proc times. 100 on every mainstream Linux build. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) used so far by every live process in group `pgid`; null when /proc is unreadable. */
+export function groupCpuSeconds(pgid: number): number | null {
+  let ticks = 0;
+  let dirs: string[];
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const d of dirs) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name (which may contain spaces): state ppid pgrp ... utime(14) stime(15).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+export interface MachineTicks {
+  busy: number;
+  total: number;
+}
+
+/** Aggregate CPU ticks of the machine (all cores) from /proc/stat; null when unreadable. */
+export function machineTicks(): MachineTicks | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of all cores busy between two readings, 0..1 (null if either is missing). */
+export function busyShare(a: MachineTicks | null, b: MachineTicks | null): number | null {
+  if (!a || !b || b.total <= a.total) return null;
+  return (b.busy - a.busy) / (b.total - a.total);
+}
+
+/** CPU seconds (user + system, all threads) of one process; null when it is gone or /proc is unreadable. */
+export function pidCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** The first process whose command line matches `re` (e.g. the Kafka broker), or undefined. Read-only. */
+export function findPid(re: RegExp): number | undefined {
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (re.test(readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '))) return Number(d);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
+}
+
+/** What to watch: a process group (a bench-started service) or a single process (a stack server). */
+export type CpuSubject = { pgid: number } | { pid: number };
+
+export interface CpuSnapshot {
+  at: number;
+  ticks: MachineTicks | null;
+  seconds: Record<string, number | null>;
+}
+
+export function snapshotCpu(subjects: Readonly<Record<string, CpuSubject>>): CpuSnapshot {
+  const seconds = Object.fromEntries(Object.entries(subjects).map(([k, s]) => [k, 'pgid' in s ? groupCpuSeconds(s.pgid) : pidCpuSeconds(s.pid)]));
+  return { at: performance.now(), ticks: machineTicks(), seconds };
+}
+
+/** Per subject, CPU used between two snapshots as a share of one core; `machine` is the share of all cores busy. */
+export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): Record<string, number | null> {
+  const wall = (b.at - a.at) / 1000;
+  const r = (v: number): number => Math.round(v * 100) / 100;
+  const machine = busyShare(a.ticks, b.ticks);
+  const out: Record<string, number | null> = { machine: machine === null ? null : r(machine) };
+  for (const [k, before] of Object.entries(a.seconds)) {
+    const after = b.seconds[k];
+    out[k] = before !== null && after != null && wall > 0 ? r((after - before) / wall) : null;
+  }
+  return out;
+}
+
+/** The local stack's Kafka broker and Redis, when found: they compete with the services for the same cores. */
+export function stackCpuSubjects(): Record<string, CpuSubject> {
+  const out: Record<string, CpuSubject> = {};
+  const kafka = findPid(/kafka\.Kafka /);
+  const redis = findPid(/^\S*redis-server /);
+  if (kafka !== undefined) out.kafka = { pid: kafka };
+  if (redis !== undefined) out.redis = { pid: redis };
+  return out;
+}

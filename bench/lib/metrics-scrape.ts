@@ -1,0 +1,51 @@
+/**
+ * Reads series from a service's Prometheus /metrics text: the edge's sync counters, and the runner's
+ * batch histograms (processor_batch_duration_seconds, processor_batch_records), whose deltas over a run
+ * say how many partition batches a stage handled, how big they were and how much of the run it spent in them.
+ */
+
+/** Values by metric name; labelled series of one name are summed; null when the scrape failed or the series is absent. */
+export async function scrapeMetrics(baseUrl: string, names: readonly string[]): Promise<Record<string, number | null>> {
+  const out: Record<string, number | null> = Object.fromEntries(names.map((n) => [n, null]));
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
+      if (!m || !(m[1]! in out)) continue;
+      out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[3]);
+    }
+  } catch {
+    // the service is gone or slow: every value stays null
+  }
+  return out;
+}
+
+export const BATCH_SERIES = [
+  'processor_batch_duration_seconds_sum', 'processor_batch_duration_seconds_count', 'processor_batch_records_sum', 'processor_records_in_total',
+] as const;
+
+export interface BatchStats {
+  stage: string;
+  /** Partition batches completed during the run (one transaction each with one batch at a time; shared under group commit). */
+  batches: number;
+  records: number;
+  recordsPerBatch: number | null;
+  meanBatchMs: number | null;
+  /** Time inside batches / wall time of the run: near 1 with one batch at a time means saturated; above 1, batches overlap. */
+  busyShare: number | null;
+}
+
+/** The batch statistics between two scrapes `wallSec` apart. */
+export function batchDelta(stage: string, before: Record<string, number | null>, after: Record<string, number | null>, wallSec: number): BatchStats {
+  const d = (k: (typeof BATCH_SERIES)[number]): number => (after[k] ?? 0) - (before[k] ?? 0);
+  const batches = d('processor_batch_duration_seconds_count');
+  const seconds = d('processor_batch_duration_seconds_sum');
+  const records = d('processor_batch_records_sum');
+  const r = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+  return {
+    stage, batches, records,
+    recordsPerBatch: batches ? r(records / batches, 2) : null,
+    meanBatchMs: batches ? r((seconds / batches) * 1000, 2) : null,
+    busyShare: wallSec > 0 ? r(seconds / wallSec, 3) : null,
+  };
+}

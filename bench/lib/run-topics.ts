@@ -1,0 +1,118 @@
+/**
+ * The Kafka side of a benchmark run: topics of the run's own (unique names, so runs never mix with
+ * the pipeline's or each other's traffic), filling them with Avro records, copying one topic into
+ * another, and removing everything the run created at the end (topics, consumer groups, subjects).
+ */
+import { commonSpecs, loadConfig, redisSpecs } from '../../processors/runtime/config.js';
+import { createKafka, ensureTopics, type Admin, type Kafka } from '../../processors/runtime/kafka.js';
+import type { RawRecord } from '../../processors/runtime/read-topic.js';
+import { readWholeTopic, type ReadOptions } from './topic-reader.js';
+import type { Logger } from '../../processors/runtime/logger.js';
+import { AvroCodec } from '../../schemas/codec.js';
+import { loadSchema, subjectFor } from '../../schemas/topics.js';
+
+const SEND_BATCH = 1000;
+
+/** The stack the bench talks to (the same variables and defaults as the services). */
+export const stackConfig = loadConfig({ ...commonSpecs, ...redisSpecs });
+
+export class RunTopics {
+  readonly kafka: Kafka;
+  readonly codec: AvroCodec;
+  readonly admin: Admin;
+  private readonly topics = new Set<string>();
+  private readonly groups = new Set<string>();
+  private readonly groupPrefixes = new Set<string>();
+
+  constructor(private readonly log: Logger, clientId: string) {
+    this.kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId, log });
+    this.codec = new AvroCodec(stackConfig.schemaRegistryUrl);
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+  }
+
+  /** Creates `topic` (recorded for cleanup) and registers `schemaFile` under its subject. */
+  async create(topic: string, partitions: number, schemaFile: string): Promise<void> {
+    this.topics.add(topic);
+    await ensureTopics(this.admin, [{ topic, numPartitions: partitions, replicationFactor: stackConfig.topicReplication }]);
+    await this.codec.register(subjectFor(topic), loadSchema(schemaFile));
+  }
+
+  /** Records a topic or consumer group a service created, so cleanup removes it too. */
+  track(kind: 'topic' | 'group', name: string): void {
+    (kind === 'topic' ? this.topics : this.groups).add(name);
+  }
+
+  /** Consumer groups whose names are only known to the service (e.g. the edge's listener): removed by prefix at cleanup. */
+  trackGroupPrefix(prefix: string): void {
+    this.groupPrefixes.add(prefix);
+  }
+
+  /** Encodes `values` under the topic's subject and writes them (plain producer: no transaction markers). */
+  async fill<T>(topic: string, values: readonly T[], keyOf: (v: T) => string): Promise<void> {
+    const subject = subjectFor(topic);
+    await this.send(topic, values.map((v) => ({ key: keyOf(v), value: this.codec.encode(subject, v) })));
+  }
+
+  /**
+   * Writes records read from another topic, bytes unchanged (their schema ids stay valid). A processor's
+   * output is written in transactions whose commit markers occupy offsets, so a consumer group reading it
+   * could never commit up to the high watermark; a copy made with a plain producer has no markers, so
+   * "drained" (committed offset = end offset) is exact on it.
+   */
+  async write(topic: string, records: readonly RawRecord[]): Promise<void> {
+    await this.send(topic, records.map((r) => ({ key: r.key, value: r.value as Buffer })));
+  }
+
+  /** Every committed record of `topic` (a throw-away consumer group, read_committed); an incomplete read is logged. */
+  async read(topic: string, opts: ReadOptions = {}): Promise<RawRecord[]> {
+    const r = await readWholeTopic(this.kafka, this.admin, topic, opts);
+    if (!r.complete) this.log.warn({ topic, records: r.records.length, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
+    return r.records;
+  }
+
+  /** End offsets (high watermarks) per partition. */
+  async ends(topic: string): Promise<Map<number, bigint>> {
+    return new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  }
+
+  private async send(topic: string, messages: Array<{ key: string | Buffer | null; value: Buffer }>): Promise<void> {
+    const producer = this.kafka.producer({ 'linger.ms': 5, 'compression.codec': 'lz4' });
+    await producer.connect();
+    try {
+      const sends: Promise<unknown>[] = [];
+      for (let i = 0; i < messages.length; i += SEND_BATCH) sends.push(producer.send({ topic, messages: messages.slice(i, i + SEND_BATCH) }));
+      await Promise.all(sends);
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  /** Deletes the run's consumer groups, topics and subjects (best effort: a failure is logged, not thrown). */
+  async cleanup(): Promise<void> {
+    if (this.groupPrefixes.size > 0) {
+      const listed = await this.admin.listGroups().catch(() => ({ groups: [] as Array<{ groupId: string }> }));
+      for (const { groupId } of listed.groups) if ([...this.groupPrefixes].some((p) => groupId.startsWith(p))) this.groups.add(groupId);
+    }
+    const groups = [...this.groups];
+    const topics = [...this.topics];
+    if (groups.length > 0) await this.admin.deleteGroups(groups).catch((err: unknown) => this.log.warn({ err, groups }, 'deleting consumer groups failed'));
+    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch((err: unknown) => this.log.warn({ err, topics }, 'deleting topics failed'));
+    for (const topic of topics) await this.deleteSubject(subjectFor(topic));
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  private async deleteSubject(subject: string): Promise<void> {
+    const url = `${stackConfig.schemaRegistryUrl}/subjects/${encodeURIComponent(subject)}`;
+    for (const suffix of ['', '?permanent=true']) {
+      const res = await fetch(url + suffix, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch((err: unknown) => err as Error);
+      if (res instanceof Error || (!res.ok && res.status !== 404)) {
+        this.log.debug({ subject, status: res instanceof Error ? res.message : res.status }, 'deleting subject failed');
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Removes what a benchmark run put into Postgres and Redis through the aggregate and the sink, and only
+ * that. The run's parts also added to the shared all-request rows (campaign '*', creative ''), which a
+ * delete by campaign prefix cannot reach: the sink's own replay primitive (sink/take-back.ts
+ * removeFromWindowCountsOffset from offset 0 on each partition of the run's window-counts topic) subtracts
+ * exactly the ledger's parts of that topic from window_counts, deletes the emptied rows and the ledger
+ * rows. Then whatever is left under the run's campaign prefix, ledger rows of the topic and the sink
+ * group's sink_offsets rows are deleted, and the aggregate's de-duplication keys of the run's event ids.
+ * Run it only after the sink and the aggregate have stopped.
+ */
+import { Redis } from 'ioredis';
+import { removeFromWindowCountsOffset } from '../../sink/take-back.js';
+import type { Sql } from '../../sink/migrate.js';
+import { seenKey } from '../../processors/aggregate/dedup.js';
+
+export interface CleanupResult {
+  partsTakenBack: number;
+  rowsUpdatedByTakeBack: number;
+  /** Rows under the campaign prefix still there after the take-back (should be 0), then deleted. */
+  leftoverRowsDeleted: number;
+  ledgerRowsDeleted: number;
+  offsetRowsDeleted: number;
+  dedupKeysDeleted: number;
+  errors: string[];
+}
+
+const SAFE = /^[A-Za-z0-9._-]+$/;
+
+export async function cleanupRun(sql: Sql, redisUrl: string, o: { topic: string; group: string; partitions: number; campaignPrefix: string; eventIdPrefix: string }): Promise<CleanupResult> {
+  const r: CleanupResult = { partsTakenBack: 0, rowsUpdatedByTakeBack: 0, leftoverRowsDeleted: 0, ledgerRowsDeleted: 0, offsetRowsDeleted: 0, dedupKeysDeleted: 0, errors: [] };
+  if (!SAFE.test(o.campaignPrefix) || !SAFE.test(o.eventIdPrefix) || o.campaignPrefix.length < 8) {
+    r.errors.push(`refusing to clean up with prefixes ${JSON.stringify([o.campaignPrefix, o.eventIdPrefix])}`);
+    return r;
+  }
+  for (let p = 0; p < o.partitions; p++) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const t = await removeFromWindowCountsOffset(sql, o.topic, p, 0);
+        r.partsTakenBack += t.partsRemoved;
+        r.rowsUpdatedByTakeBack += t.rowsUpdated;
+        break;
+      } catch (err) {
+        // A deadlock with another sink updating the same '*' row is retryable; anything else is reported.
+        if (attempt === 3) r.errors.push(`take-back of ${o.topic}/${p}: ${(err as Error).message}`);
+        else await new Promise((res) => setTimeout(res, 200 * attempt));
+      }
+    }
+  }
+  const run = async (what: string, f: () => Promise<number>): Promise<number> => {
+    try {
+      return await f();
+    } catch (err) {
+      r.errors.push(`${what}: ${(err as Error).message}`);
+      return 0;
+    }
+  };
+  r.leftoverRowsDeleted = await run('delete window_counts', async () => (await sql`delete from window_counts where campaign_id like ${`${o.campaignPrefix}-%`}`).count);
+  r.ledgerRowsDeleted = await run('delete window_count_parts', async () => (await sql`delete from window_count_parts where wc_topic = ${o.topic}`).count);
+  r.offsetRowsDeleted = await run('delete sink_offsets', async () => (await sql`delete from sink_offsets where group_id = ${o.group}`).count);
+  r.dedupKeysDeleted = await run('redis dedup keys', async () => {
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+    let deleted = 0;
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${seenKey(o.eventIdPrefix)}*`, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length > 0) deleted += await redis.unlink(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+    return deleted;
+  });
+  return r;
+}
