@@ -4,7 +4,7 @@
  * t0 + i/rate, whatever happened before; `receivedAtMs` = the wall clock at the send). Each second's
  * events bid for a campaign of their own, `<prefix>-s<second>`, so one number says when that second is
  * complete in Postgres: a poller (every `pollMs`) reads `select campaign_id, sum(bids) from window_counts
- * where campaign_id like '<prefix>-%' group by campaign_id`, and the second's delay is from the SCHEDULED
+ * where campaign_id like '<prefix>-%' group by campaign_id` (intervals jittered around `pollMs`), and the second's delay is from the SCHEDULED
  * time of its last event to the first poll that sees its full bid count (the query's midpoint: the row
  * became visible between the previous poll and this one, so the delay is quantised to the poll interval;
  * `lowerMs` gives the previous poll's time instead, a lower bound).
@@ -17,6 +17,33 @@ import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import { percentiles, type Percentiles } from './stage-lag.js';
 import { cpuShares, snapshotCpu, type CpuSubject } from './cpu.js';
 import { postgresCpu } from './pg-cpu.js';
+import { scrapeMetrics } from './metrics-scrape.js';
+
+const BATCH_METRICS = {
+  aggregate: ['processor_batch_duration_seconds_sum', 'processor_batch_duration_seconds_count', 'processor_batch_records_sum'],
+  sink: ['sink_batch_duration_seconds_sum', 'sink_batch_duration_seconds_count', 'sink_batch_records_sum'],
+} as const;
+
+export interface BatchTiming {
+  batches: number | null;
+  recordsPerBatch: number | null;
+  /** Mean batch time (the sink's includes its Postgres transaction and commit; the aggregate's its Kafka transaction). */
+  meanBatchMs: number | null;
+}
+
+async function scrapeBatches(urls: Readonly<Record<'aggregate' | 'sink', string>>): Promise<Record<'aggregate' | 'sink', Record<string, number | null>>> {
+  const [aggregate, sink] = await Promise.all([scrapeMetrics(urls.aggregate, BATCH_METRICS.aggregate), scrapeMetrics(urls.sink, BATCH_METRICS.sink)]);
+  return { aggregate, sink };
+}
+
+function batchTiming(which: 'aggregate' | 'sink', a: Record<string, number | null>, b: Record<string, number | null>): BatchTiming {
+  const [sum, count, recs] = BATCH_METRICS[which];
+  const d = (k: string): number | null => (a[k] != null && b[k] != null ? b[k]! - a[k]! : null);
+  const n = d(count);
+  const sec = d(sum);
+  const r = d(recs);
+  return { batches: n, recordsPerBatch: n && r !== null ? Math.round((r / n) * 10) / 10 : null, meanBatchMs: n && sec !== null ? Math.round((sec / n) * 10000) / 10 : null };
+}
 
 export interface FixedRateOptions {
   kafka: Kafka;
@@ -31,6 +58,10 @@ export interface FixedRateOptions {
   /** How long after the last scheduled event to keep polling for seconds not yet complete. */
   settleMs: number;
   subjects: Readonly<Record<string, CpuSubject>>;
+  /** The window-counts topic the sink reads: its ledger rows give a poll-independent breakdown. */
+  ledgerTopic: string;
+  /** Base URLs of the aggregate's and the sink's /metrics, for their batch timings during the run. */
+  metricsUrls: Readonly<Record<'aggregate' | 'sink', string>>;
 }
 
 export interface FixedRateResult {
@@ -50,6 +81,14 @@ export interface FixedRateResult {
   missing: string[];
   delayMs: Percentiles | null;
   lowerMs: Percentiles | null;
+  /**
+   * Per second, from the ledger (independent of the poll): last event sent (wall clock) -> the Kafka
+   * timestamp of the last window-counts record of that campaign (the aggregate's output, stamped when its
+   * transaction produced it) -> the start of the sink transaction that applied it (applied_at = now() of
+   * that transaction); `ledger` is the sum, a lower bound of visibility by the commit's duration.
+   */
+  hops: { aggregate: Percentiles | null; sink: Percentiles | null; ledger: Percentiles | null };
+  batches: Record<'aggregate' | 'sink', BatchTiming>;
   polls: number;
   meanPollQueryMs: number | null;
   cpuShares: Record<string, number | null>;
@@ -86,6 +125,7 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
   const lastOf = (s: number): number => sched((s + 1) * o.rate - 1);
   const sendLag: number[] = [];
   const acks: number[] = [];
+  const lastSentEpoch = new Map<number, number>();
   let sendErrors = 0;
   let firstError: string | undefined;
   const pending = new Set<Promise<void>>();
@@ -94,6 +134,7 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
   let latest = new Map<string, number>();
   let polls = 0;
   let pollQueryMs = 0;
+  const m0 = await scrapeBatches(o.metricsUrls);
   const cpu0 = snapshotCpu(o.subjects);
   const pg0 = postgresCpu();
 
@@ -118,7 +159,10 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
         if (bids >= o.rate && sentAt >= lastOf(s)) seenAt.set(s, { at, prev });
       }
       prev = at;
-      await new Promise((r) => setTimeout(r, Math.max(0, o.pollMs - (performance.now() - sentAt))));
+      // Intervals uniform in [0.5, 1.5] x pollMs (mean pollMs): a fixed 100 ms period is phase-locked to the
+      // 1-second campaigns, so every second would be sampled at the same offset after its last event.
+      const interval = o.pollMs * (0.5 + Math.random());
+      await new Promise((r) => setTimeout(r, Math.max(0, interval - (performance.now() - sentAt))));
     }
   })();
 
@@ -132,7 +176,9 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
       const lag = performance.now() - sched(i);
       sendLag.push(r1(lag));
       const sentAt = performance.now();
-      const value = o.codec.encode(subject, outcome(o.campaignPrefix, i, campaignOf(s), Date.now()));
+      const nowMs = Date.now();
+      if (i % o.rate === o.rate - 1) lastSentEpoch.set(s, nowMs);
+      const value = o.codec.encode(subject, outcome(o.campaignPrefix, i, campaignOf(s), nowMs));
       const p = producer.send({ topic: o.topic, messages: [{ key: `${o.campaignPrefix}-${i}`, value }] }).then(
         () => void acks.push(r1(performance.now() - sentAt)),
         (err: unknown) => {
@@ -150,6 +196,7 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
   await producer.disconnect().catch(() => undefined);
   await poller;
   const cpu1 = snapshotCpu(o.subjects);
+  const m1 = await scrapeBatches(o.metricsUrls);
   const pgSec = postgresCpu().minus(pg0);
   const wall = (cpu1.at - cpu0.at) / 1000;
 
@@ -159,6 +206,20 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
     delays.push(r1(at - lastOf(s)));
     lowers.push(r1(Math.max(0, prev - lastOf(s))));
   }
+  const hops = { aggregate: [] as number[], sink: [] as number[], ledger: [] as number[] };
+  const ledger = await o.sql<Array<{ campaign_id: string; wc_ts: string; applied_ms: string }>>`
+    select campaign_id, max(wc_timestamp_ms)::text as wc_ts, (extract(epoch from max(applied_at)) * 1000)::text as applied_ms
+    from window_count_parts where wc_topic = ${o.ledgerTopic} and campaign_id like ${like} group by campaign_id`;
+  for (const row of ledger) {
+    const sec = Number(/-s(\d+)$/.exec(row.campaign_id)?.[1]);
+    const sent = lastSentEpoch.get(sec);
+    if (sent === undefined || !seenAt.has(sec)) continue;
+    const wc = Number(row.wc_ts);
+    const applied = Number(row.applied_ms);
+    hops.aggregate.push(r1(wc - sent));
+    hops.sink.push(r1(applied - wc));
+    hops.ledger.push(r1(applied - sent));
+  }
   const missing: string[] = [];
   for (let s = 0; s < seconds; s++) if (!seenAt.has(s)) missing.push(`${campaignOf(s)}: ${latest.get(campaignOf(s)) ?? 0}/${o.rate} bids`);
   return {
@@ -167,6 +228,8 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
     secondsTotal: seconds, secondsVisible: seenAt.size,
     overcounted: [...over].map(([s, b]) => `${campaignOf(s)}: ${b}/${o.rate} bids`), missing,
     delayMs: percentiles(delays), lowerMs: percentiles(lowers),
+    hops: { aggregate: percentiles(hops.aggregate), sink: percentiles(hops.sink), ledger: percentiles(hops.ledger) },
+    batches: { aggregate: batchTiming('aggregate', m0.aggregate, m1.aggregate), sink: batchTiming('sink', m0.sink, m1.sink) },
     polls, meanPollQueryMs: polls ? r1(pollQueryMs / polls) : null,
     cpuShares: cpuShares(cpu0, cpu1), postgresShare: pgSec !== null && wall > 0 ? Math.round((pgSec / wall) * 100) / 100 : null,
     ...(firstError ? { error: `${sendErrors} sends failed, first: ${firstError}` } : {}),

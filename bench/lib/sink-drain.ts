@@ -87,16 +87,36 @@ export async function ledgerCounts(sql: Sql, topic: string): Promise<LedgerCount
   return { parts: r?.parts ?? 0, touched: r?.touched ?? 0, rows: r?.rows ?? 0 };
 }
 
+/** Per window-counts partition: ledger rows, and how many of them are the all-request key ('*'): one key, so one partition. */
+export async function ledgerByPartition(sql: Sql, topic: string): Promise<Array<{ partition: number; parts: number; allRequestParts: number }>> {
+  const rows = await sql<Array<{ partition: number; parts: number; star: number }>>`
+    select wc_partition as partition, count(*)::int as parts, (count(*) filter (where campaign_id = '*'))::int as star
+    from window_count_parts where wc_topic = ${topic} group by wc_partition order by wc_partition`;
+  return rows.map((r) => ({ partition: r.partition, parts: r.parts, allRequestParts: r.star }));
+}
+
 async function positions(sql: Sql, group: string, topic: string): Promise<Map<number, bigint>> {
   const rows = await sql<Array<{ partition: number; next_offset: string }>>`
     select partition, next_offset::text from sink_offsets where group_id = ${group} and topic = ${topic}`;
   return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
 }
 
-export async function watchSinkDrain(w: SinkDrainWatch): Promise<SinkDrainResult> {
-  const marks = await w.admin.fetchTopicOffsets(w.topic);
-  const lows = new Map(marks.map((p) => [p.partition, BigInt(p.low)]));
-  const ends = await committedDataEnds(w.brokers, w.topic, marks);
+export interface SinkTargets {
+  lows: Map<number, bigint>;
+  ends: Map<number, bigint>;
+}
+
+/**
+ * The log starts and committed data ends of the sink's input. Reading the tails takes a while (a consumer
+ * per call), so call it BEFORE starting the sink: on a small topic the sink would be done meanwhile.
+ */
+export async function sinkTargets(admin: Admin, brokers: string, topic: string): Promise<SinkTargets> {
+  const marks = await admin.fetchTopicOffsets(topic);
+  return { lows: new Map(marks.map((p) => [p.partition, BigInt(p.low)])), ends: await committedDataEnds(brokers, topic, marks) };
+}
+
+export async function watchSinkDrain(w: SinkDrainWatch, targets: SinkTargets): Promise<SinkDrainResult> {
+  const { lows, ends } = targets;
   const offsetSpan = Number([...ends].reduce((s, [p, e]) => s + (e - (lows.get(p) ?? 0n)), 0n));
   const dataEnds = Object.fromEntries([...ends].map(([p, e]) => [String(p), String(e)]));
   const deadline = performance.now() + w.timeoutMs;
