@@ -256,9 +256,9 @@ function notes(r: AggregateSinkReport): string[] {
   if (r.machine.loadAvg[0]! > r.machine.nproc) n.push(`The 1-minute load average at the start (${r.machine.loadAvg[0]}) exceeded the ${r.machine.nproc} cores: other work competed for the CPU; compare the ratio, not absolute rates.`);
   for (const t of r.throughput) {
     const d = t.drain;
-    if ((d?.machineBusy ?? 0) > 0.9) n.push(`${t.label}: the machine was ${pct(d?.machineBusy)} busy during the measurement: the rate is bounded by the shared cores.`);
-    if (t.deadLetters > 0) n.push(`${t.label}: the dead-letter topic gained ${t.deadLetters} records during the run (topic-wide).`);
-    for (const k of ['aggregate_duplicate_notices_total', 'aggregate_late_records_total'] as const) if ((t.extra[k] ?? 0) > 0) n.push(`${t.label}: ${k} rose by ${t.extra[k]} (the inputs hold no duplicates or late notices).`);
+    if ((d?.machineBusy ?? 0) > 0.9) n.push(`${t.label} #${t.rep + 1}: the machine was ${pct(d?.machineBusy)} busy during the measurement: the rate is bounded by the shared cores.`);
+    if (t.deadLetters > 0) n.push(`${t.label} #${t.rep + 1}: the dead-letter topic gained ${t.deadLetters} records during the run (topic-wide).`);
+    for (const k of ['aggregate_duplicate_notices_total', 'aggregate_late_records_total'] as const) if ((t.extra[k] ?? 0) > 0) n.push(`${t.label} #${t.rep + 1}: ${k} rose by ${t.extra[k]} (the inputs hold no duplicates or late notices).`);
   }
   const sk = r.sink && 'seconds' in r.sink ? r.sink : null;
   if (sk && (sk.machineBusy ?? 0) > 0.9) n.push(`sink: the machine was ${pct(sk.machineBusy)} busy during the measurement.`);

@@ -145,7 +145,7 @@ export function renderAggregateSink(r: AggregateSinkReport): string {
       '(event i at t0 + i/rate, `receivedAtMs` = now, one bid and one win each). Every second\'s events bid for their own campaign `<prefix>-e<rate>-s<second>`; a poller ' +
       `(every ${String(r.settings.pgPollMs)} ms on average: each interval is drawn uniformly from 0.5-1.5 times that, because a fixed period is phase-locked to the 1-second campaigns and would sample every second at the same offset) runs \`select campaign_id, sum(bids) from window_counts where campaign_id like '<prefix>-e<rate>-s%' group by campaign_id\`. ` +
       'A second\'s delay is from the scheduled time of its last event to the first poll that sees its full bid count (the query\'s midpoint). The row became visible between the previous poll ' +
-      'and that one, so delays are quantised to the poll interval; "lower bound" uses the previous poll instead. The ledger gives a poll-independent figure (second table below).',
+      'and that one, so each delay includes the wait for the next poll: with intervals uniform in [50, 150] ms that wait averages E[I²]/(2E[I]) ≈ 54 ms; "lower bound" uses the previous poll instead. The ledger gives a poll-independent figure (second table below).',
     '',
     'CPU columns are shares of ONE core over the measured window from /proc (a service = its process group; postgres = the postmaster and its backends); "machine busy" is the share of ' +
       'both cores busy with anything, including other work on the machine.',

@@ -38,7 +38,8 @@ async function scrapeBatches(urls: Readonly<Record<'aggregate' | 'sink', string>
 
 function batchTiming(which: 'aggregate' | 'sink', a: Record<string, number | null>, b: Record<string, number | null>): BatchTiming {
   const [sum, count, recs] = BATCH_METRICS[which];
-  const d = (k: string): number | null => (a[k] != null && b[k] != null ? b[k]! - a[k]! : null);
+  // A series absent before (a freshly started service that has not run a batch yet) counts as 0.
+  const d = (k: string): number | null => (b[k] != null ? b[k]! - (a[k] ?? 0) : null);
   const n = d(count);
   const sec = d(sum);
   const r = d(recs);
