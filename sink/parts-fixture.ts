@@ -18,17 +18,7 @@ export interface SourceEvent {
   counters: Counters;
 }
 
-/** Deterministic PRNG (mulberry32), so a failing run can be repeated. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../processors/runtime/seeded-random.js';
 
 export const WINDOW_MS = 60_000;
 const T0 = Date.UTC(2026, 10, 22, 23, 50);

@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import type { Campaign, Targeting } from '../campaigns/types.js';
 import { makeCampaign } from '../campaigns/campaign-fixture.js';
 import { CampaignIndex } from './campaign-index.js';
+import { mulberry32 as prng } from '../runtime/seeded-random.js';
 import { matchesTargeting, normalizeTargeting, requestAttributes } from './targeting.js';
 import type { BidRequestView, ImpView, UserProfile } from './types.js';
 
-/** mulberry32: a tiny seeded PRNG so the property test is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const VOCAB = {
   country: ['USA', 'us', 'DEU', 'fra', 'GB', 'JPN'],

@@ -33,17 +33,7 @@ const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Europe/London'
 export const INTERESTS: readonly string[] = [...new Set(VERTICALS.flatMap((v) => v.interests))];
 export const SEGMENTS = Array.from({ length: 40 }, (_, i) => `seg-${String(i + 1).padStart(3, '0')}`);
 
-/** mulberry32: tiny, fast, good enough for demo data, and reproducible from a 32-bit seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../runtime/seeded-random.js';
 
 /** A generator for entity `index` of `kind`, independent of every other entity. */
 function rngFor(seed: number, kind: number, index: number): () => number {
