@@ -12,6 +12,7 @@ import { createRegistry } from '../processors/runtime/metrics.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import { Publisher } from './publisher.js';
+import { DeliveryProducer } from './delivery-producer.js';
 import { partitionKey, type BidRequest } from '../schemas/bid-request.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { createEdgeMetrics } from './metrics.js';
@@ -37,15 +38,20 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
     await listener.start();
   }
 
-  const producer = kafka.producer({
-    'enable.idempotence': true,
-    acks: -1,
-    'linger.ms': cfg.lingerMs,
-    'compression.codec': cfg.compression,
-    'message.timeout.ms': cfg.deliveryTimeoutMs,
-    'queue.buffering.max.messages': Math.max(100_000, cfg.maxInflight * 2),
+  const producer = await DeliveryProducer.connect({
+    brokers: cfg.kafkaBrokers,
+    clientId: `ingest-${cfg.nodeId}`,
+    log,
+    pollIntervalMs: cfg.deliveryPollMs,
+    config: {
+      'enable.idempotence': true,
+      acks: -1,
+      'linger.ms': cfg.lingerMs,
+      'compression.codec': cfg.compression,
+      'message.timeout.ms': cfg.deliveryTimeoutMs,
+      'queue.buffering.max.messages': Math.max(100_000, cfg.maxInflight * 2),
+    },
   });
-  await producer.connect();
   const publisher = new Publisher<BidRequest>(producer, codec, cfg.topic, subjectFor(cfg.topic), cfg.maxInflight, partitionKey);
   // Same producer (acks=all, idempotent): a notice is answered only once Kafka holds its event. Keyed by request id.
   const tracker = new Publisher<TrackingEvent>(producer, codec, cfg.trackingTopic, subjectFor(cfg.trackingTopic), cfg.maxInflight, (e) => e.requestId);
@@ -85,7 +91,7 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
     await edge.drain(cfg.shutdownTimeoutMs);
     waiter.cancelAll();
     await listener?.stop();
-    await producer.flush({ timeout: cfg.shutdownTimeoutMs }).catch((err: unknown) => log.error({ err }, 'producer flush failed'));
+    await producer.flush(cfg.shutdownTimeoutMs).catch((err: unknown) => log.error({ err }, 'producer flush failed'));
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     log.info('ingest edge stopped');

@@ -4,15 +4,18 @@
  * producer), so an answered 202 is never lost. The number of records awaiting a delivery report is
  * bounded: past the bound the edge sheds load with 503 instead of queueing.
  */
-import type { Producer } from '../processors/runtime/kafka.js';
 import { PipelineError } from '../processors/runtime/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
+import type { DeliveryProducer, RdKafkaError } from './delivery-producer.js';
+
+/** librdkafka's "local queue full". */
+const ERR_QUEUE_FULL = -184;
 
 export class Publisher<T> {
   private pending = 0;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: Pick<DeliveryProducer, 'produce'>,
     private readonly codec: AvroCodec,
     private readonly topic: string,
     private readonly subject: string,
@@ -32,11 +35,10 @@ export class Publisher<T> {
     const value = this.codec.encode(this.subject, record);
     this.pending++;
     try {
-      await this.producer.send({ topic: this.topic, messages: [{ key: this.keyOf(record), value }] });
+      await this.producer.produce(this.topic, this.keyOf(record), value);
     } catch (err) {
-      const code = (err as { code?: number }).code;
-      // librdkafka's local queue full is -184; everything else (timeouts, broker down) is a failed delivery.
-      if (code === -184) throw new PipelineError('KAFKA_QUEUE_FULL', 'producer queue is full', { cause: err });
+      // Local queue full sheds load; everything else (timeouts, broker down) is a failed delivery. Both answer 503.
+      if ((err as RdKafkaError).code === ERR_QUEUE_FULL) throw new PipelineError('KAFKA_QUEUE_FULL', 'producer queue is full', { cause: err });
       throw new PipelineError('KAFKA_PRODUCE_FAILED', `delivery to ${this.topic} failed: ${(err as Error).message}`, { cause: err });
     } finally {
       this.pending--;

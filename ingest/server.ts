@@ -11,7 +11,7 @@
  * uWS rule: `req` is valid only synchronously in the handler, and `res` must not be touched after onAborted.
  */
 import uWS from '@trufflesuite/uws-js-unofficial';
-import type { Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../processors/runtime/logger.js';
 import { isPipelineError } from '../processors/runtime/errors.js';
 import type { BidRequest } from '../schemas/bid-request.js';
@@ -65,18 +65,31 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   let draining = false;
   let listenSocket: uWS.us_listen_socket | null = null;
 
-  function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers: Record<string, string> = {}, close = false): void {
+  // Metric children by label values, resolved once: the label lookup is a hash per call otherwise.
+  const requestCounters = new Map<string, Counter.Internal>();
+  const latencyByRoute = new Map<string, Histogram.Internal<string>>();
+  const bytesByRoute = new Map<string, Counter.Internal>();
+  function count(route: string, status: number, seconds: number): void {
+    const key = `${route} ${status}`;
+    let counter = requestCounters.get(key);
+    if (!counter) requestCounters.set(key, (counter = metrics.requests.labels(route, String(status))));
+    counter.inc();
+    let histogram = latencyByRoute.get(route);
+    if (!histogram) latencyByRoute.set(route, (histogram = metrics.latency.labels(route)));
+    histogram.observe(seconds);
+  }
+
+  function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers?: Record<string, string>, close = false): void {
     res.cork(() => {
       res.writeStatus(STATUS_TEXT[status] ?? String(status));
       if (status !== 204) res.writeHeader('content-type', 'application/json');
-      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+      if (headers) for (const k in headers) res.writeHeader(k, headers[k]!);
       res.end(status === 204 ? undefined : body, close);
     });
-    metrics.requests.inc({ route, status: String(status) });
-    metrics.latency.observe({ route }, (performance.now() - started) / 1000);
+    count(route, status, (performance.now() - started) / 1000);
   }
 
-  function sendError(res: uWS.HttpResponse, route: string, started: number, err: HttpError, headers: Record<string, string> = {}, close = false): void {
+  function sendError(res: uWS.HttpResponse, route: string, started: number, err: HttpError, headers?: Record<string, string>, close = false): void {
     const body: Record<string, string> = { error: err.error, message: err.message };
     if (err.field !== undefined) body.field = err.field;
     send(res, route, started, err.status, JSON.stringify(body), headers, close);
@@ -94,7 +107,7 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
         inFlight--;
       }
     };
-    const reply = (err: HttpError | null, body: string, headers: Record<string, string> = {}, close = false, status = 202): void => {
+    const reply = (err: HttpError | null, body: string, headers?: Record<string, string>, close = false, status = 202): void => {
       if (!aborted && !finished) {
         if (err) sendError(res, route, started, err, headers, close);
         else send(res, route, started, status, body, headers);
@@ -127,20 +140,25 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       return reply(e, '', e.headers, true);
     }
 
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] | null = null;
     let size = 0;
     res.onData((chunk, isLast) => {
       if (finished) return;
       size += chunk.byteLength;
       if (size > cfg.maxBodyBytes) {
-        return reply(new HttpError(413, 'payload_too_large', `body exceeds the ${cfg.maxBodyBytes}-byte limit`), '', {}, true);
+        return reply(new HttpError(413, 'payload_too_large', `body exceeds the ${cfg.maxBodyBytes}-byte limit`), '', undefined, true);
       }
-      // The ArrayBuffer is only valid during this callback: copy it.
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) {
-        metrics.bytesIn.inc({ route }, size);
-        void accept(route, Buffer.concat(chunks, size), contentEncoding, version, reply);
+      // The ArrayBuffer is only valid during this callback: copy it (once; a one-chunk body is not concatenated).
+      const copy = Buffer.from(chunk.slice(0));
+      if (!isLast) {
+        (chunks ??= []).push(copy);
+        return;
       }
+      let bytesByRouteChild = bytesByRoute.get(route);
+      if (!bytesByRouteChild) bytesByRoute.set(route, (bytesByRouteChild = metrics.bytesIn.labels(route)));
+      bytesByRouteChild.inc(size);
+      const body = chunks === null ? copy : Buffer.concat([...chunks, copy], size);
+      void accept(route, body, contentEncoding, version, reply);
     });
   }
 
@@ -165,11 +183,11 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     const outcome = sync ? deps.awaitOutcome!(request.id, deadline - now()) : null;
     try {
       await deps.publish(request);
-      if (!outcome) return reply(null, JSON.stringify({ id: request.id, status: 'accepted' }));
+      if (!outcome) return reply(null, `{"id":${JSON.stringify(request.id)},"status":"accepted"}`);
       const response = toBidResponse((await outcome) ?? { requestId: request.id, wins: [] } as unknown as AuctionOutcome, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret });
       metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
       if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
-      else reply(null, '', {}, false, 204);
+      else reply(null, '', undefined, false, 204);
     } catch (err) {
       const code = isPipelineError(err) ? err.code : 'INTERNAL';
       metrics.produceErrors.inc({ code });

@@ -7,7 +7,7 @@
 import avro from 'avsc';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { PipelineError } from '../processors/runtime/errors.js';
-import { frame, unframe } from './wire-format.js';
+import { HEADER_BYTES, unframe, writeHeader } from './wire-format.js';
 
 export type AvroSchemaJson = Record<string, unknown>;
 
@@ -21,6 +21,8 @@ export class AvroCodec {
   private readonly bySubject = new Map<string, Registered>();
   private readonly writers = new Map<number, Promise<avro.Type>>();
   private readonly resolvers = new Map<string, avro.Resolver | null>();
+  /** Encoding happens here (header, then the body in place) and is copied out once, into a pooled buffer. */
+  private scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor(registryUrl: string) {
     this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
@@ -57,7 +59,16 @@ export class AvroCodec {
     const reg = this.bySubject.get(subject);
     if (!reg) throw new PipelineError('ENCODE_FAILED', `no schema registered for ${subject}`);
     try {
-      return frame(reg.id, reg.type.toBuffer(value));
+      let end = reg.type.encode(value, this.scratch, HEADER_BYTES);
+      if (end < 0) {
+        // Too small by -end bytes: grow (to a power of two) and write again.
+        this.scratch = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(this.scratch.length - end)));
+        end = reg.type.encode(value, this.scratch, HEADER_BYTES);
+      }
+      writeHeader(this.scratch, reg.id);
+      const out = Buffer.allocUnsafe(end);
+      this.scratch.copy(out, 0, 0, end);
+      return out;
     } catch (err) {
       const paths: string[] = [];
       reg.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });

@@ -9,10 +9,15 @@ export const HEADER_BYTES = 5;
 
 export function frame(schemaId: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  out.writeUInt8(MAGIC_BYTE, 0);
-  out.writeUInt32BE(schemaId, 1);
+  writeHeader(out, schemaId);
   body.copy(out, HEADER_BYTES);
   return out;
+}
+
+/** Writes the 5-byte header at the start of `buf` (for encoders that write the body after it in place). */
+export function writeHeader(buf: Buffer, schemaId: number): void {
+  buf.writeUInt8(MAGIC_BYTE, 0);
+  buf.writeUInt32BE(schemaId, 1);
 }
 
 export function unframe(buf: Buffer): { schemaId: number; body: Buffer } {

@@ -1,0 +1,78 @@
+/**
+ * The edge's Kafka producer: librdkafka's own produce call with a per-record delivery callback,
+ * without the KafkaJS-compatible layer (which builds a promise, an array, a map and a metadata object
+ * per send). The edge answers 202 only from that callback, so the lighter path changes nothing about
+ * what is acknowledged; it is here because the edge is the one hot producer (measured:
+ * bench/results/2026-11-22-edge.md). Transactions (the processors) keep the KafkaJS-compatible API.
+ *
+ * Delivery reports are collected by polling on the main thread every `pollIntervalMs` (one native
+ * call drains all waiting reports) rather than one cross-thread wake-up per report.
+ */
+import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { Logger } from '../processors/runtime/logger.js';
+
+type Done = (err: RdKafkaError | null) => void;
+
+/** librdkafka's error: `code` is negative for local errors (e.g. -184 queue full, -192 timed out). */
+export interface RdKafkaError extends Error {
+  code: number;
+}
+
+export interface DeliveryProducerOptions {
+  brokers: string;
+  clientId: string;
+  log: Logger;
+  /** librdkafka producer properties (acks, idempotence, linger, compression, ...). */
+  config: Record<string, string | number | boolean>;
+  /** How often waiting delivery reports are collected, ms. */
+  pollIntervalMs: number;
+  connectTimeoutMs?: number;
+}
+
+export class DeliveryProducer {
+  private constructor(private readonly producer: RdKafka.Producer) {}
+
+  static async connect(opts: DeliveryProducerOptions): Promise<DeliveryProducer> {
+    const log = opts.log.child({ component: 'kafka-producer' });
+    const producer = new RdKafka.Producer({
+      ...opts.config,
+      'metadata.broker.list': opts.brokers,
+      'client.id': opts.clientId,
+      // The Java client's placement (and the KafkaJS-compatible layer's default): a user's requests land
+      // on the same partition whichever client wrote them.
+      partitioner: 'murmur2_random',
+      dr_cb: true,
+    } as RdKafka.ProducerGlobalConfig);
+    producer.on('delivery-report', (err, report) => (report.opaque as Done)((err as unknown as RdKafkaError | undefined) ?? null));
+    // Broker connection errors are reported here and retried by librdkafka; deliveries that cannot
+    // succeed fail through their own callbacks at message.timeout.ms.
+    producer.on('event.error', (err) => log.warn({ err }, 'kafka producer error'));
+    await new Promise<void>((resolve, reject) =>
+      producer.connect({ timeout: opts.connectTimeoutMs ?? 10_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+    producer.setPollInterval(opts.pollIntervalMs);
+    return new DeliveryProducer(producer);
+  }
+
+  /** Resolves when the broker has acknowledged the record; rejects with an RdKafkaError otherwise. */
+  produce(topic: string, key: string, value: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done: Done = (err) => (err ? reject(err) : resolve());
+      try {
+        // Partition null: the partitioner hashes the key.
+        this.producer.produce(topic, null, value, key, Date.now(), done);
+      } catch (err) {
+        reject(err); // synchronous failures: local queue full (-184), unknown topic, closed client
+      }
+    });
+  }
+
+  /** Waits until every queued record has its delivery report, or the timeout passes. */
+  flush(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
+  }
+
+  disconnect(): Promise<void> {
+    return new Promise((resolve) => this.producer.disconnect(() => resolve()));
+  }
+}
