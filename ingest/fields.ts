@@ -30,12 +30,12 @@ export function optObject(o: Json, key: string, path: string): Json | null {
 }
 
 // A lone UTF-16 surrogate cannot be encoded as UTF-8 (Avro strings): it would silently become U+FFFD.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// String.prototype.isWellFormed (Node 20+) checks exactly that, natively.
 
 function checkString(v: unknown, path: string, max: number): string {
   if (typeof v !== 'string') throw new InvalidFieldError(path, 'must be a string');
   if (v.length > max) throw new InvalidFieldError(path, `must be at most ${max} characters`);
-  if (LONE_SURROGATE.test(v)) throw new InvalidFieldError(path, 'must be valid Unicode');
+  if (!v.isWellFormed()) throw new InvalidFieldError(path, 'must be valid Unicode');
   return v;
 }
 

@@ -100,3 +100,13 @@ test('openrtb rejects a non-object body', () => {
     assert.throws(() => parseOpenRtb(body, env), InvalidFieldError);
   }
 });
+
+test('openrtb rejects strings that are not valid Unicode (a lone surrogate cannot become UTF-8)', () => {
+  rejects((b) => void (b.site.domain = 'news\ud800.example.com'), 'site.domain');
+  rejects((b) => void (b.user.id = '\udc00u'), 'user.id');
+  rejects((b) => void (b.site.cat = ['IAB1', 'x\ud83d']), 'site.cat[1]');
+  // A proper surrogate pair (an emoji) is fine.
+  const ok = valid();
+  ok.site.page = 'https://news.example.com/\ud83d\ude00';
+  assert.equal(parseOpenRtb(ok, env).site?.page, 'https://news.example.com/😀');
+});

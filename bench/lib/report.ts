@@ -23,6 +23,39 @@ export interface RateRun {
   readonly rate: number;
   readonly result?: OpenLoopResult;
   readonly error?: string;
+  /** CPU seconds (user + system, every thread) the target's process group used during this run, warm-up included. */
+  readonly targetCpuSec?: number | null;
+  /** Shares of one core used during the run by the target, the Kafka broker (when found) and `machine`: all cores busy, 0..1. */
+  readonly cpuShares?: Record<string, number | null>;
+}
+
+/** Target CPU per request sent (warm-up included), microseconds; null without a CPU reading. */
+export function cpuUsPerRequest(run: RateRun): number | null {
+  const r = run.result;
+  if (!r || run.targetCpuSec == null) return null;
+  const sent = r.offeredRps * (r.durationSec + r.warmupSec);
+  return sent > 0 ? Math.round((run.targetCpuSec * 1e6) / sent) : null;
+}
+
+/** Share of one core the target used during a run (CPU seconds over the run's wall time). */
+function coresUsed(run: RateRun): number | null {
+  const r = run.result;
+  if (!r || run.targetCpuSec == null) return null;
+  const wall = r.elapsedSec + r.warmupSec;
+  return wall > 0 ? Math.round((run.targetCpuSec / wall) * 100) / 100 : null;
+}
+
+/**
+ * CPU per request of each target at the highest offered rate that every target sustained (p99 under
+ * the SLO): a throughput ratio that the load generator cannot cap. Null when no rate qualifies.
+ */
+export function cpuComparison(targets: TargetRuns[]): { rate: number; usPerRequest: Record<string, number> } | null {
+  const ok = (run: RateRun): boolean => !!run.result && run.result.latencyMs.p99 < P99_SLO_MS && cpuUsPerRequest(run) !== null;
+  const rates = targets.map((t) => new Set(t.runs.filter(ok).map((r) => r.rate)));
+  const common = [...(rates[0] ?? [])].filter((rate) => rates.every((set) => set.has(rate)));
+  if (targets.length === 0 || common.length === 0) return null;
+  const rate = Math.max(...common);
+  return { rate, usPerRequest: Object.fromEntries(targets.map((t) => [t.target, cpuUsPerRequest(t.runs.find((r) => r.rate === rate)!)!])) };
 }
 
 export interface TargetRuns {
@@ -52,6 +85,8 @@ export interface EdgeReport {
   definition: string;
   sustainableRps: Record<string, number | null>;
   ratioEdgeToNoop: number | null;
+  /** Target CPU per request at the highest rate both sustained, and noop/edge of it (what one core could carry). */
+  cpu?: { rate: number; usPerRequest: Record<string, number>; ratioEdgeToNoop: number } | null;
 }
 
 export function machineInfo(pinned: boolean): Machine {
@@ -93,18 +128,23 @@ export function sustainableRps(runs: RateRun[]): number | null {
   return best;
 }
 
+function pct(share: number | null | undefined): string {
+  return share == null ? 'n/a' : `${Math.round(share * 100)}%`;
+}
+
 function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
 function table(t: TargetRuns): string {
   const head =
-    '| offered rps | accepted rps | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | non-2xx | errors | timeouts | generator lag p99 ms |\n' +
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| offered rps | accepted rps | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | non-2xx | errors | timeouts | generator lag p99 ms | target CPU (cores) | CPU µs/request | broker CPU (cores) | machine busy |\n' +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows = t.runs.map(({ rate, result: r, error }) => {
-    if (!r) return `| ${rate} | failed: ${(error ?? '').split('\n')[0]} |||||||||`;
+    if (!r) return `| ${rate} | failed: ${(error ?? '').split('\n')[0]} |||||||||||||`;
     const l = r.latencyMs;
-    return `| ${r.offeredRps} | ${r.acceptedRps} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${r.non2xx} | ${sum(r.errors)} | ${r.timeouts} | ${r.sendLagMs.p99} |`;
+    const run = t.runs.find((x) => x.rate === rate)!;
+    return `| ${r.offeredRps} | ${r.acceptedRps} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${r.non2xx} | ${sum(r.errors)} | ${r.timeouts} | ${r.sendLagMs.p99} | ${coresUsed(run) ?? 'n/a'} | ${cpuUsPerRequest(run) ?? 'n/a'} | ${run.cpuShares?.['kafka'] ?? 'n/a'} | ${pct(run.cpuShares?.['machine'])} |`;
   });
   return [head, ...rows].join('\n');
 }
@@ -137,6 +177,14 @@ export function renderMarkdown(r: EdgeReport): string {
     SUSTAINABLE_DEFINITION,
     '',
     `Ratio edge/noop of sustainable throughput: ${r.ratioEdgeToNoop === null ? 'n/a (needs both targets)' : r.ratioEdgeToNoop}`,
+    '',
+    'CPU per request: the target process group\'s CPU time (every thread, librdkafka\'s included) over the requests sent, warm-up included. ' +
+      'Where the noop baseline is limited by the load generator rather than by its own core, the ratio of CPU per request says what one core could carry.',
+    '',
+    r.cpu
+      ? `At ${r.cpu.rate} rps (the highest rate both sustained): ${Object.entries(r.cpu.usPerRequest).map(([k, v]) => `${k} ${v} µs`).join(', ')} of CPU per request; ` +
+        `noop/edge = ${r.cpu.ratioEdgeToNoop}.`
+      : 'CPU comparison: n/a (no rate sustained by both targets with CPU readings).',
     '',
   );
   return parts.join('\n');
