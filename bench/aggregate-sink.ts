@@ -126,38 +126,14 @@ function exitWatch(label: string, svc: Service): () => string | undefined {
   return () => exit;
 }
 
-/**
- * How long each stopped service's process group took to disappear after SIGTERM. child.ts runs a service
- * as `sh -c 'node ...'`: its `stop()` resolves when the shell dies (at once, from the same SIGTERM), while
- * node is still shutting down gracefully; cleaning Postgres under a sink still finishing would be unsafe.
- */
+/** How long each stopped service's whole process group took to disappear after SIGTERM (null: SIGKILLed after 35 s). */
 const stops: Array<{ label: string; goneAfterMs: number | null }> = [];
-
-async function waitGroupGone(pgid: number, timeoutMs = 35_000): Promise<number | null> {
-  const t0 = performance.now();
-  for (;;) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return Math.round(performance.now() - t0);
-    }
-    if (performance.now() - t0 > timeoutMs) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-      return null;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function stopService(label: string, svc: Service): Promise<void> {
   const t0 = performance.now();
-  await svc.target.stop();
-  const gone = await waitGroupGone(svc.target.pid);
-  stops.push({ label, goneAfterMs: gone === null ? null : Math.round(performance.now() - t0) });
+  // stop() waits for the whole group: cleaning Postgres under a sink still finishing would be unsafe.
+  const graceful = await svc.target.stop();
+  stops.push({ label, goneAfterMs: graceful ? Math.round(performance.now() - t0) : null });
   running.delete(label);
 }
 

@@ -36,11 +36,16 @@ export interface Target {
   readonly pid: number;
   readonly exited: Promise<number | null>;
   output(): string;
-  stop(): Promise<void>;
+  /**
+   * SIGTERM to the whole process group, then waits until every process in it is gone (not only the
+   * `sh -c` wrapper, which dies at once while node is still shutting down); SIGKILL after the grace
+   * period. Resolves true when the group exited by itself, false when it had to be killed.
+   */
+  stop(): Promise<boolean>;
 }
 
 /** Starts `command` (a shell command line) in its own process group, pinned to `cpu`. */
-export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd: string }): Target {
+export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd: string; stopGraceMs?: number }): Target {
   // A shell runs the line (so it may set variables or chain commands); stop() signals the whole group.
   const [file, args] = pinned(opts.cpu, ['sh', '-c', command]);
   const child: ChildProcess = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,8 +54,6 @@ export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.
   const out = tail(child.stdout);
   const err = tail(child.stderr);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
-  let alive = true;
-  void exited.then(() => (alive = false));
   const signalGroup = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pid, sig);
@@ -58,17 +61,29 @@ export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.
       // the group is already gone
     }
   };
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
   return {
     pid,
     exited,
     output: () => `${out()}${err()}`.slice(-TAIL_BYTES),
     async stop() {
-      if (!alive) return;
+      if (!groupAlive()) return true;
       signalGroup('SIGTERM');
       // The edge drains in-flight requests on SIGTERM (INGEST_SHUTDOWN_TIMEOUT_MS, 30 s by default).
-      const timer = setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
+      const deadline = performance.now() + (opts.stopGraceMs ?? STOP_GRACE_MS);
+      while (groupAlive() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (!groupAlive()) return true;
+      signalGroup('SIGKILL');
+      const killDeadline = performance.now() + 5_000;
+      while (groupAlive() && performance.now() < killDeadline) await new Promise((r) => setTimeout(r, 25));
+      return false;
     },
   };
 }
