@@ -148,8 +148,10 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       if (size > cfg.maxBodyBytes) {
         return reply(new HttpError(413, 'payload_too_large', `body exceeds the ${cfg.maxBodyBytes}-byte limit`), '', undefined, true);
       }
-      // The ArrayBuffer is only valid during this callback: copy it (once; a one-chunk body is not concatenated).
-      const copy = Buffer.from(chunk.slice(0));
+      // The ArrayBuffer is only valid during this callback: copy it (once; a one-chunk body is not
+      // concatenated), into Node's pooled slab rather than a new ArrayBuffer per request.
+      const copy = Buffer.allocUnsafe(chunk.byteLength);
+      copy.set(new Uint8Array(chunk));
       if (!isLast) {
         (chunks ??= []).push(copy);
         return;
