@@ -11,9 +11,9 @@ import { execFile } from 'node:child_process';
 import postgres from 'postgres';
 import { loadConfig, commonSpecs, postgresSpecs } from '../processors/runtime/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
-import { createKafka, ensureTopics, type Admin } from '../processors/runtime/kafka.js';
+import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { waitDrained } from '../processors/runtime/group-lag.js';
-import { committedDataEnds } from '../processors/runtime/read-topic.js';
+import { drained } from './sink-progress.js';
 import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
@@ -49,17 +49,6 @@ const startAggregate = () => spawnService('processors/aggregate/main.ts', 'PROCE
   AGGREGATE_NAME: `ex-agg-${run}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: T.w, PROCESSOR_INSTANCE_ID: 'a', PROCESSOR_MAX_BATCH: '200',
 });
 const startSink = () => spawnService('sink/main.ts', 'SINK_HTTP_PORT', { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_MAX_BATCH: '300' });
-
-async function sinkDrained(admin: Admin, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const rows = await sql<{ partition: number; next_offset: string }[]>`select partition, next_offset::text from sink_offsets where group_id = ${sinkGroup} and topic = ${T.w}`;
-    const dataEnds = await committedDataEnds(cfg.kafkaBrokers, T.w, await admin.fetchTopicOffsets(T.w));
-    if ([...dataEnds].every(([p, end]) => BigInt(rows.find((r) => r.partition === p)?.next_offset ?? 0) >= end)) return true;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
-}
 
 async function postgresTotals() {
   const rows = await sql<Array<Record<string, string>>>`
@@ -113,7 +102,7 @@ test('exactness: kill -9 aggregate and sink under traffic; Postgres equals indep
     }
     await producer.disconnect();
     assert.ok(await waitDrained(admin, aggGroup, [T.o, T.t], 120_000), 'aggregate drained');
-    assert.ok(await sinkDrained(admin, 120_000), 'sink drained');
+    await drained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000); // sink drained
     const got = await postgresTotals();
     assert.equal(got.size, want.size, 'same keys and windows');
     for (const [k, w] of want) assert.deepEqual(got.get(k), w, `after kills: ${k}`);
@@ -124,7 +113,7 @@ test('exactness: kill -9 aggregate and sink under traffic; Postgres equals indep
     assert.match(out, /aggregate rewound to/);
     procs.push(await startAggregate());
     assert.ok(await waitDrained(admin, aggGroup, [T.o, T.t], 120_000), 'aggregate drained after replay');
-    assert.ok(await sinkDrained(admin, 120_000), 'sink drained after replay');
+    await drained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000); // sink drained after replay
     const afterAggReplay = await postgresTotals();
     for (const [k, w] of want) assert.deepEqual(afterAggReplay.get(k), w, `after aggregate replay: ${k}`);
     assert.equal(afterAggReplay.size, want.size);
@@ -134,7 +123,7 @@ test('exactness: kill -9 aggregate and sink under traffic; Postgres equals indep
     const sinkOut = await replay(['--consumer', 'sink', '--from', '-1h', '--group', sinkGroup, '--topic', T.w]);
     assert.match(sinkOut, /sink rewound to/);
     procs.push(await startSink());
-    assert.ok(await sinkDrained(admin, 120_000), 'sink drained after its replay');
+    await drained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000); // sink drained after its replay
     const afterSinkReplay = await postgresTotals();
     for (const [k, w] of want) assert.deepEqual(afterSinkReplay.get(k), w, `after sink replay: ${k}`);
     assert.ok(duplicates.length > 50, 'duplicate notices were in the traffic');

@@ -24,7 +24,7 @@ import { commonSpecs, loadConfig, postgresSpecs } from '../processors/runtime/co
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, setGroupOffsets, type Admin } from '../processors/runtime/kafka.js';
 import { groupLag } from '../processors/runtime/group-lag.js';
-import { committedDataEnds } from '../processors/runtime/read-topic.js';
+import { sinkLag } from './sink-progress.js';
 import { parseReplayArgs, resolveFrom, type ReplayArgs } from './replay-args.js';
 import { removeFromSource, removeFromWindowCountsOffset } from './writer.js';
 
@@ -73,19 +73,6 @@ async function targets(admin: Admin, topic: string, args: ReplayArgs): Promise<M
   return out;
 }
 
-/** The sink keeps its offsets in Postgres, not in Kafka: its lag is measured against those. */
-async function sinkLag(admin: Admin, sql: postgres.Sql, group: string, topic: string, brokers: string): Promise<bigint> {
-  const rows = await sql<{ partition: number; next_offset: string }[]>`select partition, next_offset::text from sink_offsets where group_id = ${group} and topic = ${topic}`;
-  // window-counts is written in transactions: its end offsets include commit markers the sink never sees.
-  const ends = await committedDataEnds(brokers, topic, await admin.fetchTopicOffsets(topic));
-  let lag = 0n;
-  for (const [partition, end] of ends) {
-    const at = BigInt(rows.find((r) => r.partition === partition)?.next_offset ?? 0);
-    if (end > at) lag += end - at;
-  }
-  return lag;
-}
-
 async function watch(lagNow: () => Promise<bigint>): Promise<void> {
   say('watching: start the service again to replay (Ctrl-C stops watching, not the replay)');
   let last: bigint | null = null;
@@ -122,7 +109,7 @@ async function main(): Promise<void> {
       }
     } else {
       say(`waiting until the sink (${sinkGroup}) has applied everything on ${windowCounts}`);
-      while ((await sinkLag(admin, sql, sinkGroup, windowCounts, cfg.kafkaBrokers)) > 0n) await new Promise((r) => setTimeout(r, 1000));
+      while ((await sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, sinkGroup)) > 0n) await new Promise((r) => setTimeout(r, 1000));
       for (const topic of c.topics) {
         const partitions: Array<{ partition: number; offset: string }> = [];
         for (const [partition, offset] of await targets(admin, topic, args)) {
@@ -134,7 +121,7 @@ async function main(): Promise<void> {
       }
     }
     if (args.watch) {
-      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, c.group, windowCounts, cfg.kafkaBrokers) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
+      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
     }
   } finally {
     await sql.end();

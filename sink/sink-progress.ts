@@ -1,30 +1,35 @@
 /**
  * Test and operator support: how far a sink group has got, read from where the truth is (Postgres
- * positions against the partitions' end offsets), and a metric read from a running sink.
+ * positions against the partitions' committed data ends), and a metric read from a running sink.
  */
-import type { Kafka } from '../processors/runtime/kafka.js';
+import type { Admin } from '../processors/runtime/kafka.js';
+import { committedDataEnds } from '../processors/runtime/read-topic.js';
 import type { Sql } from './migrate.js';
 
 /**
- * Resolves once the group's stored next_offset equals the end offset of every partition of `topic`
- * (for topics written without transactions, where the end offset is the last record + 1); rejects
- * after `timeoutMs` naming the positions and the ends.
+ * Records of `topic` the sink group has not applied yet: its stored next_offset per partition against
+ * the offset after the partition's last committed data record. Not the high watermark: window-counts is
+ * written in transactions, and commit markers occupy offsets the sink never sees.
  */
-export async function drained(kafka: Kafka, sql: Sql, topic: string, group: string, timeoutMs = 90_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const rows = await sql<{ partition: number; next_offset: string }[]>`select partition, next_offset from sink_offsets where group_id = ${group} and topic = ${topic}`;
-      const at = new Map(rows.map((r) => [r.partition, r.next_offset]));
-      if (ends.every((e) => at.get(e.partition) === e.high)) return;
-      if (Date.now() > deadline) throw new Error(`sink group ${group} not drained: ends ${JSON.stringify(ends)} positions ${JSON.stringify([...at])}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    await admin.disconnect();
+export async function sinkLag(admin: Admin, sql: Sql, brokers: string, topic: string, group: string): Promise<bigint> {
+  const rows = await sql<{ partition: number; next_offset: string }[]>`select partition, next_offset::text from sink_offsets where group_id = ${group} and topic = ${topic}`;
+  const ends = await committedDataEnds(brokers, topic, await admin.fetchTopicOffsets(topic));
+  let lag = 0n;
+  for (const [partition, end] of ends) {
+    const at = BigInt(rows.find((r) => r.partition === partition)?.next_offset ?? 0);
+    if (end > at) lag += end - at;
+  }
+  return lag;
+}
+
+/** Resolves once the group's sinkLag is 0; rejects after `timeoutMs` naming the lag left. */
+export async function drained(admin: Admin, sql: Sql, brokers: string, topic: string, group: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lag = await sinkLag(admin, sql, brokers, topic, group);
+    if (lag === 0n) return;
+    if (Date.now() > deadline) throw new Error(`sink group ${group} not drained after ${timeoutMs} ms: ${lag} records of ${topic} left`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -54,8 +54,8 @@ async function setup(t: Parameters<typeof freshSchema>[0], seed: number) {
   groups.push(group);
   const admin = kafka.admin();
   await admin.connect();
+  t.after(() => admin.disconnect());
   await ensureTopics(admin, [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }]);
-  await admin.disconnect();
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   await codec.register(subjectFor(topic), loadSchema('window-count.avsc'));
   const producer = kafka.producer({ 'linger.ms': 5 });
@@ -83,7 +83,7 @@ async function setup(t: Parameters<typeof freshSchema>[0], seed: number) {
   };
   const start = (): Promise<ServiceProcess> =>
     spawnService('sink/main.ts', 'SINK_HTTP_PORT', { SINK_INPUT: topic, SINK_GROUP: group, POSTGRES_URL: db.url, SINK_MAX_BATCH: '40', TOPIC_PARTITIONS: String(PARTITIONS) });
-  return { db, topic, group, producer, produce, produced, start };
+  return { db, topic, group, admin, producer, produce, produced, start };
 }
 
 test('sink: SIGKILL and restart while it works neither loses nor double-counts; bad records are dead-lettered', async (t) => {
@@ -115,7 +115,7 @@ test('sink: SIGKILL and restart while it works neither loses nor double-counts; 
   producingDone = true;
   await producing;
   const last = await s.start();
-  await drained(kafka, s.db.sql, s.topic, s.group);
+  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   t.diagnostic(`ledger rows at each SIGKILL: ${progress.join(', ')} of ${s.produced.length}`);
   assert.ok(progress.every((n, i) => n > (progress[i - 1] ?? 0)), `every instance applied records before it was killed: ${progress.join(', ')}`);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
@@ -148,7 +148,7 @@ test('sink: instances joining and leaving the group (rebalances) still add every
   assert.equal((await c.stop('SIGKILL')).signal, 'SIGKILL');
   const d = await s.start();
   await producing;
-  await drained(kafka, s.db.sql, s.topic, s.group);
+  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.equal(await appliedParts(s.db.sql), s.produced.length);
   assert.ok((await metric(a.url, 'sink_records_in_total')) > 0, 'the first instance worked too');
@@ -159,7 +159,7 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   const s = await setup(t, 13);
   await s.produce(1200);
   const first = await s.start();
-  await drained(kafka, s.db.sql, s.topic, s.group);
+  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   await first.stop();
   const clean = totalsOf(s.produced);
   assert.deepEqual(await readTotals(s.db.sql), clean);
@@ -171,12 +171,12 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   for (const e of ends) await removeFromWindowCountsOffset(s.db.sql, s.topic, e.partition, BigInt(e.high) / 2n);
   assert.notDeepEqual(await readTotals(s.db.sql), clean);
   const second = await s.start();
-  await drained(kafka, s.db.sql, s.topic, s.group);
+  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   assert.deepEqual(await readTotals(s.db.sql), clean, 're-applied from the Postgres offsets');
   // A replay under a running sink: its next batch on that partition is rejected, and it seeks back.
   await removeFromWindowCountsOffset(s.db.sql, s.topic, 2, 0);
   await s.produce(50, 2);
-  await drained(kafka, s.db.sql, s.topic, s.group);
+  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.ok((await metric(second.url, 'sink_zombie_rejections_total')) >= 1, 'the stale position was rejected, not written');
   assert.equal((await second.stop()).code, 0);
