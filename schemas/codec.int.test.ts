@@ -47,3 +47,30 @@ test('codec rejects a value that does not match the schema, naming the field', a
   const ok = codec.encode(subject, { id: 'z', payload: 'fine', amountMicros: 2 });
   assert.equal((await codec.decode<{ id: string }>(ok, subject)).id, 'z');
 });
+
+test('codec: services registering the same new subject at once all succeed, and the subject ends FULL', async () => {
+  // Start-up race: the first registrant creates the subject and then sets its compatibility; one that
+  // reads the subject's config in between sees the registry's answer for "no level set yet".
+  for (let round = 0; round < 5; round++) {
+    const subject = `codec-race-${randomUUID()}-value`;
+    const codecs = Array.from({ length: 6 }, () => new AvroCodec(schemaRegistryUrl));
+    const ids = await Promise.all(codecs.map((c) => c.register(subject, schema)));
+    assert.equal(new Set(ids).size, 1, 'one schema id');
+    const res = await fetch(`${schemaRegistryUrl}/config/${subject}`);
+    assert.equal(((await res.json()) as { compatibilityLevel: string }).compatibilityLevel, 'FULL');
+  }
+});
+
+test('codec: a subject left without a compatibility level fails with the command that fixes it', async () => {
+  // What a registrant that died between creating the subject and setting its level leaves behind.
+  const subject = `codec-nolevel-${randomUUID()}-value`;
+  const res = await fetch(`${schemaRegistryUrl}/subjects/${subject}/versions`, {
+    method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(schema) }),
+  });
+  assert.equal(res.status, 200);
+  const level = (await (await fetch(`${schemaRegistryUrl}/config/${subject}`)).json()) as { compatibilityLevel?: string };
+  // Apicurio (the local registry) answers NONE for a subject without a level; a Confluent registry answers 404, and then the codec sets it.
+  assert.equal(level.compatibilityLevel, 'NONE', 'the subject has no level of its own');
+  await assert.rejects(new AvroCodec(schemaRegistryUrl).register(subject, schema), (e) =>
+    isPipelineError(e, 'SCHEMA_REGISTRY') && e.message.includes(`PUT ${schemaRegistryUrl}/config/${subject}`) && e.message.includes('FULL'));
+});

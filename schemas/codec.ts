@@ -11,6 +11,9 @@ import { HEADER_BYTES, unframe, writeHeader } from './wire-format.js';
 
 export type AvroSchemaJson = Record<string, unknown>;
 
+/** Retries of a registration that lost a start-up race (50 ms doubling: about 3 s in all). */
+const REGISTER_RACE_RETRIES = 6;
+
 interface Registered {
   id: number;
   type: avro.Type;
@@ -24,7 +27,7 @@ export class AvroCodec {
   /** Encoding happens here (header, then the body in place) and is copied out once, into a pooled buffer. */
   private scratch = Buffer.allocUnsafe(16 * 1024);
 
-  constructor(registryUrl: string) {
+  constructor(private readonly registryUrl: string) {
     this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
   }
 
@@ -32,17 +35,39 @@ export class AvroCodec {
    * Registers `schema` under `subject` (idempotent) and caches its id; a breaking change fails with
    * SCHEMA_INCOMPATIBLE. A new subject gets the compatibility level given (default FULL: in a rolling
    * deploy old and new readers and writers run side by side, so a change must work both ways).
+   *
+   * Services start together and register the same subjects (a writer and its readers). The client
+   * creates a new subject and then sets its level, so a concurrent registrant can read the level in
+   * between (Apicurio answers NONE for a subject without one) or lose the race to set it (409 "rule
+   * already exists"): both are retried, and the level then read is the one the winner set.
    */
   async register(subject: string, schema: AvroSchemaJson, compatibility: keyof typeof COMPATIBILITY = 'FULL'): Promise<number> {
-    let id: number;
-    try {
-      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY[compatibility] }));
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 409) {
-        throw new PipelineError('SCHEMA_INCOMPATIBLE', `schema for ${subject} is incompatible with the registered versions`, { cause: err });
+    const level = COMPATIBILITY[compatibility];
+    let id: number | undefined;
+    for (let attempt = 0; id === undefined; attempt++) {
+      try {
+        ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: level }));
+      } catch (err) {
+        const message = (err as Error).message ?? '';
+        const status = (err as { status?: number }).status;
+        const levelUnset = (err as Error).name === 'ConfluentSchemaRegistryCompatibilityError' && message.includes('!= NONE');
+        const lostLevelRace = status === 409 && /rule named 'COMPATIBILITY' already exists/i.test(message);
+        if ((levelUnset || lostLevelRace) && attempt < REGISTER_RACE_RETRIES) {
+          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          continue;
+        }
+        if (levelUnset || (err as Error).name === 'ConfluentSchemaRegistryCompatibilityError') {
+          throw new PipelineError(
+            'SCHEMA_REGISTRY',
+            `subject ${subject}: ${message}; set its level with PUT ${this.registryUrl}/config/${subject} {"compatibility":"${level}"}`,
+            { cause: err },
+          );
+        }
+        if (status === 409) {
+          throw new PipelineError('SCHEMA_INCOMPATIBLE', `schema for ${subject} is incompatible with the registered versions`, { cause: err });
+        }
+        throw new PipelineError('SCHEMA_REGISTRY', `registering ${subject} failed: ${message}`, { cause: err });
       }
-      throw new PipelineError('SCHEMA_REGISTRY', `registering ${subject} failed: ${(err as Error).message}`, { cause: err });
     }
     const type = avro.Type.forSchema(schema as avro.Schema);
     this.bySubject.set(subject, { id, type });
