@@ -17,6 +17,7 @@ export const ingestSpecs = {
   maxInflight: { env: 'INGEST_MAX_INFLIGHT', type: 'int', min: 1, max: 10_000_000, default: 20_000, doc: 'requests awaiting a delivery report before answering 503' },
   deliveryTimeoutMs: { env: 'INGEST_DELIVERY_TIMEOUT_MS', type: 'int', min: 100, max: 300_000, default: 5000, doc: 'longest wait for a Kafka delivery report (message.timeout.ms)' },
   lingerMs: { env: 'INGEST_LINGER_MS', type: 'int', min: 0, max: 1000, default: 5, doc: 'producer batching delay (linger.ms)' },
+  readyStallMs: { env: 'INGEST_READY_STALL_MS', type: 'int', min: 100, max: 300_000, default: 1000, doc: '/ready answers 503 while requests await delivery and none has settled for this long' },
   deliveryPollMs: { env: 'INGEST_DELIVERY_POLL_MS', type: 'int', min: 1, max: 1000, default: 1, doc: 'how often Kafka delivery reports are collected (adds up to this much to each answer)' },
   compression: { env: 'INGEST_COMPRESSION', type: 'enum', values: ['lz4', 'zstd', 'none'] as const, default: 'lz4', doc: 'producer compression codec' },
   openrtbMode: { env: 'INGEST_OPENRTB_MODE', type: 'enum', values: ['sync', 'async'] as const, default: 'sync', doc: 'sync: answer /openrtb2/bid with the auction outcome within tmax; async: answer 202 once accepted' },

@@ -143,29 +143,40 @@ test('edge enforces the API key (401) and the per-client rate limit (429)', asyn
   }
 });
 
-test('edge answers 503 with Retry-After while Kafka is unreachable, and recovers', async () => {
+test('edge answers 503 with Retry-After while Kafka is unreachable, is not ready meanwhile, and recovers', async () => {
   const kafkaPid = Number(readFileSync(new URL('../.stack/kafka/kafka.pid', import.meta.url), 'utf8'));
-  const fragile = await spawnEdge({ INGEST_TOPIC: topic, INGEST_DELIVERY_TIMEOUT_MS: '1500', INGEST_MAX_INFLIGHT: '1' });
-  process.kill(kafkaPid, 'SIGSTOP');
+  const fragile = await spawnEdge({ INGEST_TOPIC: topic, INGEST_DELIVERY_TIMEOUT_MS: '1500', INGEST_MAX_INFLIGHT: '1', INGEST_READY_STALL_MS: '300' });
   try {
-    const first = post('/openrtb2/bid', ortb(), {}, fragile.url);
-    await new Promise((r) => setTimeout(r, 200));
-    const queueFull = await post('/openrtb2/bid', ortb(), {}, fragile.url);
-    assert.equal(queueFull.status, 503, 'queue bound reached answers at once');
-    assert.equal(queueFull.headers.get('retry-after'), '1');
-    const timedOut = await first;
-    assert.equal(timedOut.status, 503, 'undeliverable request is not acknowledged');
-    assert.equal(timedOut.json?.error, 'unavailable');
-  } finally {
-    process.kill(kafkaPid, 'SIGCONT');
-  }
-  try {
+    assert.equal((await fetch(`${fragile.url}/ready`)).status, 200, 'ready before');
+    process.kill(kafkaPid, 'SIGSTOP');
+    try {
+      const first = post('/openrtb2/bid', ortb(), {}, fragile.url);
+      await new Promise((r) => setTimeout(r, 200));
+      const queueFull = await post('/openrtb2/bid', ortb(), {}, fragile.url);
+      assert.equal(queueFull.status, 503, 'queue bound reached answers at once');
+      assert.equal(queueFull.headers.get('retry-after'), '1');
+      // Well before the 2 s metadata probe could notice: a request has waited 500 ms with no delivery.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await fetch(`${fragile.url}/ready`)).status, 503, 'not ready while deliveries are stalled');
+      const timedOut = await first;
+      assert.equal(timedOut.status, 503, 'undeliverable request is not acknowledged');
+      assert.equal(timedOut.json?.error, 'unavailable');
+    } finally {
+      process.kill(kafkaPid, 'SIGCONT');
+    }
     let status = 0;
     for (let i = 0; i < 60 && status !== 202; i++) {
       status = (await post('/openrtb2/bid', ortb(), {}, fragile.url)).status;
       if (status !== 202) await new Promise((r) => setTimeout(r, 500));
     }
     assert.equal(status, 202, 'accepts again once Kafka is back');
+    let ready = 0;
+    // The 2 s metadata probe may have failed during the freeze: its next round marks Kafka reachable again.
+    for (let i = 0; i < 40 && ready !== 200; i++) {
+      ready = (await fetch(`${fragile.url}/ready`)).status;
+      if (ready !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(ready, 200, 'ready again once deliveries settle');
   } finally {
     await fragile.stop();
   }

@@ -77,7 +77,8 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   const metrics = createEdgeMetrics(registry, () => publisher.inflight + tracker.inflight, sync ? waiter : undefined);
   const edge = await startEdge({
     cfg, log, metrics, registry, publish: (r) => publisher.publish(r), publishTracking: (e) => tracker.publish(e),
-    isReady: () => kafkaReachable && (listener === null || listener.assigned),
+    // Not ready while deliveries are stalled: a load balancer then sends traffic to another edge node.
+    isReady: () => kafkaReachable && !publisher.stalled(cfg.readyStallMs) && !tracker.stalled(cfg.readyStallMs) && (listener === null || listener.assigned),
     awaitOutcome: sync ? (id, ms) => waiter.wait(id, ms) : undefined,
   });
   log.info({ port: edge.port, topic: cfg.topic }, 'ingest edge listening');

@@ -13,6 +13,8 @@ const ERR_QUEUE_FULL = -184;
 
 export class Publisher<T> {
   private pending = 0;
+  /** When a delivery last settled, or the first record of a busy spell was handed over (performance.now()). */
+  private progressAt = 0;
 
   constructor(
     private readonly producer: Pick<DeliveryProducer, 'produce'>,
@@ -28,12 +30,20 @@ export class Publisher<T> {
     return this.pending;
   }
 
+  /**
+   * True when records await delivery and none has settled for `ms`: the broker is reachable enough to
+   * answer metadata but not taking records (e.g. the idempotent producer waiting for a producer id).
+   */
+  stalled(ms: number, now = performance.now()): boolean {
+    return this.pending > 0 && now - this.progressAt > ms;
+  }
+
   async publish(record: T): Promise<void> {
     if (this.pending >= this.maxInflight) {
       throw new PipelineError('KAFKA_QUEUE_FULL', `${this.pending} records already await delivery`);
     }
     const value = this.codec.encode(this.subject, record);
-    this.pending++;
+    if (this.pending++ === 0) this.progressAt = performance.now();
     try {
       await this.producer.produce(this.topic, this.keyOf(record), value);
     } catch (err) {
@@ -42,6 +52,7 @@ export class Publisher<T> {
       throw new PipelineError('KAFKA_PRODUCE_FAILED', `delivery to ${this.topic} failed: ${(err as Error).message}`, { cause: err });
     } finally {
       this.pending--;
+      this.progressAt = performance.now();
     }
   }
 }
