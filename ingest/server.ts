@@ -11,7 +11,7 @@
  * uWS rule: `req` is valid only synchronously in the handler, and `res` must not be touched after onAborted.
  */
 import uWS from '@trufflesuite/uws-js-unofficial';
-import type { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../processors/runtime/logger.js';
 import { isPipelineError } from '../processors/runtime/errors.js';
 import type { BidRequest } from '../schemas/bid-request.js';
@@ -57,6 +57,16 @@ const STATUS_TEXT: Record<number, string> = {
   429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
 };
 
+/** `make` once per key, then the cached value. */
+function memo<V>(make: (key: string) => V): (key: string) => V {
+  const cache = new Map<string, V>();
+  return (key) => {
+    let v = cache.get(key);
+    if (v === undefined) cache.set(key, (v = make(key)));
+    return v;
+  };
+}
+
 export function startEdge(deps: EdgeDeps): Promise<Edge> {
   const { cfg, log, metrics } = deps;
   const now = deps.now ?? Date.now;
@@ -66,17 +76,12 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   let listenSocket: uWS.us_listen_socket | null = null;
 
   // Metric children by label values, resolved once: the label lookup is a hash per call otherwise.
-  const requestCounters = new Map<string, Counter.Internal>();
-  const latencyByRoute = new Map<string, Histogram.Internal<string>>();
-  const bytesByRoute = new Map<string, Counter.Internal>();
+  const requestCounter = memo((route: string) => memo((status: string) => metrics.requests.labels(route, status)));
+  const latencyOf = memo((route: string) => metrics.latency.labels(route));
+  const bytesOf = memo((route: string) => metrics.bytesIn.labels(route));
   function count(route: string, status: number, seconds: number): void {
-    const key = `${route} ${status}`;
-    let counter = requestCounters.get(key);
-    if (!counter) requestCounters.set(key, (counter = metrics.requests.labels(route, String(status))));
-    counter.inc();
-    let histogram = latencyByRoute.get(route);
-    if (!histogram) latencyByRoute.set(route, (histogram = metrics.latency.labels(route)));
-    histogram.observe(seconds);
+    requestCounter(route)(String(status)).inc();
+    latencyOf(route).observe(seconds);
   }
 
   function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers?: Record<string, string>, close = false): void {
@@ -156,9 +161,7 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
         (chunks ??= []).push(copy);
         return;
       }
-      let bytesByRouteChild = bytesByRoute.get(route);
-      if (!bytesByRouteChild) bytesByRoute.set(route, (bytesByRouteChild = metrics.bytesIn.labels(route)));
-      bytesByRouteChild.inc(size);
+      bytesOf(route).inc(size);
       const body = chunks === null ? copy : Buffer.concat([...chunks, copy], size);
       void accept(route, body, contentEncoding, version, reply);
     });
