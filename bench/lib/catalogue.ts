@@ -43,10 +43,15 @@ export function counterPatterns(prefix: string): string[] {
 /** Deletes the spend, frequency and reservation counters of the prefixed campaigns; returns how many keys went. */
 export async function resetCounters(prefix: string): Promise<number> {
   if (!/^[A-Za-z0-9._:-]+$/.test(prefix)) throw new PipelineError('CONFIG_INVALID', `refusing to reset counters for prefix ${JSON.stringify(prefix)}`);
-  const redis = new Redis(stackConfig.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+  return unlinkMatching(stackConfig.redisUrl, counterPatterns(prefix));
+}
+
+/** Deletes (UNLINK) every Redis key matching any of `patterns`, scanning in pages; returns how many went. */
+export async function unlinkMatching(redisUrl: string, patterns: readonly string[]): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
   let deleted = 0;
   try {
-    for (const match of counterPatterns(prefix)) {
+    for (const match of patterns) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 5000);

@@ -8,7 +8,7 @@
  * group's sink_offsets rows are deleted, and the aggregate's de-duplication keys of the run's event ids.
  * Run it only after the sink and the aggregate have stopped.
  */
-import { Redis } from 'ioredis';
+import { unlinkMatching } from './catalogue.js';
 import { removeFromWindowCountsOffset } from '../../sink/take-back.js';
 import type { Sql } from '../../sink/migrate.js';
 import { seenKey } from '../../processors/aggregate/dedup.js';
@@ -57,20 +57,6 @@ export async function cleanupRun(sql: Sql, redisUrl: string, o: { topic: string;
   r.leftoverRowsDeleted = await run('delete window_counts', async () => (await sql`delete from window_counts where campaign_id like ${`${o.campaignPrefix}-%`}`).count);
   r.ledgerRowsDeleted = await run('delete window_count_parts', async () => (await sql`delete from window_count_parts where wc_topic = ${o.topic}`).count);
   r.offsetRowsDeleted = await run('delete sink_offsets', async () => (await sql`delete from sink_offsets where group_id = ${o.group}`).count);
-  r.dedupKeysDeleted = await run('redis dedup keys', async () => {
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
-    let deleted = 0;
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${seenKey(o.eventIdPrefix)}*`, 'COUNT', 5000);
-        cursor = next;
-        if (keys.length > 0) deleted += await redis.unlink(...keys);
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
-    return deleted;
-  });
+  r.dedupKeysDeleted = await run('redis dedup keys', () => unlinkMatching(redisUrl, [`${seenKey(o.eventIdPrefix)}*`]));
   return r;
 }
