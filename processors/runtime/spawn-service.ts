@@ -12,6 +12,16 @@ export interface ServiceProcess {
   stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Every child still running when the test process exits is killed. With `--test-force-exit` (npm test)
+ * the runner exits a test file once its tests are done; without this, a child left behind by a failed
+ * assertion kept the file alive and CI waited forever.
+ */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -34,6 +44,8 @@ export async function spawnService(entry: string, portVar: string, env: Record<s
     env: { ...process.env, LOG_LEVEL: 'warn', [portVar]: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
