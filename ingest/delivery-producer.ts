@@ -56,11 +56,15 @@ export class DeliveryProducer {
 
   /** Resolves when the broker has acknowledged the record; rejects with an RdKafkaError otherwise. */
   produce(topic: string, key: string, value: Buffer): Promise<void> {
+    return this.produceTo(topic, null, key, value); // partition null: the partitioner hashes the key
+  }
+
+  /** As produce, to a given partition (bench/producer.ts compares one partition with the keyed spread). */
+  produceTo(topic: string, partition: number | null, key: string, value: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       const done: Done = (err) => (err ? reject(err) : resolve());
       try {
-        // Partition null: the partitioner hashes the key.
-        this.producer.produce(topic, null, value, key, Date.now(), done);
+        this.producer.produce(topic, partition, value, key, Date.now(), done);
       } catch (err) {
         reject(err); // synchronous failures: local queue full (-184), unknown topic, closed client
       }

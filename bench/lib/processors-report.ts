@@ -45,11 +45,14 @@ export interface ProcessorsReport {
   notes: string[];
 }
 
-export function median(values: ReadonlyArray<number | null>): number | null {
+/** The median of the non-null values (null when none); an even count averages the middle two, rounded unless `round` is false. */
+export function median(values: ReadonlyArray<number | null>, round = true): number | null {
   const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
   if (v.length === 0) return null;
   const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : Math.round((v[m - 1]! + v[m]!) / 2);
+  if (v.length % 2) return v[m]!;
+  const mean = (v[m - 1]! + v[m]!) / 2;
+  return round ? Math.round(mean) : mean;
 }
 
 const ratio = (a: number | null, b: number | null): number | null => (a !== null && b ? Math.round((a / b) * 1000) / 1000 : null);

@@ -1,0 +1,112 @@
+/**
+ * One measurement for bench/producer.ts, run as its own (pinned) process: the edge's producer path
+ * (ingest/delivery-producer.ts with the edge's settings: idempotent, acks=all, linger, compression),
+ * driven open loop at a fixed rate with a 700-byte value, every record awaited like a 202 is.
+ * Prints one JSON line: CPU per record (whole process and per thread), delivery latency from the
+ * scheduled time.
+ *
+ *   node --import tsx bench/lib/produce-probe.ts --topic T --rate 8000 --duration 5 --mode keyed|one-partition|none
+ *     [--linger 5] [--compression lz4] [--poll-ms 1] [--warmup 1] [--users 100000]
+ *
+ * --mode keyed: keys from a pool of users, placed by the partitioner (what the edge does);
+ * one-partition: the same keys, every record to partition 0 (one ProduceRequest per linger);
+ * none: the schedule, the same per-record promise and timer work, no Kafka (the baseline).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../processors/runtime/logger.js';
+import { DeliveryProducer } from '../../ingest/delivery-producer.js';
+import { Histogram } from './histogram.js';
+
+const { values: a } = parseArgs({
+  strict: true,
+  options: {
+    topic: { type: 'string' },
+    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    rate: { type: 'string', default: '8000' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    mode: { type: 'string', default: 'keyed' },
+    linger: { type: 'string', default: '5' },
+    compression: { type: 'string', default: 'lz4' },
+    'poll-ms': { type: 'string', default: '1' },
+    users: { type: 'string', default: '100000' },
+  },
+});
+const rate = Number(a.rate);
+const durationS = Number(a.duration);
+const warmupS = Number(a.warmup);
+const mode = a.mode;
+if (!a.topic || !['keyed', 'one-partition', 'none'].includes(mode) || !(rate > 0) || !(durationS > 0)) {
+  throw new Error('usage: produce-probe.ts --topic T --rate N --duration S --mode keyed|one-partition|none');
+}
+
+/** CPU ticks per thread name (the main thread is "main"), from /proc/self/task. */
+function threadTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+  }
+  return out;
+}
+
+const value = Buffer.alloc(700, 7);
+const producer = mode === 'none' ? null : await DeliveryProducer.connect({
+  brokers: a.brokers, clientId: 'bench-produce-probe', log: createLogger('probe', 'warn'), pollIntervalMs: Number(a['poll-ms']),
+  config: { 'enable.idempotence': true, acks: -1, 'linger.ms': Number(a.linger), 'compression.codec': a.compression, 'message.timeout.ms': 10_000, 'queue.buffering.max.messages': 1_000_000 },
+});
+const send: (key: string) => Promise<void> =
+  producer === null ? () => new Promise((resolve) => setTimeout(resolve, 5))
+  : mode === 'one-partition' ? (key) => producer.produceTo(a.topic!, 0, key, value)
+  : (key) => producer.produce(a.topic!, key, value);
+
+const hist = new Histogram();
+const users = Number(a.users);
+const total = Math.round(rate * (warmupS + durationS));
+const warm = Math.round(rate * warmupS);
+let failed = 0;
+let settled = 0;
+let cpu0 = process.cpuUsage();
+let threads0 = threadTicks();
+const t0 = performance.now();
+await new Promise<void>((resolve) => {
+  let i = 0;
+  const fire = (n: number, scheduled: number): void => {
+    send(`user-${n % users}`).then(
+      () => n >= warm && hist.record((performance.now() - scheduled) * 1000),
+      () => void failed++,
+    ).finally(() => ++settled === total && resolve());
+  };
+  const tick = (): void => {
+    const now = performance.now();
+    for (; i < total && t0 + (i * 1000) / rate <= now; i++) {
+      if (i === warm) {
+        cpu0 = process.cpuUsage();
+        threads0 = threadTicks();
+      }
+      fire(i, t0 + (i * 1000) / rate);
+    }
+    if (i < total) setTimeout(tick, 1);
+  };
+  tick();
+});
+const cpu = process.cpuUsage(cpu0);
+const threads1 = threadTicks();
+const measured = total - warm;
+const perThread: Record<string, number> = {};
+for (const [name, ticks] of threads1) {
+  const us = ((ticks - (threads0.get(name) ?? 0)) * 10_000) / measured;
+  if (us >= 0.5) perThread[name] = Math.round(us * 10) / 10;
+}
+await producer?.disconnect();
+process.stdout.write(`${JSON.stringify({
+  mode, rate, records: measured, failed,
+  cpuUsPerRecord: Math.round(((cpu.user + cpu.system) / measured) * 10) / 10,
+  systemUsPerRecord: Math.round((cpu.system / measured) * 10) / 10,
+  threadUsPerRecord: perThread,
+  latencyMs: { p50: hist.percentile(50) / 1000, p99: hist.percentile(99) / 1000, max: hist.max / 1000 },
+})}\n`);
+process.exit(0);
