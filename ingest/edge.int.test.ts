@@ -93,10 +93,12 @@ test('edge answers 415, 404 and 405 as usual', async () => {
   const r415 = await post('/openrtb2/bid', 'x', { 'content-type': 'text/plain' });
   assert.equal(r415.status, 415);
   assert.equal(r415.json?.error, 'unsupported_media_type');
+  assert.equal(r415.headers.get('content-type'), 'application/json', 'error bodies are declared JSON');
   assert.equal((await fetch(`${edge.url}/nowhere`)).status, 404);
   const r405 = await fetch(`${edge.url}/openrtb2/bid`);
   assert.equal(r405.status, 405);
   assert.equal(r405.headers.get('allow'), 'POST');
+  assert.equal(r405.headers.get('content-type'), 'application/json', 'extra headers come with the JSON content type');
   assert.equal((await fetch(`${edge.url}/health`)).status, 200);
 });
 

@@ -26,6 +26,7 @@ import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import { toBidResponse } from './bid-response.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { registerTrackingRoutes } from './tracking-routes.js';
+import { writeAnswer } from './answer.js';
 
 export interface EdgeDeps {
   cfg: IngestConfig;
@@ -51,11 +52,7 @@ export interface Edge {
 
 type Route = '/openrtb2/bid' | '/bid';
 const PARSERS: Record<Route, (body: unknown, env: Envelope) => BidRequest> = { '/openrtb2/bid': parseOpenRtb, '/bid': parseSimple };
-const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 202: '202 Accepted', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found',
-  405: '405 Method Not Allowed', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type',
-  429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
-};
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 
 /** `make` once per key, then the cached value. */
 function memo<V>(make: (key: string) => V): (key: string) => V {
@@ -85,12 +82,8 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   }
 
   function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers?: Record<string, string>, close = false): void {
-    res.cork(() => {
-      res.writeStatus(STATUS_TEXT[status] ?? String(status));
-      if (status !== 204) res.writeHeader('content-type', 'application/json');
-      if (headers) for (const k in headers) res.writeHeader(k, headers[k]!);
-      res.end(status === 204 ? undefined : body, close);
-    });
+    if (status === 204) writeAnswer(res, status, headers, undefined, close);
+    else writeAnswer(res, status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, body, close);
     count(route, status, (performance.now() - started) / 1000);
   }
 

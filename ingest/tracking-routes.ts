@@ -18,6 +18,7 @@ import type { TrackingEvent } from '../schemas/tracking-event.js';
 import type { IngestConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
 import { InvalidFieldError } from './fields.js';
+import { writeAnswer } from './answer.js';
 import { verifyToken } from './tracking-token.js';
 import { NOTICE_TYPES, PRICED, isNoticeSegment, parsePriceMicros, redirectTarget, trackingEvent, type NoticeSegment } from './tracking-notice.js';
 
@@ -42,10 +43,6 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 204: '204 No Content', 302: '302 Found', 400: '400 Bad Request', 404: '404 Not Found', 405: '405 Method Not Allowed',
-  413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
-};
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 const error = (status: number, code: string, message: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Answer =>
   ({ status, body: JSON.stringify({ error: code, message, ...extra }), headers: { 'content-type': 'application/json', ...headers } });
@@ -55,13 +52,8 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
   let inFlight = 0;
 
   function write(res: HttpResponse, type: string, started: number, a: Answer, close: boolean): void {
-    res.cork(() => {
-      res.writeStatus(STATUS_TEXT[a.status] ?? String(a.status));
-      // A cached pixel or redirect would never reach the edge again, and the notice would go uncounted.
-      res.writeHeader('cache-control', 'no-store');
-      for (const [k, v] of Object.entries(a.headers ?? {})) res.writeHeader(k, v);
-      res.end(a.body, close);
-    });
+    // A cached pixel or redirect would never reach the edge again, and the notice would go uncounted.
+    writeAnswer(res, a.status, { 'cache-control': 'no-store', ...a.headers }, a.body, close);
     metrics.notices.inc({ type, status: String(a.status) });
     metrics.latency.observe({ route: `/notice/${type}` }, (performance.now() - started) / 1000);
   }
