@@ -34,7 +34,7 @@ import { codeVersion, machineInfo } from './lib/report.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
 import { startWatchdog } from './lib/watchdog.js';
-import { watchGroupDrain, type GroupDrainResult } from './lib/group-drain.js';
+import { groupLagProgress, watchDrain, type GroupDrainResult } from './lib/drain-watch.js';
 import { ledgerByPartition, sinkTargets, watchSinkDrain } from './lib/sink-drain.js';
 import { runFixedRate, type FixedRateResult } from './lib/e2e-delay.js';
 import { cleanupRun, type CleanupResult } from './lib/sink-cleanup.js';
@@ -183,10 +183,15 @@ async function measureProcessor(label: ThroughputRun['label'], rep: number, inpu
   try {
     const svc = await start(`${label} #${rep + 1}`, entry, 'PROCESSOR_HTTP_PORT', env);
     const series = [...BATCH_SERIES, ...EXTRA_SERIES];
-    const drain = await watchGroupDrain({
-      admin: topics.admin, group, topics: inputs, subjects: { processor: { pgid: svc.target.pid }, ...stackSubjects }, startedAt, pollMs: s.pollMs,
-      timeoutMs: s.drainTimeoutMs, failed: exitWatch(label, svc), onFirst: async () => void (before = await scrapeMetrics(svc.url, series)),
-    });
+    const { perTopic, records, progress } = await groupLagProgress(topics.admin, group, inputs);
+    const drain: GroupDrainResult = {
+      perTopic,
+      ...(await watchDrain({
+        records, progress, subjects: { processor: { pgid: svc.target.pid }, ...stackSubjects }, startedAt, pollMs: s.pollMs, postgres: true,
+        timeoutMs: s.drainTimeoutMs, failed: exitWatch(label, svc), onFirst: async () => void (before = await scrapeMetrics(svc.url, series)),
+        moreHint: 'use more events',
+      })),
+    };
     const after = await scrapeMetrics(svc.url, series);
     await stopService(`${label} #${rep + 1}`, svc);
     const extra = Object.fromEntries(EXTRA_SERIES.map((k) => [k, after[k] != null ? after[k]! - (before[k] ?? 0) : null]));

@@ -22,7 +22,7 @@ import { partitionKey } from '../schemas/bid-request.js';
 import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
 import { hasTaskset, startService, type Target } from './lib/child.js';
 import { stackCpuSubjects } from './lib/cpu.js';
-import { watchDrain, type DrainResult } from './lib/drain-watch.js';
+import { committedOffsets, watchDrain, type DrainResult } from './lib/drain-watch.js';
 import { outputStats } from './lib/output-stats.js';
 import { summarize, writeProcessorsReport, type StageRun } from './lib/processors-report.js';
 import { codeVersion, machineInfo } from './lib/report.js';
@@ -66,7 +66,7 @@ async function deadLetters(): Promise<bigint> {
 }
 
 function failedDrain(records: number, error: string): DrainResult {
-  return { records, committedAtStart: 0, seconds: 0, recordsPerSec: null, cpuSeconds: null, recordsPerCpuSec: null, machineBusy: null, cpuShares: {}, startupSec: 0, error };
+  return { records, committedAtStart: 0, seconds: 0, recordsPerSec: null, cpuSeconds: null, recordsPerCpuSec: null, machineBusy: null, cpuShares: {}, postgresShare: null, startupSec: 0, error };
 }
 
 /** Starts one instance of `stage` on `input`, measures it draining the topic, stops it, and reads its output. */
@@ -93,7 +93,10 @@ async function measure(stage: Stage, input: string, tag: string, rep: number, sc
     running.add(target);
     let exit: string | undefined;
     void target.exited.then((code) => (exit = `${stage} exited (${code}) during the run: ${svc.target.output().slice(-1500)}`));
-    drain = await watchDrain({ admin: topics.admin, group: groupOf(name), topic: input, ends, subjects: { processor: { pgid: target.pid }, ...stackSubjects }, startedAt, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, failed: () => exit });
+    drain = await watchDrain({
+      records, progress: committedOffsets(topics.admin, groupOf(name), input, ends), subjects: { processor: { pgid: target.pid }, ...stackSubjects },
+      startedAt, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, failed: () => exit, moreHint: 'use more --records',
+    });
   } catch (err) {
     drain = failedDrain(records, err instanceof Error ? err.message : String(err));
   } finally {

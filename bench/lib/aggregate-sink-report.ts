@@ -6,7 +6,7 @@
 import type { BatchStats } from './metrics-scrape.js';
 import type { Machine } from './report.js';
 import { machineLines, writeResults } from './report.js';
-import type { GroupDrainResult } from './group-drain.js';
+import type { GroupDrainResult } from './drain-watch.js';
 import type { SinkDrainResult } from './sink-drain.js';
 import type { FixedRateResult } from './e2e-delay.js';
 import type { CleanupResult } from './sink-cleanup.js';
