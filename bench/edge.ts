@@ -17,6 +17,7 @@ import { freePort, hasTaskset, runPinned, startTarget, waitReady, type Target } 
 import type { OpenLoopResult } from './lib/open-loop.js';
 import { cpuComparison, machineInfo, sustainableRps, SUSTAINABLE_DEFINITION, writeReport, type EdgeReport, type TargetRuns } from './lib/report.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { positiveArg } from './lib/options.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -44,19 +45,13 @@ const { values: args } = parseArgs({
   },
 });
 
-function positive(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new PipelineError('CONFIG_INVALID', `--${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-const rates = args.rates.split(',').map((r) => positive('rates', r.trim()));
-const readyTimeoutMs = positive('ready-timeout', args['ready-timeout']) * 1000;
+const rates = args.rates.split(',').map((r) => positiveArg('rates', r.trim()));
+const readyTimeoutMs = positiveArg('ready-timeout', args['ready-timeout']) * 1000;
 const pauseMs = Number(args.pause) * 1000;
 if (args.only !== undefined && args.only !== 'noop' && args.only !== 'edge') {
   throw new PipelineError('CONFIG_INVALID', `--only must be noop or edge, got ${JSON.stringify(args.only)}`);
 }
-positive('duration', args.duration);
+positiveArg('duration', args.duration);
 
 interface TargetSpec {
   name: string;

@@ -21,6 +21,7 @@ import { PipelineError } from '../processors/runtime/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { hasTaskset, runPinned } from './lib/child.js';
+import { positiveArg } from './lib/options.js';
 import { codeVersion, machineInfo, machineLines, writeResults } from './lib/report.js';
 import { median } from './lib/processors-report.js';
 import { stackConfig } from './lib/run-topics.js';
@@ -41,15 +42,10 @@ const { values: args } = parseArgs({
     compression: { type: 'string', default: 'lz4' },
   },
 });
-const positive = (name: string, raw: string): number => {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new PipelineError('CONFIG_INVALID', `--${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-};
-const rates = args.rates.split(',').map((r) => positive('rates', r.trim()));
-const repeat = positive('repeat', args.repeat);
-const partitions = positive('partitions', args.partitions);
-positive('duration', args.duration);
+const rates = args.rates.split(',').map((r) => positiveArg('rates', r.trim()));
+const repeat = positiveArg('repeat', args.repeat);
+const partitions = positiveArg('partitions', args.partitions);
+positiveArg('duration', args.duration);
 
 interface ProbeResult {
   mode: Mode;

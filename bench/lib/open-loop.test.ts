@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runOpenLoop, loopbackTarget } from './open-loop.js';
+import { positiveArg } from './options.js';
 
 /** A node:http server on 127.0.0.1 whose handler decides, per request number, how to answer. */
 async function server(t: TestContext, handle: (n: number, body: string, res: http.ServerResponse) => void): Promise<string> {
@@ -88,4 +89,10 @@ test('open loop refuses targets that are not loopback', () => {
     assert.throws(() => loopbackTarget(url), /only targets http:\/\/ on a loopback address/, url);
   }
   assert.equal(loopbackTarget('http://127.0.0.1:8080/openrtb2/bid').port, '8080');
+});
+
+test('positiveArg takes a positive number and names the flag otherwise', () => {
+  assert.equal(positiveArg('rate', '2500'), 2500);
+  assert.equal(positiveArg('duration', '0.5'), 0.5);
+  for (const raw of ['0', '-1', 'ten', '', 'Infinity']) assert.throws(() => positiveArg('rate', raw), /--rate must be a positive number/);
 });

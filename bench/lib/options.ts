@@ -34,6 +34,13 @@ export function loopbackTarget(url: string): URL {
   return u;
 }
 
+/** A command-line value that must be a positive number; fails naming the flag. */
+export function positiveArg(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new PipelineError('CONFIG_INVALID', `--${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /** Fails with a message naming the option when a value is out of range. */
 export function checkOptions(o: OpenLoopOptions): void {
   const positive = { rate: o.rate, durationSec: o.durationSec, connections: o.connections, timeoutMs: o.timeoutMs ?? 1 };

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { DeliveryProducer } from '../../ingest/delivery-producer.js';
 import { Histogram } from './histogram.js';
+import { positiveArg } from './options.js';
 
 const { values: a } = parseArgs({
   strict: true,
@@ -33,11 +34,11 @@ const { values: a } = parseArgs({
     users: { type: 'string', default: '100000' },
   },
 });
-const rate = Number(a.rate);
-const durationS = Number(a.duration);
+const rate = positiveArg('rate', a.rate);
+const durationS = positiveArg('duration', a.duration);
 const warmupS = Number(a.warmup);
 const mode = a.mode;
-if (!a.topic || !['keyed', 'one-partition', 'none'].includes(mode) || !(rate > 0) || !(durationS > 0)) {
+if (!a.topic || !['keyed', 'one-partition', 'none'].includes(mode)) {
   throw new Error('usage: produce-probe.ts --topic T --rate N --duration S --mode keyed|one-partition|none');
 }
 
