@@ -23,6 +23,7 @@ export const ingestSpecs = {
   openrtbMode: { env: 'INGEST_OPENRTB_MODE', type: 'enum', values: ['sync', 'async'] as const, default: 'sync', doc: 'sync: answer /openrtb2/bid with the auction outcome within tmax; async: answer 202 once accepted' },
   outcomesTopic: { env: 'INGEST_OUTCOMES_TOPIC', type: 'string', pattern: /^[A-Za-z0-9._-]{1,249}$/, default: 'auction-outcomes', doc: 'topic the synchronous mode waits on' },
   defaultTmaxMs: { env: 'INGEST_DEFAULT_TMAX_MS', type: 'int', min: 10, max: 60_000, default: 150, doc: 'deadline when a request has no tmax' },
+  maxTmaxMs: { env: 'INGEST_MAX_TMAX_MS', type: 'int', min: 10, max: 60_000, default: 1000, doc: 'longest deadline honoured: a larger request tmax is clamped to this (a client cannot hold a waiter longer)' },
   tmaxMarginMs: { env: 'INGEST_TMAX_MARGIN_MS', type: 'int', min: 0, max: 10_000, default: 15, doc: 'answered this long before tmax, for the trip back to the exchange' },
   shutdownTimeoutMs: { env: 'INGEST_SHUTDOWN_TIMEOUT_MS', type: 'int', min: 0, max: 600_000, default: 30_000, doc: 'longest drain on SIGTERM' },
   // Tracking notices (issue 5): ingest/tracking-*.ts.

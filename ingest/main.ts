@@ -12,7 +12,7 @@ import { createRegistry } from '../processors/runtime/metrics.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import { Publisher } from './publisher.js';
-import { DeliveryProducer } from './delivery-producer.js';
+import { DeliveryProducer } from '../processors/runtime/delivery-producer.js';
 import { partitionKey, type BidRequest } from '../schemas/bid-request.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { createEdgeMetrics } from './metrics.js';

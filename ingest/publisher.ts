@@ -6,7 +6,7 @@
  */
 import { PipelineError } from '../processors/runtime/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
-import type { DeliveryProducer, RdKafkaError } from './delivery-producer.js';
+import type { DeliveryProducer, RdKafkaError } from '../processors/runtime/delivery-producer.js';
 
 /** librdkafka's "local queue full". */
 const ERR_QUEUE_FULL = -184;

@@ -176,25 +176,49 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       return reply(httpErr, '');
     }
     const sync = route === '/openrtb2/bid' && deps.awaitOutcome !== undefined;
-    // Registered before publishing, so an outcome can never arrive before anyone waits for it.
-    const deadline = request.receivedAtMs + (request.tmax ?? cfg.defaultTmaxMs) - cfg.tmaxMarginMs;
-    const outcome = sync ? deps.awaitOutcome!(request.id, deadline - now()) : null;
-    try {
-      await deps.publish(request);
-      if (!outcome) return reply(null, `{"id":${JSON.stringify(request.id)},"status":"accepted"}`);
-      const response = toBidResponse((await outcome) ?? { requestId: request.id, wins: [] } as unknown as AuctionOutcome, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret });
-      metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
-      if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
-      else reply(null, '', undefined, false, 204);
-    } catch (err) {
-      const code = isPipelineError(err) ? err.code : 'INTERNAL';
-      metrics.produceErrors.inc({ code });
-      log.error({ err, requestId: request.id, code }, 'request not accepted: delivery to Kafka failed');
-      if (isPipelineError(err) && err.retryable) {
-        reply(new HttpError(503, 'unavailable', 'Kafka is unavailable; retry later'), '', { 'retry-after': '1' });
-      } else {
-        reply(new HttpError(500, 'internal_error', 'internal error'), '');
+    if (!sync) {
+      try {
+        await deps.publish(request);
+        reply(null, `{"id":${JSON.stringify(request.id)},"status":"accepted"}`);
+      } catch (err) {
+        replyDeliveryFailure(err, request.id, reply);
       }
+      return;
+    }
+    // The deadline does not wait for the broker: the answer is the outcome, or 204 at receivedAt + tmax
+    // (clamped) - margin, even while the delivery report is still pending. Registered before publishing,
+    // so an outcome can never arrive before anyone waits for it.
+    const deadline = request.receivedAtMs + Math.min(request.tmax ?? cfg.defaultTmaxMs, cfg.maxTmaxMs) - cfg.tmaxMarginMs;
+    const outcome = deps.awaitOutcome!(request.id, deadline - now());
+    let answered = false;
+    const publishing = deps.publish(request);
+    publishing.catch((err: unknown) => {
+      // Failed after the answer (204 at the deadline, or the outcome came first): nothing to tell the
+      // exchange any more, but the failure is counted and logged.
+      if (answered) replyDeliveryFailure(err, request.id, () => undefined);
+    });
+    let result: AuctionOutcome | null;
+    try {
+      result = await Promise.race([outcome, publishing.then(() => outcome)]);
+    } catch (err) {
+      return replyDeliveryFailure(err, request.id, reply);
+    }
+    answered = true;
+    const response = result ? toBidResponse(result, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret }) : null;
+    metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
+    if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
+    else reply(null, '', undefined, false, 204);
+  }
+
+  /** A request that could not be delivered to Kafka: 503 when worth retrying, 500 otherwise; counted and logged. */
+  function replyDeliveryFailure(err: unknown, requestId: string, reply: Reply): void {
+    const code = isPipelineError(err) ? err.code : 'INTERNAL';
+    metrics.produceErrors.inc({ code });
+    log.error({ err, requestId, code }, 'request not accepted: delivery to Kafka failed');
+    if (isPipelineError(err) && err.retryable) {
+      reply(new HttpError(503, 'unavailable', 'Kafka is unavailable; retry later'), '', { 'retry-after': '1' });
+    } else {
+      reply(new HttpError(500, 'internal_error', 'internal error'), '');
     }
   }
 

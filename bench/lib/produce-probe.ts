@@ -1,6 +1,6 @@
 /**
  * One measurement for bench/producer.ts, run as its own (pinned) process: the edge's producer path
- * (ingest/delivery-producer.ts with the edge's settings: idempotent, acks=all, linger, compression),
+ * (processors/runtime/delivery-producer.ts with the edge's settings: idempotent, acks=all, linger, compression),
  * driven open loop at a fixed rate with a 700-byte value, every record awaited like a 202 is.
  * Prints one JSON line: CPU per record (whole process and per thread), delivery latency from the
  * scheduled time.
@@ -15,7 +15,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../processors/runtime/logger.js';
-import { DeliveryProducer } from '../../ingest/delivery-producer.js';
+import { DeliveryProducer } from '../../processors/runtime/delivery-producer.js';
 import { Histogram } from './histogram.js';
 import { positiveArg } from './options.js';
 

@@ -53,3 +53,22 @@ test('aggregate drops records that reached Kafka later than the horizon, by Kafk
   const out = await runBatch([rec('o', 0, outcome('r1', 0), 10 * MIN), rec('o', 1, outcome('r2', 0), 10 * MIN + 1), rec('o', 2, outcome('r3', 5 * MIN), 14 * MIN)], memoryFirstSeen());
   assert.deepEqual(out.map((o) => [o.value.windowStartMs, o.value.requests]), [[0, 1], [5 * MIN, 1]]);
 });
+
+test('aggregate counts a re-emitted auction outcome (same request, another offset) once, and a retried batch again', async () => {
+  const fs = memoryFirstSeen();
+  const batch = [rec('o', 0, outcome('r1', 1_000), 1_100), rec('o', 1, outcome('r2', 2_000), 2_100), rec('o', 2, outcome('r1', 1_000), 3_000)];
+  const first = await runBatch(batch, fs);
+  assert.deepEqual(first.map((o) => [o.value.windowStartMs, o.value.requests]), [[0, 2]], 'r1 counted once, r2 once');
+  const later = await runBatch([rec('o', 7, outcome('r1', 1_000), 9_000)], fs);
+  assert.deepEqual(later, [], 'a copy in a later batch adds nothing');
+  const again = await runBatch(batch, fs);
+  assert.deepEqual(again.map((o) => o.value.requests), [2], 're-processing the same records counts the first sightings again');
+});
+
+test('aggregate keeps outcome and notice ids apart: a notice whose id equals a request id is not a duplicate of its outcome', async () => {
+  const fs = memoryFirstSeen();
+  const out = await runBatch([rec('o', 0, outcome('x', 1_000), 1_100)], fs);
+  const notices = await runBatch([rec('t', 0, notice('x', 'CLICK', 1_000), 1_100)], fs);
+  assert.equal(out[0]?.value.requests, 1);
+  assert.equal(notices[0]?.value.clicks, 1);
+});

@@ -3,8 +3,11 @@
  * window and key (campaign, creative) and emits, within each consumed batch's transaction, the
  * batch's partial sums to `window-counts`. Stateless across batches: nothing is held between
  * batches, which is what keeps it exactly-once under the runner's transactions (windows are additive;
- * the sink adds). Notices are de-duplicated by event id where the id is first seen (dedup.ts); a
- * record older than the lateness horizon when it reached Kafka is counted as late and dropped.
+ * the sink adds). Notices are de-duplicated by event id where the id is first seen (dedup.ts), and
+ * auction outcomes by request id: the decision hops are at-least-once, so an auction killed between
+ * producing an outcome and committing its input emits that outcome again; the copy is counted once.
+ * A record older than the lateness horizon when it reached Kafka is counted as late and dropped, so
+ * an outcome id needs remembering only a little longer than that horizon (`outcomeDedupTtlMs`).
  */
 import type { Counter } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
@@ -22,8 +25,10 @@ export interface AggregateDeps {
   readonly windowMs: number;
   readonly latenessMs: number;
   readonly firstSeen: FirstSeen;
+  /** How long an outcome's request id is remembered (>= latenessMs; default 2 x latenessMs). */
+  readonly outcomeDedupTtlMs?: number;
   readonly log: Logger;
-  readonly metrics?: { late: Counter<'topic'>; duplicates: Counter };
+  readonly metrics?: { late: Counter<'topic'>; duplicates: Counter; duplicateOutcomes?: Counter };
 }
 
 type Input = AuctionOutcome | TrackingEvent;
@@ -36,19 +41,28 @@ interface Ctx {
 const eventTime = (topic: string, outcomesTopic: string, v: Input): number =>
   topic === outcomesTopic ? (v as AuctionOutcome).receivedAtMs : (v as TrackingEvent).occurredAtMs;
 
+/** The de-duplication id of a request's auction outcome (notice event ids never start with `outcome:`). */
+export const outcomeEventId = (requestId: string): string => `outcome:${requestId}`;
+
 export function aggregateProcessor(deps: AggregateDeps): Processor<Input, Ctx> {
   return {
     name: deps.name ?? 'aggregate',
     input: [deps.outcomesTopic, deps.trackingTopic],
     outputs: [deps.output],
     async prepare(records) {
-      const notices = records.filter((r) => r.topic === deps.trackingTopic);
-      const first = await deps.firstSeen(notices.map((r) => ({ eventId: (r.value as TrackingEvent).eventId, position: `${r.topic}/${r.partition}/${r.offset}` })));
-      return { sums: new WindowSums(deps.windowMs), duplicates: new Set(notices.filter((_, i) => !first[i])), late: 0 };
+      const outcomeTtlMs = deps.outcomeDedupTtlMs ?? 2 * Math.max(deps.latenessMs, 60_000);
+      const first = await deps.firstSeen(records.map((r) => {
+        const position = `${r.topic}/${r.partition}/${r.offset}`;
+        return r.topic === deps.trackingTopic
+          ? { eventId: (r.value as TrackingEvent).eventId, position }
+          : { eventId: outcomeEventId((r.value as AuctionOutcome).requestId), position, ttlMs: outcomeTtlMs };
+      }));
+      return { sums: new WindowSums(deps.windowMs), duplicates: new Set(records.filter((_, i) => !first[i])), late: 0 };
     },
     process(record, ctx): OutRecord[] {
       if (ctx.duplicates.has(record)) {
-        deps.metrics?.duplicates.inc();
+        if (record.topic === deps.trackingTopic) deps.metrics?.duplicates.inc();
+        else deps.metrics?.duplicateOutcomes?.inc();
         return [];
       }
       if (isLate(eventTime(record.topic, deps.outcomesTopic, record.value), record.timestampMs, deps.latenessMs)) {

@@ -1,5 +1,5 @@
 /**
- * Removes duplicate notices where an event id is first seen. Redis remembers each event id with the
+ * Removes duplicate notices and auction outcomes where an event id is first seen. Redis remembers each event id with the
  * position (topic/partition/offset) of the record that first carried it. A later record with the same
  * id elsewhere is a duplicate; the SAME record seen again (its batch re-processed after a crash, or a
  * replay) is recognised as the first sighting and counted again, so re-processing never loses a count.
@@ -20,6 +20,8 @@ export interface Sighting {
   readonly eventId: string;
   /** `topic/partition/offset` of the record carrying it. */
   readonly position: string;
+  /** How long this id is remembered, when not the default given to redisFirstSeen. */
+  readonly ttlMs?: number;
 }
 
 /** For each sighting, true when it is the first (or the same first record again), false for a duplicate. */
@@ -30,7 +32,7 @@ export function redisFirstSeen(redis: Redis, ttlMs: number): FirstSeen {
   return async (sightings) => {
     if (sightings.length === 0) return [];
     const pipe = redis.pipeline();
-    for (const s of sightings) (pipe as unknown as { rtbFirstSeen(k: string, v: string, ttl: string): void }).rtbFirstSeen(seenKey(s.eventId), s.position, String(ttlMs));
+    for (const s of sightings) (pipe as unknown as { rtbFirstSeen(k: string, v: string, ttl: string): void }).rtbFirstSeen(seenKey(s.eventId), s.position, String(s.ttlMs ?? ttlMs));
     const replies = await pipe.exec().catch((err: unknown) => {
       throw new PipelineError('DEPENDENCY_UNAVAILABLE', `event de-duplication in Redis failed: ${(err as Error).message}`, { cause: err });
     });

@@ -26,6 +26,9 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
   const now = deps.now ?? Date.now;
   return {
     name: deps.name ?? 'auction',
+    // A decision hop: the reservation is idempotent per request, imp and campaign (authorize-script.ts),
+    // and a re-emitted outcome is counted once downstream (the aggregate de-duplicates by request id).
+    delivery: 'at-least-once',
     input: deps.input,
     outputs: [deps.output],
     async process(record): Promise<OutRecord[]> {

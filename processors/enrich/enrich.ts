@@ -64,6 +64,8 @@ export function enrich(opts: EnrichOptions): Processor<BidRequest, EnrichContext
 
   return {
     name: opts.name ?? 'enrich',
+    // A decision hop: a profile lookup has no effect, so re-processing after a crash only repeats a read.
+    delivery: 'at-least-once',
     input,
     outputs: [output],
 

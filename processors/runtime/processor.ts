@@ -1,7 +1,7 @@
 /**
  * The contract between a processor and the runner. A processor never touches Kafka: it receives
- * decoded records and returns records to write. The runner decodes, encodes, batches, commits
- * output and input offsets in one Kafka transaction, dead-letters bad records and measures.
+ * decoded records and returns records to write. The runner decodes, encodes, batches, writes the
+ * outputs and commits the input offsets (see Delivery), dead-letters bad records and measures.
  */
 export interface InRecord<T> {
   readonly topic: string;
@@ -27,9 +27,24 @@ export interface BatchInfo {
   readonly lastOffset: string;
 }
 
+/**
+ * How the runner writes a processor's outputs and commits its input offsets.
+ *  - `exactly-once`: outputs and input offsets in one Kafka transaction; consumers read_committed.
+ *    For processors whose outputs are summed (aggregate) or whose effects are not idempotent.
+ *  - `at-least-once`: outputs produced by an idempotent producer without a transaction, input offsets
+ *    stored after every output of the batch was acknowledged and committed every few ms; consumers read
+ *    uncommitted. A crash re-processes (and re-emits) at most the records since the last commit, so
+ *    only for processors whose effects are idempotent and whose duplicates are removed downstream
+ *    (the decision hops: README "Topics and their guarantees"). A hop costs a produce acknowledgement
+ *    instead of a transaction commit plus read_committed visibility.
+ */
+export type Delivery = 'exactly-once' | 'at-least-once';
+
 export interface Processor<T, Ctx = void> {
   /** Also the consumer group (`rtb-<name>`) and the metrics label. */
   readonly name: string;
+  /** The guarantee this processor is written for (default exactly-once). At-least-once may be strengthened by configuration, never the reverse. */
+  readonly delivery?: Delivery;
   /** The topic(s) consumed; records of every input arrive through `process` with their topic. */
   readonly input: string | readonly string[];
   /** Topics this processor writes (created and their schemas registered at start). */

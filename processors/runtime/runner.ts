@@ -2,10 +2,15 @@
  * The consume-transform-produce runner: the only code that drives a processor against Kafka.
  *
  * For each batch of one partition: decode (undecodable -> dead letter), `prepare` (batch I/O), `process`
- * each record (non-retryable error -> dead letter), encode, then in ONE Kafka transaction send the
- * outputs and the dead letters and commit the input offsets (last processed + 1) through the producer
- * (sendOffsets with the consumer, so a zombie whose group generation is stale is fenced). Downstream
- * consumers read with isolation.level=read_committed, so a batch's effects appear once or not at all.
+ * each record (non-retryable error -> dead letter), encode, then write, by the processor's Delivery:
+ *  - exactly-once: in ONE Kafka transaction send the outputs and the dead letters and commit the input
+ *    offsets (last processed + 1) through the producer (sendOffsets with the consumer, so a zombie whose
+ *    group generation is stale is fenced). Downstream consumers read with isolation.level=read_committed,
+ *    so a batch's effects appear once or not at all. Concurrent partition batches share a transaction.
+ *  - at-least-once: produce the outputs and dead letters with an idempotent producer, and only once
+ *    every one is acknowledged store the input offset; librdkafka commits stored offsets every
+ *    `commitIntervalMs` and when partitions are revoked or the consumer closes. A kill re-processes
+ *    what was stored but not yet committed: duplicates, never losses.
  *
  * A failed batch is aborted and re-read from its first offset (the client seeks back). Retryable errors
  * are retried with backoff; after `maxRetries` consecutive failures the process exits without committing.
@@ -16,7 +21,8 @@ import type { Logger } from './logger.js';
 import type { Consumer, Kafka, Producer } from './kafka.js';
 import { PipelineError, isPipelineError } from './errors.js';
 import { LATENCY_BUCKETS } from './metrics.js';
-import type { InRecord, OutRecord, Processor } from './processor.js';
+import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
+import { DeliveryProducer } from './delivery-producer.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
@@ -35,6 +41,14 @@ export interface RunnerOptions {
   concurrency?: number;
   /** Called on a fatal error (default: exit 1 without committing). */
   onFatal?: (err: unknown) => void;
+  /** Bootstrap servers, for the at-least-once mode's producer (librdkafka's own API). */
+  brokers?: string;
+  /** Override of the processor's delivery: only to exactly-once (start() refuses the reverse). */
+  delivery?: Delivery;
+  /** At-least-once: how often stored input offsets are committed (auto.commit.interval.ms). */
+  commitIntervalMs?: number;
+  /** At-least-once: producer linger.ms (0 = send at once; a busy producer batches anyway). */
+  lingerMs?: number;
 }
 
 /** One partition batch's share of a group transaction: its encoded outputs and its next offset. */
@@ -59,6 +73,7 @@ export function inputsOf(p: { input: string | readonly string[] }): string[] {
 export class Runner<T, Ctx> {
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
+  private plainProducer: DeliveryProducer | null = null;
   private running = false;
   private failures = 0;
   private readonly groupCommit = new GroupCommit<Contribution>((cs) => this.commit(cs));
@@ -81,6 +96,13 @@ export class Runner<T, Ctx> {
     };
   }
 
+  private readonly subjects = new Map<string, string>();
+  private subjectOf(topic: string): string {
+    let s = this.subjects.get(topic);
+    if (s === undefined) this.subjects.set(topic, (s = subjectFor(topic)));
+    return s;
+  }
+
   get ready(): boolean {
     return this.running;
   }
@@ -89,7 +111,18 @@ export class Runner<T, Ctx> {
     return `rtb-${this.processor.name}`;
   }
 
+  /** The guarantee this runner gives: the processor's, or exactly-once when configuration strengthens it. */
+  get delivery(): Delivery {
+    const declared = this.processor.delivery ?? 'exactly-once';
+    const wanted = this.opts.delivery ?? declared;
+    if (wanted === 'at-least-once' && declared === 'exactly-once') {
+      throw new PipelineError('CONFIG_INVALID', `${this.processor.name} needs exactly-once delivery (its outputs are not idempotent); unset PROCESSOR_DELIVERY`);
+    }
+    return wanted;
+  }
+
   async start(): Promise<void> {
+    if (this.delivery === 'at-least-once') return this.startAtLeastOnce();
     const { kafka, instanceId = hostname(), maxBatch = 500, transactionTimeoutMs = 10_000 } = this.opts;
     this.producer = kafka.producer({
       'transactional.id': `${this.group}-${instanceId}`,
@@ -110,24 +143,64 @@ export class Runner<T, Ctx> {
       'js.consumer.max.batch.size': maxBatch,
       'session.timeout.ms': 10_000,
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: inputsOf(this.processor) });
+    await this.consume((c) => this.groupCommit.join(c));
+  }
+
+  /** Idempotent producer without transactions; offsets stored after delivery, committed by librdkafka. */
+  private async startAtLeastOnce(): Promise<void> {
+    const { kafka, instanceId = hostname(), maxBatch = 500, transactionTimeoutMs = 10_000, log } = this.opts;
+    this.plainProducer = await DeliveryProducer.connect({
+      brokers: this.opts.brokers ?? '127.0.0.1:9092',
+      clientId: `${this.group}-${instanceId}`,
+      log,
+      pollIntervalMs: 1,
+      config: {
+        'enable.idempotence': true,
+        acks: -1,
+        'linger.ms': this.opts.lingerMs ?? 1,
+        'compression.codec': 'lz4',
+        'message.timeout.ms': transactionTimeoutMs,
+      },
+    });
+    this.consumer = kafka.consumer({
+      'group.id': this.group,
+      'enable.auto.commit': true,
+      'auto.commit.interval.ms': this.opts.commitIntervalMs ?? 100,
+      'auto.offset.reset': 'earliest',
+      // Nothing upstream of a decision hop writes transactions; read_uncommitted also never waits for a
+      // commit marker if an operator strengthens an upstream hop to exactly-once.
+      'isolation.level': 'read_uncommitted',
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'js.consumer.max.batch.size': maxBatch,
+      'session.timeout.ms': 10_000,
+    });
+    const producer = this.plainProducer;
+    await this.consume((c) => producer.produceAll(c.messages).catch((err: unknown) => {
+      throw new PipelineError('KAFKA_PRODUCE_FAILED', `delivery failed: ${(err as Error).message}`, { cause: err });
+    }));
+  }
+
+  /** Subscribes and runs: each partition batch is handled, written by `write`, then its offset resolved. */
+  private async consume(write: (c: Contribution) => Promise<void>): Promise<void> {
+    const consumer = this.consumer!;
+    await consumer.connect();
+    await consumer.subscribe({ topics: inputsOf(this.processor) });
     this.running = true;
-    void this.consumer.run({
+    void consumer.run({
       partitionsConsumedConcurrently: this.opts.concurrency ?? 8,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset }) => {
-        await this.handleBatch(batch.topic, batch.partition, batch.messages as KafkaMessage[], batch.highWatermark);
+        await this.handleBatch(batch.topic, batch.partition, batch.messages as KafkaMessage[], batch.highWatermark, write);
         resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
       },
     });
   }
 
-  private async handleBatch(topic: string, partition: number, messages: KafkaMessage[], highWatermark: string): Promise<void> {
+  private async handleBatch(topic: string, partition: number, messages: KafkaMessage[], highWatermark: string, write: (c: Contribution) => Promise<void>): Promise<void> {
     const { codec, log } = this.opts;
     const name = this.processor.name;
     const end = this.m.batchSeconds.startTimer({ processor: name });
-    const inputSubject = subjectFor(topic);
+    const inputSubject = this.subjectOf(topic);
     const dead: OutRecord[] = [];
     const deadCodes: string[] = [];
     const deadLetter = (msg: KafkaMessage, err: unknown): void => {
@@ -148,7 +221,7 @@ export class Runner<T, Ctx> {
       for (const msg of messages) {
         try {
           if (!msg.value) throw new PipelineError('DECODE_FAILED', 'record has no value');
-          const value = await codec.decode<T>(msg.value, inputSubject);
+          const value = codec.decodeKnown<T>(msg.value, inputSubject) ?? (await codec.decode<T>(msg.value, inputSubject));
           records.push({ topic, partition, offset: msg.offset, key: msg.key?.toString() ?? null, value, timestampMs: Number(msg.timestamp), msg });
         } catch (err) {
           if (isPipelineError(err) && err.retryable) throw err;
@@ -159,7 +232,9 @@ export class Runner<T, Ctx> {
       const out: OutRecord[] = [];
       for (const rec of records) {
         try {
-          out.push(...(await this.processor.process(rec, ctx)));
+          // Most processors answer synchronously: awaiting only a promise saves a microtask per record.
+          const produced = this.processor.process(rec, ctx);
+          for (const o of produced instanceof Promise ? await produced : produced) out.push(o);
         } catch (err) {
           if (!isPipelineError(err) || err.retryable) throw err;
           deadLetter(rec.msg, err);
@@ -168,16 +243,19 @@ export class Runner<T, Ctx> {
       if (this.processor.flush) {
         out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
       }
-      await this.groupCommit.join({
+      await write({
         topic, partition,
         next: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(),
-        messages: [...out, ...dead].map((o) => ({ topic: o.topic, key: o.key, value: this.opts.codec.encode(subjectFor(o.topic), o.value) })),
+        messages: [...out, ...dead].map((o) => ({ topic: o.topic, key: o.key, value: codec.encode(this.subjectOf(o.topic), o.value) })),
       });
       this.failures = 0;
       this.m.recordsIn.inc({ processor: name }, messages.length);
       for (const code of deadCodes) this.m.deadLetters.inc({ processor: name, code });
       this.m.batchSize.observe({ processor: name }, messages.length);
-      for (const o of out) this.m.recordsOut.inc({ processor: name, topic: o.topic });
+      // Counted per topic, then one labelled increment each: a label lookup per record costs more than the record.
+      const perTopic = new Map<string, number>();
+      for (const o of out) perTopic.set(o.topic, (perTopic.get(o.topic) ?? 0) + 1);
+      for (const [t, n] of perTopic) this.m.recordsOut.inc({ processor: name, topic: t }, n);
       const last = BigInt(messages[messages.length - 1]!.offset);
       this.m.lag.set({ processor: name, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - last - 1n)));
       end();
@@ -229,6 +307,8 @@ export class Runner<T, Ctx> {
     this.running = false;
     await this.consumer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
     await this.producer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'producer disconnect failed'));
+    await this.plainProducer?.flush(5000).catch((err: unknown) => this.opts.log.error({ err }, 'producer flush failed'));
+    await this.plainProducer?.disconnect();
     await this.processor.close?.();
   }
 }

@@ -23,7 +23,10 @@ export const runnerSpecs = {
   concurrency: { env: 'PROCESSOR_CONCURRENCY', type: 'int', min: 1, max: 256, default: 8, doc: 'partition batches processed at once, committed in one transaction' },
   maxBatch: { env: 'PROCESSOR_MAX_BATCH', type: 'int', min: 1, max: 100_000, default: 500, doc: 'records per batch and transaction' },
   maxRetries: { env: 'PROCESSOR_MAX_RETRIES', type: 'int', min: 0, max: 1000, default: 10, doc: 'consecutive failed batches before exiting' },
-  transactionTimeoutMs: { env: 'PROCESSOR_TX_TIMEOUT_MS', type: 'int', min: 1000, max: 900_000, default: 10_000, doc: 'transaction.timeout.ms' },
+  transactionTimeoutMs: { env: 'PROCESSOR_TX_TIMEOUT_MS', type: 'int', min: 1000, max: 900_000, default: 10_000, doc: 'transaction.timeout.ms (at-least-once: message.timeout.ms)' },
+  delivery: { env: 'PROCESSOR_DELIVERY', type: 'enum', values: ['default', 'exactly-once'] as const, default: 'default', doc: "'default': the processor's own guarantee (decision hops at-least-once, accounting exactly-once); 'exactly-once' forces transactions" },
+  commitIntervalMs: { env: 'PROCESSOR_COMMIT_INTERVAL_MS', type: 'int', min: 5, max: 60_000, default: 100, doc: 'at-least-once: how often delivered input offsets are committed (bounds re-processing after a kill)' },
+  lingerMs: { env: 'PROCESSOR_LINGER_MS', type: 'int', min: 0, max: 1000, default: 1, doc: 'at-least-once: producer linger.ms' },
 } as const satisfies Record<string, Spec>;
 
 export type RunnerConfig = ConfigOf<typeof runnerSpecs>;
@@ -58,12 +61,13 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
     }
     const runner = new Runner(processor, {
       kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, concurrency: cfg.concurrency, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
+      brokers: cfg.kafkaBrokers, delivery: cfg.delivery === 'default' ? undefined : cfg.delivery, commitIntervalMs: cfg.commitIntervalMs, lingerMs: cfg.lingerMs,
     });
     await processor.init?.();
     await runner.start();
     const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.ready });
     const address = http.address();
-    log.info({ input: processor.input, outputs: processor.outputs, group: runner.group, port: typeof address === 'object' ? address?.port : address }, 'processor started');
+    log.info({ input: processor.input, outputs: processor.outputs, group: runner.group, delivery: runner.delivery, port: typeof address === 'object' ? address?.port : address }, 'processor started');
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;

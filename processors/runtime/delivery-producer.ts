@@ -1,15 +1,15 @@
 /**
- * The edge's Kafka producer: librdkafka's own produce call with a per-record delivery callback,
- * without the KafkaJS-compatible layer (which builds a promise, an array, a map and a metadata object
- * per send). The edge answers 202 only from that callback, so the lighter path changes nothing about
- * what is acknowledged; it is here because the edge is the one hot producer (measured:
- * bench/results/2026-11-22-edge.md). Transactions (the processors) keep the KafkaJS-compatible API.
+ * The non-transactional Kafka producer: librdkafka's own produce call with a per-record delivery
+ * callback, without the KafkaJS-compatible layer (which builds a promise, an array, a map and a
+ * metadata object per send; measured: bench/results/2026-11-22-edge.md). Used by the edge (a request
+ * is answered 202 only from its callback) and by the runner's at-least-once mode (input offsets are
+ * stored only after every output of the batch was delivered). Transactions keep the KafkaJS-compatible API.
  *
  * Delivery reports are collected by polling on the main thread every `pollIntervalMs` (one native
  * call drains all waiting reports) rather than one cross-thread wake-up per report.
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
-import type { Logger } from '../processors/runtime/logger.js';
+import type { Logger } from './logger.js';
 
 type Done = (err: RdKafkaError | null) => void;
 
@@ -67,6 +67,32 @@ export class DeliveryProducer {
         this.producer.produce(topic, partition, value, key, Date.now(), done);
       } catch (err) {
         reject(err); // synchronous failures: local queue full (-184), unknown topic, closed client
+      }
+    });
+  }
+
+  /**
+   * Produces every record and resolves once all are acknowledged (one promise per call, not per
+   * record); rejects with the first failure. Records of one partition keep their order (idempotent producer).
+   */
+  produceAll(records: ReadonlyArray<{ topic: string; key: string | null; value: Buffer }>): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let left = records.length;
+      let failed = false;
+      const done: Done = (err) => {
+        if (failed) return;
+        if (err) {
+          failed = true;
+          reject(err);
+        } else if (--left === 0) resolve();
+      };
+      try {
+        const now = Date.now();
+        for (const r of records) this.producer.produce(r.topic, null, r.value, r.key, now, done);
+      } catch (err) {
+        failed = true;
+        reject(err);
       }
     });
   }
