@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Counter } from 'prom-client';
 import { bidProcessor } from './bid-processor.js';
 import { CampaignIndex } from './campaign-index.js';
 import { makeCampaign } from '../campaigns/campaign-fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import type { InRecord } from '../runtime/processor.js';
-import type { BidState } from './types.js';
-import type { StateQuery } from './bid-state.js';
+import type { FrequencyQuery } from './bid-state.js';
+import type { CampaignCounters } from './counter-snapshot.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 function request(over: Partial<BidRequest> = {}): BidRequest {
@@ -21,24 +22,37 @@ function request(over: Partial<BidRequest> = {}): BidRequest {
   };
 }
 const rec = (value: BidRequest): InRecord<BidRequest> => ({ topic: 'in', partition: 0, offset: '0', key: 'u1', value, timestampMs: NOW });
-const empty = (): BidState => ({ spentTodayMicros: new Map(), spentLifetimeMicros: new Map(), frequencyCounts: new Map(), perf: new Map() });
+const counters = (spent: Record<string, number> = {}): CampaignCounters => ({ spentTodayMicros: new Map(Object.entries(spent)), spentLifetimeMicros: new Map(), perf: new Map() });
+type ReadFrequencies = (q: readonly FrequencyQuery[], n: number) => Promise<readonly ReadonlyMap<string, number>[]>;
 
-async function run(index: CampaignIndex, r: BidRequest, readState: (q: readonly StateQuery[], n: number) => Promise<BidState[]> = async (q) => q.map(empty)) {
-  const queries: StateQuery[][] = [];
-  const p = bidProcessor({ input: 'in', output: 'bids', index, now: () => NOW, rand: () => 0, readState: async (q, n) => (queries.push([...q]), readState(q, n)) });
+interface RunOptions {
+  campaignCounters?: CampaignCounters | null;
+  readFrequencies?: ReadFrequencies;
+}
+
+async function run(index: CampaignIndex, r: BidRequest, o: RunOptions = {}) {
+  const queries: FrequencyQuery[][] = [];
+  const unavailable = new Counter({ name: 'unavailable', help: 'h', registers: [] });
+  const decisions = new Counter({ name: 'decisions', help: 'h', labelNames: ['result'], registers: [] });
+  const readFrequencies: ReadFrequencies = o.readFrequencies ?? (async (q) => q.map(() => new Map()));
+  const p = bidProcessor({
+    input: 'in', output: 'bids', index, now: () => NOW, rand: () => 0, metrics: { stateUnavailable: unavailable, decisions },
+    campaignCounters: () => (o.campaignCounters === undefined ? counters() : o.campaignCounters),
+    readFrequencies: async (q, n) => (queries.push([...q]), readFrequencies(q, n)),
+  });
   const r1 = rec(r);
   const ctx = await p.prepare!([r1]);
   const out = await p.process(r1, ctx);
-  return { out, queries };
+  return { out, queries, unavailable: (await unavailable.get()).values[0]?.value ?? 0 };
 }
 
 test('bid-processor emits every eligible bid in one record keyed by request id', async () => {
   const index = new CampaignIndex([
     makeCampaign({ id: 'c-a', bidCpmMicros: 2_000_000, targeting: { country: ['usa'] } }),
     makeCampaign({ id: 'c-b', bidCpmMicros: 3_000_000, targeting: { interest: ['sports'] }, frequencyCap: { count: 3, per: 'day' }, dailyBudgetMicros: 50_000_000 }),
-    makeCampaign({ id: 'c-x', targeting: { country: ['gbr'] } }),
+    makeCampaign({ id: 'c-x', targeting: { country: ['gbr'] }, frequencyCap: { count: 3, per: 'day' } }),
   ]);
-  const { out, queries } = await run(index, request());
+  const { out, queries, unavailable } = await run(index, request());
   assert.equal(out.length, 1);
   assert.equal(out[0]?.topic, 'bids');
   assert.equal(out[0]?.key, 'req-1');
@@ -52,8 +66,9 @@ test('bid-processor emits every eligible bid in one record keyed by request id',
   assert.ok(b.priceMicros >= 500_000);
   assert.deepEqual(set.imps, [{ impId: '1', floorMicros: 500_000 }]);
   assert.equal(set.noBidReason, null);
-  assert.deepEqual(queries[0]?.[0]?.campaigns.map((c) => c.id).sort(), ['c-a', 'c-b'], 'state is read only for targeted campaigns');
+  assert.deepEqual(queries[0]?.[0]?.campaigns.map((c) => c.id), ['c-b'], 'frequency counts are read only for targeted, capped campaigns');
   assert.equal(queries[0]?.[0]?.userId, 'u1');
+  assert.equal(unavailable, 0);
 });
 
 test('bid-processor reports the no-bid reason when nothing bids', async () => {
@@ -65,20 +80,38 @@ test('bid-processor reports the no-bid reason when nothing bids', async () => {
 
 test('bid-processor skips a campaign whose counters say its budget is spent', async () => {
   const index = new CampaignIndex([makeCampaign({ id: 'c-a', dailyBudgetMicros: 1_000_000 })]);
-  const full = async (q: readonly StateQuery[]) => q.map(() => ({ ...empty(), spentTodayMicros: new Map([['c-a', 1_000_000]]) }));
-  const set = (await run(index, request(), full)).out[0]?.value as BidSet;
+  const set = (await run(index, request(), { campaignCounters: counters({ 'c-a': 1_000_000 }) })).out[0]?.value as BidSet;
   assert.equal(set.noBidReason, 'budget_exhausted');
 });
 
-test('bid-processor decides with empty counters when Redis fails, instead of stalling', async () => {
-  const index = new CampaignIndex([makeCampaign({ id: 'c-a' })]);
-  const set = (await run(index, request(), async () => { throw new Error('redis down'); })).out[0]?.value as BidSet;
-  assert.deepEqual(set.bids.map((b) => b.campaignId), ['c-a']);
+test('bid-processor skips a capped campaign the user has seen enough today', async () => {
+  const index = new CampaignIndex([makeCampaign({ id: 'c-a', frequencyCap: { count: 2, per: 'day' } })]);
+  const seen = async (q: readonly FrequencyQuery[]) => q.map(() => new Map([['c-a', 2]]));
+  const set = (await run(index, request(), { readFrequencies: seen })).out[0]?.value as BidSet;
+  assert.equal(set.noBidReason, 'frequency_capped');
 });
 
-test('bid-processor sees a campaign change at once (the index is followed, not reloaded)', async () => {
-  const index = new CampaignIndex([makeCampaign({ id: 'c-a', updatedAtMs: 1 })]);
-  assert.equal(((await run(index, request())).out[0]?.value as BidSet).bids.length, 1);
-  index.upsert(makeCampaign({ id: 'c-a', status: 'paused', updatedAtMs: 2 }));
-  assert.equal(((await run(index, request())).out[0]?.value as BidSet).bids.length, 0);
+test('bid-processor decides with empty counters when Redis fails, instead of stalling', async () => {
+  const index = new CampaignIndex([makeCampaign({ id: 'c-a', frequencyCap: { count: 1, per: 'day' } })]);
+  const { out, unavailable } = await run(index, request(), { readFrequencies: async () => { throw new Error('redis down'); } });
+  assert.deepEqual((out[0]?.value as BidSet).bids.map((b) => b.campaignId), ['c-a']);
+  assert.equal(unavailable, 1, 'counted in bid_state_unavailable_total');
+});
+
+test('bid-processor decides with empty campaign counters when the snapshot is too old, and counts it', async () => {
+  const index = new CampaignIndex([makeCampaign({ id: 'c-a' })]);
+  const { out, unavailable } = await run(index, request(), { campaignCounters: null });
+  assert.deepEqual((out[0]?.value as BidSet).bids.map((b) => b.campaignId), ['c-a']);
+  assert.equal(unavailable, 1);
+});
+
+test('bid-processor looks up candidates once per imp for prepare and process together', async () => {
+  const index = new CampaignIndex([makeCampaign({ id: 'c-a' })]);
+  let lookups = 0;
+  const candidates = index.candidates.bind(index);
+  index.candidates = (attrs) => (lookups++, candidates(attrs));
+  const imp = request().imp[0]!;
+  const set = (await run(index, request({ imp: [imp, { ...imp, id: '2' }] }))).out[0]?.value as BidSet;
+  assert.deepEqual(set.bids.map((b) => b.impId), ['1', '2']);
+  assert.equal(lookups, 2);
 });

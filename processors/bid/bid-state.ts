@@ -1,61 +1,83 @@
 /**
- * Reads the counters the bidder decides with (spend today and lifetime, the user's frequency count,
- * delivery stats for the performance multiplier) for a whole batch in ONE Redis round trip (MGET).
- * The auction's atomic reservation is the authority on budgets; these reads steer pacing and skip
- * campaigns that cannot win. When Redis is slow or down the bidder decides with empty counters
- * (counted), rather than stalling: the reservation still refuses anything over budget.
+ * The counters read per batch: each user's frequency counts for the capped campaigns that can match
+ * their request, in ONE Redis MGET per batch with a timeout. Campaign-level counters (spend, delivery
+ * stats) are not read per batch: counter-snapshot.ts keeps them for the whole catalogue, refreshed in
+ * the background. The auction's atomic reservation is the authority on budgets and caps; these reads
+ * only skip campaigns that cannot win. When Redis is slow or down the bidder decides with empty counts
+ * (counted) rather than stalling: the reservation still refuses an impression over the cap.
  */
-import type { Redis } from 'ioredis';
 import type { Campaign } from '../campaigns/types.js';
-import { frequencyKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
+import { frequencyKey } from '../auction/authorize-script.js';
 import { localDay } from './schedule.js';
-import type { BidState, PerfStats } from './types.js';
+import type { BidState } from './types.js';
 
 /** Delivery counters per campaign, written by the tracking path; absent = no history (the prior applies). */
 export const perfImpressionsKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:imps`;
 export const perfClicksKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:clicks`;
 
-export interface StateQuery {
+/** The one Redis command the bidder's reads need (ioredis' Redis satisfies it; tests pass a fake). */
+export interface MgetClient {
+  mget(keys: string[]): Promise<(string | null)[]>;
+}
+
+/** MGET that rejects after `timeoutMs`: a slow Redis must cost a batch at most that long. */
+export async function mgetWithTimeout(redis: MgetClient, keys: string[], timeoutMs: number): Promise<(string | null)[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis MGET of ${keys.length} keys timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([redis.mget(keys), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A counter as stored by INCRBY; missing or unparsable reads as 0. */
+export const counterValue = (v: string | null | undefined): number => Number(v ?? 0) || 0;
+
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();
+export const EMPTY_STATE: BidState = { spentTodayMicros: NO_COUNTS, spentLifetimeMicros: NO_COUNTS, frequencyCounts: NO_COUNTS, perf: new Map() };
+
+export interface FrequencyQuery {
   readonly userId: string | null;
+  /** The request's candidate campaigns; only those with a frequency cap are read. */
   readonly campaigns: readonly Campaign[];
 }
 
-export const EMPTY_STATE: BidState = { spentTodayMicros: new Map(), spentLifetimeMicros: new Map(), frequencyCounts: new Map(), perf: new Map() };
-
-export class BidStateReader {
+export class FrequencyReader {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: MgetClient,
     private readonly timeoutMs: number,
   ) {}
 
-  /** One BidState per query, in order. Throws on Redis errors or timeout (the caller decides what to do). */
-  async read(queries: readonly StateQuery[], nowMs: number): Promise<BidState[]> {
+  /**
+   * Per query, in order: campaign id → impressions the user has seen from it today (campaign-local day).
+   * No user or no capped campaign: an empty map, and no round trip when no query needs one.
+   * Throws on Redis errors or timeout (the caller decides what to do).
+   */
+  async read(queries: readonly FrequencyQuery[], nowMs: number): Promise<ReadonlyMap<string, number>[]> {
     const keys: string[] = [];
-    const slots = queries.map((q) =>
-      q.campaigns.map((c) => {
-        const day = localDay(c.timezone, nowMs).dayKey;
-        const at = keys.length;
-        keys.push(spendDayKey(c.id, day), spendLifetimeKey(c.id), perfImpressionsKey(c.id), perfClicksKey(c.id));
-        if (q.userId && c.frequencyCap) keys.push(frequencyKey(c.id, day, q.userId));
-        return { c, at, hasFreq: Boolean(q.userId && c.frequencyCap) };
-      }),
-    );
-    if (keys.length === 0) return queries.map(() => EMPTY_STATE);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis MGET of ${keys.length} keys timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    const values = await Promise.race([this.redis.mget(keys), timeout]).finally(() => clearTimeout(timer));
-    const num = (i: number): number => Number(values[i] ?? 0) || 0;
-    return slots.map((list) => {
-      const s = { spentTodayMicros: new Map<string, number>(), spentLifetimeMicros: new Map<string, number>(), frequencyCounts: new Map<string, number>(), perf: new Map<string, PerfStats>() };
-      for (const { c, at, hasFreq } of list) {
-        s.spentTodayMicros.set(c.id, num(at));
-        s.spentLifetimeMicros.set(c.id, num(at + 1));
-        s.perf.set(c.id, { impressions: num(at + 2), clicks: num(at + 3) });
-        if (hasFreq) s.frequencyCounts.set(c.id, num(at + 4));
+    const ids: string[] = [];
+    const ranges = queries.map((q) => {
+      const from = keys.length;
+      if (q.userId === null) return [from, from] as const;
+      for (const c of q.campaigns) {
+        if (c.frequencyCap === null) continue;
+        let day: string;
+        try {
+          day = localDay(c.timezone, nowMs).dayKey;
+        } catch {
+          continue; // an unknown zone is never scheduled (schedule.ts), so it needs no count
+        }
+        keys.push(frequencyKey(c.id, day, q.userId));
+        ids.push(c.id);
       }
-      return s;
+      return [from, keys.length] as const;
+    });
+    if (keys.length === 0) return queries.map(() => NO_COUNTS);
+    const values = await mgetWithTimeout(this.redis, keys, this.timeoutMs);
+    return ranges.map(([from, to]) => {
+      if (from === to) return NO_COUNTS;
+      const counts = new Map<string, number>();
+      for (let i = from; i < to; i++) counts.set(ids[i]!, counterValue(values[i]));
+      return counts;
     });
   }
 }

@@ -2,18 +2,20 @@
  * An in-memory index of active campaigns by targeting dimension, so a request is evaluated against the
  * campaigns that can match it rather than the whole catalogue.
  *
- * Per dimension: an inverted index (normalised rule value → campaign ids) plus the set of campaigns
- * with no rule on that dimension. The campaigns matching dimension D are `open[D] ∪ ⋃ postings[D][v]`
- * over the request's keys v; the answer is the intersection over all dimensions. Rather than build
- * every union, `candidates` enumerates only the cheapest dimension's union and checks the remaining
- * dimensions per campaign with `matchesTargeting` (set lookups), which gives the same intersection.
+ * Each indexed campaign holds a slot (a small integer, reused after removal). Per dimension there is a
+ * bitset of slots per normalised rule value (an inverted index) plus the bitset of campaigns with no
+ * rule on that dimension. The campaigns matching dimension D are `open[D] | OR postings[D][v]` over the
+ * request's keys v; the answer is the AND over all dimensions. With a few hundred campaigns that is a
+ * few dozen word operations per dimension, where enumerating the cheapest dimension's union and testing
+ * each campaign's rules (the previous design) checked ~140 campaigns to find ~25 (300 seeded campaigns,
+ * bench traffic): the top self-time entries of the bid harness's profile.
  *
  * Campaign changes arrive as a stream: `upsert` and `remove` cost O(rules of that campaign).
  * Only status 'active' campaigns are indexed; time (start/end, dayparting) is checked per request.
  */
 import type { Campaign, TargetingDimension } from '../campaigns/types.js';
 import { TARGETING_DIMENSIONS } from '../campaigns/types.js';
-import { matchesTargeting, normalizeTargeting } from './targeting.js';
+import { normalizeTargeting } from './targeting.js';
 import type { NormalizedTargeting, RequestAttributes } from './targeting.js';
 
 /** A campaign with its normalised targeting, as the index hands it to the bidder. */
@@ -22,17 +24,44 @@ export interface IndexedCampaign {
   readonly targeting: NormalizedTargeting;
 }
 
+/** A set of slots as 32-bit words (bit s of word s >> 5); words past the end are 0. */
+type Bits = number[];
+
+function setBit(bits: Bits, slot: number): void {
+  const w = slot >>> 5;
+  while (bits.length <= w) bits.push(0);
+  bits[w]! |= 1 << (slot & 31);
+}
+
+/** Clears the bit; true when no bit is left set. */
+function clearBit(bits: Bits, slot: number): boolean {
+  const w = slot >>> 5;
+  if (w < bits.length) bits[w]! &= ~(1 << (slot & 31));
+  return bits.every((word) => word === 0);
+}
+
+function orInto(acc: Uint32Array, bits: Bits): void {
+  const n = Math.min(acc.length, bits.length);
+  for (let w = 0; w < n; w++) acc[w]! |= bits[w]!;
+}
+
 export class CampaignIndex {
-  readonly #entries = new Map<string, IndexedCampaign>();
+  readonly #entries = new Map<string, IndexedCampaign & { readonly slot: number }>();
   /** updatedAtMs last applied per id, kept for paused campaigns too so a late stale update can't revive one. */
   readonly #versions = new Map<string, number>();
-  readonly #postings = new Map<TargetingDimension, Map<string, Set<string>>>();
-  readonly #open = new Map<TargetingDimension, Set<string>>();
+  readonly #postings = new Map<TargetingDimension, Map<string, Bits>>();
+  readonly #open = new Map<TargetingDimension, Bits>();
+  /** Slot → campaign; a removed campaign leaves its slot free for the next one. */
+  readonly #slots: (IndexedCampaign | undefined)[] = [];
+  readonly #freeSlots: number[] = [];
+  /** Scratch words for `candidates` (synchronous, so one pair per index suffices). */
+  #matched = new Uint32Array(0);
+  #dimension = new Uint32Array(0);
 
   constructor(campaigns: Iterable<Campaign> = []) {
     for (const dim of TARGETING_DIMENSIONS) {
       this.#postings.set(dim, new Map());
-      this.#open.set(dim, new Set());
+      this.#open.set(dim, []);
     }
     for (const c of campaigns) this.upsert(c);
   }
@@ -46,6 +75,11 @@ export class CampaignIndex {
     return this.#entries.get(id);
   }
 
+  /** Every indexed (active) campaign, e.g. for a counter snapshot of the whole catalogue. */
+  *campaigns(): IterableIterator<Campaign> {
+    for (const entry of this.#entries.values()) yield entry.campaign;
+  }
+
   /**
    * Adds, replaces or (when no longer active) un-indexes a campaign. An update older than the one
    * already applied (by `updatedAtMs`) is ignored and false returned, so replays and out-of-order
@@ -57,19 +91,21 @@ export class CampaignIndex {
     this.#versions.set(campaign.id, campaign.updatedAtMs);
     this.#unindex(campaign.id);
     if (campaign.status !== 'active') return true;
-    const entry: IndexedCampaign = { campaign, targeting: normalizeTargeting(campaign.targeting) };
+    const slot = this.#freeSlots.pop() ?? this.#slots.length;
+    const entry = { campaign, targeting: normalizeTargeting(campaign.targeting), slot };
     this.#entries.set(campaign.id, entry);
+    this.#slots[slot] = entry;
     for (const dim of TARGETING_DIMENSIONS) {
       const rules = entry.targeting.get(dim);
       if (rules === undefined) {
-        this.#open.get(dim)!.add(campaign.id);
+        setBit(this.#open.get(dim)!, slot);
         continue;
       }
       const postings = this.#postings.get(dim)!;
       for (const value of rules) {
-        let ids = postings.get(value);
-        if (ids === undefined) postings.set(value, (ids = new Set()));
-        ids.add(campaign.id);
+        let bits = postings.get(value);
+        if (bits === undefined) postings.set(value, (bits = []));
+        setBit(bits, slot);
       }
     }
     return true;
@@ -83,21 +119,29 @@ export class CampaignIndex {
 
   /** Active campaigns whose targeting matches `attrs`, in no particular order. */
   candidates(attrs: RequestAttributes): IndexedCampaign[] {
-    let best: TargetingDimension = 'country';
-    let bestCost = Infinity;
+    const words = (this.#slots.length + 31) >>> 5;
+    if (this.#matched.length < words) [this.#matched, this.#dimension] = [new Uint32Array(words), new Uint32Array(words)];
+    const matched = this.#matched.subarray(0, words).fill(0xffffffff);
+    const dimension = this.#dimension.subarray(0, words);
     for (const dim of TARGETING_DIMENSIONS) {
+      dimension.fill(0);
+      orInto(dimension, this.#open.get(dim)!);
       const postings = this.#postings.get(dim)!;
-      let cost = this.#open.get(dim)!.size;
-      for (const v of attrs[dim]) cost += postings.get(v)?.size ?? 0;
-      if (cost < bestCost) [best, bestCost] = [dim, cost];
+      for (const v of attrs[dim]) {
+        const bits = postings.get(v);
+        if (bits !== undefined) orInto(dimension, bits);
+      }
+      let any = 0;
+      for (let w = 0; w < words; w++) any |= matched[w]! &= dimension[w]!;
+      if (any === 0) return [];
     }
-    const ids = new Set(this.#open.get(best));
-    const postings = this.#postings.get(best)!;
-    for (const v of attrs[best]) for (const id of postings.get(v) ?? []) ids.add(id);
     const out: IndexedCampaign[] = [];
-    for (const id of ids) {
-      const entry = this.#entries.get(id)!;
-      if (matchesTargeting(entry.targeting, attrs)) out.push(entry);
+    for (let w = 0; w < words; w++) {
+      // Visit the set bits only: lowest set bit, then clear it.
+      for (let word = matched[w]!; word !== 0; word &= word - 1) {
+        const entry = this.#slots[(w << 5) + 31 - Math.clz32(word & -word)];
+        if (entry !== undefined) out.push(entry);
+      }
     }
     return out;
   }
@@ -106,18 +150,19 @@ export class CampaignIndex {
     const entry = this.#entries.get(id);
     if (entry === undefined) return false;
     this.#entries.delete(id);
+    this.#slots[entry.slot] = undefined;
+    this.#freeSlots.push(entry.slot);
     for (const dim of TARGETING_DIMENSIONS) {
       const rules = entry.targeting.get(dim);
       if (rules === undefined) {
-        this.#open.get(dim)!.delete(id);
+        clearBit(this.#open.get(dim)!, entry.slot);
         continue;
       }
       const postings = this.#postings.get(dim)!;
       for (const value of rules) {
-        const ids = postings.get(value);
-        ids?.delete(id);
+        const bits = postings.get(value);
         // Drop empty posting lists so churn in rule values does not leak memory.
-        if (ids?.size === 0) postings.delete(value);
+        if (bits !== undefined && clearBit(bits, entry.slot)) postings.delete(value);
       }
     }
     return true;

@@ -7,5 +7,9 @@ export const bidSpecs = {
   output: { env: 'BID_OUTPUT', type: 'string', default: 'bids', doc: 'topic of bid sets' },
   campaignsTopic: { env: 'BID_CAMPAIGNS_TOPIC', type: 'string', default: 'campaigns', doc: 'compacted topic of campaigns to follow' },
   name: { env: 'BID_NAME', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'bid', doc: 'processor (and consumer group) name' },
-  stateTimeoutMs: { env: 'BID_STATE_TIMEOUT_MS', type: 'int', min: 1, max: 10_000, default: 25, doc: 'longest wait for the batch counter read from Redis' },
+  stateTimeoutMs: { env: 'BID_STATE_TIMEOUT_MS', type: 'int', min: 1, max: 10_000, default: 25, doc: "longest wait for a batch's frequency-count read from Redis" },
+  countersRefreshMs: {
+    env: 'BID_COUNTERS_REFRESH_MS', type: 'int', min: 10, max: 60_000, default: 250,
+    doc: 'how often campaign counters (spend, delivery stats) are re-read from Redis in the background; a snapshot older than 10x this is not used',
+  },
 } as const satisfies Record<string, Spec>;

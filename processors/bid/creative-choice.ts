@@ -15,10 +15,13 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
-/** A fitting creative chosen by `seed`, or null when none of the campaign's creatives fits the slot. */
-export function chooseCreative(creatives: readonly Creative[], sizes: readonly { w: number; h: number }[], seed: string): Creative | null {
-  const accepted = new Set(sizes.map((s) => `${s.w}x${s.h}`));
-  const fitting = creatives.filter((c) => accepted.has(`${c.width}x${c.height}`));
-  if (fitting.length === 0) return null;
-  return fitting[fnv1a32(seed) % fitting.length] ?? null;
+/**
+ * A fitting creative chosen by `seed`, or null when none of the campaign's creatives fits the slot.
+ * `seed` may be a function: it is only built when there is a choice to make (this runs per campaign
+ * per imp, and most campaigns have one creative per size).
+ */
+export function chooseCreative(creatives: readonly Creative[], sizes: readonly { w: number; h: number }[], seed: string | (() => string)): Creative | null {
+  const fitting = creatives.filter((c) => sizes.some((s) => s.w === c.width && s.h === c.height));
+  if (fitting.length <= 1) return fitting[0] ?? null;
+  return fitting[fnv1a32(typeof seed === 'string' ? seed : seed()) % fitting.length] ?? null;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Campaign } from '../campaigns/types.js';
 import { makeCampaign, makeCreative } from '../campaigns/campaign-fixture.js';
 import { CampaignIndex } from './campaign-index.js';
-import { decideBids } from './decide.js';
+import { decideBids, impCandidates } from './decide.js';
 import type { BidRequestView, BidState, ImpView, PerfStats } from './types.js';
 
 const NOW = Date.UTC(2024, 6, 1, 12); // Monday noon UTC: half of a UTC campaign's day
@@ -23,8 +23,9 @@ function state(s: StateInit = {}): BidState {
 const noRand = () => {
   throw new Error('rand must not be called');
 };
+const profile = { interests: ['sports'], segments: [] };
 function decide(campaigns: Campaign[], s: BidState = state(), req: BidRequestView = request, rand: () => number = noRand) {
-  return decideBids(req, { interests: ['sports'], segments: [] }, new CampaignIndex(campaigns), s, NOW, rand);
+  return decideBids(req, impCandidates(req, profile, new CampaignIndex(campaigns)), s, NOW, rand);
 }
 
 test('decide bids the base CPM with a fitting creative for a matching campaign', () => {
@@ -149,4 +150,22 @@ test('decide with no imps reports no_eligible_campaign', () => {
   const r = decide([makeCampaign()], state(), { ...request, imps: [] });
   assert.deepEqual(r.bids, []);
   assert.equal(r.noBidReason, 'no_eligible_campaign');
+});
+
+test('decide candidates are per imp, matching only, in campaign-id order', () => {
+  const imps: ImpView[] = [imp, { id: 'imp-2', bidFloorMicros: 0, w: 728, h: 90 }];
+  const index = new CampaignIndex([
+    makeCampaign({ id: 'z' }), makeCampaign({ id: 'a', targeting: { size: ['300x250'] } }),
+    makeCampaign({ id: 'lb', targeting: { size: ['728x90'] } }), makeCampaign({ id: 'fr', targeting: { country: ['FRA'] } }),
+  ]);
+  const perImp = impCandidates({ ...request, imps }, profile, index);
+  assert.deepEqual(perImp.map((list) => list.map((c) => c.id)), [['a', 'z'], ['lb', 'z']]);
+});
+
+test('decide evaluates only the candidates it is given, and names the campaign and creative of each bid', () => {
+  const [a, b] = [makeCampaign({ id: 'a' }), makeCampaign({ id: 'b', creatives: [makeCreative({ id: 'cr-b' })] })];
+  const r = decideBids(request, [[b]], state(), NOW, noRand);
+  assert.deepEqual(r.bids.map((x) => x.campaignId), ['b']);
+  assert.deepEqual(r.sources.map((x) => [x.campaign.id, x.creative.id]), [['b', 'cr-b']]);
+  assert.equal(decideBids(request, [[]], state(), NOW, noRand).noBidReason, 'no_eligible_campaign', `${a.id} is not considered`);
 });

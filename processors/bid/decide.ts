@@ -3,7 +3,8 @@
  * with which creative. Pure: the caller supplies the clock, the counters (BidState) and the random
  * draw used for pacing, so the same inputs always give the same bids.
  *
- * Per imp: the index yields the campaigns whose targeting matches; each must be scheduled now
+ * Per imp: the index yields the campaigns whose targeting matches (`impCandidates`, computed once per
+ * request by the caller, which also reads counters for exactly these); each must be scheduled now
  * (schedule.ts) and have a creative that fits the slot, or it is simply not a candidate. Candidates
  * are then checked in this order, the first failure being the reason counted:
  *   budget_exhausted  daily or lifetime spend has reached its budget (or cannot pay one impression at the floor)
@@ -14,8 +15,8 @@
  * Campaign-level checks (the first three) run and count once per campaign per request; below_floor
  * counts per campaign and imp; no_eligible_campaign counts imps that had no candidate at all.
  */
-import type { Campaign } from '../campaigns/types.js';
-import type { CampaignIndex, IndexedCampaign } from './campaign-index.js';
+import type { Campaign, Creative } from '../campaigns/types.js';
+import type { CampaignIndex } from './campaign-index.js';
 import { chooseCreative } from './creative-choice.js';
 import { PPM } from './fixed-point.js';
 import { dayElapsedPpm, pacingFactorPpm } from './pacing.js';
@@ -30,9 +31,16 @@ export interface DecideOptions {
   readonly leadTolerancePpm?: number;
 }
 
+export interface BidSource {
+  readonly campaign: Campaign;
+  readonly creative: Creative;
+}
+
 export interface DecideResult {
   /** Every eligible bid, any number per imp; the auction picks the winner per imp. */
   readonly bids: readonly Bid[];
+  /** The campaign and creative behind each bid, by position in `bids`, so callers need not look them up again. */
+  readonly sources: readonly BidSource[];
   /** How many times each reason stopped a campaign (or, for no_eligible_campaign, an imp). */
   readonly noBidReasons: Readonly<Record<NoBidReason, number>>;
   /** null when there is at least one bid; otherwise the reason to report for the whole request. */
@@ -72,23 +80,32 @@ function overallReason(counts: Record<NoBidReason, number>): NoBidReason {
 }
 
 /**
- * Decides the bids for `request`. `rand` returns a uniform draw in [0, 1), as Math.random does;
- * candidates are visited in campaign-id order so a seeded `rand` reproduces the same decisions.
+ * Per imp of `request` (same order), the active campaigns whose targeting matches it, in campaign-id
+ * order so that a seeded `rand` reproduces the same decisions.
+ */
+export function impCandidates(request: BidRequestView, profile: UserProfile | null, index: CampaignIndex): Campaign[][] {
+  return request.imps.map((imp) => index.candidates(requestAttributes(request, imp, profile)).map((e) => e.campaign).sort(byCampaignId));
+}
+
+/**
+ * Decides the bids for `request`, given its `impCandidates` (one list per imp, in campaign-id order).
+ * `rand` returns a uniform draw in [0, 1), as Math.random does.
  */
 export function decideBids(
-  request: BidRequestView, profile: UserProfile | null, index: CampaignIndex, state: BidState,
+  request: BidRequestView, candidates: readonly (readonly Campaign[])[], state: BidState,
   nowMs: number, rand: () => number, options: DecideOptions = {},
 ): DecideResult {
   const counts: Record<NoBidReason, number> = { no_eligible_campaign: 0, below_floor: 0, budget_exhausted: 0, frequency_capped: 0, paced: 0 };
   const verdicts = new Map<string, Verdict>();
   const bids: Bid[] = [];
-  for (const imp of request.imps) {
+  const sources: BidSource[] = [];
+  for (let i = 0; i < request.imps.length; i++) {
+    const imp = request.imps[i]!;
     const sizes = impSizes(imp);
-    const candidates = index.candidates(requestAttributes(request, imp, profile)).sort(byCampaignId);
     let eligible = 0;
-    for (const { campaign: c } of candidates) {
+    for (const c of candidates[i] ?? []) {
       if (!isScheduledAt(c, nowMs)) continue;
-      const creative = chooseCreative(c.creatives, sizes, `${request.id}:${imp.id}:${c.id}`);
+      const creative = chooseCreative(c.creatives, sizes, () => `${request.id}:${imp.id}:${c.id}`);
       if (creative === null) continue;
       eligible++;
       let verdict = verdicts.get(c.id);
@@ -113,12 +130,13 @@ export function decideBids(
         impId: imp.id, campaignId: c.id, advertiserId: c.advertiserId, creativeId: creative.id,
         priceMicros, adomain: creative.adomain, w: creative.width, h: creative.height,
       });
+      sources.push({ campaign: c, creative });
     }
     if (eligible === 0) counts.no_eligible_campaign++;
   }
-  return { bids, noBidReasons: counts, noBidReason: bids.length > 0 ? null : overallReason(counts) };
+  return { bids, sources, noBidReasons: counts, noBidReason: bids.length > 0 ? null : overallReason(counts) };
 }
 
-function byCampaignId(a: IndexedCampaign, b: IndexedCampaign): number {
-  return a.campaign.id < b.campaign.id ? -1 : a.campaign.id > b.campaign.id ? 1 : 0;
+function byCampaignId(a: Campaign, b: Campaign): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

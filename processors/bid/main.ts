@@ -1,17 +1,20 @@
 /**
  * The bid processor as a service: bid-requests-enriched -> bids. It loads the campaign catalogue from
  * the compacted campaigns topic before consuming (readiness waits for it) and follows it, so a
- * campaign change takes effect within the follower's latency, without a restart.
+ * campaign change takes effect within the follower's latency, without a restart. Once the catalogue
+ * is loaded it starts the campaign counter snapshot (counter-snapshot.ts) and waits for its first read,
+ * so the first batches do not decide without counters; a Redis that is down then does not delay start.
  */
 import { Redis } from 'ioredis';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { runProcessorService } from '../runtime/service.js';
 import { createKafka } from '../runtime/kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPIC_SCHEMAS, TOPICS } from '../../schemas/topics.js';
 import { createCampaignFollower } from '../campaigns/campaign-follower.js';
 import { CampaignIndex } from './campaign-index.js';
-import { BidStateReader } from './bid-state.js';
+import { FrequencyReader } from './bid-state.js';
+import { CounterSnapshot } from './counter-snapshot.js';
 import { bidProcessor } from './bid-processor.js';
 
 import { bidSpecs as specs } from './config.js';
@@ -32,23 +35,32 @@ await runProcessorService({
     });
     const redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000 });
     redis.on('error', (err) => log.warn({ err }, 'Redis connection error'));
-    const reader = new BidStateReader(redis, cfg.stateTimeoutMs);
+    const frequencies = new FrequencyReader(redis, cfg.stateTimeoutMs);
+    const refreshFailures = new Counter({ name: 'bid_counters_refresh_failures_total', help: 'Background reads of the campaign counter snapshot that failed or timed out', registers: [registry] });
+    const snapshot = new CounterSnapshot({ redis, campaigns: () => index.campaigns(), refreshMs: cfg.countersRefreshMs, log, metrics: { refreshFailures } });
+    new Gauge({
+      name: 'bid_counters_age_seconds', help: 'Age of the campaign counter snapshot in use (+Inf before the first read); over 10x BID_COUNTERS_REFRESH_MS it is not used',
+      registers: [registry], collect() { this.set(snapshot.ageMs() / 1000); },
+    });
     const metrics = {
-      stateUnavailable: new Counter({ name: 'bid_state_unavailable_total', help: 'Requests decided with empty counters because Redis was slow or down', registers: [registry] }),
+      stateUnavailable: new Counter({ name: 'bid_state_unavailable_total', help: 'Requests decided with empty counters because Redis was slow or down, or the counter snapshot too old', registers: [registry] }),
       decisions: new Counter({ name: 'bid_decisions_total', help: 'Requests by result: bid, or the no-bid reason', labelNames: ['result'], registers: [registry] }),
     };
     const processor = bidProcessor({
       name: cfg.name, input: cfg.input, output: cfg.output, index, metrics,
-      readState: (q, now) => reader.read(q, now),
-      catalogueReady: async () => {
+      campaignCounters: (now) => snapshot.counters(now),
+      readFrequencies: (q, now) => frequencies.read(q, now),
+      init: async () => {
         await follower.start();
         await follower.ready;
-        log.info({ campaigns: index.size }, 'campaign catalogue loaded');
+        const warm = await snapshot.start();
+        log.info({ campaigns: index.size, counters: warm ? 'loaded' : 'unavailable' }, 'campaign catalogue loaded');
       },
     });
     return {
       ...processor,
       close: async () => {
+        snapshot.stop();
         await follower.stop();
         redis.disconnect();
       },

@@ -61,6 +61,10 @@ export interface PriceInput {
  */
 export function priceBid(input: PriceInput): number | null {
   const pacing = input.pacingPpm ?? PPM;
-  const price = Number((BigInt(input.baseCpmMicros) * BigInt(input.perfPpm) * BigInt(pacing)) / BigInt(PPM * PPM));
+  // Unshaded (the bidder's case) the pacing factor is exactly 1: base × perf / 10^6, which mulDivFloor
+  // computes exactly without the four BigInt allocations of the general formula (per candidate and imp).
+  const price = pacing === PPM
+    ? mulDivFloor(input.baseCpmMicros, input.perfPpm, PPM)
+    : Number((BigInt(input.baseCpmMicros) * BigInt(input.perfPpm) * BigInt(pacing)) / BigInt(PPM * PPM));
   return price < input.floorMicros || price <= 0 ? null : price;
 }

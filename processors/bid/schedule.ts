@@ -53,16 +53,21 @@ function computeLocalTime(timeZone: string, ms: number): LocalTime {
   };
 }
 
-/** Local wall time of `ms` in `timeZone` (throws RangeError for an unknown zone). */
-export function localTime(timeZone: string, ms: number): LocalTime {
+/** The cached local time of the minute containing `ms`: its `msOfDay` may be of another ms in that minute. */
+function localMinute(timeZone: string, ms: number): LocalTime {
   const minute = Math.floor(ms / MINUTE);
   const hit = lastMinute.get(timeZone);
-  if (hit !== undefined && hit.minute === minute) {
-    return { ...hit.local, msOfDay: hit.local.minuteOfDay * MINUTE + (ms - minute * MINUTE) };
-  }
+  if (hit !== undefined && hit.minute === minute) return hit.local;
   const local = computeLocalTime(timeZone, ms);
   lastMinute.set(timeZone, { minute, local });
   return local;
+}
+
+/** Local wall time of `ms` in `timeZone` (throws RangeError for an unknown zone). */
+export function localTime(timeZone: string, ms: number): LocalTime {
+  const local = localMinute(timeZone, ms);
+  const msOfDay = local.minuteOfDay * MINUTE + (((ms % MINUTE) + MINUTE) % MINUTE);
+  return local.msOfDay === msOfDay ? local : { ...local, msOfDay };
 }
 
 function nextDayKey(dayKey: string): string {
@@ -112,7 +117,8 @@ export function isScheduledAt(campaign: Campaign, nowMs: number): boolean {
   if (campaign.endMs !== null && nowMs >= campaign.endMs) return false;
   try {
     // Evaluated even without dayparting, so callers may rely on the zone working (pacing, day keys).
-    const local = localTime(campaign.timezone, nowMs);
+    // Minute fields only, so the cached object serves without a copy (this runs per campaign per imp).
+    const local = localMinute(campaign.timezone, nowMs);
     return inDaypart(campaign.dayparting, local);
   } catch {
     return false;
