@@ -18,11 +18,12 @@
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
-import type { Consumer, Kafka, Producer } from './kafka.js';
+import type { Consumer, Kafka } from './kafka.js';
 import { PipelineError, isPipelineError } from './errors.js';
 import { LATENCY_BUCKETS } from './metrics.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
 import { DeliveryProducer } from './delivery-producer.js';
+import { TransactionalWriter } from './transactional-writer.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
@@ -72,7 +73,7 @@ export function inputsOf(p: { input: string | readonly string[] }): string[] {
 
 export class Runner<T, Ctx> {
   private consumer: Consumer | null = null;
-  private producer: Producer | null = null;
+  private txWriter: TransactionalWriter | null = null;
   private plainProducer: DeliveryProducer | null = null;
   private running = false;
   private failures = 0;
@@ -124,7 +125,7 @@ export class Runner<T, Ctx> {
   async start(): Promise<void> {
     if (this.delivery === 'at-least-once') return this.startAtLeastOnce();
     const { kafka, instanceId = hostname(), maxBatch = 500, transactionTimeoutMs = 10_000 } = this.opts;
-    this.producer = kafka.producer({
+    this.txWriter = new TransactionalWriter(kafka, {
       'transactional.id': `${this.group}-${instanceId}`,
       'transaction.timeout.ms': transactionTimeoutMs,
       'socket.timeout.ms': transactionTimeoutMs,
@@ -132,8 +133,8 @@ export class Runner<T, Ctx> {
       acks: -1,
       'linger.ms': 1,
       'compression.codec': 'lz4',
-    });
-    await this.producer.connect();
+    }, this.opts.log);
+    await this.txWriter.connect();
     this.consumer = kafka.consumer({
       'group.id': this.group,
       'enable.auto.commit': false,
@@ -278,7 +279,6 @@ export class Runner<T, Ctx> {
 
   /** One transaction for every contribution: all outputs, then all input offsets, then commit. */
   private async commit(contributions: Contribution[]): Promise<void> {
-    const producer = this.producer!;
     const byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
     const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
     for (const c of contributions) {
@@ -291,22 +291,18 @@ export class Runner<T, Ctx> {
       if (!parts) offsets.set(c.topic, (parts = []));
       parts.push({ partition: c.partition, offset: c.next });
     }
-    const tx = await producer.transaction();
-    try {
-      if (byTopic.size > 0) await tx.sendBatch({ topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
-      await tx.sendOffsets({ consumer: this.consumer!, topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })) });
-      await tx.commit();
-    } catch (err) {
-      await tx.abort().catch((abortErr: unknown) => this.opts.log.error({ err: abortErr }, 'transaction abort failed'));
-      throw isPipelineError(err) ? err : new PipelineError('KAFKA_PRODUCE_FAILED', `transaction failed: ${(err as Error).message}`, { cause: err });
-    }
+    await this.txWriter!.write(
+      [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
+      this.consumer!,
+    );
   }
 
   /** Stops consuming (an in-flight batch finishes or aborts) and disconnects. */
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
-    await this.producer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'producer disconnect failed'));
+    await this.txWriter?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'producer disconnect failed'));
     await this.plainProducer?.flush(5000).catch((err: unknown) => this.opts.log.error({ err }, 'producer flush failed'));
     await this.plainProducer?.disconnect();
     await this.processor.close?.();
