@@ -22,7 +22,6 @@ import { pino } from 'pino';
 import { PipelineError } from '../processors/runtime/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
-import { TOPICS } from '../schemas/topics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { WindowSums } from '../processors/aggregate/window.js';
@@ -30,10 +29,11 @@ import { FIELDS, makeTraffic, totals } from '../processors/aggregate/traffic-fix
 import { freePort, hasTaskset, startService, startTarget, waitReady, type Service } from './lib/child.js';
 import { stackCpuSubjects, type CpuSubject } from './lib/cpu.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
-import { codeVersion, machineInfo } from './lib/report.js';
+import { codeVersion, commandLine, machineInfo, percent as pct } from './lib/report.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
 import { startWatchdog } from './lib/watchdog.js';
+import { numArg } from './lib/options.js';
 import { groupLagProgress, watchDrain, type GroupDrainResult } from './lib/drain-watch.js';
 import { ledgerByPartition, sinkTargets, watchSinkDrain } from './lib/sink-drain.js';
 import { runFixedRate, type FixedRateResult } from './lib/e2e-delay.js';
@@ -54,11 +54,7 @@ const { values: a } = parseArgs({
     'ready-timeout': { type: 'string', default: '60' }, 'drain-timeout': { type: 'string', default: '150' }, 'max-seconds': { type: 'string', default: '420' },
   },
 });
-function int(name: string, raw: string | undefined, min: number): number {
-  const n = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isInteger(n) || n < min) throw new PipelineError('CONFIG_INVALID', `--${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
+const int = (name: string, raw: string | undefined, min: number): number => numArg(name, raw, min, true);
 const s = {
   events: int('events', a.events, 2000), rates: a.rates.split(',').map((r) => int('rates', r, 1)), durationSec: int('duration', a.duration, 2),
   repeat: int('repeat', a.repeat, 1), partitions: int('partitions', a.partitions, 1), cpu: a.cpu === 'none' ? undefined : int('cpu', a.cpu, 0),
@@ -90,11 +86,6 @@ async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function deadLetters(): Promise<bigint> {
-  const ends = await topics.ends(TOPICS.deadLetters).catch(() => new Map<number, bigint>());
-  return [...ends.values()].reduce((x, y) => x + y, 0n);
 }
 
 async function start(label: string, entry: string, portVar: string, env: Record<string, string>): Promise<Service> {
@@ -177,7 +168,7 @@ function traffic(now: number): { outcomes: AuctionOutcome[]; notices: TrackingEv
 /** One processor instance draining pre-filled `inputs`, then stopped. */
 async function measureProcessor(label: ThroughputRun['label'], rep: number, inputs: string[], env: Record<string, string>, entry: string, group: string): Promise<ThroughputRun> {
   topics.track('group', group);
-  const dl0 = await deadLetters();
+  const dl0 = await topics.deadLetterCount();
   const startedAt = performance.now();
   let before: Record<string, number | null> = {};
   try {
@@ -195,7 +186,7 @@ async function measureProcessor(label: ThroughputRun['label'], rep: number, inpu
     const after = await scrapeMetrics(svc.url, series);
     await stopService(`${label} #${rep + 1}`, svc);
     const extra = Object.fromEntries(EXTRA_SERIES.map((k) => [k, after[k] != null ? after[k]! - (before[k] ?? 0) : null]));
-    return { label, rep, group, topics: inputs, drain, batches: batchDelta(label, before, after, drain.seconds), extra, deadLetters: Number((await deadLetters()) - dl0), ...(drain.error ? { error: drain.error } : {}) };
+    return { label, rep, group, topics: inputs, drain, batches: batchDelta(label, before, after, drain.seconds), extra, deadLetters: Number((await topics.deadLetterCount()) - dl0), ...(drain.error ? { error: drain.error } : {}) };
   } catch (err) {
     return { label, rep, group, topics: inputs, drain: null, batches: null, extra: {}, deadLetters: 0, error: err instanceof Error ? err.message : String(err) };
   }
@@ -261,13 +252,12 @@ function notes(r: AggregateSinkReport): string[] {
   }
   return n;
 }
-const pct = (v: number | null | undefined): string => (v == null ? 'n/a' : `${Math.round(v * 100)}%`);
 
 async function main(): Promise<void> {
   const date = new Date().toISOString();
   const machine = machineInfo(hasTaskset());
   const code = codeVersion(ROOT);
-  const command = ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ');
+  const command = commandLine();
   let cleanup: CleanupResult | null = null;
   let cleaned = false;
   let sharedAfter: number | null = null;
@@ -367,7 +357,7 @@ async function main(): Promise<void> {
     const aggSvc = await start('aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', aggEnv(0, T.w));
 
     dog.step('sink');
-    const dl0 = await deadLetters();
+    const dl0 = await topics.deadLetterCount();
     const targets = await sinkTargets(topics.admin, stackConfig.kafkaBrokers, T.w);
     const sinkStartedAt = performance.now();
     const { svc: sink, notReady } = await startWatched('sink', 'sink/main.ts', 'SINK_HTTP_PORT', {
@@ -380,7 +370,7 @@ async function main(): Promise<void> {
       sql, admin: topics.admin, brokers: stackConfig.kafkaBrokers, group: sinkGroup, topic: T.w, metricsUrl: sink.url,
       subjects: { processor: { pgid: sink.target.pid }, ...stackSubjects }, startedAt: sinkStartedAt, pollMs: s.pollMs, timeoutMs: s.drainTimeoutMs, failed: sinkFailed,
     }, targets);
-    report.sink = { ...sd, deadLetters: Number((await deadLetters()) - dl0), ledgerPartitions: await ledgerByPartition(sql, T.w) };
+    report.sink = { ...sd, deadLetters: Number((await topics.deadLetterCount()) - dl0), ledgerPartitions: await ledgerByPartition(sql, T.w) };
     report.traffic.windowCountsRecords = sd.ledgerAtEnd?.parts ?? null;
     log.info({ recordsPerSec: sd.recordsPerSec, rowsTouchedPerSec: sd.rowsTouchedPerSec, error: sd.error }, 'sink done');
     if (sd.error) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `sink failed, skipping the end-to-end step: ${sd.error}`);

@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { PipelineError } from '../processors/runtime/errors.js';
 import { freePort, hasTaskset, runPinned, startTarget, waitReady, type Target } from './lib/child.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
-import { cpuComparison, machineInfo, sustainableRps, SUSTAINABLE_DEFINITION, writeReport, type EdgeReport, type TargetRuns } from './lib/report.js';
+import { commandLine, cpuComparison, machineInfo, sustainableRps, SUSTAINABLE_DEFINITION, writeReport, type EdgeReport, type TargetRuns } from './lib/report.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { positiveArg } from './lib/options.js';
 
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const report: EdgeReport = {
     date,
     machine: machineInfo(hasTaskset()),
-    command: ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' '),
+    command: commandLine(),
     settings: { rates, durationSec: Number(args.duration), warmupSec: Number(args.warmup), connections: Number(args.connections), body: args.body, timeoutMs: Number(args.timeout) },
     targets,
     definition: SUSTAINABLE_DEFINITION,

@@ -5,7 +5,12 @@
  *   node --import tsx bench/load.ts --url http://127.0.0.1:8080/openrtb2/bid --rate 2000 \
  *     --duration 10 --connections 32 --body openrtb [--warmup 1] [--timeout 2000] [--header k:v]...
  *     [--tmax 120] [--user-prefix ""] [--users 100000] [--sizes 300x250,728x90] [--id-prefix <random>]
+ *     [--deadline <ms>] [--ids-out <file>]
+ *
+ * --deadline adds `withinDeadline` (answers received within that many ms of their scheduled time);
+ * --ids-out writes `{"<status>": [seq, ...]}` for the measured requests that were answered (request id = `<id-prefix>-<seq>`).
  */
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PipelineError } from '../processors/runtime/errors.js';
@@ -62,8 +67,8 @@ function bodyOptions(v: { tmax?: string; 'user-prefix'?: string; users?: string;
   };
 }
 
-/** Parses the CLI arguments into generator options (exported for edge.ts and tests). */
-export function parseLoadArgs(argv: string[]): OpenLoopOptions {
+/** Parses the CLI arguments into generator options, and where to write the answered ids. */
+export function parseLoadArgs(argv: string[]): OpenLoopOptions & { idsOut?: string } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -81,6 +86,8 @@ export function parseLoadArgs(argv: string[]): OpenLoopOptions {
       users: { type: 'string' },
       sizes: { type: 'string' },
       'id-prefix': { type: 'string' },
+      deadline: { type: 'string' },
+      'ids-out': { type: 'string' },
     },
   });
   if (!values.url) throw new PipelineError('CONFIG_INVALID', '--url is required (e.g. http://127.0.0.1:8080/openrtb2/bid)');
@@ -101,12 +108,16 @@ export function parseLoadArgs(argv: string[]): OpenLoopOptions {
     timeoutMs: number('timeout', values.timeout, 2000),
     body: bodyGenerator(kind, idPrefix, bodyOptions(values)),
     headers: headers(values.header),
+    ...(values.deadline !== undefined ? { deadlineMs: number('deadline', values.deadline, 0) } : {}),
+    ...(values['ids-out'] !== undefined ? { idsOut: values['ids-out'] } : {}),
   };
 }
 
 async function main(): Promise<void> {
   const opts = parseLoadArgs(process.argv.slice(2));
-  const result = await runOpenLoop(opts);
+  const ids: Record<string, number[]> = {};
+  const result = await runOpenLoop(opts.idsOut === undefined ? opts : { ...opts, onAnswer: (seq, status) => void (ids[status] ??= []).push(seq) });
+  if (opts.idsOut !== undefined) writeFileSync(opts.idsOut, JSON.stringify(ids));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

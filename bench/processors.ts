@@ -2,12 +2,14 @@
  * Scenario: records/s of each processor (enrich, bid, auction) as ONE instance on one core, against the
  * pass-through processor on the same runner and the same input in the same run. The seed catalogue is
  * loaded first (bid follows the `campaigns` topic); the inputs are per-run topics: BidRequests made by the
- * edge's own parser from bench bodies, then enrich's and bid's real outputs copied on. Results go to
- * bench/results/<YYYY-MM-DD>-processors.md and .json.
+ * edge's own parser from bench bodies, then enrich's and bid's real outputs copied on. The pass-through
+ * runs with the delivery the stage logged at start (exactly-once or at-least-once). On the first input a
+ * plain consume -> produce loop on the same client (lib/client-loop.ts) runs too: the runner's own cost.
+ * Results go to bench/results/<YYYY-MM-DD>-processors.md and .json (summary: see lib/processors-report.ts).
  *
  *   node --import tsx bench/processors.ts [--records 20000] [--repeat 1] [--partitions 12] [--cpu 1]
  *     [--max-batch 500] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--poll-ms 50]
- *     [--stage-timeout 300] [--ready-timeout 90]
+ *     [--stage-timeout 300] [--ready-timeout 90] [--out bench/results]
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -20,16 +22,17 @@ import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
 import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
-import { hasTaskset, startService, type Target } from './lib/child.js';
+import { hasTaskset, startService, startTarget, type Target } from './lib/child.js';
 import { stackCpuSubjects } from './lib/cpu.js';
 import { committedOffsets, watchDrain, type DrainResult } from './lib/drain-watch.js';
 import { outputStats } from './lib/output-stats.js';
-import { summarize, writeProcessorsReport, type StageRun } from './lib/processors-report.js';
-import { codeVersion, machineInfo } from './lib/report.js';
+import { processorsSummary, processorsTargetLines, summarize, writeProcessorsReport, type StageRun } from './lib/processors-report.js';
+import { numArg } from './lib/options.js';
+import { codeVersion, commandLine, machineInfo } from './lib/report.js';
 import { bidRequests } from './lib/request-records.js';
 import { RunTopics } from './lib/run-topics.js';
 import { startWatchdog } from './lib/watchdog.js';
-import { catalogueSize, groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
+import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -42,13 +45,10 @@ const { values: args } = parseArgs({
     cpu: { type: 'string', default: '1' }, 'max-batch': { type: 'string' }, concurrency: { type: 'string' }, prefix: { type: 'string', default: 'bench-' },
     campaigns: { type: 'string', default: '300' }, users: { type: 'string', default: '10000' }, 'skip-seed': { type: 'boolean', default: false },
     'poll-ms': { type: 'string', default: '50' }, 'stage-timeout': { type: 'string', default: '300' }, 'ready-timeout': { type: 'string', default: '90' },
+    out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
   },
 });
-function int(name: keyof typeof args, min: number): number {
-  const n = Number(args[name]);
-  if (!Number.isInteger(n) || n < min) throw new PipelineError('CONFIG_INVALID', `--${name} must be an integer >= ${min}, got ${JSON.stringify(args[name])}`);
-  return n;
-}
+const int = (name: keyof typeof args, min: number): number => numArg(name, args[name] as string | undefined, min, true);
 const s = {
   records: int('records', 100), repeat: int('repeat', 1), partitions: int('partitions', 1), cpu: int('cpu', 0),
   maxBatch: args['max-batch'] === undefined ? undefined : int('max-batch', 1),
@@ -60,41 +60,52 @@ const topics = new RunTopics(createLogger('bench-processors', 'warn'), `bench-pr
 const running = new Set<Target>();
 const stackSubjects = stackCpuSubjects();
 
-async function deadLetters(): Promise<bigint> {
-  const ends = await topics.ends(TOPICS.deadLetters).catch(() => new Map<number, bigint>());
-  return [...ends.values()].reduce((a, b) => a + b, 0n);
-}
+/** The delivery each stage logged at start; its pass-through baseline runs with the same. */
+const deliveries = new Map<Stage, Delivery>();
 
 function failedDrain(records: number, error: string): DrainResult {
   return { records, committedAtStart: 0, seconds: 0, recordsPerSec: null, cpuSeconds: null, recordsPerCpuSec: null, machineBusy: null, cpuShares: {}, postgresShare: null, startupSec: 0, error };
 }
 
-/** Starts one instance of `stage` on `input`, measures it draining the topic, stops it, and reads its output. */
-async function measure(stage: Stage, input: string, tag: string, rep: number, schema?: string): Promise<{ run: StageRun; out: RawRecord[] }> {
-  const name = `bench-${run}-${stage}-${tag}-${rep}`;
+/**
+ * Starts one instance of `stage` on `input` (or, for 'client', the plain client loop) as part of the pair of
+ * stage `of`, measures it draining the topic, stops it, and reads its output.
+ */
+async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stage, 'passthrough'>, rep: number, schema: string): Promise<{ run: StageRun; out: RawRecord[] }> {
+  const name = `bench-${run}-${stage}-${of}-${rep}`;
+  const group = stage === 'client' ? name : groupOf(name);
   const output = `${input}-${stage}-${rep}`;
-  topics.track('topic', output);
-  topics.track('group', groupOf(name));
+  topics.track('group', group);
+  // The runner creates its outputs; the client loop does not.
+  if (stage === 'client') await topics.create(output, s.partitions, schema);
+  else topics.track('topic', output);
   // Bid reads, and the auction writes, the campaigns' spend and frequency counters: start each run from zero.
   if (stage === 'bid' || stage === 'auction') await resetCounters(s.prefix);
   const ends = await topics.ends(input);
   const records = Number([...ends.values()].reduce((a, b) => a + b, 0n));
-  const dl0 = await deadLetters();
-  const env = stageEnv(stage, { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, concurrency: s.concurrency, schema, logLevel: stage === 'bid' ? 'info' : 'warn' });
-  log.info({ stage, input, output, group: groupOf(name) }, 'starting stage');
+  const dl0 = await topics.deadLetterCount();
+  log.info({ stage, input, output, group }, 'starting stage');
   const startedAt = performance.now();
   let drain: DrainResult;
   let text = '';
   let target: Target | undefined;
   try {
     if (records === 0) throw new PipelineError('INVALID_RECORD', `input ${input} is empty: the stage before produced nothing`);
-    const svc = await startService(STAGE_ENTRY[stage], 'PROCESSOR_HTTP_PORT', env, { cpu: s.cpu, cwd: ROOT, readyTimeoutMs: s.readyTimeoutMs });
-    target = svc.target;
-    running.add(target);
+    if (stage === 'client') {
+      // No HTTP server to wait for: the drain clock starts at its first commit anyway.
+      const argv = ['--input', input, '--output', output, '--group', group, '--max-batch', String(s.maxBatch ?? 500), '--concurrency', String(s.concurrency ?? 8)];
+      target = startTarget(`${process.execPath} --import tsx bench/lib/client-loop.ts ${argv.join(' ')}`, { cpu: s.cpu, cwd: ROOT });
+    } else {
+      const delivery = stage === 'passthrough' ? deliveries.get(of) : undefined;
+      const env = stageEnv(stage, { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, concurrency: s.concurrency, schema, delivery, logLevel: 'info' });
+      target = (await startService(STAGE_ENTRY[stage], 'PROCESSOR_HTTP_PORT', env, { cpu: s.cpu, cwd: ROOT, readyTimeoutMs: s.readyTimeoutMs })).target;
+    }
+    const t = target;
+    running.add(t);
     let exit: string | undefined;
-    void target.exited.then((code) => (exit = `${stage} exited (${code}) during the run: ${svc.target.output().slice(-1500)}`));
+    void t.exited.then((code) => (exit = `${stage} exited (${code}) during the run: ${t.output().slice(-1500)}`));
     drain = await watchDrain({
-      records, progress: committedOffsets(topics.admin, groupOf(name), input, ends), subjects: { processor: { pgid: target.pid }, ...stackSubjects },
+      records, progress: committedOffsets(topics.admin, group, input, ends), subjects: { processor: { pgid: t.pid }, ...stackSubjects },
       startedAt, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, failed: () => exit, moreHint: 'use more --records',
     });
   } catch (err) {
@@ -105,21 +116,26 @@ async function measure(stage: Stage, input: string, tag: string, rep: number, sc
     if (target) running.delete(target);
   }
   const out = await topics.read(output).catch(() => []);
+  const delivery = stage === 'client' ? 'at-least-once' : stageDelivery(text);
+  if (stage !== 'passthrough' && stage !== 'client' && delivery) deliveries.set(stage, delivery);
   const result: StageRun = {
-    stage, rep, input, group: groupOf(name), drain, output: out.length ? await outputStats(stage, out, topics.codec) : null,
-    deadLetters: Number((await deadLetters()) - dl0), ...(stage === 'bid' ? { catalogue: catalogueSize(text) } : {}),
+    stage, rep, input, group, drain, delivery, output: out.length ? await outputStats(stage === 'client' ? 'passthrough' : stage, out, topics.codec) : null,
+    deadLetters: Number((await topics.deadLetterCount()) - dl0), ...(stage === 'bid' ? { catalogue: catalogueSize(text) } : {}),
   };
   log.info({ stage, input, recordsPerSec: drain.recordsPerSec, cpuSeconds: drain.cpuSeconds, error: drain.error }, 'stage done');
   return { run: result, out };
 }
 
-/** Runs `stage` and the pass-through on the same input, `repeat` times, alternating which goes first. */
-async function pair(stage: Exclude<Stage, 'passthrough'>, input: string, tag: string, schema: string, runs: StageRun[]): Promise<RawRecord[]> {
+/**
+ * Runs `stage` and the pass-through (and, with `client`, the plain client loop) on the same input, `repeat`
+ * times, alternating the order; the stage goes first in the first repetition, so its delivery is known.
+ */
+async function pair(stage: Exclude<Stage, 'passthrough'>, input: string, schema: string, runs: StageRun[], client = false): Promise<RawRecord[]> {
   let first: RawRecord[] = [];
   for (let rep = 0; rep < s.repeat; rep++) {
-    const order: Stage[] = rep % 2 === 0 ? ['passthrough', stage] : [stage, 'passthrough'];
-    for (const st of order) {
-      const m = await measure(st, input, tag, rep, st === 'passthrough' ? schema : undefined);
+    const order: Array<StageRun['stage']> = [stage, 'passthrough', ...(client ? (['client'] as const) : [])];
+    for (const st of rep % 2 === 0 ? order : order.reverse()) {
+      const m = await measure(st, input, stage, rep, schema);
       runs.push(m.run);
       if (st === stage && rep === 0) first = m.out;
     }
@@ -162,21 +178,22 @@ async function main(): Promise<void> {
     await topics.create(req, s.partitions, 'bid-request.avsc');
     await topics.fill(req, bidRequests(s.records, `bench-proc-${run}`, seedTraffic(s, 120)), partitionKey);
     dog.step('stages');
-    const enriched = await pair('enrich', req, 'req', 'bid-request.avsc', runs);
+    const enriched = await pair('enrich', req, 'bid-request.avsc', runs, true);
     const bidIn = `bench-proc-${run}-bidin`;
     await topics.create(bidIn, s.partitions, 'bid-request.avsc');
     await topics.write(bidIn, enriched);
-    const bidSets = await pair('bid', bidIn, 'bidin', 'bid-request.avsc', runs);
+    const bidSets = await pair('bid', bidIn, 'bid-request.avsc', runs);
     const aucIn = `bench-proc-${run}-aucin`;
     await topics.create(aucIn, s.partitions, 'bid-set.avsc');
     await topics.write(aucIn, bidSets);
-    await pair('auction', aucIn, 'aucin', 'bid-set.avsc', runs);
-    const summary = [summarize('enrich', req, runs), summarize('bid', bidIn, runs), summarize('auction', aucIn, runs)];
-    const command = ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ');
-    const files = await writeProcessorsReport(path.join(BENCH_DIR, 'results'), {
-      date, machine, command, settings: { ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', code, run, catalogueTopic: TOPICS.campaigns }, seed, summary, runs, notes: notes(runs, machine.pinned),
+    await pair('auction', aucIn, 'bid-set.avsc', runs);
+    const pairs = [summarize('enrich', req, runs), summarize('bid', bidIn, runs), summarize('auction', aucIn, runs)];
+    const summary = processorsSummary(pairs, runs);
+    const command = commandLine();
+    const files = await writeProcessorsReport(args.out, {
+      summary, date, machine, command, settings: { ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', code, run, catalogueTopic: TOPICS.campaigns }, seed, pairs, runs, notes: notes(runs, machine.pinned),
     });
-    process.stdout.write(`${JSON.stringify({ files, summary })}\n`);
+    process.stdout.write(`${JSON.stringify({ files, summary, targets: processorsTargetLines(summary) })}\n`);
     if (runs.some((r) => r.drain.error)) process.exitCode = 1;
   } finally {
     dog.step('cleanup');

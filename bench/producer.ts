@@ -22,7 +22,7 @@ import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { hasTaskset, runPinned } from './lib/child.js';
 import { positiveArg } from './lib/options.js';
-import { codeVersion, machineInfo, machineLines, writeResults } from './lib/report.js';
+import { codeVersion, commandLine, machineInfo, machineLines, writeResults } from './lib/report.js';
 import { median } from './lib/processors-report.js';
 import { stackConfig } from './lib/run-topics.js';
 
@@ -86,7 +86,7 @@ try {
   await admin.disconnect();
 }
 
-const command = `node --import tsx bench/producer.ts ${process.argv.slice(2).join(' ')}`.trim();
+const command = commandLine();
 const settings = { rates, durationS: Number(args.duration), repeat, partitions, lingerMs: Number(args.linger), compression: args.compression, valueBytes: 700, users: 100_000, code: codeVersion(ROOT) };
 const mid = (values: number[]): number => median(values, false) ?? Number.NaN;
 const cell = (rate: number, mode: Mode): { cpu: number; p99: number; main: number; broker: number; failed: number } => {

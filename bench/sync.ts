@@ -3,18 +3,20 @@
  * topic, seed catalogue) and auction on topics of this run, an edge in sync mode on them and, as the
  * baseline, an edge in async mode (202 after the Kafka ack); warms up; then for each rate runs the same
  * open-loop load (bench/load.ts, its own process) against the async edge and then the sync edge. After
- * the runs the topics are read back for the per-stage lag. Results: bench/results/<date>-sync.md/.json.
+ * the runs the topics are read back for the per-stage lag and, with the ids the load answered 204, the bids
+ * lost to the deadline. Results: bench/results/<date>-sync.md/.json/.svg (summary.rates: see lib/sync-report.ts).
  *
- *   node --import tsx bench/sync.ts [--rates 100,200,400] [--duration 15] [--tmax 200] [--warmup-sec 10]
+ *   node --import tsx bench/sync.ts [--rates 250,500,1000,1500,2000] [--duration 60] [--tmax 100] [--warmup-sec 10] [--out bench/results]
  *     [--warmup 1] [--connections auto] [--timeout 1000] [--partitions 12] [--pause 2] [--edge-cpu 0]
  *     [--load-cpu 1] [--processor-cpu none] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed]
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { PipelineError } from '../processors/runtime/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { TOPICS } from '../schemas/topics.js';
 import { loadIngestConfig } from '../ingest/config.js';
@@ -25,12 +27,13 @@ import { cpuShares, snapshotCpu, stackCpuSubjects, type CpuSubject } from './lib
 import { startAckProbe } from './lib/ack-probe.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
 import { runLoad } from './lib/load-run.js';
-import { codeVersion, machineInfo } from './lib/report.js';
+import { codeVersion, commandLine, machineInfo } from './lib/report.js';
 import { RunTopics } from './lib/run-topics.js';
 import { stageLags } from './lib/stage-lag.js';
 import { groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
 import { syncNotes } from './lib/sync-notes.js';
-import { writeSyncReport, type ModeRun } from './lib/sync-report.js';
+import { numArg } from './lib/options.js';
+import { syncSummary, syncTargetLines, writeSyncReport, type ModeRun } from './lib/sync-report.js';
 import { startWatchdog } from './lib/watchdog.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -39,27 +42,23 @@ const log = pino({ name: 'bench-sync' }, pino.destination({ dest: 2, sync: true 
 const { values: a } = parseArgs({
   strict: true,
   options: {
-    rates: { type: 'string', default: '100,200,400' }, duration: { type: 'string', default: '15' }, tmax: { type: 'string', default: '200' },
+    rates: { type: 'string', default: '250,500,1000,1500,2000' }, duration: { type: 'string', default: '60' }, tmax: { type: 'string', default: '100' },
     'warmup-sec': { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' }, connections: { type: 'string', default: 'auto' },
     timeout: { type: 'string', default: '1000' }, partitions: { type: 'string', default: '12' }, pause: { type: 'string', default: '2' },
     'edge-cpu': { type: 'string', default: '0' }, 'load-cpu': { type: 'string', default: '1' }, 'processor-cpu': { type: 'string', default: 'none' },
     prefix: { type: 'string', default: 'bench-' }, campaigns: { type: 'string', default: '300' }, users: { type: 'string', default: '10000' },
     'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': { type: 'string', default: '90' }, concurrency: { type: 'string' },
+    out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
   },
 });
-function num(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min) throw new PipelineError('CONFIG_INVALID', `--${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-const cpu = (name: string, raw: string): number | undefined => (raw === 'none' ? undefined : num(name, raw, 0));
+const cpu = (name: string, raw: string): number | undefined => (raw === 'none' ? undefined : numArg(name, raw, 0));
 const s = {
-  rates: a.rates.split(',').map((r) => num('rates', r, 1)), durationSec: num('duration', a.duration, 1), tmax: num('tmax', a.tmax, 1),
-  warmupSec: num('warmup-sec', a['warmup-sec'], 0), warmup: num('warmup', a.warmup, 0), connections: a.connections === 'auto' ? null : num('connections', a.connections, 1),
-  timeoutMs: num('timeout', a.timeout, 1), partitions: num('partitions', a.partitions, 1), pauseMs: num('pause', a.pause, 0) * 1000,
+  rates: a.rates.split(',').map((r) => numArg('rates', r, 1)), durationSec: numArg('duration', a.duration, 1), tmax: numArg('tmax', a.tmax, 1),
+  warmupSec: numArg('warmup-sec', a['warmup-sec'], 0), warmup: numArg('warmup', a.warmup, 0), connections: a.connections === 'auto' ? null : numArg('connections', a.connections, 1),
+  timeoutMs: numArg('timeout', a.timeout, 1), partitions: numArg('partitions', a.partitions, 1), pauseMs: numArg('pause', a.pause, 0) * 1000,
   edgeCpu: cpu('edge-cpu', a['edge-cpu']), loadCpu: cpu('load-cpu', a['load-cpu']), processorCpu: cpu('processor-cpu', a['processor-cpu']),
-  prefix: a.prefix, campaigns: num('campaigns', a.campaigns, 1), users: num('users', a.users, 1), readyTimeoutMs: num('ready-timeout', a['ready-timeout'], 5) * 1000,
-  concurrency: a.concurrency === undefined ? undefined : num('concurrency', a.concurrency, 1),
+  prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1), users: numArg('users', a.users, 1), readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000,
+  concurrency: a.concurrency === undefined ? undefined : numArg('concurrency', a.concurrency, 1),
 };
 const ingest = loadIngestConfig();
 const run = randomBytes(4).toString('hex');
@@ -93,7 +92,10 @@ async function startAll(): Promise<void> {
   await services.start('edge-async', 'ingest/main.ts', 'INGEST_PORT', edgeEnv('async', T.areq), s.edgeCpu);
 }
 
-async function measure(mode: 'sync' | 'async', rate: number, durationSec: number, warmupSec: number, idPrefix: string): Promise<ModeRun> {
+/** Per measured sync rate, the load's sequence numbers answered 204 (request id `<idPrefix>-<seq>`). */
+const noBidSeqs = new Map<number, Set<number>>();
+
+async function measure(mode: 'sync' | 'async', rate: number, durationSec: number, warmupSec: number, idPrefix: string, measured = false): Promise<ModeRun> {
   const edge = services.get(`edge-${mode}`);
   const gauges = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
   const connections = connectionsFor(rate);
@@ -107,12 +109,17 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   const cpu0 = snapshotCpu(subjects);
   const t0 = performance.now();
   const out: ModeRun = { mode, rate, connections };
+  const idsFile = path.join(os.tmpdir(), `bench-sync-${run}-${idPrefix}.json`);
+  const idFlags = mode === 'sync' && measured ? ['--deadline', String(s.tmax), '--ids-out', idsFile] : [];
   try {
     out.result = await runLoad(ROOT, {
-      url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix],
+      url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix, ...idFlags],
     });
+    if (idFlags.length) noBidSeqs.set(rate, new Set((JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, number[]>)['204']));
   } catch (err) {
     out.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    rmSync(idsFile, { force: true });
   }
   out.cpu = cpuShares(cpu0, snapshotCpu(subjects));
   out.ackProbeMs = await probe.stop();
@@ -161,20 +168,21 @@ async function main(): Promise<void> {
     for (const rate of s.rates) {
       dog.step(`rate ${rate}`);
       runs.push(await measure('async', rate, s.durationSec, s.warmup, `a${rate}-${run}`));
-      runs.push(await measure('sync', rate, s.durationSec, s.warmup, `s${rate}-${run}`));
+      runs.push(await measure('sync', rate, s.durationSec, s.warmup, `s${rate}-${run}`, true));
     }
     const dead = await services.dead();
     await stopAll();
     dog.step('stage lag');
-    const lags = await stageLags(topics, T, s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup) })), { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
-    const command = ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ');
+    const lags = await stageLags(topics, T, s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) })), { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
+    const summary = syncSummary(runs, lags, s.tmax);
+    const command = commandLine();
     const processes = services.commands();
-    const files = await writeSyncReport(path.join(BENCH_DIR, 'results'), {
-      date, machine, command, processes, seed: [...seed, `reset ${reset} counter keys of ${s.prefix}cmp-* campaigns in Redis`],
+    const files = await writeSyncReport(a.out, {
+      summary, date, machine, command, processes, seed: [...seed, `reset ${reset} counter keys of ${s.prefix}cmp-* campaigns in Redis`],
       settings: { ...s, connections: s.connections ?? 'auto: max(32, rate x (tmax + 50 ms) x 1.5)', processorCpu: s.processorCpu ?? 'none', concurrency: s.concurrency ?? 'runner default', code, run, tmaxMarginMs: ingest.tmaxMarginMs, loadFlags, topics: T, catalogueTopic: TOPICS.campaigns },
       warmup, runs, lags, notes: syncNotes(runs, lags, { pinned: machine.pinned, dead, tmaxMs: s.tmax }),
     });
-    process.stdout.write(`${JSON.stringify({ files, runs: runs.map((r) => ({ mode: r.mode, rate: r.rate, latencyMs: r.result?.latencyMs, status: r.result?.statusCounts, error: r.error })) })}\n`);
+    process.stdout.write(`${JSON.stringify({ files, summary, targets: syncTargetLines(summary), errors: runs.filter((r) => r.error).map((r) => `${r.mode} ${r.rate}: ${r.error}`) })}\n`);
     if (runs.some((r) => r.error)) process.exitCode = 1;
   } finally {
     dog.step('cleanup');

@@ -5,7 +5,7 @@
  */
 import type { BatchStats } from './metrics-scrape.js';
 import type { Machine } from './report.js';
-import { machineLines, writeResults } from './report.js';
+import { machineLines, percent as pct, writeResults } from './report.js';
 import type { GroupDrainResult } from './drain-watch.js';
 import type { SinkDrainResult } from './sink-drain.js';
 import type { FixedRateResult } from './e2e-delay.js';
@@ -57,7 +57,6 @@ export interface AggregateSinkReport {
 }
 
 const f = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined ? 'n/a' : digits ? v.toFixed(digits) : String(v));
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${Math.round(v * 100)}%`);
 const share = (s: Record<string, number | null>, k: string): string => pct(s[k]);
 const pcts = (p: Percentiles | null): string => (p ? `${p.p50} | ${p.p95} | ${p.p99} | ${p.max}` : 'n/a | n/a | n/a | n/a');
 

@@ -9,27 +9,37 @@ import { readFileSync, readdirSync } from 'node:fs';
 /** USER_HZ: the unit of /proc times. 100 on every mainstream Linux build. */
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system) used so far by every live process in group `pgid`; null when /proc is unreadable. */
-export function groupCpuSeconds(pgid: number): number | null {
-  let ticks = 0;
-  let dirs: string[];
+/** The numeric entries of /proc (process ids), or null where /proc is unreadable. */
+export function procPids(): string[] | null {
   try {
-    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return null;
   }
-  for (const d of dirs) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
+}
+
+/** A process's parent, group and CPU seconds so far (user + system, every thread); null when it is gone. */
+export function procStat(pid: number | string): { ppid: number; pgrp: number; cpuSec: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name (which may contain spaces): state ppid pgrp ... utime(14) stime(15).
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    return { ppid: Number(f[1]), pgrp: Number(f[2]), cpuSec: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND };
+  } catch {
+    return null; // exited meanwhile
   }
-  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds (user + system) used so far by every live process in group `pgid`; null when /proc is unreadable. */
+export function groupCpuSeconds(pgid: number): number | null {
+  const pids = procPids();
+  if (!pids) return null;
+  let sec = 0;
+  for (const d of pids) {
+    const st = procStat(d);
+    if (st?.pgrp === pgid) sec += st.cpuSec;
+  }
+  return sec;
 }
 
 export interface MachineTicks {
@@ -58,29 +68,16 @@ export function busyShare(a: MachineTicks | null, b: MachineTicks | null): numbe
 }
 
 /** CPU seconds (user + system, all threads) of one process; null when it is gone or /proc is unreadable. */
-export function pidCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
+export const pidCpuSeconds = (pid: number): number | null => procStat(pid)?.cpuSec ?? null;
 
 /** The first process whose command line matches `re` (e.g. the Kafka broker), or undefined. Read-only. */
 export function findPid(re: RegExp): number | undefined {
-  try {
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        if (re.test(readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '))) return Number(d);
-      } catch {
-        // exited meanwhile
-      }
+  for (const d of procPids() ?? []) {
+    try {
+      if (re.test(readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '))) return Number(d);
+    } catch {
+      // exited meanwhile
     }
-  } catch {
-    // no /proc
   }
   return undefined;
 }

@@ -17,33 +17,11 @@ import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import { percentiles, type Percentiles } from './stage-lag.js';
 import { cpuShares, snapshotCpu, type CpuSubject } from './cpu.js';
 import { postgresCpu } from './pg-cpu.js';
-import { scrapeMetrics } from './metrics-scrape.js';
-
-const BATCH_METRICS = {
-  aggregate: ['processor_batch_duration_seconds_sum', 'processor_batch_duration_seconds_count', 'processor_batch_records_sum'],
-  sink: ['sink_batch_duration_seconds_sum', 'sink_batch_duration_seconds_count', 'sink_batch_records_sum'],
-} as const;
-
-export interface BatchTiming {
-  batches: number | null;
-  recordsPerBatch: number | null;
-  /** Mean batch time (the sink's includes its Postgres transaction and commit; the aggregate's its Kafka transaction). */
-  meanBatchMs: number | null;
-}
+import { batchDelta, batchSeries, scrapeMetrics, type BatchStats } from './metrics-scrape.js';
 
 async function scrapeBatches(urls: Readonly<Record<'aggregate' | 'sink', string>>): Promise<Record<'aggregate' | 'sink', Record<string, number | null>>> {
-  const [aggregate, sink] = await Promise.all([scrapeMetrics(urls.aggregate, BATCH_METRICS.aggregate), scrapeMetrics(urls.sink, BATCH_METRICS.sink)]);
+  const [aggregate, sink] = await Promise.all([scrapeMetrics(urls.aggregate, batchSeries('processor')), scrapeMetrics(urls.sink, batchSeries('sink'))]);
   return { aggregate, sink };
-}
-
-function batchTiming(which: 'aggregate' | 'sink', a: Record<string, number | null>, b: Record<string, number | null>): BatchTiming {
-  const [sum, count, recs] = BATCH_METRICS[which];
-  // A series absent before (a freshly started service that has not run a batch yet) counts as 0.
-  const d = (k: string): number | null => (b[k] != null ? b[k]! - (a[k] ?? 0) : null);
-  const n = d(count);
-  const sec = d(sum);
-  const r = d(recs);
-  return { batches: n, recordsPerBatch: n && r !== null ? Math.round((r / n) * 10) / 10 : null, meanBatchMs: n && sec !== null ? Math.round((sec / n) * 10000) / 10 : null };
 }
 
 export interface FixedRateOptions {
@@ -89,7 +67,8 @@ export interface FixedRateResult {
    * that transaction); `ledger` is the sum, a lower bound of visibility by the commit's duration.
    */
   hops: { aggregate: Percentiles | null; sink: Percentiles | null; ledger: Percentiles | null };
-  batches: Record<'aggregate' | 'sink', BatchTiming>;
+  /** Both services' batches during the run (the sink's include its Postgres transaction; the aggregate's its Kafka transaction). */
+  batches: Record<'aggregate' | 'sink', BatchStats>;
   polls: number;
   meanPollQueryMs: number | null;
   cpuShares: Record<string, number | null>;
@@ -230,7 +209,7 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
     overcounted: [...over].map(([s, b]) => `${campaignOf(s)}: ${b}/${o.rate} bids`), missing,
     delayMs: percentiles(delays), lowerMs: percentiles(lowers),
     hops: { aggregate: percentiles(hops.aggregate), sink: percentiles(hops.sink), ledger: percentiles(hops.ledger) },
-    batches: { aggregate: batchTiming('aggregate', m0.aggregate, m1.aggregate), sink: batchTiming('sink', m0.sink, m1.sink) },
+    batches: { aggregate: batchDelta('aggregate', m0.aggregate, m1.aggregate, wall), sink: batchDelta('sink', m0.sink, m1.sink, wall, 'sink') },
     polls, meanPollQueryMs: polls ? r1(pollQueryMs / polls) : null,
     cpuShares: cpuShares(cpu0, cpu1), postgresShare: pgSec !== null && wall > 0 ? Math.round((pgSec / wall) * 100) / 100 : null,
     ...(firstError ? { error: `${sendErrors} sends failed, first: ${firstError}` } : {}),

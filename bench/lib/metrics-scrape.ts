@@ -4,15 +4,19 @@
  * say how many partition batches a stage handled, how big they were and how much of the run it spent in them.
  */
 
-/** Values by metric name; labelled series of one name are summed; null when the scrape failed or the series is absent. */
+/**
+ * Values by metric name; labelled series of one name are summed; null when the scrape failed or the series
+ * is absent. A name may select by one label, `name{label="value"}` (e.g. `ingest_requests_total{status="202"}`).
+ */
 export async function scrapeMetrics(baseUrl: string, names: readonly string[]): Promise<Record<string, number | null>> {
   const out: Record<string, number | null> = Object.fromEntries(names.map((n) => [n, null]));
   try {
     const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     for (const line of (await res.text()).split('\n')) {
       const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
-      if (!m || !(m[1]! in out)) continue;
-      out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[3]);
+      if (!m) continue;
+      const pairs = m[2] ? m[2].slice(1, -1).split(',').map((p) => `${m[1]}{${p}}`) : [];
+      for (const key of [m[1]!, ...pairs]) if (key in out) out[key] = (out[key] ?? 0) + Number(m[3]);
     }
   } catch {
     // the service is gone or slow: every value stays null
@@ -20,9 +24,10 @@ export async function scrapeMetrics(baseUrl: string, names: readonly string[]): 
   return out;
 }
 
-export const BATCH_SERIES = [
-  'processor_batch_duration_seconds_sum', 'processor_batch_duration_seconds_count', 'processor_batch_records_sum', 'processor_records_in_total',
-] as const;
+/** The batch histogram series of the runner (`processor`, as processors/runtime/runner.ts names them) or of the sink. */
+export const batchSeries = (kind: 'processor' | 'sink' = 'processor'): string[] =>
+  [`${kind}_batch_duration_seconds_sum`, `${kind}_batch_duration_seconds_count`, `${kind}_batch_records_sum`];
+export const BATCH_SERIES = [...batchSeries(), 'processor_records_in_total'];
 
 export interface BatchStats {
   stage: string;
@@ -35,12 +40,9 @@ export interface BatchStats {
   busyShare: number | null;
 }
 
-/** The batch statistics between two scrapes `wallSec` apart. */
-export function batchDelta(stage: string, before: Record<string, number | null>, after: Record<string, number | null>, wallSec: number): BatchStats {
-  const d = (k: (typeof BATCH_SERIES)[number]): number => (after[k] ?? 0) - (before[k] ?? 0);
-  const batches = d('processor_batch_duration_seconds_count');
-  const seconds = d('processor_batch_duration_seconds_sum');
-  const records = d('processor_batch_records_sum');
+/** The batch statistics between two scrapes `wallSec` apart (a series absent before, from a service that has run no batch yet, counts as 0). */
+export function batchDelta(stage: string, before: Record<string, number | null>, after: Record<string, number | null>, wallSec: number, kind: 'processor' | 'sink' = 'processor'): BatchStats {
+  const [seconds, batches, records] = batchSeries(kind).map((k) => (after[k] ?? 0) - (before[k] ?? 0)) as [number, number, number];
   const r = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
   return {
     stage, batches, records,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runOpenLoop, loopbackTarget } from './open-loop.js';
-import { positiveArg } from './options.js';
+import { numArg, positiveArg } from './options.js';
 
 /** A node:http server on 127.0.0.1 whose handler decides, per request number, how to answer. */
 async function server(t: TestContext, handle: (n: number, body: string, res: http.ServerResponse) => void): Promise<string> {
@@ -70,10 +70,18 @@ test('open loop keeps its schedule and counts what the server cannot answer in t
 });
 
 test('open loop reports non-2xx statuses and refuses to connect to a closed port', async (t) => {
-  const url = await server(t, (n, _body, res) => void res.writeHead(n % 4 === 0 ? 503 : 202).end('x'));
-  const r = await runOpenLoop({ url, rate: 400, durationSec: 0.5, warmupSec: 0, connections: 8, body: () => '{}' });
+  const url = await server(t, (_n, body, res) => void res.writeHead((JSON.parse(body) as { seq: number }).seq % 4 === 0 ? 503 : 202).end('x'));
+  const answered: Record<string, number[]> = {};
+  const r = await runOpenLoop({
+    url, rate: 400, durationSec: 0.5, warmupSec: 0.1, connections: 8, body: (seq) => JSON.stringify({ seq }), deadlineMs: 1000,
+    onAnswer: (seq, status) => void (answered[status] ??= []).push(seq),
+  });
   assert.equal(r.scheduled, 200);
+  assert.deepEqual(r.withinDeadline, { deadlineMs: 1000, answers: 200 });
+  assert.ok(answered['503']!.every((seq) => seq % 4 === 0) && answered['503']!.length === 50, 'onAnswer sees each measured answer with its status');
+  assert.ok(Math.min(...answered['202']!, ...answered['503']!) >= 40, 'warm-up requests (seq < 40) are not reported');
   assert.equal(r.statusCounts['503'], 50);
+  assert.deepEqual(new Set([...answered['202']!, ...answered['503']!]).size, 200);
   assert.equal(r.non2xx, 50);
   assert.equal(r.ok2xx, 150);
   assert.equal(r.acceptedRps, 300);
@@ -95,4 +103,7 @@ test('positiveArg takes a positive number and names the flag otherwise', () => {
   assert.equal(positiveArg('rate', '2500'), 2500);
   assert.equal(positiveArg('duration', '0.5'), 0.5);
   for (const raw of ['0', '-1', 'ten', '', 'Infinity']) assert.throws(() => positiveArg('rate', raw), /--rate must be a positive number/);
+  assert.equal(numArg('pause', '0', 0), 0);
+  assert.equal(numArg('partitions', '12', 1, true), 12);
+  for (const raw of ['1.5', '0', ' ', undefined]) assert.throws(() => numArg('partitions', raw, 1, true), /--partitions must be an integer >= 1/);
 });

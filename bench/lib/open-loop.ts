@@ -51,6 +51,8 @@ export interface OpenLoopResult {
   latencyMs: LatencySummary;
   /** From the actual write to the response: what a closed-loop tool would report. */
   serviceMs: LatencySummary;
+  /** With `deadlineMs`: answers (any status) received within it of their scheduled time. */
+  withinDeadline?: { deadlineMs: number; answers: number };
   /** How late the generator itself fired requests; large values mean the generator is saturated. */
   sendLagMs: LatencySummary;
   elapsedSec: number;
@@ -91,6 +93,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
   let errorCount = 0;
   let timeouts = 0;
   let settled = 0;
+  let withinDeadline = 0;
 
   const settle = (req: PoolRequest): boolean => {
     if (req.seq < warmupCount) return false;
@@ -118,6 +121,8 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
         if (status >= 200 && status < 300) ok2xx++;
         latency.record((now - req.scheduledAt) * 1000);
         service.record((now - req.sentAt) * 1000);
+        if (opts.deadlineMs !== undefined && now - req.scheduledAt <= opts.deadlineMs) withinDeadline++;
+        opts.onAnswer?.(req.seq, status);
         if (settled === scheduled) finish();
       },
       onError(req, code) {
@@ -183,6 +188,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
     connectErrors: pool.connectErrors,
     latencyMs: summarize(latency),
     serviceMs: summarize(service),
+    ...(opts.deadlineMs !== undefined ? { withinDeadline: { deadlineMs: opts.deadlineMs, answers: withinDeadline } } : {}),
     sendLagMs: summarize(sendLag),
     elapsedSec: Math.round(stopAt - t0) / 1000,
   };

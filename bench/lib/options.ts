@@ -14,6 +14,10 @@ export interface OpenLoopOptions {
   /** Builds the JSON body of request `seq` (0-based over the whole run, warm-up included). */
   readonly body: (seq: number) => string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Also count the answers (any status) received within this many ms of their scheduled time. */
+  readonly deadlineMs?: number;
+  /** Called for every measured request that got an HTTP answer in time (e.g. to record which ids were answered 204). */
+  readonly onAnswer?: (seq: number, status: number) => void;
 }
 
 /** Parses `url` and refuses anything but http:// on an IPv4 loopback address (127.0.0.0/8). */
@@ -38,6 +42,15 @@ export function loopbackTarget(url: string): URL {
 export function positiveArg(name: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new PipelineError('CONFIG_INVALID', `--${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** A command-line number >= `min` (an integer when `integer`); fails naming the flag. */
+export function numArg(name: string, raw: string | undefined, min: number, integer = false): number {
+  const n = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new PipelineError('CONFIG_INVALID', `--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 

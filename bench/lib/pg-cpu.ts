@@ -4,10 +4,7 @@
  * each snapshot keeps per-pid totals, and a difference counts a backend that appeared meanwhile in full
  * (a backend that exited meanwhile is lost: the bench's and the sink's connections stay open).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { findPid } from './cpu.js';
-
-const TICKS_PER_SECOND = 100;
+import { findPid, procPids, procStat } from './cpu.js';
 
 export interface PgCpu {
   /** CPU seconds used between `earlier` and this snapshot (null when /proc or the postmaster was not found). */
@@ -31,23 +28,12 @@ function snapshot(perPid: Map<number, number> | null): PgCpu {
 
 export function postgresCpu(): PgCpu {
   if (postmaster === null) postmaster = findPid(/^\S*\/postgres\s+-D\s/);
-  if (postmaster === undefined) return snapshot(null);
+  const pids = procPids();
+  if (postmaster === undefined || !pids) return snapshot(null);
   const out = new Map<number, number>();
-  let dirs: string[];
-  try {
-    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return snapshot(null);
-  }
-  for (const d of dirs) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pid = Number(d);
-      if (pid === postmaster || Number(f[1]) === postmaster) out.set(pid, (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND);
-    } catch {
-      // exited meanwhile
-    }
+  for (const d of pids) {
+    const st = procStat(d);
+    if (st && (Number(d) === postmaster || st.ppid === postmaster)) out.set(Number(d), st.cpuSec);
   }
   return snapshot(out);
 }

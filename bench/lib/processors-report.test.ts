@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { median } from './processors-report.js';
+import type { DrainResult } from './drain-watch.js';
+import { median, processorsSummary, processorsTargetLines, summarize, type StageRun } from './processors-report.js';
 
 test('median ignores nulls, takes the middle of an odd count and averages an even one (rounded unless asked not to)', () => {
   assert.equal(median([]), null);
@@ -10,4 +11,16 @@ test('median ignores nulls, takes the middle of an odd count and averages an eve
   assert.equal(median([1, 2]), 2);
   assert.equal(median([1, 2], false), 1.5);
   assert.equal(median([20.4, 19.1, 27.3, 26.9], false), (20.4 + 26.9) / 2);
+});
+
+test('processorsSummary holds the three stage ratios and the pass-through over the client loop on the client\'s input', () => {
+  const run = (stage: StageRun['stage'], input: string, rps: number | null): StageRun =>
+    ({ stage, input, rep: 0, drain: { recordsPerSec: rps } as DrainResult }) as StageRun;
+  const runs = [run('enrich', 'req', 6000), run('passthrough', 'req', 10_000), run('client', 'req', 25_000), run('passthrough', 'bidin', 9000), run('client', 'other', 1)];
+  const pairs = [summarize('enrich', 'req', runs), { ...summarize('bid', 'bidin', runs), ratio: 0.4 }];
+  const s = processorsSummary(pairs, runs.slice(0, 4));
+  assert.deepEqual(s, { ratios: { enrich: 0.6, bid: 0.4, auction: null }, passThroughVsClient: 0.4 });
+  const lines = processorsTargetLines(s);
+  assert.deepEqual(lines.map((l) => l.endsWith(': met')), [true, false, false, false]);
+  assert.match(lines[2]!, /auction \/ pass-through: n\/a/);
 });

@@ -128,8 +128,9 @@ export function sustainableRps(runs: RateRun[]): number | null {
   return best;
 }
 
-function pct(share: number | null | undefined): string {
-  return share == null ? 'n/a' : `${Math.round(share * 100)}%`;
+/** A share (0..1) as a whole percentage; `missing` for null. */
+export function percent(share: number | null | undefined, missing = 'n/a'): string {
+  return share == null ? missing : `${Math.round(share * 100)}%`;
 }
 
 function sum(counts: Record<string, number>): number {
@@ -144,7 +145,7 @@ function table(t: TargetRuns): string {
     if (!r) return `| ${rate} | failed: ${(error ?? '').split('\n')[0]} |||||||||||||`;
     const l = r.latencyMs;
     const run = t.runs.find((x) => x.rate === rate)!;
-    return `| ${r.offeredRps} | ${r.acceptedRps} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${r.non2xx} | ${sum(r.errors)} | ${r.timeouts} | ${r.sendLagMs.p99} | ${coresUsed(run) ?? 'n/a'} | ${cpuUsPerRequest(run) ?? 'n/a'} | ${run.cpuShares?.['kafka'] ?? 'n/a'} | ${pct(run.cpuShares?.['machine'])} |`;
+    return `| ${r.offeredRps} | ${r.acceptedRps} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${r.non2xx} | ${sum(r.errors)} | ${r.timeouts} | ${r.sendLagMs.p99} | ${coresUsed(run) ?? 'n/a'} | ${cpuUsPerRequest(run) ?? 'n/a'} | ${run.cpuShares?.['kafka'] ?? 'n/a'} | ${percent(run.cpuShares?.['machine'])} |`;
   });
   return [head, ...rows].join('\n');
 }
@@ -190,13 +191,19 @@ export function renderMarkdown(r: EdgeReport): string {
   return parts.join('\n');
 }
 
-/** Writes `<dir>/<YYYY-MM-DD>-<name>.md` and `.json` (the same day overwrites); returns their paths. */
-export async function writeResults(dir: string, date: string, name: string, markdown: string, json: unknown): Promise<string[]> {
+/** Writes `<dir>/<YYYY-MM-DD>-<name>.md`, `.json` and, when given, `.svg` (the same day overwrites); returns their paths. */
+export async function writeResults(dir: string, date: string, name: string, markdown: string, json: unknown, svg?: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `${date.slice(0, 10)}-${name}`);
   await writeFile(`${base}.md`, markdown);
   await writeFile(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
-  return [`${base}.md`, `${base}.json`];
+  if (svg !== undefined) await writeFile(`${base}.svg`, svg);
+  return [`${base}.md`, `${base}.json`, ...(svg !== undefined ? [`${base}.svg`] : [])];
+}
+
+/** This process's command line as a person would type it (for the report). */
+export function commandLine(): string {
+  return ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ');
 }
 
 /** Writes `<dir>/<YYYY-MM-DD>-edge.md` and `.json`; returns their paths. */

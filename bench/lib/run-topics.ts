@@ -9,7 +9,7 @@ import type { RawRecord } from '../../processors/runtime/read-topic.js';
 import { readWholeTopic, type ReadOptions } from './topic-reader.js';
 import type { Logger } from '../../processors/runtime/logger.js';
 import { AvroCodec } from '../../schemas/codec.js';
-import { loadSchema, subjectFor } from '../../schemas/topics.js';
+import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 
 const SEND_BATCH = 1000;
 
@@ -72,6 +72,19 @@ export class RunTopics {
     const r = await readWholeTopic(this.kafka, this.admin, topic, opts);
     if (!r.complete) this.log.warn({ topic, records: r.records.length, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
     return r.records;
+  }
+
+  /** Records ever written to the shared dead-letter topic (sum of its end offsets; 0 when it does not exist): compare before and after a run. */
+  async deadLetterCount(): Promise<bigint> {
+    const ends = await this.ends(TOPICS.deadLetters).catch(() => new Map<number, bigint>());
+    return [...ends.values()].reduce((a, b) => a + b, 0n);
+  }
+
+  /** Hands every committed record of `topic` to `each` without keeping them; resolves with how many (logged when incomplete). */
+  async scan(topic: string, each: NonNullable<ReadOptions['each']>, opts: ReadOptions = {}): Promise<number> {
+    const r = await readWholeTopic(this.kafka, this.admin, topic, { ...opts, each });
+    if (!r.complete) this.log.warn({ topic, records: r.count, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
+    return r.count;
   }
 
   /** End offsets (high watermarks) per partition. */

@@ -4,6 +4,9 @@
  */
 import { TOPICS } from '../../schemas/topics.js';
 
+/** How a runner writes and commits (processors/runtime/processor.ts `Delivery`); logged by the service at start. */
+export type Delivery = 'exactly-once' | 'at-least-once';
+
 export const STAGES = ['passthrough', 'enrich', 'bid', 'auction'] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -19,6 +22,8 @@ export interface StageSettings {
   concurrency?: number;
   /** Pass-through only: the schema file of its input and output. */
   schema?: string;
+  /** Pass-through only: its delivery (PASSTHROUGH_DELIVERY), to match the stage it is the baseline of; its default when undefined. */
+  delivery?: Delivery;
   /** Bid only: the compacted topic of campaigns to load (default: the pipeline's `campaigns`). */
   campaignsTopic?: string;
   logLevel?: string;
@@ -48,6 +53,7 @@ export function stageEnv(stage: Stage, s: StageSettings): Record<string, string>
   if (s.maxBatch !== undefined) env.PROCESSOR_MAX_BATCH = String(s.maxBatch);
   if (s.concurrency !== undefined) env.PROCESSOR_CONCURRENCY = String(s.concurrency);
   if (stage === 'passthrough') env.PASSTHROUGH_SCHEMA = s.schema ?? 'bid-request.avsc';
+  if (stage === 'passthrough' && s.delivery) env.PASSTHROUGH_DELIVERY = s.delivery;
   if (stage === 'bid') env.BID_CAMPAIGNS_TOPIC = s.campaignsTopic ?? TOPICS.campaigns;
   return env;
 }
@@ -56,4 +62,10 @@ export function stageEnv(stage: Stage, s: StageSettings): Record<string, string>
 export function catalogueSize(output: string): number | null {
   const m = /"campaigns":(\d+)[^\n]*campaign catalogue loaded/.exec(output);
   return m ? Number(m[1]) : null;
+}
+
+/** The delivery the service logged when it started ("processor started", at LOG_LEVEL info); null when not found. */
+export function stageDelivery(output: string): Delivery | null {
+  const m = /"delivery":"(exactly-once|at-least-once)"[^\n]*processor started/.exec(output);
+  return m ? (m[1] as Delivery) : null;
 }

@@ -2,13 +2,13 @@
  * Plain-language findings for the sync report, derived from the numbers: anything that says the pipeline
  * (or the machine) misbehaved is spelled out instead of being left for the reader to spot in a table.
  */
+import { percent as pct } from './report.js';
 import type { RateLag } from './stage-lag.js';
 import type { ModeRun } from './sync-report.js';
 
 /** Generator lag (ms, p99) above which the generator or the machine, not the target, set the pace. */
 const GENERATOR_LAG_MS = 5;
 
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${Math.round(v * 100)}%`);
 
 export function syncNotes(runs: readonly ModeRun[], lags: readonly RateLag[], o: { pinned: boolean; dead: string | undefined; tmaxMs: number }): string[] {
   const { pinned, dead } = o;

@@ -5,8 +5,9 @@
  */
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
-import { machineLines, writeResults, type Machine } from './report.js';
+import { machineLines, percent, writeResults, type Machine } from './report.js';
 import { HOP_MEANING, HOPS, type Percentiles, type RateLag } from './stage-lag.js';
+import { renderSvg } from './svg-chart.js';
 
 export interface ModeRun {
   mode: 'async' | 'sync';
@@ -25,7 +26,88 @@ export interface ModeRun {
   batches?: BatchStats[];
 }
 
+/** One sync-mode rate; shares are of the requests sent in the measured window. */
+export interface SyncRateSummary {
+  offeredRps: number;
+  tmaxMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Answers (any status) the load generator received within tmax of each request's scheduled send time. */
+  answeredBeforeDeadlineShare: number | null;
+  /** 200 answers (a BidResponse). */
+  bidShare: number;
+  /** Requests whose auction outcome has a win but that the edge answered 204. */
+  lostToDeadlineShare: number | null;
+}
+
+export interface SyncSummary {
+  rates: SyncRateSummary[];
+}
+
+/** The issue's bar for the sync path, checked at `offeredRps`. */
+export const SYNC_TARGETS = { offeredRps: 2000, p99Ms: 50, answeredBeforeDeadlineShare: 0.99, lostToDeadlineShare: 0.01 } as const;
+
+const share = (n: number, of: number): number => Math.round((n / of) * 10_000) / 10_000;
+
+export function syncSummary(runs: readonly ModeRun[], lags: readonly RateLag[], tmaxMs: number): SyncSummary {
+  return {
+    rates: runs.filter((m) => m.mode === 'sync' && m.result && m.result.scheduled > 0).map((m) => {
+      const r = m.result!;
+      const lost = lags.find((l) => l.rate === m.rate)?.lostToDeadline ?? null;
+      return {
+        offeredRps: r.offeredRps, tmaxMs, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99,
+        answeredBeforeDeadlineShare: r.withinDeadline ? share(r.withinDeadline.answers, r.scheduled) : null,
+        bidShare: share(r.statusCounts['200'] ?? 0, r.scheduled),
+        lostToDeadlineShare: lost === null ? null : share(lost, r.scheduled),
+      };
+    }),
+  };
+}
+
+/** One line per target: the figure at the target rate, the bar, met or not. */
+export function syncTargetLines(s: SyncSummary): string[] {
+  const t = SYNC_TARGETS;
+  const at = s.rates.find((r) => r.offeredRps === t.offeredRps);
+  if (!at) return [`Targets are set at ${t.offeredRps} req/s, which was not run.`];
+  const line = (what: string, v: number | null, bar: string, ok: (x: number) => boolean): string =>
+    `${what} at ${t.offeredRps} req/s: ${v ?? 'n/a'} (target ${bar}): ${v !== null && ok(v) ? 'met' : '**NOT met**'}`;
+  return [
+    line('p99 ms', at.p99Ms, `<= ${t.p99Ms}`, (v) => v <= t.p99Ms),
+    line('answered before tmax', at.answeredBeforeDeadlineShare, `>= ${t.answeredBeforeDeadlineShare}`, (v) => v >= t.answeredBeforeDeadlineShare),
+    line('lost to the deadline', at.lostToDeadlineShare, `<= ${t.lostToDeadlineShare}`, (v) => v <= t.lostToDeadlineShare),
+  ];
+}
+
+export function syncSvg(r: Pick<SyncReport, 'summary' | 'runs'>): string {
+  const s = r.summary.rates;
+  const asyncP99 = r.runs.filter((m) => m.mode === 'async' && m.result).map((m) => [m.rate, m.result!.latencyMs.p99] as const);
+  return renderSvg([
+    {
+      title: `Sync OpenRTB latency from the scheduled send (tmax ${s[0]?.tmaxMs ?? '?'} ms)`, xLabel: 'offered req/s', yLabel: 'ms (log)', logY: true,
+      series: [{ name: 'sync p50', points: s.map((x) => [x.offeredRps, x.p50Ms]) }, { name: 'sync p99', points: s.map((x) => [x.offeredRps, x.p99Ms]) }, { name: 'async edge p99', points: asyncP99 }],
+      marks: [{ y: s[0]?.tmaxMs ?? 0, label: 'tmax' }, { y: SYNC_TARGETS.p99Ms, label: `p99 target ${SYNC_TARGETS.p99Ms} ms` }],
+    },
+    {
+      title: 'Sync answers, share of requests sent', xLabel: 'offered req/s', yLabel: 'share',
+      series: [
+        { name: 'answered before tmax', points: s.map((x) => [x.offeredRps, x.answeredBeforeDeadlineShare]) },
+        { name: 'bid (200)', points: s.map((x) => [x.offeredRps, x.bidShare]) },
+        { name: 'lost to the deadline', points: s.map((x) => [x.offeredRps, x.lostToDeadlineShare]) },
+      ],
+    },
+  ]);
+}
+
+function summaryTable(s: SyncSummary): string[] {
+  return [
+    '| offered rps | tmax ms | p50 ms | p99 ms | answered before tmax | bid (200) | lost to the deadline |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...s.rates.map((r) => `| ${r.offeredRps} | ${r.tmaxMs} | ${r.p50Ms} | ${r.p99Ms} | ${r.answeredBeforeDeadlineShare ?? 'n/a'} | ${r.bidShare} | ${r.lostToDeadlineShare ?? 'n/a'} |`),
+  ];
+}
+
 export interface SyncReport {
+  summary: SyncSummary;
   date: string;
   machine: Machine;
   command: string;
@@ -82,13 +164,12 @@ function batchTable(runs: readonly ModeRun[]): string[] {
 
 function cpuTable(runs: readonly ModeRun[]): string[] {
   const keys = [...new Set(runs.flatMap((m) => Object.keys(m.cpu ?? {})))];
-  const share = (v: number | null | undefined): string => (v === null || v === undefined ? '' : `${Math.round(v * 100)}%`);
   return [
     `| offered rps | mode | ${keys.join(' | ')} | broker ack p50 / p99 / max ms (side probe) |`,
     `|---:|---|${keys.map(() => '---:').join('|')}|---:|`,
     ...runs.map((m) => {
       const a = m.ackProbeMs;
-      return `| ${m.rate} | ${m.mode} | ${keys.map((k) => share(m.cpu?.[k])).join(' | ')} | ${a ? `${a.p50} / ${a.p99} / ${a.max}` : ''} |`;
+      return `| ${m.rate} | ${m.mode} | ${keys.map((k) => percent(m.cpu?.[k], '')).join(' | ')} | ${a ? `${a.p50} / ${a.p99} / ${a.max}` : ''} |`;
     }),
   ];
 }
@@ -106,9 +187,9 @@ function lagTable(lags: readonly RateLag[]): string[] {
 
 function flowTable(lags: readonly RateLag[]): string[] {
   return [
-    '| offered rps | requests in topic | enriched | BidSets | outcomes | wins produced after the deadline |',
-    '|---:|---:|---:|---:|---:|---:|',
-    ...lags.map((l) => `| ${l.rate} | ${l.requests} | ${l.enriched} | ${l.bidSets} | ${l.outcomes} | ${l.winsPastDeadline} |`),
+    '| offered rps | requests in topic | enriched | BidSets | outcomes | wins produced after the deadline | wins answered 204 |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...lags.map((l) => `| ${l.rate} | ${l.requests} | ${l.enriched} | ${l.bidSets} | ${l.outcomes} | ${l.winsPastDeadline} | ${l.lostToDeadline ?? 'n/a'} |`),
   ];
 }
 
@@ -118,6 +199,16 @@ export function renderSync(r: SyncReport): string {
     '',
     ...machineLines(r.date, r.machine, r.command, r.settings),
     ...Object.entries(r.processes).map(([k, v]) => `- ${k}: \`${v}\``),
+    '',
+    `## Summary (sync mode; picture: ${r.date.slice(0, 10)}-sync.svg)`,
+    '',
+    'Shares are of the requests sent in the measured window. Answered before tmax: any answer the load generator received within ' +
+      'tmax of the request\'s scheduled send time. Lost to the deadline: the auction-outcomes topic holds a win for the request, ' +
+      'but the edge answered 204.',
+    '',
+    ...summaryTable(r.summary),
+    '',
+    ...syncTargetLines(r.summary).map((l) => `- ${l}`),
     '',
     'Open-loop load (bench/load.ts in its own process): latency from each request\'s scheduled send time. For each rate the ' +
       'async edge (202 once Kafka acknowledged the request; nothing downstream) runs first, then the sync edge, which publishes ' +
@@ -166,5 +257,5 @@ export function renderSync(r: SyncReport): string {
 }
 
 export async function writeSyncReport(dir: string, r: SyncReport): Promise<string[]> {
-  return writeResults(dir, r.date, 'sync', renderSync(r), r);
+  return writeResults(dir, r.date, 'sync', renderSync(r), r, syncSvg(r));
 }

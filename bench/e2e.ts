@@ -1,0 +1,242 @@
+/**
+ * Scenario: the async edge with every service of deploy/services.ts running (campaigns API, enrich, bid,
+ * auction, settle, aggregate, sink, ingest edge) on topics, consumer groups and a Postgres schema of this run,
+ * at offered rates rising until the pipeline stops keeping up: after each rate's load, the first rate after
+ * which Postgres does not catch up within --drain-limit seconds is the last. Per rate: what the edge
+ * accepted, each request's lag from receipt to its window visible in Postgres (lib/visible-lag.ts), the
+ * consumer lag at the end of the load and over time (lib/pipeline-lag.ts). At the end: whether Postgres
+ * counted exactly the requests the edge accepted. Results: bench/results/<date>-e2e.md/.json/.svg.
+ *
+ * Shared with the rest of the stack: the `campaigns` topic (bid follows the seed catalogue there; the run's
+ * campaigns API serves the run's empty schema, so it publishes nothing), the dead-letter topic, and Redis
+ * (profiles; the seed campaigns' counters, reset before and after; de-duplication keys of the run's request
+ * ids, deleted after; settle gets a pending-reservation index of its own, so it releases nobody's reservations).
+ *
+ *   node --import tsx bench/e2e.ts [--rates 1000,2000,3000,5000,7500,10000] [--duration 60] [--warmup-sec 10]
+ *     [--drain-limit 5] [--lag-limit 5000] [--drain-timeout 120] [--connections 256] [--timeout 2000] [--partitions 12]
+ *     [--load-cpu none] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 120] [--out bench/results]
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { pino } from 'pino';
+import { createLogger } from '../processors/runtime/logger.js';
+import { TOPICS } from '../schemas/topics.js';
+import { freshSchema } from '../sink/fresh-schema.js';
+import { seenKey } from '../processors/aggregate/dedup.js';
+import { outcomeEventId } from '../processors/aggregate/aggregate.js';
+import { resetCounters, seedCatalogue, seedTraffic, unlinkMatching } from './lib/catalogue.js';
+import { hasTaskset } from './lib/child.js';
+import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { e2eSummary, e2eTargetLines, writeE2eReport, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
+import { runLoad } from './lib/load-run.js';
+import { scrapeMetrics } from './lib/metrics-scrape.js';
+import { numArg } from './lib/options.js';
+import { lagByGroup, lagSnapshot, netLag, sampleLag, type GroupTopics } from './lib/pipeline-lag.js';
+import { codeVersion, commandLine, machineInfo } from './lib/report.js';
+import { RunTopics, stackConfig } from './lib/run-topics.js';
+import { ServiceSet } from './lib/service-set.js';
+import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
+import { loadParts, requestLags } from './lib/visible-lag.js';
+import { startWatchdog } from './lib/watchdog.js';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(BENCH_DIR);
+const WINDOW_MS = 60_000;
+const log = pino({ name: 'bench-e2e' }, pino.destination({ dest: 2, sync: true }));
+const { values: a } = parseArgs({
+  strict: true,
+  options: {
+    rates: { type: 'string', default: '1000,2000,3000,5000,7500,10000' }, duration: { type: 'string', default: '60' }, 'warmup-sec': { type: 'string', default: '10' },
+    'drain-limit': { type: 'string', default: '5' }, 'lag-limit': { type: 'string', default: '5000' }, 'drain-timeout': { type: 'string', default: '120' },
+    connections: { type: 'string', default: '256' }, timeout: { type: 'string', default: '2000' }, partitions: { type: 'string', default: '12' },
+    'load-cpu': { type: 'string', default: 'none' }, prefix: { type: 'string', default: 'bench-' }, campaigns: { type: 'string', default: '300' },
+    users: { type: 'string', default: '10000' }, 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': { type: 'string', default: '120' },
+    out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
+  },
+});
+const s = {
+  rates: a.rates.split(',').map((r) => numArg('rates', r, 1, true)), durationSec: numArg('duration', a.duration, 1), warmupSec: numArg('warmup-sec', a['warmup-sec'], 0),
+  drainTimeoutMs: numArg('drain-timeout', a['drain-timeout'], 1) * 1000, connections: numArg('connections', a.connections, 1, true), timeoutMs: numArg('timeout', a.timeout, 1),
+  partitions: numArg('partitions', a.partitions, 1, true), loadCpu: a['load-cpu'] === 'none' ? undefined : numArg('load-cpu', a['load-cpu'], 0, true),
+  prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true), users: numArg('users', a.users, 1, true), readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000,
+};
+const limits: E2eLimits = { drainSec: numArg('drain-limit', a['drain-limit'], 0), lagP99Ms: numArg('lag-limit', a['lag-limit'], 1), acceptedShare: 0.99 };
+const run = randomBytes(4).toString('hex');
+const T = { req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`, wc: `bench-e2e-${run}-window-counts` };
+const name = (svc: string): string => `e2e-${run}-${svc}`;
+const sinkGroup = `bench-e2e-${run}-sink`;
+const pendingIndex = `bench:e2e:${run}:pending-campaigns`;
+const groups: GroupTopics[] = [
+  { group: groupOf(name('enrich')), topics: [T.req] }, { group: groupOf(name('bid')), topics: [T.enr] }, { group: groupOf(name('auction')), topics: [T.bids] },
+  { group: groupOf(name('aggregate')), topics: [T.out, T.tracking] }, { group: groupOf(name('settle')), topics: [T.tracking] }, { group: sinkGroup, topics: [T.wc] },
+];
+const topics = new RunTopics(createLogger('bench-e2e', 'warn'), `bench-e2e-${run}`);
+const services = new ServiceSet({ cwd: ROOT, readyTimeoutMs: s.readyTimeoutMs, onStart: (label, entry) => log.info({ label, entry }, 'starting') });
+const dropSchema: Array<() => Promise<void>> = [];
+const traffic = seedTraffic(s, 120);
+const loadFlags = ['--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
+
+async function startAll(pgUrl: string): Promise<void> {
+  const common = { TOPIC_PARTITIONS: String(s.partitions), LOG_LEVEL: 'warn' };
+  const stage = (st: 'enrich' | 'bid' | 'auction', input: string, output: string): Record<string, string> =>
+    stageEnv(st, { name: name(st), input, output, partitions: s.partitions, campaignsTopic: TOPICS.campaigns });
+  const proc = { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
+  const starts: Array<[string, string, string, Record<string, string>]> = [
+    ['sink', 'sink/main.ts', 'SINK_HTTP_PORT', { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', POSTGRES_URL: pgUrl }],
+    ['aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }],
+    ['settle', 'processors/settle/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }],
+    ['auction', STAGE_ENTRY.auction, 'PROCESSOR_HTTP_PORT', stage('auction', T.bids, T.out)],
+    ['bid', STAGE_ENTRY.bid, 'PROCESSOR_HTTP_PORT', stage('bid', T.enr, T.bids)],
+    ['enrich', STAGE_ENTRY.enrich, 'PROCESSOR_HTTP_PORT', stage('enrich', T.req, T.enr)],
+    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl }],
+  ];
+  for (const g of groups) topics.track('group', g.group);
+  // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
+  const started = await Promise.allSettled(starts.map(([label, entry, port, env]) => services.start(label, entry, port, env, undefined)));
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  await services.start('edge', 'ingest/main.ts', 'INGEST_PORT', {
+    ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
+    INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
+  }, undefined);
+}
+
+const ACCEPTED = 'ingest_requests_total{status="202"}';
+const edgeAccepted = async (): Promise<number | null> => (await scrapeMetrics(services.get('edge').url, [ACCEPTED]))[ACCEPTED] ?? null;
+const sumRequests = async (sql: postgres.Sql): Promise<number> => Number((await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`)[0]?.n ?? 0);
+const published = async (): Promise<number> => (await topics.admin.fetchTopicOffsets(T.req)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+
+/** Polls until Postgres counts every request on the request topic; seconds it took, or null after `timeoutMs`. */
+async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number | null> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if ((await sumRequests(sql)) >= (await published())) return Math.round(performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, idPrefix: string): Promise<E2eRateRun> {
+  const out: E2eRateRun = { offeredRps, idPrefix, startedAtMs: Date.now(), load: null, edgeAccepted: null, drainSec: null, endLagRecords: null, endLagByGroup: {}, lagTimeline: [], cpu: {}, lag: null };
+  const dead = await services.dead();
+  if (dead) return { ...out, error: dead };
+  const accepted0 = await edgeAccepted();
+  const sampler = sampleLag(topics.admin, groups);
+  const subjects = { ...services.cpuSubjects(), ...stackCpuSubjects() };
+  const cpu0 = snapshotCpu(subjects);
+  out.startedAtMs = Date.now();
+  try {
+    out.load = await runLoad(ROOT, {
+      url: `${services.get('edge').url}/openrtb2/bid`, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu,
+      extra: [...loadFlags, '--id-prefix', idPrefix],
+    });
+  } catch (err) {
+    out.error = err instanceof Error ? err.message : String(err);
+  }
+  out.cpu = cpuShares(cpu0, snapshotCpu(subjects));
+  const end = await lagSnapshot(topics.admin, groups);
+  out.drainSec = await drained(sql, s.drainTimeoutMs);
+  out.lagTimeline = await sampler.stop();
+  out.endLagByGroup = lagByGroup(end);
+  out.endLagRecords = netLag(end, out.drainSec === null ? null : await lagSnapshot(topics.admin, groups));
+  const accepted1 = await edgeAccepted();
+  out.edgeAccepted = accepted0 !== null && accepted1 !== null ? accepted1 - accepted0 : null;
+  log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag: out.endLagRecords, drainSec: out.drainSec, error: out.error }, 'rate done');
+  return out;
+}
+
+async function main(): Promise<void> {
+  const date = new Date().toISOString();
+  const machine = machineInfo(hasTaskset());
+  const cleanup: string[] = [];
+  let cleaned = false;
+  const doCleanup = async (): Promise<void> => {
+    if (cleaned) return;
+    cleaned = true;
+    await services.stopAll();
+    for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${(err as Error).message}`));
+    const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`))}*`, pendingIndex]).catch(() => null);
+    cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* reset`);
+    await topics.cleanup();
+  };
+  const onSignal = (): void => void doCleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const maxMs = (900 + s.warmupSec + s.rates.length * (s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30)) * 1000;
+  const dog = startWatchdog(maxMs, log, doCleanup);
+  dog.step('seed');
+  const seed = a['skip-seed'] ? ['skipped (--skip-seed)'] : await seedCatalogue(ROOT, { prefix: s.prefix, campaigns: s.campaigns, users: s.users });
+  seed.push(`reset ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* campaigns in Redis`);
+  await topics.connect();
+  const pg = await freshSchema({ after: (fn) => void dropSchema.push(fn) }, `bench_e2e_${run}`);
+  const report: E2eReport = {
+    summary: { sustainedRps: null, exact: false, lagP99Ms: null, rates: [] }, date, machine, loadAvgEnd: [], command: commandLine(),
+    settings: { ...s, loadCpu: s.loadCpu ?? 'none', code: codeVersion(ROOT), run, schema: pg.schema, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags },
+    limits, processes: {}, seed, warmup: null, runs: [], totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
+  };
+  try {
+    dog.step('create topics');
+    const schemas: Record<keyof typeof T, string> = { req: 'bid-request.avsc', enr: 'bid-request.avsc', bids: 'bid-set.avsc', out: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', wc: 'window-count.avsc' };
+    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, schemas[k as keyof typeof T]);
+    dog.step('start services');
+    await startAll(pg.url);
+    report.processes = services.commands();
+    dog.step('warm-up');
+    if (s.warmupSec > 0) report.warmup = await rate(pg.sql, s.rates[0]!, s.warmupSec, `${run}-w`);
+    for (const offered of s.rates) {
+      dog.step(`rate ${offered}`);
+      const r = await rate(pg.sql, offered, s.durationSec, `${run}-r${offered}`);
+      report.runs.push(r);
+      if (r.error || r.drainSec === null || r.drainSec > limits.drainSec) {
+        report.notes.push(`Stopped rising after ${offered} req/s: ${r.error ? `it failed (${r.error.split('\n')[0]})` : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeoutMs / 1000} s after the load` : `Postgres caught up only ${r.drainSec} s after the load (limit ${limits.drainSec} s)`}.`);
+        break;
+      }
+    }
+    dog.step('final drain');
+    const final = await drained(pg.sql, s.drainTimeoutMs);
+    report.totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql), drained: final !== null };
+    const dead = await services.dead();
+    if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);
+    dog.step('receipt -> visible lag');
+    const all = [...(report.warmup ? [report.warmup] : []), ...report.runs];
+    const lags = await requestLags(topics, T.out, await loadParts(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
+    all.forEach((r, i) => (r.lag = lags[i]!));
+  } catch (err) {
+    report.notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    log.error({ err }, 'scenario step failed');
+    process.exitCode = 1;
+  } finally {
+    dog.step('cleanup');
+    await doCleanup();
+    dog.stop();
+  }
+  report.summary = e2eSummary(report.runs, report.totals, limits);
+  report.loadAvgEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  report.notes.push(...notes(report));
+  const files = await writeE2eReport(a.out, report);
+  process.stdout.write(`${JSON.stringify({ files, summary: report.summary, targets: e2eTargetLines(report.summary) })}\n`);
+}
+
+function notes(r: E2eReport): string[] {
+  const n: string[] = [];
+  const t = r.totals;
+  if (t.postgresRequests !== null && t.edgeAccepted !== null && t.postgresRequests !== t.edgeAccepted) {
+    n.push(`Postgres counted ${t.postgresRequests} requests, the edge answered 202 to ${t.edgeAccepted} and published ${t.requestTopicRecords}` +
+      (t.requestTopicRecords !== null && t.requestTopicRecords > t.edgeAccepted ? ' (requests published but not answered 202: the generator gave up on them, or the delivery report came after the edge\'s timeout).' : '.'));
+  }
+  for (const x of [...(r.warmup ? [r.warmup] : []), ...r.runs]) {
+    const at = `${x === r.warmup ? 'warm-up at ' : ''}${x.offeredRps} req/s`;
+    if (x.load && x.load.sendLagMs.p99 > 5) n.push(`${at}: generator lag p99 ${x.load.sendLagMs.p99} ms: the generator or the machine was saturated.`);
+    if (x.lag && x.lag.notVisible > 0) n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
+    if ((x.cpu.machine ?? 0) > 0.9) n.push(`${at}: both cores were ${Math.round((x.cpu.machine ?? 0) * 100)}% busy during the load.`);
+  }
+  return n;
+}
+
+main().catch((err: unknown) => {
+  log.error({ err }, 'e2e scenario failed');
+  process.exitCode = 2;
+});

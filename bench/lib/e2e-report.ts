@@ -1,0 +1,197 @@
+/**
+ * The e2e scenario's result files: per offered rate, what the async edge accepted and how fast, the lag
+ * from each request's receipt to its window visible in Postgres, and the pipeline's consumer lag at the end
+ * of the load and over time; the highest rate the pipeline sustained, and whether Postgres counted exactly
+ * the requests the edge accepted.
+ */
+import type { OpenLoopResult } from './open-loop.js';
+import { machineLines, percent, writeResults, type Machine } from './report.js';
+import { renderSvg } from './svg-chart.js';
+import type { RunLag } from './visible-lag.js';
+
+export interface E2eRateRun {
+  offeredRps: number;
+  idPrefix: string;
+  /** Wall clock when the load command was started (the origin of the per-second series). */
+  startedAtMs: number;
+  load: OpenLoopResult | null;
+  error?: string;
+  /** Requests the edge answered 202 during this rate (its /metrics; the load's warm-up second included). */
+  edgeAccepted: number | null;
+  /** From the end of the load until Postgres counted every request on the request topic; null: not within the drain timeout. */
+  drainSec: number | null;
+  /** Consumer lag (records) of the pipeline's groups when the load ended, net of commit markers; and raw, per group. */
+  endLagRecords: number | null;
+  endLagByGroup: Record<string, number>;
+  /** Total consumer lag sampled every second from the start of the load until drained: [s, records]. */
+  lagTimeline: Array<[number, number]>;
+  /** CPU over the load as a share of one core per service and stack server (machine: share of all cores busy). */
+  cpu: Record<string, number | null>;
+  /** Receipt -> visible in Postgres, filled once every rate is done. */
+  lag: RunLag | null;
+}
+
+export interface E2eTotals {
+  /** 202 answers over the whole run (warm-up included), from the edge's /metrics. */
+  edgeAccepted: number | null;
+  /** Records on the run's request topic (what the edge published). */
+  requestTopicRecords: number | null;
+  /** sum(requests) of the all-request rows (campaign '*') in the run's Postgres schema, after the final drain. */
+  postgresRequests: number | null;
+  drained: boolean;
+}
+
+export interface E2eLimits {
+  /** Seconds after the load within which Postgres must have caught up. */
+  drainSec: number;
+  lagP99Ms: number;
+  /** Accepted / offered at or above this, so a rate the edge refused does not count as sustained. */
+  acceptedShare: number;
+}
+
+export interface E2eRateSummary {
+  offeredRps: number;
+  acceptedRps: number | null;
+  edgeP99Ms: number | null;
+  lagP50Ms: number | null;
+  lagP99Ms: number | null;
+  endLagRecords: number | null;
+}
+
+export interface E2eSummary {
+  sustainedRps: number | null;
+  exact: boolean;
+  /** Receipt -> visible p99 at the sustained rate. */
+  lagP99Ms: number | null;
+  rates: E2eRateSummary[];
+}
+
+export const E2E_TARGETS = { sustainedRps: 5000, stretchRps: 10_000 } as const;
+
+export function sustained(r: E2eRateRun, l: E2eLimits): boolean {
+  const p99 = r.lag?.lagMs?.p99;
+  return !!r.load && r.drainSec !== null && r.drainSec <= l.drainSec && p99 !== undefined && p99 <= l.lagP99Ms && r.load.acceptedRps >= l.acceptedShare * r.offeredRps;
+}
+
+export function e2eSummary(runs: readonly E2eRateRun[], t: E2eTotals, l: E2eLimits): E2eSummary {
+  const best = runs.filter((r) => sustained(r, l)).sort((a, b) => b.offeredRps - a.offeredRps)[0];
+  return {
+    sustainedRps: best?.offeredRps ?? null,
+    exact: t.drained && t.postgresRequests !== null && t.postgresRequests === t.edgeAccepted,
+    lagP99Ms: best?.lag?.lagMs?.p99 ?? null,
+    rates: runs.map((r) => ({
+      offeredRps: r.offeredRps, acceptedRps: r.load?.acceptedRps ?? null, edgeP99Ms: r.load?.latencyMs.p99 ?? null,
+      lagP50Ms: r.lag?.lagMs?.p50 ?? null, lagP99Ms: r.lag?.lagMs?.p99 ?? null, endLagRecords: r.endLagRecords,
+    })),
+  };
+}
+
+export function e2eTargetLines(s: E2eSummary): string[] {
+  const rps = s.sustainedRps ?? 0;
+  return [
+    `sustainedRps ${s.sustainedRps ?? 'none'} (target >= ${E2E_TARGETS.sustainedRps}, stretch ${E2E_TARGETS.stretchRps}): ${rps >= E2E_TARGETS.stretchRps ? 'stretch met' : rps >= E2E_TARGETS.sustainedRps ? 'met' : '**NOT met**'}`,
+    `exact ${s.exact} (target true): ${s.exact ? 'met' : '**NOT met**'}`,
+  ];
+}
+
+export interface E2eReport {
+  summary: E2eSummary;
+  date: string;
+  machine: Machine;
+  loadAvgEnd: number[];
+  command: string;
+  settings: Record<string, unknown>;
+  limits: E2eLimits;
+  processes: Record<string, string>;
+  seed: string[];
+  warmup: E2eRateRun | null;
+  runs: E2eRateRun[];
+  totals: E2eTotals;
+  cleanup: string[];
+  notes: string[];
+}
+
+export function e2eSvg(r: Pick<E2eReport, 'summary' | 'runs'>): string {
+  const s = r.summary.rates;
+  const byRate = <T>(f: (x: E2eRateRun) => T): Array<{ name: string; points: T }> => r.runs.map((x) => ({ name: `${x.offeredRps} req/s`, points: f(x) }));
+  return renderSvg([
+    {
+      title: 'Async edge -> Postgres: latency and lag percentiles', xLabel: 'offered req/s', yLabel: 'ms (log)', logY: true,
+      series: [
+        { name: 'edge p99 (202)', points: s.map((x) => [x.offeredRps, x.edgeP99Ms]) },
+        { name: 'receipt->visible p50', points: s.map((x) => [x.offeredRps, x.lagP50Ms]) },
+        { name: 'receipt->visible p99', points: s.map((x) => [x.offeredRps, x.lagP99Ms]) },
+      ],
+    },
+    { title: 'Receipt -> visible in Postgres, p99 per second of receipt', xLabel: 's since the rate\'s load started', yLabel: 'ms (log)', logY: true, series: byRate((x) => (x.lag?.perSecond ?? []).map(([sec, , p99]) => [sec, p99] as const)) },
+    { title: 'Consumer lag of the pipeline\'s groups (records, raw)', xLabel: 's since the rate\'s load started', yLabel: 'records', series: byRate((x) => x.lagTimeline) },
+  ]);
+}
+
+const v = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : String(x));
+
+function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): string[] {
+  return [
+    '| offered rps | accepted rps | edge p50 / p99 ms | receipt->visible p50 / p99 / max ms | outcomes | not visible | end lag (net) | end lag by group (raw) | drained after s | sustained |',
+    '|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
+    ...runs.map((r) => {
+      const d = r.lag?.lagMs;
+      return `| ${r.offeredRps} | ${v(r.load?.acceptedRps)} | ${r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | ` +
+        `${d ? `${d.p50} / ${d.p99} / ${d.max}` : 'n/a'} | ${v(r.lag?.outcomes)} | ${v(r.lag?.notVisible)} | ${v(r.endLagRecords)} | ` +
+        `${Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', ')} | ${v(r.drainSec)} | ${sustained(r, l) ? 'yes' : 'no'} |`;
+    }),
+  ];
+}
+
+function cpuTable(runs: readonly E2eRateRun[]): string[] {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.cpu)))];
+  return [`| offered rps | ${keys.join(' | ')} |`, `|---:|${keys.map(() => '---:').join('|')}|`, ...runs.map((r) => `| ${r.offeredRps} | ${keys.map((k) => percent(r.cpu[k], '')).join(' | ')} |`)];
+}
+
+export function renderE2e(r: E2eReport): string {
+  const t = r.totals;
+  return [
+    `# End to end: async edge -> every service -> Postgres, ${r.date.slice(0, 10)}`,
+    '',
+    ...machineLines(r.date, r.machine, r.command, r.settings),
+    `- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`,
+    ...Object.entries(r.processes).map(([k, p]) => `- ${k}: \`${p}\``),
+    '',
+    `## Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
+    '',
+    'Lag: from a request\'s receipt at the edge (receivedAtMs) to the sink transaction that applied the ledger part counting it ' +
+      '(applied_at: the transaction\'s start, so a lower bound by one sink batch). End lag: consumer lag of the pipeline\'s groups when the ' +
+      `load ended, net of commit markers. A rate is sustained when Postgres caught up within ${r.limits.drainSec} s of the load's end, the ` +
+      `lag p99 stayed under ${r.limits.lagP99Ms} ms and the edge accepted at least ${r.limits.acceptedShare * 100}% of the offered rate; ` +
+      'lagP99Ms is the p99 at the sustained rate. Exact: Postgres\'s request count over the run equals the 202s the edge answered, after draining.',
+    '',
+    '```json',
+    JSON.stringify(r.summary, null, 2),
+    '```',
+    '',
+    ...e2eTargetLines(r.summary).map((l) => `- ${l}`),
+    '',
+    '## Rates',
+    '',
+    ...rateTable(r.runs, r.limits),
+    '',
+    '## Exactness (whole run, warm-up included)',
+    '',
+    `- Edge 202 answers: ${v(t.edgeAccepted)}; records on the request topic: ${v(t.requestTopicRecords)}; requests counted in Postgres: ${v(t.postgresRequests)}; drained: ${t.drained}`,
+    '',
+    '## CPU during each load (share of one core; machine = share of both cores busy)',
+    '',
+    ...cpuTable(r.runs),
+    '',
+    ...(r.warmup ? ['## Warm-up (not in the summary)', '', ...rateTable([r.warmup], r.limits), ''] : []),
+    '## Seed and cleanup',
+    '',
+    ...[...r.seed, ...r.cleanup].map((l) => `    ${l}`),
+    '',
+    ...(r.notes.length ? ['## Notes', '', ...r.notes.map((n) => `- ${n}`), ''] : []),
+  ].join('\n');
+}
+
+export async function writeE2eReport(dir: string, r: E2eReport): Promise<string[]> {
+  return writeResults(dir, r.date, 'e2e', renderE2e(r), r, e2eSvg(r));
+}
