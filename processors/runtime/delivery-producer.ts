@@ -6,7 +6,9 @@
  * stored only after every output of the batch was delivered). Transactions keep the KafkaJS-compatible API.
  *
  * Delivery reports are collected by polling on the main thread every `pollIntervalMs` (one native
- * call drains all waiting reports) rather than one cross-thread wake-up per report.
+ * call drains all waiting reports) rather than one cross-thread wake-up per report, and only while
+ * records await their report: an idle producer polling every millisecond burnt 7% of a core
+ * (measured on an idle processor), which on a 2-core machine running seven services adds up.
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { Logger } from './logger.js';
@@ -30,7 +32,28 @@ export interface DeliveryProducerOptions {
 }
 
 export class DeliveryProducer {
-  private constructor(private readonly producer: RdKafka.Producer) {}
+  private pending = 0;
+  private poller: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly producer: RdKafka.Producer,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  /** Counts a record handed to librdkafka; the poller runs while any awaits its report. */
+  private sent(n: number): void {
+    this.pending += n;
+    if (this.poller === null && this.pending > 0) {
+      this.poller = setInterval(() => this.producer.poll(), this.pollIntervalMs);
+    }
+  }
+
+  private settled(): void {
+    if (--this.pending === 0 && this.poller !== null) {
+      clearInterval(this.poller);
+      this.poller = null;
+    }
+  }
 
   static async connect(opts: DeliveryProducerOptions): Promise<DeliveryProducer> {
     const log = opts.log.child({ component: 'kafka-producer' });
@@ -43,15 +66,19 @@ export class DeliveryProducer {
       partitioner: 'murmur2_random',
       dr_cb: true,
     } as RdKafka.ProducerGlobalConfig);
-    producer.on('delivery-report', (err, report) => (report.opaque as Done)((err as unknown as RdKafkaError | undefined) ?? null));
+    let self: DeliveryProducer | null = null;
+    producer.on('delivery-report', (err, report) => {
+      self?.settled();
+      (report.opaque as Done)((err as unknown as RdKafkaError | undefined) ?? null);
+    });
     // Broker connection errors are reported here and retried by librdkafka; deliveries that cannot
     // succeed fail through their own callbacks at message.timeout.ms.
     producer.on('event.error', (err) => log.warn({ err }, 'kafka producer error'));
     await new Promise<void>((resolve, reject) =>
       producer.connect({ timeout: opts.connectTimeoutMs ?? 10_000 }, (err) => (err ? reject(err) : resolve())),
     );
-    producer.setPollInterval(opts.pollIntervalMs);
-    return new DeliveryProducer(producer);
+    self = new DeliveryProducer(producer, opts.pollIntervalMs);
+    return self;
   }
 
   /** Resolves when the broker has acknowledged the record; rejects with an RdKafkaError otherwise. */
@@ -65,6 +92,7 @@ export class DeliveryProducer {
       const done: Done = (err) => (err ? reject(err) : resolve());
       try {
         this.producer.produce(topic, partition, value, key, Date.now(), done);
+        this.sent(1);
       } catch (err) {
         reject(err); // synchronous failures: local queue full (-184), unknown topic, closed client
       }
@@ -89,7 +117,10 @@ export class DeliveryProducer {
       };
       try {
         const now = Date.now();
-        for (const r of records) this.producer.produce(r.topic, null, r.value, r.key, now, done);
+        for (const r of records) {
+          this.producer.produce(r.topic, null, r.value, r.key, now, done);
+          this.sent(1);
+        }
       } catch (err) {
         failed = true;
         reject(err);
@@ -99,10 +130,13 @@ export class DeliveryProducer {
 
   /** Waits until every queued record has its delivery report, or the timeout passes. */
   flush(timeoutMs: number): Promise<void> {
+    // flush itself polls, so the reports of every record still waiting arrive.
     return new Promise((resolve, reject) => this.producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
   }
 
   disconnect(): Promise<void> {
+    if (this.poller !== null) clearInterval(this.poller);
+    this.poller = null;
     return new Promise((resolve) => this.producer.disconnect(() => resolve()));
   }
 }

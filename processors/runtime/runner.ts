@@ -24,6 +24,7 @@ import { LATENCY_BUCKETS } from './metrics.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
 import { DeliveryProducer } from './delivery-producer.js';
 import { TransactionalWriter } from './transactional-writer.js';
+import { FlowConsumer } from './flow-consumer.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
@@ -75,6 +76,7 @@ export class Runner<T, Ctx> {
   private consumer: Consumer | null = null;
   private txWriter: TransactionalWriter | null = null;
   private plainProducer: DeliveryProducer | null = null;
+  private flow: FlowConsumer | null = null;
   private running = false;
   private failures = 0;
   private readonly groupCommit = new GroupCommit<Contribution>((cs) => this.commit(cs));
@@ -161,24 +163,20 @@ export class Runner<T, Ctx> {
         'linger.ms': this.opts.lingerMs ?? 1,
         'compression.codec': 'lz4',
         'message.timeout.ms': transactionTimeoutMs,
+        'socket.nagle.disable': true,
       },
     });
-    this.consumer = kafka.consumer({
-      'group.id': this.group,
-      'enable.auto.commit': true,
-      'auto.commit.interval.ms': this.opts.commitIntervalMs ?? 100,
-      'auto.offset.reset': 'earliest',
-      // Nothing upstream of a decision hop writes transactions; read_uncommitted also never waits for a
-      // commit marker if an operator strengthens an upstream hop to exactly-once.
-      'isolation.level': 'read_uncommitted',
-      'partition.assignment.strategy': 'cooperative-sticky',
-      'js.consumer.max.batch.size': maxBatch,
-      'session.timeout.ms': 10_000,
-    });
     const producer = this.plainProducer;
-    await this.consume((c) => producer.produceAll(c.messages).catch((err: unknown) => {
+    const write = (c: Contribution): Promise<void> => producer.produceAll(c.messages).catch((err: unknown) => {
       throw new PipelineError('KAFKA_PRODUCE_FAILED', `delivery failed: ${(err as Error).message}`, { cause: err });
-    }));
+    });
+    this.flow = new FlowConsumer({
+      brokers: this.opts.brokers ?? '127.0.0.1:9092', group: this.group, clientId: `${this.group}-${instanceId}`, topics: inputsOf(this.processor),
+      maxBatch, commitIntervalMs: this.opts.commitIntervalMs ?? 100, log,
+      handle: (topic, partition, messages, high) => this.handleBatch(topic, partition, messages, high, write),
+    });
+    await this.flow.start();
+    this.running = true;
   }
 
   /** Subscribes and runs: each partition batch is handled, written by `write`, then its offset resolved. */
@@ -302,6 +300,7 @@ export class Runner<T, Ctx> {
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
+    await this.flow?.stop().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
     await this.txWriter?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'producer disconnect failed'));
     await this.plainProducer?.flush(5000).catch((err: unknown) => this.opts.log.error({ err }, 'producer flush failed'));
     await this.plainProducer?.disconnect();
