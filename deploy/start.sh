@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, brings the local stack up, then runs every service built so
-# far in the foreground (Ctrl-C stops the services; `npm run stack:down` stops the stack).
+# The main job: installs what is missing, brings the local stack up, then runs every service in the
+# foreground under a supervisor (deploy/run-services.ts): a service that exits is restarted with backoff,
+# a crash loop is reported on stderr, an empty campaign catalogue gets a small demo seed (skip it with
+# --no-demo-seed or RTB_SKIP_DEMO_SEED=1), and Ctrl-C stops the services (`npm run stack:down` stops the stack).
+# Service logs: .stack/logs/<service>.log.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash deploy/bootstrap.sh
 bash deploy/stack/stack.sh up
-exec node --import tsx deploy/run-services.ts
+exec node --import tsx deploy/run-services.ts "$@"

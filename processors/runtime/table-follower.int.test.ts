@@ -70,18 +70,39 @@ test('table follower loads the existing topic before ready resolves, latest valu
   assert.equal(events.filter((e) => e.startsWith('upsert')).length, 31);
 });
 
-test('table follower keeps following after ready: upserts and deletes arrive without a restart', async (t) => {
+test('table follower keeps following after ready: upserts and deletes arrive without a restart, in order within each partition', async (t) => {
   const { topic, kafka, codec, put } = await setup(t);
   await put('a', { name: 'a', rev: 1 });
   const { follower, events } = follow(t, kafka, codec, topic);
   await follower.start();
   await follower.ready;
-  await put('b', { name: 'b', rev: 1 });
-  await put('a', { name: 'a2', rev: 2 });
-  await until(() => follower.get('a')?.rev === 2 && follower.get('b') !== undefined, 'the new records');
-  await put('b', null);
-  await until(() => follower.get('b') === undefined, 'the tombstone');
-  assert.deepEqual(events, ['upsert a 1', 'upsert b 1', 'upsert a 2', 'delete b']);
+  // Only records written after ready: each one can reach the table only by following.
+  // Records of different partitions interleave in any order, so the expectation is kept per partition
+  // (taken from where the broker put each record): the follower promises offset order within a partition.
+  const partitionOf = new Map<string, number>();
+  const expected = new Map<number, string[]>();
+  const write = async (key: string, item: Item | null) => {
+    const [meta] = await put(key, item);
+    partitionOf.set(key, meta!.partition);
+    const list = expected.get(meta!.partition) ?? [];
+    list.push(item === null ? `delete ${key}` : `upsert ${key} ${item.rev}`);
+    expected.set(meta!.partition, list);
+  };
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+  for (let rev = 2; rev <= 4; rev++) for (const k of keys) await write(k, { name: `${k}${rev}`, rev });
+  await write('b', null);
+  await until(() => keys.every((k) => k === 'b' || follower.get(k)?.rev === 4) && follower.get('b') === undefined, 'the records written after ready');
+  await write('b', { name: 'b again', rev: 5 });
+  await until(() => follower.get('b')?.rev === 5, 'the key written again after its tombstone');
+
+  for (const k of keys) assert.deepEqual(follower.get(k), k === 'b' ? { name: 'b again', rev: 5 } : { name: `${k}4`, rev: 4 }, `latest value of ${k}`);
+  assert.equal(events[0], 'upsert a 1', 'the record loaded before ready comes first');
+  const after = events.slice(1);
+  for (const [partition, want] of expected) {
+    const got = after.filter((e) => partitionOf.get(e.split(' ')[1]!) === partition);
+    assert.deepEqual(got, want, `events of partition ${partition}, in offset order, each once`);
+  }
+  assert.equal(after.length, [...expected.values()].reduce((n, l) => n + l.length, 0), 'nothing but the records written');
 });
 
 test('table follower on an empty topic is ready at once', async (t) => {
