@@ -52,10 +52,11 @@ after(async () => {
   redis.disconnect();
 });
 
-// Offsets committed every 4 s instead of every 100 ms: each kill then re-processes seconds of records,
-// so copies are certain to be re-emitted and the de-duplication downstream is what is tested.
+// Offsets committed every 60 s instead of every 100 ms, i.e. never within this test: each kill then
+// re-processes everything its instance did, so copies are certain to be re-emitted and the
+// de-duplication downstream is what is tested.
 const env = (name: string): Record<string, string> => ({
-  PROCESSOR_INSTANCE_ID: 'a', TOPIC_PARTITIONS: '4', PROCESSOR_MAX_BATCH: '100', PROCESSOR_COMMIT_INTERVAL_MS: '4000', [`${name.toUpperCase()}_NAME`]: `dk-${name}-${run}`,
+  PROCESSOR_INSTANCE_ID: 'a', TOPIC_PARTITIONS: '4', PROCESSOR_MAX_BATCH: '100', PROCESSOR_COMMIT_INTERVAL_MS: '60000', [`${name.toUpperCase()}_NAME`]: `dk-${name}-${run}`,
 });
 const starters = {
   enrich: () => spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...env('enrich'), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr }, 60_000),

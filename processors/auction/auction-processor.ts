@@ -29,6 +29,9 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
     // A decision hop: the reservation is idempotent per request, imp and campaign (authorize-script.ts),
     // and a re-emitted outcome is counted once downstream (the aggregate de-duplicates by request id).
     delivery: 'at-least-once',
+    // Each request's reservations are atomic on their own; waiting for them one request after another
+    // made a batch of 18 take ~200 ms under load.
+    concurrentRecords: true,
     input: deps.input,
     outputs: [deps.output],
     async process(record): Promise<OutRecord[]> {

@@ -43,7 +43,7 @@ export class DeliveryProducer {
   /** Counts a record handed to librdkafka; the poller runs while any awaits its report. */
   private sent(n: number): void {
     this.pending += n;
-    if (this.poller === null && this.pending > 0) {
+    if (this.pollIntervalMs > 0 && this.poller === null && this.pending > 0) {
       this.poller = setInterval(() => this.producer.poll(), this.pollIntervalMs);
     }
   }
@@ -77,6 +77,8 @@ export class DeliveryProducer {
     await new Promise<void>((resolve, reject) =>
       producer.connect({ timeout: opts.connectTimeoutMs ?? 10_000 }, (err) => (err ? reject(err) : resolve())),
     );
+    // 0: librdkafka's background thread wakes the event loop when reports are due, instead of a timer.
+    if (opts.pollIntervalMs === 0) producer.setPollInBackground(true);
     self = new DeliveryProducer(producer, opts.pollIntervalMs);
     return self;
   }

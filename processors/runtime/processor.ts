@@ -45,6 +45,12 @@ export interface Processor<T, Ctx = void> {
   readonly name: string;
   /** The guarantee this processor is written for (default exactly-once). At-least-once may be strengthened by configuration, never the reverse. */
   readonly delivery?: Delivery;
+  /**
+   * The records of one batch may be processed concurrently (their `process` calls overlap; outputs keep
+   * the input order). For processors that wait on I/O per record whose correctness does not depend on
+   * the order of those waits (the auction's reservations are atomic each). Default: one after another.
+   */
+  readonly concurrentRecords?: boolean;
   /** The topic(s) consumed; records of every input arrive through `process` with their topic. */
   readonly input: string | readonly string[];
   /** Topics this processor writes (created and their schemas registered at start). */

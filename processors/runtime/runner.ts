@@ -156,11 +156,12 @@ export class Runner<T, Ctx> {
       brokers: this.opts.brokers ?? '127.0.0.1:9092',
       clientId: `${this.group}-${instanceId}`,
       log,
-      pollIntervalMs: 1,
+      // Reports wake the loop from librdkafka's background thread: no timer while nothing is due.
+      pollIntervalMs: 0,
       config: {
         'enable.idempotence': true,
         acks: -1,
-        'linger.ms': this.opts.lingerMs ?? 1,
+        'linger.ms': this.opts.lingerMs ?? 0,
         'compression.codec': 'lz4',
         'message.timeout.ms': transactionTimeoutMs,
         'socket.nagle.disable': true,
@@ -229,15 +230,17 @@ export class Runner<T, Ctx> {
       }
       const ctx = (this.processor.prepare ? await this.processor.prepare(records) : undefined) as Ctx;
       const out: OutRecord[] = [];
-      for (const rec of records) {
-        try {
-          // Most processors answer synchronously: awaiting only a promise saves a microtask per record.
-          const produced = this.processor.process(rec, ctx);
-          for (const o of produced instanceof Promise ? await produced : produced) out.push(o);
-        } catch (err) {
+      // Started together when the processor allows it, otherwise one after another; either way the
+      // outputs are taken in input order.
+      const started = this.processor.concurrentRecords ? records.map((rec) => this.tryProcess(rec, ctx)) : null;
+      for (let i = 0; i < records.length; i++) {
+        let result = started ? started[i] : this.tryProcess(records[i]!, ctx);
+        if (result instanceof Promise) result = await result;
+        if (result instanceof Error || !Array.isArray(result)) {
+          const err: unknown = result;
           if (!isPipelineError(err) || err.retryable) throw err;
-          deadLetter(rec.msg, err);
-        }
+          deadLetter(records[i]!.msg, err);
+        } else for (const o of result) out.push(o);
       }
       if (this.processor.flush) {
         out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
@@ -272,6 +275,17 @@ export class Runner<T, Ctx> {
       log.error({ err, topic, partition, failures: this.failures, backoffMs: backoff }, 'batch failed: aborted, will re-read it');
       await new Promise((r) => setTimeout(r, backoff));
       throw err;
+    }
+  }
+
+  /** A record's outputs, or what it threw (returned, so concurrently started records never reject unobserved). */
+  private tryProcess(rec: InRecord<T>, ctx: Ctx): OutRecord[] | Promise<OutRecord[] | unknown> | unknown {
+    try {
+      const produced = this.processor.process(rec, ctx);
+      // Most processors answer synchronously: awaiting only a promise saves a microtask per record.
+      return produced instanceof Promise ? produced.catch((err: unknown) => (err === undefined ? new Error('undefined thrown') : err)) : produced;
+    } catch (err) {
+      return err;
     }
   }
 
