@@ -227,7 +227,8 @@ test('sink: when Postgres refuses the assignment the process exits 1 instead of 
   } catch (err) {
     // It may exit before /ready ever answered: spawnService reports the exit code and the output.
     output = (err as Error).message;
-    code = /exited with (\d+)/.exec(output) ? Number(/exited with (\d+)/.exec(output)![1]) : null;
+    const exit = /exited with code (\d+)/.exec(output);
+    code = exit ? Number(exit[1]) : null;
   }
   assert.equal(code, 1);
   assert.match(output, /partition assignment failed/);
