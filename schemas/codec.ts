@@ -11,8 +11,17 @@ import { HEADER_BYTES, unframe, writeHeader } from './wire-format.js';
 
 export type AvroSchemaJson = Record<string, unknown>;
 
-/** Retries of a registration that lost a start-up race (50 ms doubling: about 3 s in all). */
+/** Retries of a registration that lost a start-up race or timed out (50 ms doubling: about 3 s of waiting in all). */
 const REGISTER_RACE_RETRIES = 6;
+
+/**
+ * Every registry request gives up after this long. The client has no timeout of its own: one request
+ * that never got an answer held a service in start-up for good (seen once in a 90 s readiness wait).
+ */
+export const REGISTRY_TIMEOUT_MS = 10_000;
+const requestTimeout = (ms: number) => () => ({
+  prepareRequest: (next: () => Promise<{ enhance(extras: { timeout: number }): unknown }>) => next().then((req) => req.enhance({ timeout: ms })),
+});
 
 interface Registered {
   id: number;
@@ -29,8 +38,11 @@ export class AvroCodec {
   /** Encoding happens here (header, then the body in place) and is copied out once, into a pooled buffer. */
   private scratch = Buffer.allocUnsafe(16 * 1024);
 
-  constructor(private readonly registryUrl: string) {
-    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
+  constructor(private readonly registryUrl: string, opts: { timeoutMs?: number } = {}) {
+    this.registry = new SchemaRegistry({
+      host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.2 },
+      middlewares: [requestTimeout(opts.timeoutMs ?? REGISTRY_TIMEOUT_MS) as unknown as NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number]],
+    });
   }
 
   /**
@@ -54,7 +66,8 @@ export class AvroCodec {
         const status = (err as { status?: number }).status;
         const levelUnset = (err as Error).name === 'ConfluentSchemaRegistryCompatibilityError' && message.includes('!= NONE');
         const lostLevelRace = status === 409 && /rule named 'COMPATIBILITY' already exists/i.test(message);
-        if ((levelUnset || lostLevelRace) && attempt < REGISTER_RACE_RETRIES) {
+        const timedOut = /\bTimeout \(\d+ms\)/.test(message);
+        if ((levelUnset || lostLevelRace || timedOut) && attempt < REGISTER_RACE_RETRIES) {
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
           continue;
         }
