@@ -5,7 +5,7 @@
  * which Postgres does not catch up within --drain-limit seconds is the last. Per rate: what the edge
  * accepted, each request's lag from receipt to its window visible in Postgres (lib/visible-lag.ts), the
  * consumer lag at the end of the load and over time (lib/pipeline-lag.ts). At the end: whether Postgres
- * counted exactly the requests the edge accepted. Results: bench/results/<date>-e2e.md/.json/.svg.
+ * counted exactly the requests the edge accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
  *
  * Shared with the rest of the stack: the `campaigns` topic (bid follows the seed catalogue there; the run's
  * campaigns API serves the run's empty schema, so it publishes nothing), the dead-letter topic, and Redis
