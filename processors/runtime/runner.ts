@@ -156,12 +156,14 @@ export class Runner<T, Ctx> {
       brokers: this.opts.brokers ?? '127.0.0.1:9092',
       clientId: `${this.group}-${instanceId}`,
       log,
-      // Reports wake the loop from librdkafka's background thread: no timer while nothing is due.
-      pollIntervalMs: 0,
+      // Polled every ms while reports are due (none when idle). librdkafka's background thread waking
+      // the loop instead, with linger 0, answered slower under load: sync bench A/B at 500 req/s, p99
+      // 195 ms and 39% in time vs 104 ms and 98.5% with this and linger 1.
+      pollIntervalMs: 1,
       config: {
         'enable.idempotence': true,
         acks: -1,
-        'linger.ms': this.opts.lingerMs ?? 0,
+        'linger.ms': this.opts.lingerMs ?? 1,
         'compression.codec': 'lz4',
         'message.timeout.ms': transactionTimeoutMs,
         'socket.nagle.disable': true,

@@ -26,7 +26,7 @@ export const runnerSpecs = {
   transactionTimeoutMs: { env: 'PROCESSOR_TX_TIMEOUT_MS', type: 'int', min: 1000, max: 900_000, default: 10_000, doc: 'transaction.timeout.ms (at-least-once: message.timeout.ms)' },
   delivery: { env: 'PROCESSOR_DELIVERY', type: 'enum', values: ['default', 'exactly-once'] as const, default: 'default', doc: "'default': the processor's own guarantee (decision hops at-least-once, accounting exactly-once); 'exactly-once' forces transactions" },
   commitIntervalMs: { env: 'PROCESSOR_COMMIT_INTERVAL_MS', type: 'int', min: 5, max: 60_000, default: 100, doc: 'at-least-once: how often delivered input offsets are committed (bounds re-processing after a kill)' },
-  lingerMs: { env: 'PROCESSOR_LINGER_MS', type: 'int', min: 0, max: 1000, default: 0, doc: 'at-least-once: producer linger.ms' },
+  lingerMs: { env: 'PROCESSOR_LINGER_MS', type: 'int', min: 0, max: 1000, default: 1, doc: 'at-least-once: producer linger.ms' },
 } as const satisfies Record<string, Spec>;
 
 export type RunnerConfig = ConfigOf<typeof runnerSpecs>;
