@@ -23,6 +23,7 @@ export const runnerSpecs = {
   concurrency: { env: 'PROCESSOR_CONCURRENCY', type: 'int', min: 1, max: 256, default: 8, doc: 'partition batches processed at once, committed in one transaction' },
   maxBatch: { env: 'PROCESSOR_MAX_BATCH', type: 'int', min: 1, max: 100_000, default: 500, doc: 'records per batch and transaction' },
   maxRetries: { env: 'PROCESSOR_MAX_RETRIES', type: 'int', min: 0, max: 1000, default: 10, doc: 'consecutive failed batches before exiting' },
+  startupTimeoutMs: { env: 'PROCESSOR_STARTUP_TIMEOUT_MS', type: 'int', min: 1000, max: 3_600_000, default: 120_000, doc: 'a start-up that has not reached readiness by then exits 1 naming the step it was in (a hang becomes an exit the supervisor restarts)' },
   transactionTimeoutMs: { env: 'PROCESSOR_TX_TIMEOUT_MS', type: 'int', min: 1000, max: 900_000, default: 10_000, doc: 'transaction.timeout.ms (at-least-once: message.timeout.ms)' },
   delivery: { env: 'PROCESSOR_DELIVERY', type: 'enum', values: ['default', 'exactly-once'] as const, default: 'default', doc: "'default': the processor's own guarantee (decision hops at-least-once, accounting exactly-once); 'exactly-once' forces transactions" },
   commitIntervalMs: { env: 'PROCESSOR_COMMIT_INTERVAL_MS', type: 'int', min: 5, max: 60_000, default: 100, doc: 'at-least-once: how often delivered input offsets are committed (bounds re-processing after a kill)' },
@@ -45,14 +46,24 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
   try {
     const cfg = loadConfig({ ...def.specs, ...runnerSpecs } as S & typeof runnerSpecs);
     log = createLogger(def.name, cfg.logLevel);
+    // Every start-up step is bounded as a whole: one that never completes (a request nobody answers)
+    // must end in an exit that names it, not in a process that is alive and never ready.
+    let step = 'create';
+    const deadline = setTimeout(() => {
+      log.fatal({ step, timeoutMs: cfg.startupTimeoutMs }, `${def.name} did not finish start-up step '${step}' within PROCESSOR_STARTUP_TIMEOUT_MS (${cfg.startupTimeoutMs} ms): exiting`);
+      process.exit(1);
+    }, cfg.startupTimeoutMs);
+    deadline.unref();
     const registry = createRegistry(def.name);
     const processor = await def.create(cfg, log, registry);
+    step = 'topics';
     const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log });
     const admin = kafka.admin();
     await admin.connect();
     const topics = [...inputsOf(processor), ...processor.outputs, TOPICS.deadLetters];
     await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
     await admin.disconnect();
+    step = 'schemas';
     const codec = new AvroCodec(cfg.schemaRegistryUrl);
     for (const topic of new Set(topics)) {
       const file = def.schemaFor?.(topic, cfg) ?? (TOPIC_SCHEMAS as Record<string, string>)[topic];
@@ -63,9 +74,13 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
       kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, concurrency: cfg.concurrency, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
       brokers: cfg.kafkaBrokers, delivery: cfg.delivery === 'default' ? undefined : cfg.delivery, commitIntervalMs: cfg.commitIntervalMs, lingerMs: cfg.lingerMs,
     });
+    step = 'init';
     await processor.init?.();
+    step = 'consume';
     await runner.start();
+    step = 'health server';
     const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.ready });
+    clearTimeout(deadline);
     const address = http.address();
     log.info({ input: processor.input, outputs: processor.outputs, group: runner.group, delivery: runner.delivery, port: typeof address === 'object' ? address?.port : address }, 'processor started');
     let stopping = false;
