@@ -24,7 +24,7 @@ import { LATENCY_BUCKETS } from './metrics.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
 import { DeliveryProducer } from './delivery-producer.js';
 import { TransactionalWriter } from './transactional-writer.js';
-import { FlowConsumer } from './flow-consumer.js';
+import { FlowConsumer, type FlowMessage } from './flow-consumer.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
@@ -61,12 +61,8 @@ interface Contribution {
   messages: Array<{ topic: string; key: string | null; value: Buffer }>;
 }
 
-interface KafkaMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-}
+/** A consumed record as both consumers hand it over (the KafkaJS-compatible one and flow-consumer.ts). */
+type KafkaMessage = FlowMessage;
 
 export function inputsOf(p: { input: string | readonly string[] }): string[] {
   return typeof p.input === 'string' ? [p.input] : [...p.input];
@@ -151,9 +147,9 @@ export class Runner<T, Ctx> {
 
   /** Idempotent producer without transactions; offsets stored after delivery, committed by librdkafka. */
   private async startAtLeastOnce(): Promise<void> {
-    const { kafka, instanceId = hostname(), maxBatch = 500, transactionTimeoutMs = 10_000, log } = this.opts;
+    const { instanceId = hostname(), maxBatch = 500, transactionTimeoutMs = 10_000, log, brokers = '127.0.0.1:9092' } = this.opts;
     this.plainProducer = await DeliveryProducer.connect({
-      brokers: this.opts.brokers ?? '127.0.0.1:9092',
+      brokers,
       clientId: `${this.group}-${instanceId}`,
       log,
       // Polled every ms while reports are due (none when idle). librdkafka's background thread waking
@@ -174,7 +170,7 @@ export class Runner<T, Ctx> {
       throw new PipelineError('KAFKA_PRODUCE_FAILED', `delivery failed: ${(err as Error).message}`, { cause: err });
     });
     this.flow = new FlowConsumer({
-      brokers: this.opts.brokers ?? '127.0.0.1:9092', group: this.group, clientId: `${this.group}-${instanceId}`, topics: inputsOf(this.processor),
+      brokers, group: this.group, clientId: `${this.group}-${instanceId}`, topics: inputsOf(this.processor),
       maxBatch, commitIntervalMs: this.opts.commitIntervalMs ?? 100, log,
       handle: (topic, partition, messages, high) => this.handleBatch(topic, partition, messages, high, write),
     });
