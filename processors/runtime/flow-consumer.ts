@@ -38,6 +38,8 @@ type NativeMessage = RdKafka.Message;
 export class FlowConsumer {
   private consumer: RdKafka.KafkaConsumer | null = null;
   private running = false;
+  /** Set once the group has handed this member its (possibly empty) assignment: it consumes from then on. */
+  joined = false;
   private loop: Promise<void> | null = null;
 
   constructor(private readonly opts: FlowConsumerOptions) {}
@@ -62,6 +64,9 @@ export class FlowConsumer {
       rebalance_cb: true,
     } as RdKafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
     consumer.on('event.error', (err) => opts.log.warn({ err }, 'kafka consumer error'));
+    consumer.on('rebalance', () => {
+      this.joined = true;
+    });
     consumer.on('rebalance.error', (err) => opts.log.error({ err }, 'kafka consumer rebalance failed'));
     await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
     consumer.setDefaultConsumeTimeout(100);

@@ -102,8 +102,9 @@ export class Runner<T, Ctx> {
     return s;
   }
 
+  /** Consuming: subscribed and, for the at-least-once consumer, holding its group assignment (a request sent to a hop that is ready is read at once, not after the group join). */
   get ready(): boolean {
-    return this.running;
+    return this.running && (this.flow === null || this.flow.joined);
   }
 
   get group(): string {
