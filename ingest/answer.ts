@@ -7,10 +7,14 @@ const STATUS_TEXT: Record<number, string> = {
   429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
 };
 
-/** Writes the answer; `close` asks uWS to close the connection after it (e.g. an unread oversized body). */
-export function writeAnswer(res: HttpResponse, status: number, headers: Readonly<Record<string, string>> | undefined, body: string | Buffer | undefined, close: boolean): void {
+/**
+ * Writes the answer; `close` asks uWS to close the connection after it (e.g. an unread oversized body);
+ * `requestId`, when given, is answered as `x-request-id` (the bid routes; no headers object per answer for it).
+ */
+export function writeAnswer(res: HttpResponse, status: number, headers: Readonly<Record<string, string>> | undefined, body: string | Buffer | undefined, close: boolean, requestId?: string): void {
   res.cork(() => {
     res.writeStatus(STATUS_TEXT[status] ?? String(status));
+    if (requestId !== undefined) res.writeHeader('x-request-id', requestId);
     if (headers) for (const k in headers) res.writeHeader(k, headers[k]!);
     res.end(body, close);
   });

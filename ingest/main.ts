@@ -19,6 +19,7 @@ import { createEdgeMetrics } from './metrics.js';
 import { startEdge } from './server.js';
 import { OutcomeWaiter } from './outcome-waiter.js';
 import { OutcomeListener } from './outcome-listener.js';
+import { REQUEST_ID_HEADER, saneRequestId } from '../processors/runtime/trace-context.js';
 
 async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `ingest-${cfg.nodeId}`, log });
@@ -76,7 +77,10 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
   const registry = createRegistry('ingest');
   const metrics = createEdgeMetrics(registry, () => publisher.inflight + tracker.inflight, sync ? waiter : undefined);
   const edge = await startEdge({
-    cfg, log, metrics, registry, publish: (r) => publisher.publish(r), publishTracking: (e) => tracker.publish(e),
+    cfg, log, metrics, registry, publish: (r, headers) => publisher.publish(r, headers),
+    // A notice follows the bid request its token names: its record carries that request id (the OpenRTB
+    // id; the token holds no other) as x-request-id, so settle's and the aggregate's lines about it name it.
+    publishTracking: (e) => tracker.publish(e, saneRequestId(e.requestId) ? [{ [REQUEST_ID_HEADER]: e.requestId }] : undefined),
     // Not ready while deliveries are stalled: a load balancer then sends traffic to another edge node.
     isReady: () => kafkaReachable && !publisher.stalled(cfg.readyStallMs) && !tracker.stalled(cfg.readyStallMs) && (listener === null || listener.assigned),
     awaitOutcome: sync ? (id, ms) => waiter.wait(id, ms) : undefined,

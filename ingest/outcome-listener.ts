@@ -11,6 +11,7 @@ import type { AvroCodec } from '../schemas/codec.js';
 import { subjectFor } from '../schemas/topics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { OutcomeWaiter } from './outcome-waiter.js';
+import { traceLogFields } from '../processors/runtime/trace-context.js';
 
 export class OutcomeListener {
   private consumer: Consumer | null = null;
@@ -47,9 +48,12 @@ export class OutcomeListener {
           if (!m.value) continue;
           try {
             const outcome = await this.codec.decode<AuctionOutcome>(m.value, subject);
-            this.waiter.deliver(outcome);
+            // A late outcome (its request was answered no-bid at the deadline) is a slow request worth following, at debug.
+            if (this.waiter.deliver(outcome) === 'late' && this.log.isLevelEnabled('debug')) {
+              this.log.debug({ ...traceLogFields(m.headers), bidRequestId: outcome.requestId, offset: m.offset }, 'outcome arrived after the deadline (answered no-bid)');
+            }
           } catch (err) {
-            this.log.error({ err, topic: batch.topic, partition: batch.partition, offset: m.offset }, 'undecodable auction outcome skipped');
+            this.log.error({ err, topic: batch.topic, partition: batch.partition, offset: m.offset, ...traceLogFields(m.headers) }, 'undecodable auction outcome skipped');
           }
         }
       },

@@ -7,6 +7,7 @@
 import { PipelineError } from '../processors/runtime/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
 import type { DeliveryProducer, RdKafkaError } from '../processors/runtime/delivery-producer.js';
+import type { RecordHeaders } from '../processors/runtime/trace-context.js';
 
 /** librdkafka's "local queue full". */
 const ERR_QUEUE_FULL = -184;
@@ -38,14 +39,15 @@ export class Publisher<T> {
     return this.pending > 0 && now - this.progressAt > ms;
   }
 
-  async publish(record: T): Promise<void> {
+  /** `headers`: the record's Kafka headers (librdkafka's form), e.g. the request's x-request-id and traceparent. */
+  async publish(record: T, headers?: RecordHeaders): Promise<void> {
     if (this.pending >= this.maxInflight) {
       throw new PipelineError('KAFKA_QUEUE_FULL', `${this.pending} records already await delivery`);
     }
     const value = this.codec.encode(this.subject, record);
     if (this.pending++ === 0) this.progressAt = performance.now();
     try {
-      await this.producer.produce(this.topic, this.keyOf(record), value);
+      await this.producer.produce(this.topic, this.keyOf(record), value, headers);
     } catch (err) {
       // Local queue full sheds load; everything else (timeouts, broker down) is a failed delivery. Both answer 503.
       if ((err as RdKafkaError).code === ERR_QUEUE_FULL) throw new PipelineError('KAFKA_QUEUE_FULL', 'producer queue is full', { cause: err });

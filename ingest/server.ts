@@ -8,6 +8,9 @@
  *   GET|POST /notice/*   tracking notices (tracking-routes.ts)
  *
  * Errors answer JSON `{ "error": code, "message": ..., "field"?: ... }` with 400/401/404/405/413/415/429/503.
+ * Every answer of the bid routes carries `x-request-id` (the exchange's when sane, else the OpenRTB id, else
+ * generated: processors/runtime/trace-context.ts), which is also a header of the request's Kafka record
+ * together with a valid W3C `traceparent`/`tracestate`; log lines about a request name it (`requestId`, `traceId`).
  * uWS rule: `req` is valid only synchronously in the handler, and `res` must not be touched after onAborted.
  */
 import uWS from '@trufflesuite/uws-js-unofficial';
@@ -27,13 +30,17 @@ import { toBidResponse } from './bid-response.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { registerTrackingRoutes } from './tracking-routes.js';
 import { writeAnswer } from './answer.js';
+import {
+  chooseRequestId, generateRequestId, recordHeadersOf, saneRequestId, traceFromHttp, traceIdOf, type RecordHeaders, type RequestTrace,
+} from '../processors/runtime/trace-context.js';
 
 export interface EdgeDeps {
   cfg: IngestConfig;
   log: Logger;
   metrics: EdgeMetrics;
   registry: Registry;
-  publish: (request: BidRequest) => Promise<void>;
+  /** `headers`: the record's Kafka headers (x-request-id, traceparent, tracestate), librdkafka's form. */
+  publish: (request: BidRequest, headers?: RecordHeaders) => Promise<void>;
   /** Kafka reachable and schemas registered. */
   isReady: () => boolean;
   /** Synchronous OpenRTB mode: waits for a request's auction outcome (null at the deadline). */
@@ -81,16 +88,16 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     latencyOf(route).observe(seconds);
   }
 
-  function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers?: Record<string, string>, close = false): void {
-    if (status === 204) writeAnswer(res, status, headers, undefined, close);
-    else writeAnswer(res, status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, body, close);
+  function send(res: uWS.HttpResponse, route: string, started: number, status: number, body: string, headers?: Record<string, string>, close = false, requestId?: string): void {
+    if (status === 204) writeAnswer(res, status, headers, undefined, close, requestId);
+    else writeAnswer(res, status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, body, close, requestId);
     count(route, status, (performance.now() - started) / 1000);
   }
 
-  function sendError(res: uWS.HttpResponse, route: string, started: number, err: HttpError, headers?: Record<string, string>, close = false): void {
+  function sendError(res: uWS.HttpResponse, route: string, started: number, err: HttpError, headers?: Record<string, string>, close = false, requestId?: string): void {
     const body: Record<string, string> = { error: err.error, message: err.message };
     if (err.field !== undefined) body.field = err.field;
-    send(res, route, started, err.status, JSON.stringify(body), headers, close);
+    send(res, route, started, err.status, JSON.stringify(body), headers, close, requestId);
   }
 
   function handleBid(route: Route, res: uWS.HttpResponse, req: uWS.HttpRequest): void {
@@ -105,10 +112,13 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
         inFlight--;
       }
     };
+    // The exchange's x-request-id and trace context, each kept only when valid; the id is chosen by the answer at the latest.
+    const traceparent = req.getHeader('traceparent');
+    const trace = traceFromHttp(req.getHeader('x-request-id'), traceparent, traceparent === '' ? '' : req.getHeader('tracestate'));
     const reply = (err: HttpError | null, body: string, headers?: Record<string, string>, close = false, status = 202): void => {
       if (!aborted && !finished) {
-        if (err) sendError(res, route, started, err, headers, close);
-        else send(res, route, started, status, body, headers);
+        if (err) sendError(res, route, started, err, headers, close, chooseRequestId(trace));
+        else send(res, route, started, status, body, headers, false, chooseRequestId(trace));
       }
       finish();
     };
@@ -156,13 +166,13 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       }
       bytesOf(route).inc(size);
       const body = chunks === null ? copy : Buffer.concat([...chunks, copy], size);
-      void accept(route, body, contentEncoding, version, reply);
+      void accept(route, body, contentEncoding, version, reply, trace);
     });
   }
 
   type Reply = (err: HttpError | null, body: string, headers?: Record<string, string>, close?: boolean, status?: number) => void;
 
-  async function accept(route: Route, raw: Buffer, encoding: string, version: string, reply: Reply): Promise<void> {
+  async function accept(route: Route, raw: Buffer, encoding: string, version: string, reply: Reply, trace: RequestTrace): Promise<void> {
     let request: BidRequest;
     try {
       const body = decodeBody(raw, encoding, cfg.maxBodyBytes);
@@ -172,16 +182,18 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       const httpErr = err instanceof HttpError ? err
         : err instanceof InvalidFieldError ? new HttpError(400, 'invalid_request', err.message, err.field)
         : new HttpError(400, 'invalid_request', (err as Error).message);
-      log.debug({ route, status: httpErr.status, reason: httpErr.message }, 'rejected request');
+      log.debug({ route, status: httpErr.status, reason: httpErr.message, requestId: chooseRequestId(trace), traceId: traceIdOf(trace) }, 'rejected request');
       return reply(httpErr, '');
     }
+    chooseRequestId(trace, request.id);
+    const headers = recordHeadersOf(trace);
     const sync = route === '/openrtb2/bid' && deps.awaitOutcome !== undefined;
     if (!sync) {
       try {
-        await deps.publish(request);
+        await deps.publish(request, headers);
         reply(null, `{"id":${JSON.stringify(request.id)},"status":"accepted"}`);
       } catch (err) {
-        replyDeliveryFailure(err, request.id, reply);
+        replyDeliveryFailure(err, request.id, trace, reply);
       }
       return;
     }
@@ -191,19 +203,22 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     const deadline = request.receivedAtMs + Math.min(request.tmax ?? cfg.defaultTmaxMs, cfg.maxTmaxMs) - cfg.tmaxMarginMs;
     const outcome = deps.awaitOutcome!(request.id, deadline - now());
     let answered = false;
-    const publishing = deps.publish(request);
+    const publishing = deps.publish(request, headers);
     publishing.catch((err: unknown) => {
       // Failed after the answer (204 at the deadline, or the outcome came first): nothing to tell the
       // exchange any more, but the failure is counted and logged.
-      if (answered) replyDeliveryFailure(err, request.id, () => undefined);
+      if (answered) replyDeliveryFailure(err, request.id, trace, () => undefined);
     });
     let result: AuctionOutcome | null;
     try {
       result = await Promise.race([outcome, publishing.then(() => outcome)]);
     } catch (err) {
-      return replyDeliveryFailure(err, request.id, reply);
+      return replyDeliveryFailure(err, request.id, trace, reply);
     }
     answered = true;
+    if (result === null && log.isLevelEnabled('debug')) {
+      log.debug({ requestId: trace.requestId, bidRequestId: request.id, traceId: traceIdOf(trace), waitedMs: now() - request.receivedAtMs }, 'no outcome by the deadline: answered no-bid');
+    }
     const response = result ? toBidResponse(result, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret }) : null;
     metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
     if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
@@ -211,10 +226,10 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   }
 
   /** A request that could not be delivered to Kafka: 503 when worth retrying, 500 otherwise; counted and logged. */
-  function replyDeliveryFailure(err: unknown, requestId: string, reply: Reply): void {
+  function replyDeliveryFailure(err: unknown, bidRequestId: string, trace: RequestTrace, reply: Reply): void {
     const code = isPipelineError(err) ? err.code : 'INTERNAL';
     metrics.produceErrors.inc({ code });
-    log.error({ err, requestId, code }, 'request not accepted: delivery to Kafka failed');
+    log.error({ err, requestId: trace.requestId, bidRequestId, traceId: traceIdOf(trace), code }, 'request not accepted: delivery to Kafka failed');
     if (isPipelineError(err) && err.retryable) {
       reply(new HttpError(503, 'unavailable', 'Kafka is unavailable; retry later'), '', { 'retry-after': '1' });
     } else {
@@ -225,7 +240,10 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   const app = uWS.App();
   for (const route of Object.keys(PARSERS) as Route[]) {
     app.post(route, (res, req) => handleBid(route, res, req));
-    app.any(route, (res) => send(res, route, performance.now(), 405, JSON.stringify({ error: 'method_not_allowed', message: `${route} accepts POST only` }), { allow: 'POST' }));
+    app.any(route, (res, req) => {
+      const id = req.getHeader('x-request-id');
+      send(res, route, performance.now(), 405, JSON.stringify({ error: 'method_not_allowed', message: `${route} accepts POST only` }), { allow: 'POST' }, false, saneRequestId(id) ? id : generateRequestId());
+    });
   }
   app.get('/health', (res) => send(res, '/health', performance.now(), 200, '{"status":"ok"}'));
   app.get('/ready', (res) => {

@@ -12,6 +12,7 @@
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { Logger } from './logger.js';
+import type { RecordHeaders } from './trace-context.js';
 
 type Done = (err: RdKafkaError | null) => void;
 
@@ -83,17 +84,17 @@ export class DeliveryProducer {
     return self;
   }
 
-  /** Resolves when the broker has acknowledged the record; rejects with an RdKafkaError otherwise. */
-  produce(topic: string, key: string, value: Buffer): Promise<void> {
-    return this.produceTo(topic, null, key, value); // partition null: the partitioner hashes the key
+  /** Resolves when the broker has acknowledged the record; rejects with an RdKafkaError otherwise. `headers`: librdkafka's form. */
+  produce(topic: string, key: string, value: Buffer, headers?: RecordHeaders): Promise<void> {
+    return this.produceTo(topic, null, key, value, headers); // partition null: the partitioner hashes the key
   }
 
   /** As produce, to a given partition (bench/producer.ts compares one partition with the keyed spread). */
-  produceTo(topic: string, partition: number | null, key: string, value: Buffer): Promise<void> {
+  produceTo(topic: string, partition: number | null, key: string, value: Buffer, headers?: RecordHeaders): Promise<void> {
     return new Promise((resolve, reject) => {
       const done: Done = (err) => (err ? reject(err) : resolve());
       try {
-        this.producer.produce(topic, partition, value, key, Date.now(), done);
+        this.producer.produce(topic, partition, value, key, Date.now(), done, headers);
         this.sent(1);
       } catch (err) {
         reject(err); // synchronous failures: local queue full (-184), unknown topic, closed client
@@ -104,8 +105,9 @@ export class DeliveryProducer {
   /**
    * Produces every record and resolves once all are acknowledged (one promise per call, not per
    * record); rejects with the first failure. Records of one partition keep their order (idempotent producer).
+   * A record's `headers` (librdkafka's form; undefined: none) are written with it.
    */
-  produceAll(records: ReadonlyArray<{ topic: string; key: string | null; value: Buffer }>): Promise<void> {
+  produceAll(records: ReadonlyArray<{ topic: string; key: string | null; value: Buffer; headers?: RecordHeaders | undefined }>): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let left = records.length;
@@ -120,7 +122,7 @@ export class DeliveryProducer {
       try {
         const now = Date.now();
         for (const r of records) {
-          this.producer.produce(r.topic, null, r.value, r.key, now, done);
+          this.producer.produce(r.topic, null, r.value, r.key, now, done, r.headers);
           this.sent(1);
         }
       } catch (err) {

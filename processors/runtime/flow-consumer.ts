@@ -12,6 +12,7 @@
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { Logger } from './logger.js';
+import type { KafkaJsHeaders, RecordHeaders } from './trace-context.js';
 
 /** A record as the runner's batch handler takes it. */
 export interface FlowMessage {
@@ -19,6 +20,11 @@ export interface FlowMessage {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: string;
+  /**
+   * The record's headers as its consumer gives them: librdkafka's array here, the KafkaJS-compatible
+   * object from the exactly-once mode's consumer; undefined when it has none (trace-context.ts reads both).
+   */
+  headers?: RecordHeaders | KafkaJsHeaders | undefined;
 }
 
 export interface FlowConsumerOptions {
@@ -99,7 +105,7 @@ export class FlowConsumer {
         const k = `${m.topic}\u0000${m.partition}`;
         let g = byPartition.get(k);
         if (!g) byPartition.set(k, (g = { topic: m.topic, partition: m.partition, messages: [] }));
-        g.messages.push({ offset: String(m.offset), key: toBuffer(m.key), value: m.value ?? null, timestamp: String(m.timestamp ?? Date.now()) });
+        g.messages.push({ offset: String(m.offset), key: toBuffer(m.key), value: m.value ?? null, timestamp: String(m.timestamp ?? Date.now()), headers: m.headers });
       }
       await Promise.all([...byPartition.values()].map((g) => this.handle(consumer, g.topic, g.partition, g.messages)));
     }

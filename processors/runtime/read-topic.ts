@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from './kafka.js';
+import type { KafkaJsHeaders } from './trace-context.js';
 
 export interface RawRecord {
   topic: string;
@@ -12,6 +13,8 @@ export interface RawRecord {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: string;
+  /** The record's headers (e.g. x-request-id, traceparent), undefined when it has none. */
+  headers?: KafkaJsHeaders;
 }
 
 /**
@@ -53,7 +56,7 @@ export async function readTopic(
       };
       void consumer.run({
         eachMessage: async ({ topic: t, partition, message }) => {
-          records.push({ topic: t, partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp });
+          records.push({ topic: t, partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp, headers: message.headers });
           next.set(partition, BigInt(message.offset) + 1n);
           clearTimeout(idle);
           if (done()) return finish();

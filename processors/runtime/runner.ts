@@ -14,6 +14,11 @@
  *
  * A failed batch is aborted and re-read from its first offset (the client seeks back). Retryable errors
  * are retried with backoff; after `maxRetries` consecutive failures the process exits without committing.
+ *
+ * Following one request (trace-context.ts): every record produced for an input record (its outputs and
+ * its dead letter) carries that input's `x-request-id` / `traceparent` / `tracestate` headers, in both
+ * modes, so processors never handle them; outputs of `flush` (per batch, e.g. the aggregate's window
+ * counts, which sum many requests) carry none. Log lines about one record name its requestId and traceId.
  */
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -23,11 +28,12 @@ import { PipelineError, isPipelineError } from './errors.js';
 import { LATENCY_BUCKETS } from './metrics.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
 import { DeliveryProducer } from './delivery-producer.js';
-import { TransactionalWriter } from './transactional-writer.js';
+import { TransactionalWriter, type TopicMessages } from './transactional-writer.js';
 import { FlowConsumer, type FlowMessage } from './flow-consumer.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
+import { toKafkaJsHeaders, traceHeaders, traceLogFields, type RecordHeaders } from './trace-context.js';
 
 export interface RunnerOptions {
   kafka: Kafka;
@@ -58,7 +64,15 @@ interface Contribution {
   topic: string;
   partition: number;
   next: string;
-  messages: Array<{ topic: string; key: string | null; value: Buffer }>;
+  messages: OutMessage[];
+}
+
+/** An encoded output; `headers` (librdkafka's form) are the input record's trace headers, undefined when none. */
+interface OutMessage {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: RecordHeaders | undefined;
 }
 
 /** A consumed record as both consumers hand it over (the KafkaJS-compatible one and flow-consumer.ts). */
@@ -201,11 +215,15 @@ export class Runner<T, Ctx> {
     const end = this.m.batchSeconds.startTimer({ processor: name });
     const inputSubject = this.subjectOf(topic);
     const dead: OutRecord[] = [];
+    const deadHeaders: Array<RecordHeaders | undefined> = [];
     const deadCodes: string[] = [];
+    // The record whose retryable error fails the batch, named in the log line about the failure.
+    let failing: KafkaMessage | undefined;
     const deadLetter = (msg: KafkaMessage, err: unknown): void => {
       const code = isPipelineError(err) ? err.code : 'INVALID_RECORD';
       deadCodes.push(code);
-      log.warn({ topic, partition, offset: msg.offset, code, err }, 'record dead-lettered');
+      log.warn({ topic, partition, offset: msg.offset, ...traceLogFields(msg.headers), code, err }, 'record dead-lettered');
+      deadHeaders.push(traceHeaders(msg.headers));
       dead.push({
         topic: TOPICS.deadLetters,
         key: name,
@@ -223,12 +241,17 @@ export class Runner<T, Ctx> {
           const value = codec.decodeKnown<T>(msg.value, inputSubject) ?? (await codec.decode<T>(msg.value, inputSubject));
           records.push({ topic, partition, offset: msg.offset, key: msg.key?.toString() ?? null, value, timestampMs: Number(msg.timestamp), msg });
         } catch (err) {
-          if (isPipelineError(err) && err.retryable) throw err;
+          if (isPipelineError(err) && err.retryable) {
+            failing = msg;
+            throw err;
+          }
           deadLetter(msg, err);
         }
       }
       const ctx = (this.processor.prepare ? await this.processor.prepare(records) : undefined) as Ctx;
       const out: OutRecord[] = [];
+      // outHeaders[i]: the trace headers of the input out[i] was produced for (flush outputs: none).
+      const outHeaders: Array<RecordHeaders | undefined> = [];
       // Started together when the processor allows it, otherwise one after another; either way the
       // outputs are taken in input order.
       const started = this.processor.concurrentRecords ? records.map((rec) => this.tryProcess(rec, ctx)) : null;
@@ -237,18 +260,26 @@ export class Runner<T, Ctx> {
         if (result instanceof Promise) result = await result;
         if (result instanceof Error || !Array.isArray(result)) {
           const err: unknown = result;
-          if (!isPipelineError(err) || err.retryable) throw err;
+          if (!isPipelineError(err) || err.retryable) {
+            failing = records[i]!.msg;
+            throw err;
+          }
           deadLetter(records[i]!.msg, err);
-        } else for (const o of result) out.push(o);
+        } else if (result.length > 0) {
+          const headers = traceHeaders(records[i]!.msg.headers);
+          for (const o of result) {
+            out.push(o);
+            outHeaders.push(headers);
+          }
+        }
       }
       if (this.processor.flush) {
         out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
       }
-      await write({
-        topic, partition,
-        next: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(),
-        messages: [...out, ...dead].map((o) => ({ topic: o.topic, key: o.key, value: codec.encode(this.subjectOf(o.topic), o.value) })),
-      });
+      const encoded: OutMessage[] = [];
+      for (let i = 0; i < out.length; i++) encoded.push(this.encode(out[i]!, outHeaders[i]));
+      for (let i = 0; i < dead.length; i++) encoded.push(this.encode(dead[i]!, deadHeaders[i]));
+      await write({ topic, partition, next: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(), messages: encoded });
       this.failures = 0;
       this.m.recordsIn.inc({ processor: name }, messages.length);
       for (const code of deadCodes) this.m.deadLetters.inc({ processor: name, code });
@@ -266,15 +297,24 @@ export class Runner<T, Ctx> {
       this.failures++;
       const retryable = !isPipelineError(err) || err.retryable;
       if (!retryable || this.failures > (this.opts.maxRetries ?? 10)) {
-        log.fatal({ err, topic, partition, failures: this.failures }, 'batch failed and cannot be retried: exiting without committing');
+        log.fatal({ err, topic, partition, ...this.failingRecord(failing), failures: this.failures }, 'batch failed and cannot be retried: exiting without committing');
         (this.opts.onFatal ?? (() => process.exit(1)))(err);
         return new Promise(() => undefined);
       }
       const backoff = Math.min(5000, 100 * 2 ** (this.failures - 1));
-      log.error({ err, topic, partition, failures: this.failures, backoffMs: backoff }, 'batch failed: aborted, will re-read it');
+      log.error({ err, topic, partition, ...this.failingRecord(failing), failures: this.failures, backoffMs: backoff }, 'batch failed: aborted, will re-read it');
       await new Promise((r) => setTimeout(r, backoff));
       throw err;
     }
+  }
+
+  private encode(o: OutRecord, headers: RecordHeaders | undefined): OutMessage {
+    return { topic: o.topic, key: o.key, value: this.opts.codec.encode(this.subjectOf(o.topic), o.value), headers };
+  }
+
+  /** Log fields naming the record whose error failed the batch (none when the batch failed as a whole). */
+  private failingRecord(msg: KafkaMessage | undefined): { offset?: string; requestId?: string; traceId?: string } {
+    return msg ? { offset: msg.offset, ...traceLogFields(msg.headers) } : {};
   }
 
   /** A record's outputs, or what it threw (returned, so concurrently started records never reject unobserved). */
@@ -290,13 +330,13 @@ export class Runner<T, Ctx> {
 
   /** One transaction for every contribution: all outputs, then all input offsets, then commit. */
   private async commit(contributions: Contribution[]): Promise<void> {
-    const byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
+    const byTopic = new Map<string, TopicMessages['messages']>();
     const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
     for (const c of contributions) {
       for (const m of c.messages) {
         let list = byTopic.get(m.topic);
         if (!list) byTopic.set(m.topic, (list = []));
-        list.push({ key: m.key, value: m.value });
+        list.push(m.headers ? { key: m.key, value: m.value, headers: toKafkaJsHeaders(m.headers) } : { key: m.key, value: m.value });
       }
       let parts = offsets.get(c.topic);
       if (!parts) offsets.set(c.topic, (parts = []));

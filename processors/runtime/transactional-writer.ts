@@ -13,10 +13,11 @@
 import type { Consumer, Kafka, Producer } from './kafka.js';
 import type { Logger } from './logger.js';
 import { PipelineError, isPipelineError } from './errors.js';
+import type { KafkaJsHeaders } from './trace-context.js';
 
 export interface TopicMessages {
   topic: string;
-  messages: Array<{ key: string | null; value: Buffer }>;
+  messages: Array<{ key: string | null; value: Buffer; headers?: KafkaJsHeaders }>;
 }
 
 export interface TopicOffsets {
