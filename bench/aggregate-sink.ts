@@ -22,6 +22,7 @@ import { pino } from 'pino';
 import { PipelineError } from '../processors/runtime/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { postgresTls } from '../processors/runtime/postgres.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { WindowSums } from '../processors/aggregate/window.js';
@@ -71,7 +72,7 @@ const T = { o: `bench-as-${run}-outcomes`, t: `bench-as-${run}-tracking`, w: `be
 const names = { passthrough: `bench-as-${run}-pt`, aggregate: `bench-as-${run}-agg` };
 const sinkGroup = `bench-as-${run}-sink`;
 const pg = loadConfig(postgresSpecs);
-const sql = postgres(pg.postgresUrl, { max: 2, onnotice: () => undefined });
+const sql = postgres(pg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(pg) });
 const topics = new RunTopics(createLogger('bench-aggregate-sink', 'warn'), `bench-aggregate-sink-${run}`);
 const running = new Map<string, Service>();
 const stackSubjects = stackCpuSubjects();

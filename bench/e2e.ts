@@ -92,7 +92,8 @@ async function startAll(pgUrl: string): Promise<void> {
     ['auction', STAGE_ENTRY.auction, 'PROCESSOR_HTTP_PORT', stage('auction', T.bids, T.out)],
     ['bid', STAGE_ENTRY.bid, 'PROCESSOR_HTTP_PORT', stage('bid', T.enr, T.bids)],
     ['enrich', STAGE_ENTRY.enrich, 'PROCESSOR_HTTP_PORT', stage('enrich', T.req, T.enr)],
-    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl }],
+    // A throw-away operator token: the API must have one to start, and the bench never calls it.
+    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` }],
   ];
   for (const g of groups) topics.track('group', g.group);
   // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
@@ -101,6 +102,8 @@ async function startAll(pgUrl: string): Promise<void> {
   await services.start('edge', 'ingest/main.ts', 'INGEST_PORT', {
     ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
     INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
+    // A throw-away tracking secret: the edge refuses to start without one of its own.
+    INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'),
   }, undefined);
 }
 

@@ -8,6 +8,7 @@
  *     [--edge-cmd "node --import tsx ingest/main.ts"] [--connections 256] [--body openrtb|simple|noop]
  *     [--warmup 1] [--timeout 2000] [--ready-timeout 60] [--pause 2] [--header k:v]...
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -71,7 +72,12 @@ const TARGETS: TargetSpec[] = [
     name: 'edge',
     command: () => args['edge-cmd'],
     // A topic of its own, so bench traffic never mixes with the pipeline's (override with INGEST_TOPIC).
-    env: (port) => ({ INGEST_TOPIC: 'bench-bid-requests', INGEST_OPENRTB_MODE: 'async', ...process.env, INGEST_PORT: String(port), INGEST_WORKERS: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
+    // A throw-away tracking secret unless one is set: the edge refuses to start without one of its own.
+    env: (port) => ({
+      // RTB_DEV_MODE unless set: no exchange configured, the load (no API key) is exchange `dev`.
+      INGEST_TOPIC: 'bench-bid-requests', INGEST_OPENRTB_MODE: 'async', RTB_DEV_MODE: '1',
+      ...(process.env.INGEST_TRACKING_SECRET || process.env.INGEST_TRACKING_SECRET_FILE ? {} : { INGEST_TRACKING_SECRET: randomBytes(32).toString('base64') }), ...process.env, INGEST_PORT: String(port), INGEST_WORKERS: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    }),
     path: args['edge-path'],
   },
 ];

@@ -59,7 +59,7 @@ interface ProbeResult {
 }
 
 const log = createLogger('bench-producer', 'info');
-const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: 'bench-producer', log: createLogger('bench-producer', 'warn') });
+const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: 'bench-producer', log: createLogger('bench-producer', 'warn'), security: stackConfig });
 const admin = kafka.admin();
 await admin.connect();
 const topic = `bench-producer-${randomBytes(4).toString('hex')}`;

@@ -62,6 +62,7 @@ const s = {
 };
 const ingest = loadIngestConfig();
 const run = randomBytes(4).toString('hex');
+const trackingSecret = randomBytes(32).toString('base64');
 const T = {
   req: `bench-sync-${run}-req`, enr: `bench-sync-${run}-enr`, bids: `bench-sync-${run}-bids`, out: `bench-sync-${run}-out`,
   areq: `bench-sync-${run}-async-req`, probe: `bench-sync-${run}-ack-probe`,
@@ -86,6 +87,8 @@ async function startAll(): Promise<void> {
   const edgeEnv = (mode: 'sync' | 'async', topic: string): Record<string, string> => ({
     INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: mode, INGEST_TOPIC: topic, INGEST_OUTCOMES_TOPIC: T.out,
     INGEST_NODE_ID: `bench-sync-${run}-${mode}`, TOPIC_PARTITIONS: String(s.partitions), LOG_LEVEL: 'warn',
+    // A throw-away tracking secret: the edge refuses to start without one of its own.
+    INGEST_TRACKING_SECRET: trackingSecret,
   });
   topics.trackGroupPrefix(`rtb-edge-bench-sync-${run}-`); // the sync edge's outcome listener (ingest/outcome-listener.ts)
   await services.start('edge-sync', 'ingest/main.ts', 'INGEST_PORT', edgeEnv('sync', T.req), s.edgeCpu);

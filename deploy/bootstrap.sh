@@ -28,3 +28,37 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -f "$native" ]; then
 else
   say "node_modules up to date"
 fi
+
+# promtool, which checks and unit-tests the alert rules (deploy/prometheus/rules.test.ts): only the binary
+# of Debian's prometheus package, extracted into .stack/tools (installing the package would start a daemon).
+promtool=".stack/tools/promtool"
+if [ ! -x "$promtool" ]; then
+  say "promtool: apt-get download prometheus, extracting usr/bin/promtool into .stack/tools"
+  ptmp="$(mktemp -d)"
+  chmod 755 "$ptmp"
+  if (cd "$ptmp" && apt-get download prometheus >download.log 2>&1) && dpkg-deb -x "$ptmp"/prometheus_*.deb "$ptmp/pkg" && [ -x "$ptmp/pkg/usr/bin/promtool" ]; then
+    mkdir -p .stack/tools && cp "$ptmp/pkg/usr/bin/promtool" "$promtool.tmp" && mv "$promtool.tmp" "$promtool"
+    rm -rf "$ptmp"
+  else
+    ptail="$(tail -n 1 "$ptmp/download.log" 2>/dev/null)"; rm -rf "$ptmp"
+    die "could not extract promtool from Debian's prometheus package (${ptail:-dpkg-deb failed}): run 'apt-get update' (as root) and bash deploy/bootstrap.sh again"
+  fi
+else
+  say "promtool present ($promtool)"
+fi
+
+# kubectl, which renders the Kubernetes manifests offline (`kubectl kustomize`) in deploy/k8s/manifests.test.ts:
+# Debian's kubernetes-client, installed only when no kubectl is on the PATH.
+if ! command -v kubectl >/dev/null; then
+  say "kubectl: apt-get install kubernetes-client"
+  klog="$(mktemp)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get install -y --no-install-recommends kubernetes-client >"$klog" 2>&1 || { apt-get update >>"$klog" 2>&1 && apt-get install -y --no-install-recommends kubernetes-client >>"$klog" 2>&1; }; }; then
+    last="$(tail -n 1 "$klog")"; rm -f "$klog"
+    die "could not install kubectl (${last:-apt-get failed}): run 'apt-get update && apt-get install kubernetes-client' as root, or put a kubectl on the PATH"
+  fi
+  rm -f "$klog"
+  command -v kubectl >/dev/null || die "kubernetes-client installed but no kubectl on the PATH: run 'apt-get install --reinstall kubernetes-client' as root"
+else
+  say "kubectl present ($(command -v kubectl))"
+fi

@@ -8,6 +8,10 @@
  * supervisor's lines. Once the campaigns service is ready, an empty catalogue is seeded with a small
  * demo (skip: --no-demo-seed or RTB_SKIP_DEMO_SEED=1); then what runs where and a curl line to try a bid.
  *
+ * A local run is a development run: RTB_DEV_MODE defaults to 1 here (said in the log), so the services
+ * may make up missing secrets (the campaign API generates its operator token in .stack/operator-token).
+ * RTB_DEV_MODE=0 applies the production rules (then CAMPAIGNS_OPERATOR_TOKEN_FILE is required).
+ *
  *   node --import tsx deploy/run-services.ts [--no-demo-seed]
  */
 import { spawn } from 'node:child_process';
@@ -17,8 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { commonSpecs, loadConfig, postgresSpecs, redisSpecs, type Spec } from '../processors/runtime/config.js';
+import { postgresTls } from '../processors/runtime/postgres.js';
 import { projectServices, type ProjectService } from './services.js';
+import { campaignsSpecs } from '../processors/campaigns/config.js';
+import { operatorTokenPath } from '../processors/campaigns/operator-token.js';
 import { Supervisor, describeExit, type Spawner } from './supervisor.js';
+import { maskUrlCredentials } from '../processors/runtime/logger.js';
 
 const specs = {
   ...commonSpecs, ...postgresSpecs, ...redisSpecs,
@@ -29,6 +37,9 @@ const specs = {
 } as const satisfies Record<string, Spec>;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// Set before anything reads the configuration, and inherited by every service spawned below.
+const devModeByDefault = (process.env['RTB_DEV_MODE'] ?? '') === '';
+if (devModeByDefault) process.env['RTB_DEV_MODE'] = '1';
 const cfg = loadConfig(specs);
 const { values: flags } = parseArgs({ options: { 'no-demo-seed': { type: 'boolean', default: false } } });
 const logDir = resolve(root, cfg.logDir);
@@ -97,6 +108,7 @@ const onSignal = (signal: string): void => {
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
+if (cfg.devMode) say(`RTB_DEV_MODE=1${devModeByDefault ? ' (the default of this command for local runs)' : ''}: development mode, services may generate missing secrets; RTB_DEV_MODE=0 for production rules`);
 supervisor.start();
 say(`started ${projectServices.map((s) => s.name).join(', ')}; logs in ${shown(logDir)}/<service>.log; Ctrl-C stops them`);
 
@@ -112,7 +124,7 @@ async function waitReady(port: number, timeoutMs: number): Promise<boolean> {
 
 /** Seeds the demo catalogue when the campaigns table has no row. Runs after the campaigns service migrated. */
 async function seedIfEmpty(): Promise<void> {
-  const sql = postgres(cfg.postgresUrl, { max: 1, onnotice: () => undefined });
+  const sql = postgres(cfg.postgresUrl, { max: 1, onnotice: () => undefined, ...postgresTls(cfg) });
   const [row] = await sql<{ any: boolean }[]>`select exists(select 1 from campaigns) as any`.finally(() => sql.end({ timeout: 5 }));
   if (row?.any) return void say('the campaign catalogue is not empty: no demo seed');
   say(`the campaign catalogue is empty: seeding a demo catalogue of ${cfg.demoCampaigns} campaigns (skip with --no-demo-seed or RTB_SKIP_DEMO_SEED=1)`);
@@ -137,7 +149,7 @@ async function introduce(): Promise<void> {
   if (stopping) return;
   show('what runs where (each serves /health, /ready and /metrics on its port):');
   for (const { s, port, ready } of rows) show(`  ${s.name.padEnd(10)} ${port ? `http://127.0.0.1:${port}` : '(no port)'.padEnd(22)}  ${ready ? 'ready' : 'NOT READY'}  ${s.entry}  log ${shown(logPath(s.name))}`);
-  show(`  stack: Kafka ${cfg.kafkaBrokers}, registry ${cfg.schemaRegistryUrl}, Postgres ${cfg.postgresUrl.replace(/\/\/[^@/]*@/, '//')}, Redis ${cfg.redisUrl}`);
+  show(`  stack: Kafka ${cfg.kafkaBrokers}, registry ${cfg.schemaRegistryUrl}, Postgres ${cfg.postgresUrl.replace(/\/\/[^@/]*@/, '//')}, Redis ${maskUrlCredentials(cfg.redisUrl)}`);
   const ingestPort = portOf(projectServices.find((s) => s.name === 'ingest')!) ?? 8080;
   // 160x600 in the USA on a desktop matches demo campaigns cmp-0001 and cmp-0020 (seed-catalogue.ts, seed 42).
   const body = `{"id":"demo-'$(date +%s%N)'","imp":[{"id":"1","banner":{"w":160,"h":600},"bidfloor":0.5,"bidfloorcur":"USD"}],` +
@@ -145,6 +157,13 @@ async function introduce(): Promise<void> {
     `"user":{"id":"user-1"},"tmax":1000,"at":2,"cur":["USD"]}`;
   show('try a bid (200 with a BidResponse, or 204 for no bid):');
   show(`curl -s -i -X POST http://127.0.0.1:${ingestPort}/openrtb2/bid -H 'content-type: application/json' -d '${body}'`);
+  if (campaignsPort) {
+    // The campaign API needs a bearer token: show where it is, never the token itself.
+    const tokenFile = operatorTokenPath(loadConfig(campaignsSpecs), root);
+    const token = tokenFile === null ? '$CAMPAIGNS_OPERATOR_TOKEN' : `$(cat ${shown(tokenFile)})`;
+    show(`the campaign API (operator token ${tokenFile === null ? 'in CAMPAIGNS_OPERATOR_TOKEN' : `in ${shown(tokenFile)}`}; README "Campaign management API"):`);
+    show(`curl -s http://127.0.0.1:${campaignsPort}/campaigns -H "authorization: Bearer ${token}"`);
+  }
 }
 
 introduce().catch((err: unknown) => say(`could not seed or list the services: ${(err as Error).message}`));

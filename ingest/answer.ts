@@ -5,6 +5,7 @@ const STATUS_TEXT: Record<number, string> = {
   200: '200 OK', 202: '202 Accepted', 204: '204 No Content', 302: '302 Found', 400: '400 Bad Request', 401: '401 Unauthorized',
   404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type',
   429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+  408: '408 Request Timeout',
 };
 
 /**

@@ -2,11 +2,13 @@
  * AuctionOutcome -> OpenRTB 2.6 BidResponse. Pure. Prices leave the pipeline's integer micros only
  * here, as the decimal CPM the protocol requires. One seatbid per advertiser. Each bid carries its
  * win's signed tracking URLs (tracking-token.ts): `nurl` and `burl` with the literal
- * `${AUCTION_PRICE}` macro, and the markup's link and impression pixel through the edge.
+ * `${AUCTION_PRICE}` macro and the exchange token (win/bill, bounded by the bid's price), and the
+ * markup's link and impression pixel through the edge with the browser token (imp/click/conv, no price).
  */
 import type { AuctionOutcome, WinRecord } from '../schemas/auction-outcome.js';
+import { requestKey } from '../schemas/request-key.js';
 import { noticeUrls, type NoticeUrls } from './tracking-notice.js';
-import { signToken } from './tracking-token.js';
+import { BROWSER_NOTICES, EXCHANGE_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
 
 export interface OpenRtbBid {
   id: string;
@@ -37,7 +39,13 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
 export interface TrackingOptions {
   readonly publicUrl: string;
   readonly secret: string;
+  /** How long the notice URLs stay valid (INGEST_NOTICE_TOKEN_TTL_MS); default 7 days. */
+  readonly tokenTtlMs?: number;
+  /** Now, UTC ms (tokens expire tokenTtlMs later); default Date.now(). */
+  readonly nowMs?: number;
 }
+
+export const DEFAULT_TOKEN_TTL_MS = 7 * 86_400_000;
 
 /**
  * The creative markup: the image linked through the click notice (which redirects to the landing
@@ -54,17 +62,27 @@ export function microsToDecimal(micros: number): number {
 }
 
 /** The response for an outcome with wins; null when there is nothing to bid (the edge answers 204). */
-export function toBidResponse(outcome: AuctionOutcome, tracking: TrackingOptions, currency = 'USD'): BidResponse | null {
+/**
+ * `seat`: the exchange's seat for us (its configuration, exchanges.ts): then every bid is in that one
+ * seatbid; without it, one seatbid per advertiser. The tokens name the request by
+ * requestKey(exchange, id), as the auction's reservation does, so a notice settles the right one.
+ */
+export function toBidResponse(outcome: AuctionOutcome, tracking: TrackingOptions, currency = 'USD', seat: string | null = null): BidResponse | null {
   if (outcome.wins.length === 0) return null;
   const seats = new Map<string, OpenRtbBid[]>();
+  const key = requestKey(outcome.exchange, outcome.requestId);
+  const expiresAtMs = (tracking.nowMs ?? Date.now()) + (tracking.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS);
   for (const w of outcome.wins) {
-    let bids = seats.get(w.advertiserId);
-    if (!bids) seats.set(w.advertiserId, (bids = []));
-    const token = signToken({
-      requestId: outcome.requestId, impId: w.impId, campaignId: w.campaignId, creativeId: w.creativeId, advertiserId: w.advertiserId,
+    let bids = seats.get(seat ?? w.advertiserId);
+    if (!bids) seats.set(seat ?? w.advertiserId, (bids = []));
+    const claims: TrackingClaims = {
+      requestId: key, impId: w.impId, campaignId: w.campaignId, creativeId: w.creativeId, advertiserId: w.advertiserId,
       dayKey: w.dayKey, auctionAtMs: outcome.receivedAtMs, landingUrl: w.landingUrl,
-    }, tracking.secret);
-    const urls = noticeUrls(tracking.publicUrl, token);
+    };
+    // The bid's `price` is the clearing price: the most the exchange can charge, so the most a notice may report.
+    const exchange = signToken({ ...claims, landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros: w.clearingPriceMicros, expiresAtMs }, tracking.secret);
+    const browser = signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, tracking.secret);
+    const urls = noticeUrls(tracking.publicUrl, exchange, browser);
     bids.push({
       id: `${outcome.requestId}:${w.impId}`, impid: w.impId, price: microsToDecimal(w.clearingPriceMicros), nurl: urls.nurl, burl: urls.burl,
       adm: adMarkup(w, urls), adomain: w.adomain, cid: w.campaignId, crid: w.creativeId, w: w.w, h: w.h,

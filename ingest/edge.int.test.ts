@@ -118,7 +118,8 @@ test('edge writes an accepted OpenRTB request to Kafka, keyed by user, decoding 
   assert.ok(mine, 'the accepted request is in the topic');
   assert.equal(mine.key, body.user.id);
   const expected = parseOpenRtb(body, { receivedAtMs: mine.value.receivedAtMs, ingestNodeId: mine.value.ingestNodeId, openrtbVersion: '2.6' });
-  assert.deepEqual(JSON.parse(JSON.stringify(mine.value)), JSON.parse(JSON.stringify(expected)));
+  // The edge adds the exchange that sent it (`dev`: this edge runs in development mode, without keys).
+  assert.deepEqual(JSON.parse(JSON.stringify(mine.value)), JSON.parse(JSON.stringify({ ...expected, exchange: 'dev' })));
   assert.ok(Math.abs(mine.value.receivedAtMs - Date.now()) < 60_000, 'receivedAtMs is a UTC ms timestamp of now');
   const s = decoded.find((d) => d.value.id === simple.request_id);
   assert.equal(s?.key, 'simple-user');
@@ -126,8 +127,9 @@ test('edge writes an accepted OpenRTB request to Kafka, keyed by user, decoding 
   assert.equal(s?.value.imp[0]?.bidfloorMicros, 200_000);
 });
 
-test('edge enforces the API key (401) and the per-client rate limit (429)', async () => {
-  const guarded = await spawnEdge({ INGEST_TOPIC: topic, INGEST_API_KEY: 'secret', INGEST_RATE_LIMIT_RPS: '1', INGEST_RATE_LIMIT_BURST: '2' });
+test('edge enforces the API key (401) and the per-exchange rate limit (429); the deprecated INGEST_API_KEY is exchange "default"', async () => {
+  // Exchanges proper (several, key hashes, per-IP failure bound, collisions): exchanges.int.test.ts.
+  const guarded = await spawnEdge({ INGEST_TOPIC: topic, INGEST_API_KEY: 'secret', INGEST_RATE_LIMIT_RPS: '1', INGEST_RATE_LIMIT_BURST: '2', RTB_DEV_MODE: '0' });
   try {
     const none = await post('/openrtb2/bid', ortb(), {}, guarded.url);
     assert.equal(none.status, 401);

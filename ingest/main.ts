@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadIngestConfig, type IngestConfig } from './config.js';
 import { createLogger, type Logger } from '../processors/runtime/logger.js';
-import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
+import { createKafka, ensureTopics, kafkaSecurityProperties } from '../processors/runtime/kafka.js';
 import { createRegistry } from '../processors/runtime/metrics.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
@@ -20,9 +20,12 @@ import { startEdge } from './server.js';
 import { OutcomeWaiter } from './outcome-waiter.js';
 import { OutcomeListener } from './outcome-listener.js';
 import { REQUEST_ID_HEADER, saneRequestId } from '../processors/runtime/trace-context.js';
+import { loadExchanges, type Exchanges } from './exchanges.js';
+import { parseRequestKey } from '../schemas/request-key.js';
+import { resolveTrackingSecrets } from './tracking-secret.js';
 
-async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `ingest-${cfg.nodeId}`, log });
+async function runWorker(cfg: IngestConfig, log: Logger, exchanges: Exchanges): Promise<void> {
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `ingest-${cfg.nodeId}`, log, security: cfg });
   const admin = kafka.admin();
   await admin.connect();
   const sync = cfg.openrtbMode === 'sync';
@@ -51,6 +54,7 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
       'compression.codec': cfg.compression,
       'message.timeout.ms': cfg.deliveryTimeoutMs,
       'queue.buffering.max.messages': Math.max(100_000, cfg.maxInflight * 2),
+      ...kafkaSecurityProperties(cfg),
     },
   });
   const publisher = new Publisher<BidRequest>(producer, codec, cfg.topic, subjectFor(cfg.topic), cfg.maxInflight, partitionKey);
@@ -80,12 +84,18 @@ async function runWorker(cfg: IngestConfig, log: Logger): Promise<void> {
     cfg, log, metrics, registry, publish: (r, headers) => publisher.publish(r, headers),
     // A notice follows the bid request its token names: its record carries that request id (the OpenRTB
     // id; the token holds no other) as x-request-id, so settle's and the aggregate's lines about it name it.
-    publishTracking: (e) => tracker.publish(e, saneRequestId(e.requestId) ? [{ [REQUEST_ID_HEADER]: e.requestId }] : undefined),
+    // The token names the request by requestKey(exchange, id): the header carries the OpenRTB id alone, as before.
+    publishTracking: (e) => {
+      const id = parseRequestKey(e.requestId).id;
+      return tracker.publish(e, saneRequestId(id) ? [{ [REQUEST_ID_HEADER]: id }] : undefined);
+    },
     // Not ready while deliveries are stalled: a load balancer then sends traffic to another edge node.
     isReady: () => kafkaReachable && !publisher.stalled(cfg.readyStallMs) && !tracker.stalled(cfg.readyStallMs) && (listener === null || listener.assigned),
-    awaitOutcome: sync ? (id, ms) => waiter.wait(id, ms) : undefined,
+    awaitOutcome: sync ? (key, ms) => waiter.wait(key, ms) : undefined,
+    cancelOutcome: (key, wait) => waiter.cancel(key, wait),
+    exchanges,
   });
-  log.info({ port: edge.port, topic: cfg.topic }, 'ingest edge listening');
+  log.info({ port: edge.port, tls: edge.tls, metricsPort: edge.metricsPort, topic: cfg.topic, exchanges: exchanges.open ? ['dev (RTB_DEV_MODE, no keys)'] : exchanges.list.map((e) => e.id) }, 'ingest edge listening');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -134,10 +144,16 @@ function runSupervisor(cfg: IngestConfig, log: Logger): void {
 
 let log = createLogger('ingest', 'info');
 try {
-  const cfg = loadIngestConfig();
-  log = createLogger('ingest', cfg.logLevel);
+  const loaded = loadIngestConfig();
+  log = createLogger('ingest', loaded.logLevel);
+  // Before anything else: an edge without a secret of its own (unset, or a published one) must not sign or accept notices.
+  const secrets = await resolveTrackingSecrets(loaded);
+  if (secrets.warning) log.warn(secrets.warning);
+  const cfg: IngestConfig = { ...loaded, trackingSecret: secrets.trackingSecret, trackingSecretPrevious: secrets.trackingSecretPrevious };
+  // Exchanges are validated here, before any worker starts: a bad entry is one line naming the field.
+  const exchanges = loadExchanges(cfg, (message) => log.warn(message));
   if (cfg.workers > 1) runSupervisor(cfg, log);
-  else await runWorker(cfg, log);
+  else await runWorker(cfg, log, exchanges);
 } catch (err) {
   log.fatal({ err }, `ingest failed to start: ${(err as Error).message}`);
   process.exit(1);

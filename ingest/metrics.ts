@@ -10,6 +10,8 @@ export interface EdgeMetrics {
   syncAnswers: Counter<'result'>;
   /** Tracking notices by type (win, bill, imp, click, conv, unknown) and answer status. */
   notices: Counter<'type' | 'status'>;
+  /** Requests refused by a resource bound: connections, waiters, body_timeout, auth_failures. */
+  boundRejections: Counter<'bound'>;
 }
 
 export function createEdgeMetrics(registry: Registry, inflight: () => number, waiter?: { late: number; timedOut: number }): EdgeMetrics {
@@ -32,5 +34,11 @@ export function createEdgeMetrics(registry: Registry, inflight: () => number, wa
     syncAnswers: new Counter({ name: 'ingest_sync_answers_total', help: 'Synchronous OpenRTB answers: bid (200) or no_bid (204)', labelNames: ['result'], registers: [registry] }),
     notices: new Counter({ name: 'ingest_notices_total', help: 'Tracking notices by type (unknown for unknown paths) and answer status', labelNames: ['type', 'status'], registers: [registry] }),
     bytesIn: new Counter({ name: 'ingest_request_bytes_total', help: 'Request body bytes received (before gunzip)', labelNames: ['route'], registers: [registry] }),
+    boundRejections: new Counter({
+      name: 'ingest_bound_rejections_total',
+      help: 'Requests refused by a resource bound: connections (INGEST_MAX_CONNECTIONS, 503), waiters (INGEST_MAX_WAITERS, 503), body_timeout (INGEST_BODY_TIMEOUT_MS, 408), auth_failures (too many failed key checks from one IP, 429)',
+      labelNames: ['bound'],
+      registers: [registry],
+    }),
   };
 }

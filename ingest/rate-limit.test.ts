@@ -27,3 +27,14 @@ test('rate-limit bounds its memory', () => {
   for (let i = 0; i < 1000; i++) l.take(`c${i}`, i);
   assert.ok((l as unknown as { buckets: Map<string, unknown> }).buckets.size <= 100);
 });
+
+test('rate-limit peek tells whether a token is there without taking it', () => {
+  const l = new RateLimiter(1, 2);
+  assert.equal(l.peek('a', 0), 0, 'an unknown client has its full burst');
+  l.take('a', 0);
+  assert.equal(l.peek('a', 0), 0);
+  l.take('a', 0);
+  assert.equal(l.peek('a', 0), 1, 'empty: one second until the next token');
+  assert.equal(l.peek('a', 0), 1, 'peeking took nothing');
+  assert.equal(l.peek('a', 1000), 0, 'refilled');
+});

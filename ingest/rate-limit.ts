@@ -33,6 +33,19 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerSec));
   }
 
+  /**
+   * Like take() but takes nothing: 0 when `client` has a token now, else the seconds until it has one.
+   * The edge checks a client IP's bucket of failed key checks before checking its key, and takes from it
+   * only when the check fails (so a flood of guesses is bounded, and good keys cost nothing).
+   */
+  peek(client: string, nowMs: number): number {
+    if (!this.enabled) return 0;
+    const b = this.buckets.get(client);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((nowMs - b.at) / 1000) * this.ratePerSec);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.ratePerSec));
+  }
+
   private sweep(nowMs: number): void {
     const fullAfterMs = (this.burst / this.ratePerSec) * 1000;
     for (const [k, b] of this.buckets) if (nowMs - b.at >= fullAfterMs) this.buckets.delete(k);

@@ -26,6 +26,7 @@ const win: WinRecord = {
 };
 const outcomeFor = (r: BidRequest): AuctionOutcome => ({
   requestId: r.id, userId: null, at: 2, test: false, receivedAtMs: r.receivedAtMs, decidedAtMs: Date.now(), impCount: 1, bids: [], wins: [win], noBidReason: null, nbr: null,
+  exchange: r.exchange, // the pipeline carries it from the request (the waiter is keyed by exchange and id)
 });
 
 const edge = await startEdge({

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { InvalidFieldError } from './fields.js';
-import { MAX_PRICE_CPM, eventIdFor, noticeUrls, parsePriceMicros, redirectTarget, trackingEvent } from './tracking-notice.js';
+import { MAX_PRICE_CPM, checkPriceBound, eventIdFor, noticeUrls, parsePriceMicros, redirectTarget, trackingEvent } from './tracking-notice.js';
 import type { TrackingClaims } from './tracking-token.js';
 
 test('tracking-notice parses a decimal CPM into integer micros, dropping digits beyond the micro', () => {
@@ -44,14 +44,21 @@ test('tracking-notice builds the TrackingEvent from the token and the price', ()
   assert.deepEqual([click.priceMicros, click.costMicros, click.eventId], [0, 0, eventIdFor('r1', '1', 'CLICK')]);
 });
 
-test('tracking-notice builds every notice URL from the public base', () => {
-  assert.deepEqual(noticeUrls('http://127.0.0.1:8080/', 'tok.sig'), {
-    nurl: 'http://127.0.0.1:8080/notice/win?t=tok.sig&price=${AUCTION_PRICE}',
-    burl: 'http://127.0.0.1:8080/notice/bill?t=tok.sig&price=${AUCTION_PRICE}',
-    impression: 'http://127.0.0.1:8080/notice/imp?t=tok.sig',
-    click: 'http://127.0.0.1:8080/notice/click?t=tok.sig',
-    conversion: 'http://127.0.0.1:8080/notice/conv?t=tok.sig',
+test('tracking-notice builds every notice URL from the public base: the exchange token in nurl/burl only', () => {
+  assert.deepEqual(noticeUrls('http://127.0.0.1:8080/', 'EXCH', 'BROW'), {
+    nurl: 'http://127.0.0.1:8080/notice/win?t=EXCH&price=${AUCTION_PRICE}',
+    burl: 'http://127.0.0.1:8080/notice/bill?t=EXCH&price=${AUCTION_PRICE}',
+    impression: 'http://127.0.0.1:8080/notice/imp?t=BROW',
+    click: 'http://127.0.0.1:8080/notice/click?t=BROW',
+    conversion: 'http://127.0.0.1:8080/notice/conv?t=BROW',
   });
+});
+
+test('tracking-notice refuses a price above the token\'s max price (our bid), naming price', () => {
+  checkPriceBound(2_010_000, 2_010_000);
+  checkPriceBound(0, 2_010_000);
+  assert.throws(() => checkPriceBound(2_010_001, 2_010_000), (e) => e instanceof InvalidFieldError && e.field === 'price' && /price must be at most 2\.01 \(the bid price/.test(e.message));
+  assert.throws(() => checkPriceBound(1, 0), (e) => e instanceof InvalidFieldError && e.field === 'price', 'a token without a price bound takes no price');
 });
 
 test('tracking-notice redirects only to http(s) landing URLs', () => {

@@ -27,15 +27,19 @@ export interface NoticeUrls {
   conversion: string;
 }
 
-/** Every notice URL of one win; `publicUrl` is the edge's public base (INGEST_PUBLIC_URL). */
-export function noticeUrls(publicUrl: string, token: string): NoticeUrls {
+/**
+ * Every notice URL of one win; `publicUrl` is the edge's public base (INGEST_PUBLIC_URL). `exchangeToken`
+ * (win, bill) goes only into nurl/burl, which the exchange keeps to itself; `browserToken` (imp, click,
+ * conv) into the URLs a viewer can see (tracking-token.ts).
+ */
+export function noticeUrls(publicUrl: string, exchangeToken: string, browserToken: string): NoticeUrls {
   const base = `${publicUrl.replace(/\/+$/, '')}/notice`;
   return {
-    nurl: `${base}/win?t=${token}&price=${AUCTION_PRICE_MACRO}`,
-    burl: `${base}/bill?t=${token}&price=${AUCTION_PRICE_MACRO}`,
-    impression: `${base}/imp?t=${token}`,
-    click: `${base}/click?t=${token}`,
-    conversion: `${base}/conv?t=${token}`,
+    nurl: `${base}/win?t=${exchangeToken}&price=${AUCTION_PRICE_MACRO}`,
+    burl: `${base}/bill?t=${exchangeToken}&price=${AUCTION_PRICE_MACRO}`,
+    impression: `${base}/imp?t=${browserToken}`,
+    click: `${base}/click?t=${browserToken}`,
+    conversion: `${base}/conv?t=${browserToken}`,
   };
 }
 
@@ -60,6 +64,16 @@ export function parsePriceMicros(raw: string | null | undefined): number {
   const micros = Number(whole) * 1_000_000 + Number(fraction);
   if (micros > MAX_PRICE_CPM * 1_000_000) throw new InvalidFieldError('price', `must be at most ${MAX_PRICE_CPM}`);
   return micros;
+}
+
+/**
+ * The price of a notice against its token's bound: the exchange never charges more than we bid, so a
+ * higher price is a forgery (or a broken macro). Throws InvalidFieldError('price').
+ */
+export function checkPriceBound(priceMicros: number, maxPriceMicros: number): void {
+  if (priceMicros > maxPriceMicros) {
+    throw new InvalidFieldError('price', `must be at most ${maxPriceMicros / 1_000_000} (the bid price this notice URL was issued for)`);
+  }
 }
 
 /**

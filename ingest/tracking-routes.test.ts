@@ -8,20 +8,27 @@ import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { loadIngestConfig } from './config.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startEdge, type Edge } from './server.js';
-import { signToken, type TrackingClaims } from './tracking-token.js';
+import { BROWSER_NOTICES, EXCHANGE_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
 
-const cfg = { ...loadIngestConfig({ INGEST_HOST: '127.0.0.1', INGEST_TRACKING_SECRET: 'routes-test-secret-0123' }), port: 0 };
+const env = { INGEST_HOST: '127.0.0.1', INGEST_TRACKING_SECRET: 'routes-test-key-0123456789', INGEST_TRACKING_SECRET_PREVIOUS: 'routes-old-key-9876543210' };
+const cfg = { ...loadIngestConfig(env), port: 0 };
+const NOW = 1_000_000;
+let now = NOW;
 const claims: TrackingClaims = { requestId: 'r-1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', auctionAtMs: 5, landingUrl: 'https://brand.example.com/l?x=1' };
-const token = signToken(claims, cfg.trackingSecret);
+const expiresAtMs = NOW + 3_600_000;
+/** What nurl/burl carry: win and bill, at most our bid price (2.5 CPM). */
+const xtoken = signToken({ ...claims, landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros: 2_500_000, expiresAtMs }, cfg.trackingSecret);
+/** What the markup carries: imp, click, conv. */
+const token = signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, cfg.trackingSecret);
 const published: TrackingEvent[] = [];
 let failWith: Error | null = null;
 const registry = new Registry();
 const edges: Edge[] = [];
 
-async function start(): Promise<string> {
+async function start(config = cfg): Promise<string> {
   const edge = await startEdge({
-    cfg, log: createLogger('test', 'silent'), metrics: createEdgeMetrics(registry, () => 0), registry,
-    publish: async () => undefined, isReady: () => true, now: () => 1_000,
+    cfg: config, log: createLogger('test', 'silent'), metrics: createEdgeMetrics(config === cfg ? registry : new Registry(), () => 0), registry: config === cfg ? registry : new Registry(),
+    publish: async () => undefined, isReady: () => true, now: () => now,
     publishTracking: async (e) => {
       if (failWith) throw failWith;
       published.push(e);
@@ -35,11 +42,11 @@ after(() => Promise.all(edges.map((e) => e.drain(1000))));
 
 test('tracking-routes accepts a POSTed win notice with a body, and the connection stays usable', async () => {
   published.length = 0;
-  const res = await fetch(`${url}/notice/win?t=${token}&price=2.5`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'ignored' });
+  const res = await fetch(`${url}/notice/win?t=${xtoken}&price=2.5`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'ignored' });
   assert.equal(res.status, 204);
   assert.equal(res.headers.get('cache-control'), 'no-store');
-  assert.equal((await fetch(`${url}/notice/bill?t=${token}&price=2.5`, { method: 'POST' })).status, 204, 'POST without a body');
-  assert.deepEqual(published.map((e) => [e.type, e.priceMicros, e.costMicros, e.occurredAtMs]), [['WIN', 2_500_000, 2_500, 1_000], ['BILLING', 2_500_000, 2_500, 1_000]]);
+  assert.equal((await fetch(`${url}/notice/bill?t=${xtoken}&price=2.5`, { method: 'POST' })).status, 204, 'POST without a body');
+  assert.deepEqual(published.map((e) => [e.type, e.priceMicros, e.costMicros, e.occurredAtMs]), [['WIN', 2_500_000, 2_500, NOW], ['BILLING', 2_500_000, 2_500, NOW]]);
 });
 
 test('tracking-routes answers the impression with a 1x1 GIF and the click with a redirect', async () => {
@@ -56,7 +63,7 @@ test('tracking-routes refuses methods a notice does not take, and unknown types'
   const post = await fetch(`${url}/notice/imp?t=${token}`, { method: 'POST', body: 'x' });
   assert.equal(post.status, 405);
   assert.equal(post.headers.get('allow'), 'GET');
-  const put = await fetch(`${url}/notice/win?t=${token}&price=1`, { method: 'PUT' });
+  const put = await fetch(`${url}/notice/win?t=${xtoken}&price=1`, { method: 'PUT' });
   assert.equal(put.status, 405);
   assert.equal(put.headers.get('allow'), 'GET, POST');
   for (const method of ['GET', 'POST', 'DELETE']) {
@@ -67,7 +74,7 @@ test('tracking-routes refuses methods a notice does not take, and unknown types'
 });
 
 test('tracking-routes will not redirect to a signed non-http landing URL', async () => {
-  const bad = signToken({ ...claims, landingUrl: 'javascript:alert(1)' }, cfg.trackingSecret);
+  const bad = signToken({ ...claims, landingUrl: 'javascript:alert(1)' }, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, cfg.trackingSecret);
   const r = await fetch(`${url}/notice/click?t=${bad}`, { redirect: 'manual' });
   assert.equal(r.status, 400);
   assert.equal(((await r.json()) as { error: string }).error, 'invalid_token');
@@ -90,9 +97,69 @@ test('tracking-routes answers 503 with Retry-After when Kafka does not acknowled
 
 test('tracking-routes counts notices by type and status, including unknown and malformed ones', async () => {
   await fetch(`${url}/notice/win?t=garbage&price=1`);
-  await fetch(`${url}/notice/win?t=${token}&price=-1`);
+  await fetch(`${url}/notice/win?t=${xtoken}&price=-1`);
   const text = await (await fetch(`${url}/metrics`)).text();
   for (const line of ['type="win",status="204"', 'type="win",status="400"', 'type="unknown",status="404"', 'type="imp",status="200"', 'type="click",status="302"', 'type="conv",status="503"']) {
     assert.ok(text.includes(`ingest_notices_total{${line}}`), line);
   }
+});
+
+const json = async (r: Response): Promise<Record<string, string>> => (await r.json()) as Record<string, string>;
+
+test('tracking-routes refuses a billing price above the token\'s max price (our bid) and writes nothing', async () => {
+  published.length = 0;
+  const forged = await fetch(`${url}/notice/bill?t=${xtoken}&price=99999`);
+  assert.equal(forged.status, 400);
+  const body = await json(forged);
+  assert.deepEqual([body.error, body.field], ['invalid_request', 'price']);
+  assert.match(body.message!, /price must be at most 2\.5 \(the bid price/);
+  assert.equal((await fetch(`${url}/notice/bill?t=${xtoken}&price=2.500001`)).status, 400, 'one micro above');
+  assert.equal(published.length, 0);
+  assert.equal((await fetch(`${url}/notice/bill?t=${xtoken}&price=2.5`)).status, 204, 'at the bid price');
+  assert.equal((await fetch(`${url}/notice/win?t=${xtoken}&price=0`)).status, 204, 'zero');
+  assert.deepEqual(published.map((e) => [e.type, e.priceMicros]), [['BILLING', 2_500_000], ['WIN', 0]]);
+});
+
+test('tracking-routes refuses a token on a notice type it does not grant: browser tokens cannot bill, exchange tokens cannot click', async () => {
+  published.length = 0;
+  for (const path of [`/notice/bill?t=${token}&price=0.01`, `/notice/win?t=${token}&price=0`, `/notice/click?t=${xtoken}`, `/notice/imp?t=${xtoken}`]) {
+    const r = await fetch(`${url}${path}`, { redirect: 'manual' });
+    assert.equal(r.status, 400, path.slice(0, 20));
+    const body = await json(r);
+    assert.equal(body.error, 'invalid_token');
+    assert.match(body.message!, /^this token is not valid for \/notice\/(bill|win|click|imp) \(it is for /);
+  }
+  assert.equal(published.length, 0);
+});
+
+test('tracking-routes answers 410 for an expired token, and accepts tokens of the previous secret during a rotation', async () => {
+  published.length = 0;
+  now = expiresAtMs;
+  try {
+    const r = await fetch(`${url}/notice/bill?t=${xtoken}&price=1`);
+    assert.equal(r.status, 410);
+    const body = await json(r);
+    assert.equal(body.error, 'token_expired');
+    assert.match(body.message!, /^token expired at /);
+  } finally {
+    now = NOW;
+  }
+  const old = signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, cfg.trackingSecretPrevious);
+  assert.equal((await fetch(`${url}/notice/imp?t=${old}`)).status, 200, 'signed with INGEST_TRACKING_SECRET_PREVIOUS');
+  const other = signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, 'some-other-key-0123456789');
+  assert.equal((await fetch(`${url}/notice/imp?t=${other}`)).status, 400);
+  assert.equal(published.length, 1);
+});
+
+test('tracking-routes rate-limits notices per client IP with 429 and Retry-After, apart from bid traffic', async () => {
+  const limited = await start({ ...loadIngestConfig({ ...env, INGEST_NOTICE_RATE_LIMIT_RPS: '1', INGEST_NOTICE_RATE_LIMIT_BURST: '2', INGEST_RATE_LIMIT_RPS: '1', INGEST_RATE_LIMIT_BURST: '1' }), port: 0 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) statuses.push((await fetch(`${limited}/notice/imp?t=${token}`)).status);
+  const r = await fetch(`${limited}/notice/nope`);
+  assert.deepEqual(statuses, [200, 200, 429]);
+  assert.equal(r.status, 429, 'every /notice/ path takes from the bucket');
+  assert.equal(r.headers.get('retry-after'), '1');
+  assert.equal((await json(r)).error, 'rate_limited');
+  const bid = await fetch(`${limited}/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.notEqual(bid.status, 429, 'the bid routes have their own bucket');
 });

@@ -7,8 +7,11 @@
  *
  * Answers: 204 (win, bill, conv), 200 with a 1x1 GIF (imp), 302 to the token's landing URL (click),
  * each only after Kafka acknowledged the TrackingEvent; 400 `invalid_token` (missing, garbled or
- * forged token) or `invalid_request` naming `price`; 404 for an unknown notice type; 405; 413; 503
- * with Retry-After while Kafka is unavailable or the edge drains (exchanges retry notices).
+ * forged token, or a token that does not grant this notice type: a browser token on /notice/bill) or
+ * `invalid_request` naming `price` (also above the token's max price, our bid); 410 `token_expired`;
+ * 404 for an unknown notice type; 405; 413; 429 with Retry-After over the per-IP notice rate
+ * (INGEST_NOTICE_RATE_LIMIT_RPS, a bucket apart from bid traffic); 503 with Retry-After while Kafka is
+ * unavailable or the edge drains (exchanges retry notices).
  * A repeated notice is accepted with the same answer; its event has the same id (tracking-notice.ts).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
@@ -19,11 +22,12 @@ import type { IngestConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
 import { InvalidFieldError } from './fields.js';
 import { writeAnswer } from './answer.js';
-import { verifyToken } from './tracking-token.js';
-import { NOTICE_TYPES, PRICED, isNoticeSegment, parsePriceMicros, redirectTarget, trackingEvent, type NoticeSegment } from './tracking-notice.js';
+import { RateLimiter } from './rate-limit.js';
+import { grants, verifyToken } from './tracking-token.js';
+import { NOTICE_TYPES, PRICED, checkPriceBound, isNoticeSegment, parsePriceMicros, redirectTarget, trackingEvent, type NoticeSegment } from './tracking-notice.js';
 
 export interface TrackingRouteDeps {
-  cfg: Pick<IngestConfig, 'trackingSecret' | 'nodeId' | 'maxBodyBytes'>;
+  cfg: Pick<IngestConfig, 'trackingSecret' | 'trackingSecretPrevious' | 'nodeId' | 'maxBodyBytes' | 'noticeRateLimitPerSec' | 'noticeRateLimitBurst'>;
   log: Logger;
   metrics: EdgeMetrics;
   /** Resolves once the broker acknowledged the event; rejects with a PipelineError otherwise. */
@@ -50,6 +54,9 @@ const error = (status: number, code: string, message: string, extra: Record<stri
 export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDeps): TrackingRoutes {
   const { cfg, log, metrics } = deps;
   let inFlight = 0;
+  const secrets = [cfg.trackingSecret, cfg.trackingSecretPrevious].filter((s) => s !== '');
+  // Per client IP, apart from the bid routes' limiter: a flood of notices cannot starve bid traffic, nor the reverse.
+  const limiter = new RateLimiter(cfg.noticeRateLimitPerSec, cfg.noticeRateLimitBurst);
 
   function write(res: HttpResponse, type: string, started: number, a: Answer, close: boolean): void {
     // A cached pixel or redirect would never reach the edge again, and the notice would go uncounted.
@@ -61,12 +68,16 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
   async function decide(segment: NoticeSegment, query: string): Promise<Answer> {
     if (deps.isDraining()) return error(503, 'shutting_down', 'this edge node is shutting down; retry on another', {}, { 'retry-after': '1' });
     const params = new URLSearchParams(query);
-    const token = verifyToken(params.get('t'), cfg.trackingSecret);
-    if (!token.ok) return error(400, 'invalid_token', token.reason);
+    const token = verifyToken(params.get('t'), secrets, deps.now());
+    if (!token.ok) return token.code === 'expired' ? error(410, 'token_expired', token.reason) : error(400, 'invalid_token', token.reason);
+    if (!grants(token, segment)) {
+      return error(400, 'invalid_token', `this token is not valid for /notice/${segment} (it is for ${token.notices.map((n) => `/notice/${n}`).join(', ') || 'nothing'})`);
+    }
     let priceMicros = 0;
     if (PRICED.has(segment)) {
       try {
         priceMicros = parsePriceMicros(params.get('price'));
+        checkPriceBound(priceMicros, token.maxPriceMicros);
       } catch (err) {
         const e = err as InvalidFieldError;
         return error(400, 'invalid_request', e.message, { field: e instanceof InvalidFieldError ? e.field : 'price' });
@@ -97,6 +108,14 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
     const query = req.getQuery() ?? '';
     // An early answer to a POST closes the connection: its unread body must not be parsed as the next request.
     const close = method === 'post';
+    if (limiter.enabled) {
+      // A monotonic clock: a wall clock stepped back would empty the buckets.
+      const wait = limiter.take(Buffer.from(res.getRemoteAddressAsText()).toString(), performance.now());
+      if (wait > 0) {
+        const answer = error(429, 'rate_limited', `notice rate limit of ${cfg.noticeRateLimitPerSec}/s per client exceeded`, {}, { 'retry-after': String(wait) });
+        return write(res, isNoticeSegment(segment) ? segment : 'unknown', started, answer, close);
+      }
+    }
     if (!isNoticeSegment(segment)) return write(res, 'unknown', started, error(404, 'not_found', 'unknown notice type'), close);
     if (method === 'post' && !PRICED.has(segment)) {
       return write(res, segment, started, error(405, 'method_not_allowed', `/notice/${segment} accepts GET only`, {}, { allow: 'GET' }), close);

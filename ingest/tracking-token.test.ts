@@ -1,56 +1,138 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { MAX_TOKEN_CHARS, signToken, verifyToken, type TrackingClaims } from './tracking-token.js';
+import {
+  BROWSER_NOTICES, EXCHANGE_NOTICES, MAX_TOKEN_CHARS, NOTICE_BITS, TOKEN_VERSION, grants, signToken, verifyToken, type TokenGrant, type TrackingClaims,
+} from './tracking-token.js';
+import { ingestSpecs } from './config.js';
+import { aggregateSpecs } from '../processors/aggregate/config.js';
 
-const secret = 'test-secret-0123456789';
+const secret = 'test-key-0123456789-abcdefghij';
+const NOW = 1_764_000_000_000;
 const claims: TrackingClaims = {
-  requestId: 'req-1', impId: '1', campaignId: 'cmp-1', creativeId: 'cr-1', advertiserId: 'adv-1', dayKey: '2026-11-22',
-  auctionAtMs: 1_764_000_000_000, landingUrl: 'https://brand.example.com/landing?q=é&x=1',
+  requestId: '5f0c9a4e-8b1d-4c55-9a0e-2f7d3c1b6a90', impId: '1', campaignId: 'cmp-0001', creativeId: 'cr-0001-1', advertiserId: 'adv-01', dayKey: '2026-11-22',
+  auctionAtMs: NOW - 50, landingUrl: 'https://brand.example.com/landing?q=é&x=1',
 };
+const exchange: TokenGrant = { notices: EXCHANGE_NOTICES, maxPriceMicros: 2_010_000, expiresAtMs: NOW + 7 * 86_400_000 };
+const browser: TokenGrant = { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs: NOW + 7 * 86_400_000 };
 const reason = (r: ReturnType<typeof verifyToken>): string => (r.ok ? 'ok' : r.reason);
+/** Signs arbitrary payload bytes as the edge would (for payloads signToken cannot make). */
+const signed = (payload: Buffer, key = secret): string =>
+  Buffer.concat([payload, createHmac('sha256', key).update(payload).digest().subarray(0, 16)]).toString('base64url');
 
-test('tracking-token round-trips the claims through sign and verify', () => {
-  const token = signToken(claims, secret);
-  assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/, 'URL- and HTML-safe, 128-bit signature');
-  const v = verifyToken(token, secret);
+test('tracking-token round-trips the claims and the grant, URL- and HTML-safe and short', () => {
+  const t = signToken(claims, browser, secret);
+  assert.match(t, /^[A-Za-z0-9_-]+$/, 'base64url only: no escaping in a URL or in HTML');
+  const v = verifyToken(t, secret, NOW);
   assert.ok(v.ok);
   assert.deepEqual(v.claims, claims);
-  const payload = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(payload), ['r', 'i', 'c', 'k', 'a', 'd', 't', 'l'], 'compact JSON');
+  assert.deepEqual([v.notices, v.maxPriceMicros, v.expiresAtMs, v.previousSecret], [['imp', 'click', 'conv'], 0, browser.expiresAtMs, false]);
+  assert.equal(Buffer.from(t, 'base64url')[0], TOKEN_VERSION, 'the first byte is the version');
+
+  const x = signToken({ ...claims, landingUrl: '' }, exchange, secret);
+  const vx = verifyToken(x, secret, NOW);
+  assert.ok(vx.ok);
+  assert.deepEqual([vx.notices, vx.maxPriceMicros, vx.claims.landingUrl], [['win', 'bill', 'loss'], 2_010_000, '']);
+  // A UUID request id: 18 header + 76 string bytes + 16 signature = 110 bytes, 147 characters.
+  assert.ok(x.length <= 150, `the exchange token is ${x.length} characters`);
+  assert.equal(t.length - x.length, Math.ceil((Buffer.byteLength(claims.landingUrl) * 4) / 3), 'the browser token adds only the landing URL');
 });
 
-test('tracking-token rejects a token signed with another secret', () => {
-  assert.equal(reason(verifyToken(signToken(claims, 'another-secret-0123456789'), secret)), 'token signature does not match');
+test('tracking-token binds the notice types: a browser token grants no priced notice, an exchange token no click', () => {
+  const b = verifyToken(signToken(claims, browser, secret), secret, NOW);
+  const x = verifyToken(signToken({ ...claims, landingUrl: '' }, exchange, secret), secret, NOW);
+  assert.ok(b.ok && x.ok);
+  assert.deepEqual(['win', 'bill', 'loss', 'imp', 'click', 'conv'].map((n) => grants(b, n as keyof typeof NOTICE_BITS)), [false, false, false, true, true, true]);
+  assert.deepEqual(['win', 'bill', 'loss', 'imp', 'click', 'conv'].map((n) => grants(x, n as keyof typeof NOTICE_BITS)), [true, true, true, false, false, false]);
+  // Turning a browser token into a billing one means changing the type byte: the signature no longer matches.
+  const raw = Buffer.from(signToken(claims, browser, secret), 'base64url');
+  raw[1] = NOTICE_BITS.bill;
+  assert.equal(reason(verifyToken(raw.toString('base64url'), secret, NOW)), 'token signature does not match');
+});
+
+test('tracking-token carries the max price exactly, up to the highest accepted CPM', () => {
+  for (const max of [0, 1, 2_010_000, 100_000 * 1_000_000]) {
+    const v = verifyToken(signToken(claims, { ...exchange, maxPriceMicros: max }, secret), secret, NOW);
+    assert.ok(v.ok);
+    assert.equal(v.maxPriceMicros, max);
+  }
+  assert.throws(() => signToken(claims, { ...exchange, maxPriceMicros: -1 }, secret), RangeError);
+  assert.throws(() => signToken(claims, { ...exchange, maxPriceMicros: 1.5 }, secret), RangeError);
+});
+
+test('tracking-token expires: valid until its expiry (to the second), refused with code expired from then on', () => {
+  const t = signToken(claims, { ...browser, expiresAtMs: NOW + 1_500 }, secret);
+  const v = verifyToken(t, secret, NOW);
+  assert.ok(v.ok);
+  assert.equal(v.expiresAtMs, NOW + 2_000, 'kept to the second, rounded up');
+  assert.ok(verifyToken(t, secret, NOW + 1_999).ok);
+  const expired = verifyToken(t, secret, NOW + 2_000);
+  assert.ok(!expired.ok);
+  assert.equal(expired.code, 'expired');
+  assert.match(expired.reason, /^token expired at 2025-11-24T16:00:02\.000Z/);
+});
+
+test('tracking-token rotation: signed with the current secret, verified with the current then the previous one', () => {
+  const old = 'previous-key-9876543210-zyxwvut';
+  const fromOld = signToken(claims, browser, old);
+  assert.equal(reason(verifyToken(fromOld, secret, NOW)), 'token signature does not match', 'without the previous secret');
+  const v = verifyToken(fromOld, [secret, old], NOW);
+  assert.ok(v.ok);
+  assert.equal(v.previousSecret, true);
+  const fromNew = verifyToken(signToken(claims, browser, secret), [secret, old], NOW);
+  assert.ok(fromNew.ok);
+  assert.equal(fromNew.previousSecret, false);
+  assert.equal(reason(verifyToken(fromOld, [secret, ''], NOW)), 'token signature does not match', 'an empty previous secret is no secret');
+  assert.equal(reason(verifyToken(signToken(claims, browser, 'a-third-key-000111222333'), [secret, old], NOW)), 'token signature does not match');
 });
 
 test('tracking-token rejects any tampering with the payload or the signature', () => {
-  const token = signToken(claims, secret);
-  const [payload, sig] = token.split('.') as [string, string];
-  const forged = Buffer.from(JSON.stringify({ r: 'req-1', i: '1', c: 'cmp-1', k: 'cr-1', a: 'adv-1', d: '2026-11-22', t: 1, l: 'https://evil.example.com' })).toString('base64url');
-  assert.equal(reason(verifyToken(`${forged}.${sig}`, secret)), 'token signature does not match', 'a new landing URL under the old signature');
-  const flipped = payload.slice(0, 5) + (payload[5] === 'A' ? 'B' : 'A') + payload.slice(6);
-  assert.equal(reason(verifyToken(`${flipped}.${sig}`, secret)), 'token signature does not match');
-  const sigFlip = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
-  assert.equal(reason(verifyToken(`${payload}.${sigFlip}`, secret)), 'token signature does not match');
+  const t = signToken(claims, exchange, secret);
+  const raw = Buffer.from(t, 'base64url');
+  for (let i = 1; i < raw.length; i++) {
+    const bad = Buffer.from(raw);
+    bad[i]! ^= 0x01;
+    assert.equal(reason(verifyToken(bad.toString('base64url'), secret, NOW)), 'token signature does not match', `byte ${i}`);
+  }
+  const raised = Buffer.from(signToken({ ...claims, landingUrl: '' }, { ...exchange, maxPriceMicros: 99_999_000_000 }, 'not-the-edge-key-000111222'), 'base64url');
+  raised.set(raw.subarray(raw.length - 16), raised.length - 16);
+  assert.equal(reason(verifyToken(raised.toString('base64url'), secret, NOW)), 'token signature does not match', 'a raised max price under the old signature');
+  assert.equal(reason(verifyToken(signToken({ ...claims, landingUrl: 'https://evil.example.com' }, browser, 'another-key-0123456789'), secret, NOW)), 'token signature does not match');
 });
 
-test('tracking-token rejects missing, garbled and oversized tokens without throwing', () => {
-  for (const t of [undefined, null, '']) assert.equal(reason(verifyToken(t, secret)), 'the t parameter is missing');
-  for (const t of ['nodot', '.abc', 'abc.', 'a+b.cdefghijklmnopqrstuv', 'abc.def', `${'a'.repeat(10)}.${'b'.repeat(23)}`, 'a.b.c', '%%%.%%%']) {
-    assert.equal(reason(verifyToken(t, secret)), 'token is malformed', t);
+test('tracking-token rejects missing, garbled, old-format, other-version and oversized tokens without throwing', () => {
+  for (const t of [undefined, null, '']) assert.equal(reason(verifyToken(t, secret, NOW)), 'the t parameter is missing');
+  const good = signToken(claims, browser, secret);
+  const v1json = `${Buffer.from(JSON.stringify({ r: 'x' })).toString('base64url')}.${'A'.repeat(22)}`;
+  for (const t of ['a+b', 'abc', 'a.b', '%%%', v1json, good.slice(0, 40), `${good}A`]) {
+    assert.equal(reason(verifyToken(t, secret, NOW)), 'token is malformed', t.slice(0, 30));
   }
-  assert.equal(reason(verifyToken(`${'a'.repeat(MAX_TOKEN_CHARS)}.x`, secret)), 'token is too long');
+  const raw = Buffer.from(good, 'base64url');
+  raw[0] = 2;
+  assert.equal(reason(verifyToken(raw.toString('base64url'), secret, NOW)), 'token version 2 is not supported (this edge reads version 1)');
+  assert.equal(reason(verifyToken('A'.repeat(MAX_TOKEN_CHARS + 1), secret, NOW)), 'token is too long');
 });
 
 test('tracking-token refuses a correctly signed payload of the wrong shape', () => {
-  const signed = (json: string): string => {
-    const p = Buffer.from(json).toString('base64url');
-    return `${p}.${createHmac('sha256', secret).update(p).digest().subarray(0, 16).toString('base64url')}`;
+  const header = (): Buffer => {
+    const h = Buffer.alloc(18);
+    h[0] = TOKEN_VERSION;
+    h[1] = NOTICE_BITS.imp;
+    h.writeUInt32BE(Math.ceil(NOW / 1000) + 60, 2);
+    return h;
   };
-  assert.equal(reason(verifyToken(signed('not json'), secret)), 'token payload is not JSON');
-  assert.equal(reason(verifyToken(signed('null'), secret)), 'token payload has the wrong shape');
-  assert.equal(reason(verifyToken(signed('{"r":"x"}'), secret)), 'token payload has the wrong shape');
-  assert.equal(reason(verifyToken(signed('{"r":"x","i":"1","c":"c","k":"k","a":"a","d":"d","t":1.5,"l":""}'), secret)), 'token payload has the wrong shape');
-  assert.ok(verifyToken(signed('{"r":"x","i":"1","c":"c","k":"k","a":"a","d":"d","t":1,"l":""}'), secret).ok);
+  const strings = (...s: string[]): Buffer => Buffer.concat(s.flatMap((x) => [Buffer.from([Buffer.byteLength(x)]), Buffer.from(x)]));
+  assert.equal(reason(verifyToken(signed(Buffer.concat([header(), strings('r', 'i', 'c', 'k', 'a', 'd')])), secret, NOW)), 'token payload has the wrong shape', 'a string missing');
+  assert.equal(reason(verifyToken(signed(Buffer.concat([header(), strings('r', 'i', 'c', 'k', 'a', 'd', ''), Buffer.from([0])])), secret, NOW)), 'token payload has the wrong shape', 'trailing bytes');
+  assert.equal(reason(verifyToken(signed(Buffer.concat([header(), strings('r', '', 'c', 'k', 'a', 'd', '')])), secret, NOW)), 'token payload has the wrong shape', 'an empty id');
+  assert.equal(reason(verifyToken(signed(Buffer.concat([header(), Buffer.from([0x7f]), strings('i', 'c', 'k', 'a', 'd', '')])), secret, NOW)), 'token payload has the wrong shape', 'a length past the end');
+  assert.ok(verifyToken(signed(Buffer.concat([header(), strings('r', 'i', 'c', 'k', 'a', 'd', '')])), secret, NOW).ok);
+});
+
+test('tracking-token lifetime stays within the de-duplication horizon: an accepted repeat is always recognised', () => {
+  // The aggregate remembers an event id for AGGREGATE_DEDUP_TTL_MS from its first sighting, which is after the
+  // bid; a token expires INGEST_NOTICE_TOKEN_TTL_MS after the bid. A longer token life would let a repeat of a
+  // billing notice arrive after its id was forgotten and be counted twice.
+  assert.ok(ingestSpecs.noticeTokenTtlMs.default <= aggregateSpecs.dedupTtlMs.default);
+  assert.equal(ingestSpecs.noticeTokenTtlMs.default, 7 * 86_400_000);
 });

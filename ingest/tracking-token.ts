@@ -1,17 +1,39 @@
 /**
- * Signed tracking tokens: one per win, carried in every notice URL of that win (win, billing,
- * impression, click, conversion). The edge trusts only what the token says about the auction, so a
- * notice cannot be forged for an auction that never happened, and the click redirect cannot be
- * pointed anywhere but the creative's own landing URL (no open redirect).
+ * Signed tracking tokens. Each win gets TWO tokens, each granting only some notice types:
+ *   - the exchange token (win, bill, loss) is in `nurl`/`burl` only, never in the creative markup, and
+ *     carries the highest price a notice may report: our bid price to the exchange (the exchange's
+ *     clearing price `${AUCTION_PRICE}` can never exceed it);
+ *   - the browser token (imp, click, conv) is in the markup a viewer sees; it grants no priced notice
+ *     (max price 0) and carries the landing URL, so the click redirect goes there and nowhere else.
+ * A viewer therefore cannot report a billing price (the browser token is refused on /notice/bill), and
+ * whoever holds the exchange token cannot report more than we bid. Every token expires.
  *
- * Format: `<payload>.<signature>`
- *   payload    base64url(compact JSON {r: requestId, i: impId, c: campaignId, k: creativeId,
- *              a: advertiserId, d: dayKey, t: auction receivedAtMs, l: landingUrl})
- *   signature  base64url of the first 16 bytes (128 bits) of HMAC-SHA256(secret, payload as ASCII)
- * Both parts use only [A-Za-z0-9_-], so a token needs no escaping in a URL or in HTML.
- * Tokens do not expire: billing and conversion notices may legitimately arrive hours or days later.
+ * Format (version 1): base64url(payload || signature), one URL- and HTML-safe string without escaping.
+ *   payload    [0]      version byte (1); a future layout or key scheme takes the next value
+ *              [1]      notice types granted, one bit each (NOTICE_BITS)
+ *              [2..5]   expiry, UTC seconds, uint32 big-endian
+ *              [6..11]  auction receivedAtMs, uint48 big-endian
+ *              [12..17] max price, integer micros (CPM), uint48 big-endian
+ *              then 7 strings, each a varint byte length and UTF-8: requestId, impId, campaignId,
+ *              creativeId, advertiserId, dayKey, landingUrl ('' in the exchange token)
+ *   signature  the first 16 bytes (128 bits) of HMAC-SHA256(secret, payload)
+ * About 110 bytes (150 characters) for the exchange token with a UUID request id, plus the landing URL
+ * in the browser token: shorter than the JSON tokens they replace, which carried the URL in both.
+ *
+ * Rotation: tokens are signed with the current secret and verified with the current one, then the
+ * previous one (INGEST_TRACKING_SECRET_PREVIOUS) until tokens signed with it have expired.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_VERSION = 1;
+
+/** The notice types a token may grant, one bit each (`/notice/<name>`). `loss` is reserved for lurl. */
+export const NOTICE_BITS = { win: 1, bill: 2, loss: 4, imp: 8, click: 16, conv: 32 } as const;
+export type NoticeName = keyof typeof NOTICE_BITS;
+/** Called by the exchange's servers, from nurl/burl(/lurl): never in the markup. */
+export const EXCHANGE_NOTICES: readonly NoticeName[] = ['win', 'bill', 'loss'];
+/** Reached from the viewer's browser: the markup's pixel and link, the advertiser's conversion pixel. */
+export const BROWSER_NOTICES: readonly NoticeName[] = ['imp', 'click', 'conv'];
 
 export interface TrackingClaims {
   readonly requestId: string;
@@ -23,63 +45,123 @@ export interface TrackingClaims {
   readonly dayKey: string;
   /** The auction's receivedAtMs (UTC ms). */
   readonly auctionAtMs: number;
-  /** Where a click is redirected. */
+  /** Where a click is redirected ('' in a token that grants no click). */
   readonly landingUrl: string;
 }
 
-export type VerifyResult = { readonly ok: true; readonly claims: TrackingClaims } | { readonly ok: false; readonly reason: string };
+/** What a token allows, besides naming the auction. */
+export interface TokenGrant {
+  readonly notices: readonly NoticeName[];
+  /** The highest price (CPM, integer micros) a priced notice may report; 0 for tokens without priced notices. */
+  readonly maxPriceMicros: number;
+  /** Refused from then on (UTC ms; kept to the second, rounded up). */
+  readonly expiresAtMs: number;
+}
+
+export interface VerifiedToken extends TokenGrant {
+  readonly ok: true;
+  readonly claims: TrackingClaims;
+  /** Signed with INGEST_TRACKING_SECRET_PREVIOUS (a rotation is under way). */
+  readonly previousSecret: boolean;
+}
+
+export type VerifyResult =
+  | VerifiedToken
+  | { readonly ok: false; readonly code: 'invalid' | 'expired'; readonly reason: string };
 
 /** 128 bits: forging needs 2^128 guesses; the truncation keeps notice URLs short. */
 const SIGNATURE_BYTES = 16;
-const SIGNATURE_CHARS = Math.ceil((SIGNATURE_BYTES * 4) / 3);
+const HEADER_BYTES = 18;
+const STRING_FIELDS = 7;
+const UINT48_MAX = 2 ** 48 - 1;
 /** Far above any real token (a landing URL is at most a few KB), low enough that hashing stays cheap. */
 export const MAX_TOKEN_CHARS = 8192;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Strings are at most this many UTF-8 bytes: a two-byte varint length. */
+const MAX_STRING_BYTES = 0x3fff;
 
-function signature(payload: string, secret: string): Buffer {
+function signature(payload: Buffer, secret: string): Buffer {
   return createHmac('sha256', secret).update(payload).digest().subarray(0, SIGNATURE_BYTES);
 }
 
-/** The token for one win. */
-export function signToken(c: TrackingClaims, secret: string): string {
-  const json = JSON.stringify({ r: c.requestId, i: c.impId, c: c.campaignId, k: c.creativeId, a: c.advertiserId, d: c.dayKey, t: c.auctionAtMs, l: c.landingUrl });
-  const payload = Buffer.from(json).toString('base64url');
-  return `${payload}.${signature(payload, secret).toString('base64url')}`;
+const maskOf = (notices: readonly NoticeName[]): number => notices.reduce((m, n) => m | NOTICE_BITS[n], 0);
+const namesOf = (mask: number): NoticeName[] => (Object.keys(NOTICE_BITS) as NoticeName[]).filter((n) => (mask & NOTICE_BITS[n]) !== 0);
+
+function varint(n: number): Buffer {
+  return n < 0x80 ? Buffer.from([n]) : Buffer.from([0x80 | (n & 0x7f), n >> 7]);
 }
 
+/** The token for one win and one audience (`grant`). Throws RangeError for values the layout cannot carry. */
+export function signToken(c: TrackingClaims, grant: TokenGrant, secret: string): string {
+  const expSec = Math.ceil(grant.expiresAtMs / 1000);
+  if (!Number.isSafeInteger(expSec) || expSec < 0 || expSec > 0xffffffff) throw new RangeError('token expiry out of range');
+  if (!Number.isSafeInteger(c.auctionAtMs) || c.auctionAtMs < 0 || c.auctionAtMs > UINT48_MAX) throw new RangeError('auction time out of range');
+  if (!Number.isSafeInteger(grant.maxPriceMicros) || grant.maxPriceMicros < 0 || grant.maxPriceMicros > UINT48_MAX) throw new RangeError('max price out of range');
+  const header = Buffer.alloc(HEADER_BYTES);
+  header[0] = TOKEN_VERSION;
+  header[1] = maskOf(grant.notices);
+  header.writeUInt32BE(expSec, 2);
+  header.writeUIntBE(c.auctionAtMs, 6, 6);
+  header.writeUIntBE(grant.maxPriceMicros, 12, 6);
+  const parts: Buffer[] = [header];
+  for (const s of [c.requestId, c.impId, c.campaignId, c.creativeId, c.advertiserId, c.dayKey, c.landingUrl]) {
+    const bytes = Buffer.from(s, 'utf8');
+    if (bytes.length > MAX_STRING_BYTES) throw new RangeError('token field too long');
+    parts.push(varint(bytes.length), bytes);
+  }
+  const payload = Buffer.concat(parts);
+  return Buffer.concat([payload, signature(payload, secret)]).toString('base64url');
+}
+
+/** Does the verified token grant `/notice/<notice>`? */
+export const grants = (token: TokenGrant, notice: NoticeName): boolean => token.notices.includes(notice);
+
 /**
- * Checks the signature (in constant time) before looking at the payload, then the payload's shape.
- * Never throws: anything wrong is `{ ok: false, reason }` for the 400 answer.
+ * Checks the version byte, then the signature (in constant time, with each secret in turn: the current
+ * one, then the previous during a rotation) before looking at the rest of the payload: its layout, then the expiry.
+ * Never throws: anything wrong is `{ ok: false, code, reason }` for the 400 (or 410 when expired) answer.
  */
-export function verifyToken(token: string | null | undefined, secret: string): VerifyResult {
-  if (!token) return { ok: false, reason: 'the t parameter is missing' };
-  if (token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'token is too long' };
-  const dot = token.indexOf('.');
-  const payload = token.slice(0, dot);
-  const sig = token.slice(dot + 1);
-  if (dot <= 0 || !BASE64URL.test(payload) || sig.length !== SIGNATURE_CHARS || !BASE64URL.test(sig)) {
-    return { ok: false, reason: 'token is malformed' };
+export function verifyToken(token: string | null | undefined, secrets: string | readonly string[], nowMs: number): VerifyResult {
+  const invalid = (reason: string): VerifyResult => ({ ok: false, code: 'invalid', reason });
+  if (!token) return invalid('the t parameter is missing');
+  if (token.length > MAX_TOKEN_CHARS) return invalid('token is too long');
+  if (!BASE64URL.test(token)) return invalid('token is malformed');
+  const raw = Buffer.from(token, 'base64url');
+  // Canonical base64url only: one token, one spelling (the decoder ignores stray trailing bits).
+  if (raw.length < HEADER_BYTES + STRING_FIELDS + SIGNATURE_BYTES || raw.toString('base64url') !== token) return invalid('token is malformed');
+  // The version byte decides the layout (and so where the signature is): read before anything else.
+  if (raw[0] !== TOKEN_VERSION) return invalid(`token version ${raw[0]} is not supported (this edge reads version ${TOKEN_VERSION})`);
+  const payload = raw.subarray(0, raw.length - SIGNATURE_BYTES);
+  const given = raw.subarray(raw.length - SIGNATURE_BYTES);
+  const keys = (typeof secrets === 'string' ? [secrets] : secrets).filter((s) => s !== '');
+  const signedWith = keys.findIndex((secret) => timingSafeEqual(given, signature(payload, secret)));
+  if (signedWith < 0) return invalid('token signature does not match');
+  const strings: string[] = [];
+  let at = HEADER_BYTES;
+  for (let i = 0; i < STRING_FIELDS; i++) {
+    if (at >= payload.length) return invalid('token payload has the wrong shape');
+    let len = payload[at++]!;
+    if (len & 0x80) {
+      if (at >= payload.length) return invalid('token payload has the wrong shape');
+      len = (len & 0x7f) | (payload[at++]! << 7);
+    }
+    if (at + len > payload.length) return invalid('token payload has the wrong shape');
+    strings.push(payload.toString('utf8', at, at + len));
+    at += len;
   }
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== SIGNATURE_BYTES || !timingSafeEqual(given, signature(payload, secret))) {
-    return { ok: false, reason: 'token signature does not match' };
+  if (at !== payload.length) return invalid('token payload has the wrong shape');
+  const [requestId, impId, campaignId, creativeId, advertiserId, dayKey, landingUrl] = strings as [string, string, string, string, string, string, string];
+  if (![requestId, impId, campaignId, creativeId, advertiserId, dayKey].every((s) => s.length > 0)) return invalid('token payload has the wrong shape');
+  const expiresAtMs = payload.readUInt32BE(2) * 1000;
+  if (nowMs >= expiresAtMs) {
+    return { ok: false, code: 'expired', reason: `token expired at ${new Date(expiresAtMs).toISOString()} (notice URLs are valid for INGEST_NOTICE_TOKEN_TTL_MS after the bid)` };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'token payload is not JSON' };
-  }
-  // Signed by us, so a bad shape means another token version or a leaked secret: refuse either way.
-  if (typeof parsed !== 'object' || parsed === null) return { ok: false, reason: 'token payload has the wrong shape' };
-  const w = parsed as Record<string, unknown>;
-  const ids = [w.r, w.i, w.c, w.k, w.a, w.d];
-  if (!ids.every((v) => typeof v === 'string' && v.length > 0) || typeof w.l !== 'string' || typeof w.t !== 'number' || !Number.isSafeInteger(w.t) || w.t < 0) {
-    return { ok: false, reason: 'token payload has the wrong shape' };
-  }
-  const [requestId, impId, campaignId, creativeId, advertiserId, dayKey] = ids as string[];
   return {
     ok: true,
-    claims: { requestId: requestId!, impId: impId!, campaignId: campaignId!, creativeId: creativeId!, advertiserId: advertiserId!, dayKey: dayKey!, auctionAtMs: w.t, landingUrl: w.l },
+    claims: { requestId, impId, campaignId, creativeId, advertiserId, dayKey, auctionAtMs: payload.readUIntBE(6, 6), landingUrl },
+    notices: namesOf(payload[1]!),
+    maxPriceMicros: payload.readUIntBE(12, 6),
+    expiresAtMs,
+    previousSecret: signedWith > 0,
   };
 }

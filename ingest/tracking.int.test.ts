@@ -1,10 +1,16 @@
 /**
  * Tracking notices against the real stack: the edge verifies the token, writes the TrackingEvent to
  * its own topic (Avro under the registry), and answers; repeats, redirects and every error answer.
+ * Issue 11: forged billing prices above our bid, browser tokens on exchange notices, expired tokens and
+ * notice floods are refused; the secret comes from a file, a rotated-out secret still verifies, and the
+ * edge refuses to start without a secret of its own.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
 import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
@@ -12,7 +18,7 @@ import { createKafka } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
 import { AvroCodec } from '../schemas/codec.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
-import { signToken, type TrackingClaims } from './tracking-token.js';
+import { BROWSER_NOTICES, EXCHANGE_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
 import { eventIdFor, trackingEvent } from './tracking-notice.js';
 
 const cfg = loadConfig(commonSpecs);
@@ -20,14 +26,26 @@ const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'tracking-test'
 const run = randomUUID();
 const topic = `bid-requests-test-${run}`;
 const trackingTopic = `tracking-events-test-${run}`;
-const secret = `tracking-test-secret-${run}`;
+const secret = randomBytes(32).toString('base64');
+const previous = randomBytes(32).toString('base64');
+/** Outside RTB_DEV_MODE the edge also needs an exchange configured (ingest/exchanges.ts). */
+const exchangeKey = randomBytes(24).toString('base64url');
+const INGEST_EXCHANGES = JSON.stringify([{ id: 'tracking-t', keyHashes: [createHash('sha256').update(exchangeKey).digest('hex')] }]);
+let dir: string;
 let edge: EdgeProcess;
 
 before(async () => {
-  edge = await spawnEdge({ INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_TRACKING_SECRET: secret, TOPIC_PARTITIONS: '3', INGEST_NODE_ID: 'edge-t' });
+  dir = await mkdtemp(join(tmpdir(), 'tracking-int-'));
+  await writeFile(join(dir, 'tracking-secret'), `${secret}\n`, { mode: 0o600 });
+  // The secret from a file (INGEST_TRACKING_SECRET_FILE), as docker-compose and Kubernetes mount it; the previous one during a rotation.
+  edge = await spawnEdge({
+    INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_TRACKING_SECRET: '', INGEST_TRACKING_SECRET_FILE: join(dir, 'tracking-secret'),
+    INGEST_TRACKING_SECRET_PREVIOUS: previous, TOPIC_PARTITIONS: '3', INGEST_NODE_ID: 'edge-t', RTB_DEV_MODE: '0', INGEST_EXCHANGES,
+  });
 });
 after(async () => {
   await edge.stop();
+  await rm(dir, { recursive: true, force: true });
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic, trackingTopic] }).catch(() => undefined);
@@ -38,22 +56,29 @@ const claimsFor = (requestId: string): TrackingClaims => ({
   requestId, impId: '1', campaignId: 'cmp-t', creativeId: 'cr-t', advertiserId: 'adv-t', dayKey: '2026-11-22',
   auctionAtMs: 1_764_000_000_000, landingUrl: `https://brand.example.com/landing?r=${requestId}&utm=x`,
 });
-const get = (path: string) => fetch(`${edge.url}${path}`, { redirect: 'manual' });
+const DAY = 86_400_000;
+/** The two tokens of one win, as bid-response.ts makes them: our bid (the max price) 2.5 CPM unless given. */
+const tokensFor = (claims: TrackingClaims, maxPriceMicros = 2_500_000, expiresAtMs = Date.now() + 7 * DAY, key = secret) => ({
+  exchange: signToken({ ...claims, landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros, expiresAtMs }, key),
+  browser: signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, key),
+});
+const get = (path: string, base = edge.url) => fetch(`${base}${path}`, { redirect: 'manual' });
 async function trackingRecords(): Promise<Array<{ key: string | undefined; value: TrackingEvent }>> {
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   const records = await readTopic(kafka, trackingTopic, { timeoutMs: 20_000 });
   return Promise.all(records.map(async (r) => ({ key: r.key?.toString(), value: await codec.decode<TrackingEvent>(r.value as Buffer) })));
 }
+const errorOf = async (r: Response): Promise<{ error: string; message: string; field?: string }> => (await r.json()) as { error: string; message: string; field?: string };
 
 test('tracking: each notice type with a valid token writes its TrackingEvent, keyed by request id', async () => {
   const claims = claimsFor(`req-${randomUUID()}`);
-  const t = signToken(claims, secret);
+  const t = tokensFor(claims);
   const answers = {
-    WIN: await get(`/notice/win?t=${t}&price=2.015`),
-    BILLING: await fetch(`${edge.url}/notice/bill?t=${t}&price=2%2E015`, { method: 'POST', body: '' }),
-    IMPRESSION: await get(`/notice/imp?t=${t}`),
-    CLICK: await get(`/notice/click?t=${t}`),
-    CONVERSION: await get(`/notice/conv?t=${t}`),
+    WIN: await get(`/notice/win?t=${t.exchange}&price=2.015`),
+    BILLING: await fetch(`${edge.url}/notice/bill?t=${t.exchange}&price=2%2E015`, { method: 'POST', body: '' }),
+    IMPRESSION: await get(`/notice/imp?t=${t.browser}`),
+    CLICK: await get(`/notice/click?t=${t.browser}`),
+    CONVERSION: await get(`/notice/conv?t=${t.browser}`),
   };
   assert.deepEqual(Object.values(answers).map((r) => r.status), [204, 204, 200, 302, 204]);
   assert.equal(answers.IMPRESSION.headers.get('content-type'), 'image/gif');
@@ -64,18 +89,76 @@ test('tracking: each notice type with a valid token writes its TrackingEvent, ke
   for (const r of mine) {
     assert.equal(r.key, claims.requestId);
     const price = r.value.type === 'WIN' || r.value.type === 'BILLING' ? 2_015_000 : 0;
-    assert.deepEqual({ ...r.value }, trackingEvent(claims, r.value.type, price, r.value.occurredAtMs, 'edge-t'));
+    const fromToken = r.value.type === 'WIN' || r.value.type === 'BILLING' ? { ...claims, landingUrl: '' } : claims;
+    assert.deepEqual({ ...r.value }, trackingEvent(fromToken, r.value.type, price, r.value.occurredAtMs, 'edge-t'));
     assert.ok(Math.abs(r.value.occurredAtMs - Date.now()) < 60_000, 'occurredAtMs is now');
   }
   assert.deepEqual(mine.map((r) => r.value.type).sort(), ['BILLING', 'CLICK', 'CONVERSION', 'IMPRESSION', 'WIN']);
   assert.equal(mine.find((r) => r.value.type === 'WIN')?.value.costMicros, 2_015);
 });
 
+test('tracking: a forged billing price above our bid is refused (400 naming price); the exchange\'s genuine billing is then the one recorded', async () => {
+  const claims = claimsFor(`forged-${randomUUID()}`);
+  const t = tokensFor(claims, 2_500_000);
+  // A viewer sees only the markup: its token cannot bill at all.
+  const fromMarkup = await get(`/notice/bill?t=${t.browser}&price=99999`);
+  assert.equal(fromMarkup.status, 400);
+  assert.deepEqual([(await errorOf(fromMarkup)).error], ['invalid_token']);
+  // Whoever holds the exchange token still cannot report more than we bid.
+  for (const price of ['99999', '2.500001']) {
+    const forged = await get(`/notice/bill?t=${t.exchange}&price=${price}`);
+    assert.equal(forged.status, 400, price);
+    const body = await errorOf(forged);
+    assert.deepEqual([body.error, body.field], ['invalid_request', 'price']);
+    assert.match(body.message, /^price must be at most 2\.5 \(the bid price/);
+  }
+  // The exchange's own billing notice, after the forgeries: accepted, and the only BILLING event of this win.
+  assert.equal((await fetch(`${edge.url}/notice/bill?t=${t.exchange}&price=1.75`, { method: 'POST' })).status, 204);
+  const mine = (await trackingRecords()).filter((r) => r.value.requestId === claims.requestId);
+  assert.deepEqual(mine.map((r) => [r.value.type, r.value.priceMicros, r.value.costMicros, r.value.eventId]), [['BILLING', 1_750_000, 1_750, eventIdFor(claims.requestId, '1', 'BILLING')]],
+    'nothing forged reached tracking-events, so the aggregate sees the genuine billing as the first of its event id');
+});
+
+test('tracking: a browser token on an exchange notice, an exchange token on a browser notice, and an expired token are refused and write nothing', async () => {
+  const claims = claimsFor(`types-${randomUUID()}`);
+  const t = tokensFor(claims);
+  for (const path of [`/notice/bill?t=${t.browser}&price=0.01`, `/notice/win?t=${t.browser}&price=1`, `/notice/click?t=${t.exchange}`, `/notice/imp?t=${t.exchange}`]) {
+    const r = await get(path);
+    assert.equal(r.status, 400, path.slice(0, 20));
+    assert.equal(r.headers.get('location'), null);
+    const body = await errorOf(r);
+    assert.equal(body.error, 'invalid_token');
+    assert.match(body.message, /^this token is not valid for \/notice\//);
+  }
+  const old = tokensFor(claims, 2_500_000, Date.now() - 1000);
+  for (const path of [`/notice/bill?t=${old.exchange}&price=1`, `/notice/click?t=${old.browser}`]) {
+    const r = await get(path);
+    assert.equal(r.status, 410, path.slice(0, 20));
+    const body = await errorOf(r);
+    assert.equal(body.error, 'token_expired');
+    assert.match(body.message, /^token expired at \d{4}-\d\d-\d\dT/);
+  }
+  assert.equal((await trackingRecords()).filter((r) => r.value.requestId === claims.requestId).length, 0);
+});
+
+test('tracking: the click redirect goes only to the landing URL its token names; tokens of the previous secret still verify', async () => {
+  const claims = claimsFor(`click-${randomUUID()}`);
+  const t = tokensFor(claims);
+  for (const extra of ['', '&url=https://evil.example.com', '&l=https://evil.example.com&redirect=//evil.example.com']) {
+    const r = await get(`/notice/click?t=${t.browser}${extra}`);
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.get('location'), claims.landingUrl, extra);
+  }
+  const rotated = tokensFor(claimsFor(`rot-${randomUUID()}`), 2_500_000, Date.now() + DAY, previous);
+  assert.equal((await get(`/notice/imp?t=${rotated.browser}`)).status, 200, 'signed with INGEST_TRACKING_SECRET_PREVIOUS');
+  assert.equal((await get(`/notice/win?t=${rotated.exchange}&price=1`)).status, 204);
+});
+
 test('tracking: a repeated notice is answered the same and written again with the same event id', async () => {
   const claims = claimsFor(`rep-${randomUUID()}`);
-  const t = signToken(claims, secret);
-  assert.equal((await get(`/notice/win?t=${t}&price=1.5`)).status, 204);
-  assert.equal((await get(`/notice/win?t=${t}&price=1.5`)).status, 204);
+  const t = tokensFor(claims);
+  assert.equal((await get(`/notice/win?t=${t.exchange}&price=1.5`)).status, 204);
+  assert.equal((await get(`/notice/win?t=${t.exchange}&price=1.5`)).status, 204);
   const wins = (await trackingRecords()).filter((r) => r.value.requestId === claims.requestId);
   assert.equal(wins.length, 2, 'both notices are recorded; the aggregate removes the duplicate');
   assert.deepEqual(wins.map((r) => r.value.eventId), [eventIdFor(claims.requestId, '1', 'WIN'), eventIdFor(claims.requestId, '1', 'WIN')]);
@@ -83,36 +166,64 @@ test('tracking: a repeated notice is answered the same and written again with th
 
 test('tracking: forged, garbled or missing tokens answer 400 and write nothing', async () => {
   const claims = claimsFor(`bad-${randomUUID()}`);
-  const forged = signToken({ ...claims, landingUrl: 'https://evil.example.com' }, 'not-the-edge-secret-at-all');
-  const [payload, sig] = signToken(claims, secret).split('.') as [string, string];
-  const tampered = `${signToken({ ...claims, landingUrl: 'https://evil.example.com' }, secret).split('.')[0]}.${sig}`;
-  for (const path of [`/notice/click?t=${forged}`, `/notice/click?t=${tampered}`, `/notice/win?t=${payload}&price=1`, '/notice/imp?t=%00%ff', '/notice/conv', `/notice/imp?t=${'A'.repeat(9000)}.x`]) {
+  const forged = tokensFor({ ...claims, landingUrl: 'https://evil.example.com' }, 2_500_000, Date.now() + DAY, randomBytes(32).toString('base64')).browser;
+  const good = Buffer.from(tokensFor(claims).browser, 'base64url');
+  const evil = Buffer.from(tokensFor({ ...claims, landingUrl: 'https://evil.example.com' }).browser, 'base64url');
+  const tampered = Buffer.concat([evil.subarray(0, evil.length - 16), good.subarray(good.length - 16)]).toString('base64url');
+  const legacy = `${Buffer.from(JSON.stringify({ r: claims.requestId })).toString('base64url')}.${'A'.repeat(22)}`;
+  for (const path of [`/notice/click?t=${forged}`, `/notice/click?t=${tampered}`, `/notice/win?t=${legacy}&price=1`, '/notice/imp?t=%00%ff', '/notice/conv', `/notice/imp?t=${'A'.repeat(9000)}`]) {
     const r = await get(path);
     assert.equal(r.status, 400, path.slice(0, 60));
     assert.equal(r.headers.get('location'), null);
-    assert.equal(((await r.json()) as { error: string }).error, 'invalid_token');
+    assert.equal((await errorOf(r)).error, 'invalid_token');
   }
   assert.equal((await trackingRecords()).filter((r) => r.value.requestId === claims.requestId).length, 0);
 });
 
 test('tracking: a missing, negative, non-numeric or huge price answers 400 naming price', async () => {
-  const t = signToken(claimsFor(`price-${randomUUID()}`), secret);
+  const t = tokensFor(claimsFor(`price-${randomUUID()}`)).exchange;
   for (const price of ['', '-1', 'abc', '${AUCTION_PRICE}', '1e400', '99999999999']) {
     const r = await get(`/notice/win?t=${t}&price=${encodeURIComponent(price)}`);
     assert.equal(r.status, 400, price);
-    const body = (await r.json()) as { error: string; field: string };
+    const body = await errorOf(r);
     assert.deepEqual([body.error, body.field], ['invalid_request', 'price']);
   }
   assert.equal((await get(`/notice/bill?t=${t}`)).status, 400, 'no price at all');
 });
 
-test('tracking: an unknown notice type answers 404, and the edge still serves', async () => {
-  const t = signToken(claimsFor('x'), secret);
-  const r = await get(`/notice/open?t=${t}`);
-  assert.equal(r.status, 404);
-  assert.equal(((await r.json()) as { error: string }).error, 'not_found');
-  assert.equal((await get('/health')).status, 200);
-  const metrics = await (await get('/metrics')).text();
-  assert.match(metrics, /ingest_notices_total\{type="unknown",status="404"[^}]*\} [1-9]/);
-  assert.match(metrics, /ingest_notices_total\{type="win",status="204"[^}]*\} [1-9]/);
+test('tracking: notices are rate limited per client IP (429 with Retry-After), in a bucket apart from bid traffic', async () => {
+  const limited = await spawnEdge({
+    INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_TRACKING_SECRET: secret, TOPIC_PARTITIONS: '3', RTB_DEV_MODE: '0', INGEST_EXCHANGES,
+    INGEST_NOTICE_RATE_LIMIT_RPS: '1', INGEST_NOTICE_RATE_LIMIT_BURST: '3',
+  });
+  try {
+    const t = tokensFor(claimsFor(`flood-${randomUUID()}`)).browser;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await get(`/notice/imp?t=${t}`, limited.url)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    const r = await get(`/notice/imp?t=${t}`, limited.url);
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.equal((await errorOf(r)).error, 'rate_limited');
+    const bid = await fetch(`${limited.url}/bid`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': exchangeKey }, body: '{}' });
+    assert.equal(bid.status, 400, 'bid traffic is not limited by the notice bucket (400: the empty body)');
+    await new Promise((res) => setTimeout(res, 1100));
+    assert.equal((await get(`/notice/imp?t=${t}`, limited.url)).status, 200, 'refilled after a second');
+    assert.match(await (await get('/metrics', limited.url)).text(), /ingest_notices_total\{type="imp",status="429"[^}]*\} [1-9]/);
+  } finally {
+    await limited.stop();
+  }
+});
+
+test('tracking: the edge refuses to start without a secret of its own, naming the variable and how to make one; RTB_DEV_MODE=1 warns instead', async () => {
+  const base = { INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, TOPIC_PARTITIONS: '3', RTB_DEV_MODE: '0', INGEST_TRACKING_SECRET_FILE: '', INGEST_EXCHANGES };
+  await assert.rejects(spawnEdge({ ...base, INGEST_TRACKING_SECRET: '' }), /exited with code 1[\s\S]*INGEST_TRACKING_SECRET is not set: refusing to start; generate one with `openssl rand -base64 32`/);
+  await assert.rejects(spawnEdge({ ...base, INGEST_TRACKING_SECRET: 'rtb-dev-tracking-secret-not-for-production' }), /exited with code 1[\s\S]*INGEST_TRACKING_SECRET is a published example value: refusing to start/);
+  await assert.rejects(spawnEdge({ ...base, INGEST_TRACKING_SECRET: secret, INGEST_TRACKING_SECRET_FILE: join(dir, 'tracking-secret') }), /exited with code 1[\s\S]*set INGEST_TRACKING_SECRET or INGEST_TRACKING_SECRET_FILE, not both/);
+  const dev = await spawnEdge({ ...base, RTB_DEV_MODE: '1', INGEST_TRACKING_SECRET: 'rtb-dev-tracking-secret-not-for-production' });
+  try {
+    assert.match(dev.output(), /RTB_DEV_MODE=1: INGEST_TRACKING_SECRET is a published example value; accepted in development mode only/);
+  } finally {
+    await dev.stop();
+  }
 });

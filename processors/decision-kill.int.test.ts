@@ -10,7 +10,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from './runtime/config.js';
 import { createLogger } from './runtime/logger.js';
@@ -87,6 +87,8 @@ test('decision hops: SIGKILL of enrich, bid and auction under sync load: one ans
   procs.push(await spawnService('sink/main.ts', 'SINK_HTTP_PORT', { SINK_INPUT: T.wc, SINK_GROUP: `rtb-dk-sink-${run}`, POSTGRES_URL: pg.url }, 60_000));
   const edge = await spawnService('ingest/main.ts', 'INGEST_PORT', {
     INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.trk, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4',
+    INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'),
+    RTB_DEV_MODE: '1', // no exchange configured: requests without a key are exchange `dev`
   }, 60_000);
   procs.push(edge);
 

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from './runtime/config.js';
 import { createLogger } from './runtime/logger.js';
@@ -22,8 +22,7 @@ import { makeCampaign, makeCreative } from './campaigns/campaign-fixture.js';
 import type { Campaign } from './campaigns/types.js';
 import { encodeProfile, profileKey } from './enrich/profile-format.js';
 import { spendDayKey, spendLifetimeKey } from './auction/authorize-script.js';
-import { verifyToken } from '../ingest/tracking-token.js';
-import { loadIngestConfig } from '../ingest/config.js';
+import { grants, verifyToken } from '../ingest/tracking-token.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'pipeline-test', log: createLogger('test', 'silent') });
@@ -32,6 +31,8 @@ const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const run = randomUUID().slice(0, 8);
 const T = { req: `e2e-req-${run}`, enr: `e2e-enr-${run}`, bids: `e2e-bids-${run}`, out: `e2e-out-${run}`, camps: `e2e-camps-${run}` };
 const procs: ServiceProcess[] = [];
+/** The edge refuses to start without a tracking secret of its own (issue 11). */
+const trackingSecret = randomBytes(32).toString('base64');
 const extraTopics: string[] = [];
 let producer: Producer;
 
@@ -88,7 +89,7 @@ test('pipeline answers an OpenRTB request synchronously with the winning campaig
   });
   await publishCampaign(campaign);
   procs.push(await startEnrich(), await startBid(), await startAuction());
-  const edge = await spawnService('ingest/main.ts', 'INGEST_PORT', { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4', INGEST_MAX_TMAX_MS: '20000' });
+  const edge = await spawnService('ingest/main.ts', 'INGEST_PORT', { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4', INGEST_MAX_TMAX_MS: '20000', INGEST_TRACKING_SECRET: trackingSecret, RTB_DEV_MODE: '1' });
   procs.push(edge);
   const post = (body: unknown) => fetch(`${edge.url}/openrtb2/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -103,8 +104,9 @@ test('pipeline answers an OpenRTB request synchronously with the winning campaig
   assert.equal(bid?.price, 0.5, 'a single bid clears at the floor');
   // The markup links through the edge's click notice, whose signed token carries the landing URL.
   const click = new URL(/href="([^"]+)"/.exec(bid?.adm ?? '')?.[1] ?? 'http://missing');
-  const token = verifyToken(click.searchParams.get('t'), loadIngestConfig().trackingSecret);
+  const token = verifyToken(click.searchParams.get('t'), trackingSecret, Date.now());
   assert.equal(token.ok && token.claims.landingUrl, 'https://brand.example.com/e2e');
+  assert.ok(token.ok && !grants(token, 'bill'), 'the markup\'s token cannot report billing');
 
   const miss = await post(ortb({ device: { ip: '192.0.2.1', devicetype: 2, geo: { country: 'FRA' } }, tmax: 3000 }));
   assert.equal(miss.status, 204, 'no campaign targets France');

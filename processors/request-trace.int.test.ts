@@ -9,7 +9,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from './runtime/config.js';
 import { createLogger } from './runtime/logger.js';
@@ -74,7 +74,7 @@ before(async () => {
   procs.push(enrichProc);
   procs.push(await spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('bid'), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000));
   procs.push(await spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('auction'), AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out }));
-  edge = await spawnService('ingest/main.ts', 'INGEST_PORT', { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4', INGEST_MAX_TMAX_MS: '20000' });
+  edge = await spawnService('ingest/main.ts', 'INGEST_PORT', { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4', INGEST_MAX_TMAX_MS: '20000', INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), RTB_DEV_MODE: '1' });
   procs.push(edge);
 });
 

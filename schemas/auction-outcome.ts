@@ -33,4 +33,6 @@ export interface AuctionOutcome {
   wins: WinRecord[];
   noBidReason: string | null;
   nbr: number | null;
+  /** The request's exchange (BidRequest.exchange; '' for records from before exchanges; the Avro default). */
+  exchange?: string;
 }

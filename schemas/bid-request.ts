@@ -94,6 +94,12 @@ export interface BidRequest {
   openrtbVersion: string | null;
   enrichment: Enrichment;
   profile: UserProfileRecord | null;
+  /**
+   * The exchange that sent it (the edge's configured exchange id; `dev` in development mode). Optional
+   * here because the Avro default ('') fills it in: decoded records always have it. State keyed by a
+   * request id uses requestKey(exchange, id) (schemas/request-key.ts): ids are unique per exchange only.
+   */
+  exchange?: string;
 }
 
 /** The Kafka key of a request: the user, so one user's requests stay on one partition (frequency caps). */

@@ -32,4 +32,6 @@ export interface BidSet {
   imps: ImpFloor[];
   bids: BidRecord[];
   noBidReason: string | null;
+  /** The request's exchange (BidRequest.exchange; '' for records from before exchanges; the Avro default). */
+  exchange?: string;
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { postgresTls } from '../processors/runtime/postgres.js';
 import { migrate, type Sql } from './migrate.js';
 
 export interface FreshSchema {
@@ -15,11 +16,13 @@ export interface FreshSchema {
 }
 
 export async function freshSchema(t: { after: (fn: () => Promise<void>) => void }, prefix = 'sink'): Promise<FreshSchema> {
-  const base = loadConfig(postgresSpecs).postgresUrl;
+  const cfg = loadConfig(postgresSpecs);
+  const base = cfg.postgresUrl;
+  const tls = postgresTls(cfg);
   const schema = `${prefix}_${randomUUID().replaceAll('-', '')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => undefined });
+  const admin = postgres(base, { max: 1, onnotice: () => undefined, ...tls });
   await admin`create schema ${admin(schema)}`;
-  const sql = postgres(base, { max: 4, onnotice: () => undefined, connection: { search_path: schema } });
+  const sql = postgres(base, { max: 4, onnotice: () => undefined, connection: { search_path: schema }, ...tls });
   t.after(async () => {
     await sql.end({ timeout: 5 });
     await admin`drop schema ${admin(schema)} cascade`;

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import postgres from 'postgres';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
+import { postgresTls } from '../processors/runtime/postgres.js';
 import { createRegistry } from '../processors/runtime/metrics.js';
 import { startHealthServer } from '../processors/runtime/http.js';
 import { AvroCodec } from '../schemas/codec.js';
@@ -21,11 +22,11 @@ try {
   const cfg = loadSinkConfig();
   log = createLogger('sink', cfg.logLevel);
   // One connection per concurrent transaction is enough: the sink applies one batch at a time.
-  sql = postgres(cfg.postgresUrl, { max: 2, onnotice: () => undefined });
+  sql = postgres(cfg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(cfg) });
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   const registry = createRegistry('sink');
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `sink-${hostname()}-${process.pid}`, log });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `sink-${hostname()}-${process.pid}`, log, security: cfg });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [cfg.input, TOPICS.deadLetters].map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));

@@ -32,7 +32,8 @@ test('migrate applies every migration once and records it', async (t) => {
   assert.ok(applied.includes('001_campaigns.sql'), `applied ${applied.join(', ')}`);
   assert.deepEqual(seen, applied, 'onApplied reports each applied file');
   const tables = await sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = ${schema} order by 1`;
-  assert.deepEqual(tables.map((r) => r.table_name).filter((n) => ['advertisers', 'campaigns', 'creatives', 'schema_migrations'].includes(n)), ['advertisers', 'campaigns', 'creatives', 'schema_migrations']);
+  const expected = ['advertisers', 'api_tokens', 'campaigns', 'creatives', 'schema_migrations'];
+  assert.deepEqual(tables.map((r) => r.table_name).filter((n) => expected.includes(n)), expected);
   const rows = await sql<{ name: string }[]>`select name from schema_migrations order by name`;
   assert.deepEqual(rows.map((r) => r.name), applied);
   assert.deepEqual(await migrate(sql), [], 'a second run applies nothing');

@@ -16,6 +16,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { postgresTls } from '../processors/runtime/postgres.js';
 
 export type Sql = postgres.Sql;
 
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   let sql: Sql | undefined;
   try {
     const cfg = loadConfig(postgresSpecs);
-    sql = postgres(cfg.postgresUrl, { max: 1, onnotice: () => undefined });
+    sql = postgres(cfg.postgresUrl, { max: 1, onnotice: () => undefined, ...postgresTls(cfg) });
     const applied = await migrate(sql, { onApplied: (name, ms) => process.stdout.write(`migrate: applied ${name} (${ms} ms)\n`) });
     process.stdout.write(applied.length === 0 ? 'migrate: schema is up to date\n' : `migrate: ${applied.length} migration(s) applied\n`);
     await sql.end();

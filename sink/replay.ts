@@ -23,6 +23,7 @@ import postgres from 'postgres';
 import { commonSpecs, loadConfig, postgresSpecs } from '../processors/runtime/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, setGroupOffsets, type Admin } from '../processors/runtime/kafka.js';
+import { postgresTls } from '../processors/runtime/postgres.js';
 import { groupLag } from '../processors/runtime/group-lag.js';
 import { sinkLag } from './sink-progress.js';
 import { parseReplayArgs, resolveFrom, type ReplayArgs } from './replay-args.js';
@@ -96,10 +97,10 @@ async function main(): Promise<void> {
   // The sink's input is one topic (window-counts); replaying the aggregate needs the sink's default group and topic.
   const sinkGroup = args.consumer === 'sink' ? c.group : (args.sinkGroup ?? CONSUMERS.sink.group);
   const windowCounts = args.consumer === 'sink' ? c.topics[0]! : (args.sinkTopic ?? CONSUMERS.sink.topics[0]);
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'rtb-replay', log: createLogger('replay', 'warn') });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'rtb-replay', log: createLogger('replay', 'warn'), security: cfg });
   const admin = kafka.admin();
   await admin.connect();
-  const sql = postgres(cfg.postgresUrl, { max: 2, onnotice: () => undefined });
+  const sql = postgres(cfg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(cfg) });
   try {
     await ensureStopped(admin, c.group, c.entry, args.stopMembers);
     if (args.consumer === 'sink') {
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
       }
     } else {
       say(`waiting until the sink (${sinkGroup}) has applied everything on ${windowCounts}`);
-      while ((await sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, sinkGroup)) > 0n) await new Promise((r) => setTimeout(r, 1000));
+      while ((await sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, sinkGroup, cfg)) > 0n) await new Promise((r) => setTimeout(r, 1000));
       for (const topic of c.topics) {
         const partitions: Array<{ partition: number; offset: string }> = [];
         for (const [partition, offset] of await targets(admin, topic, args)) {
@@ -117,11 +118,11 @@ async function main(): Promise<void> {
           partitions.push({ partition, offset: r.rewindTo.toString() });
           say(`${topic}[${partition}]: aggregate rewound to ${r.rewindTo}${r.rewindTo !== offset ? ` (start of the batch containing ${offset})` : ''}; ${r.partsRemoved} part(s) taken back`);
         }
-        if (partitions.length > 0) await setGroupOffsets(cfg.kafkaBrokers, c.group, topic, partitions);
+        if (partitions.length > 0) await setGroupOffsets(cfg.kafkaBrokers, c.group, topic, partitions, cfg);
       }
     }
     if (args.watch) {
-      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
+      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group, cfg) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
     }
   } finally {
     await sql.end();

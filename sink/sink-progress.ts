@@ -2,7 +2,7 @@
  * Test and operator support: how far a sink group has got, read from where the truth is (Postgres
  * positions against the partitions' committed data ends), and a metric read from a running sink.
  */
-import type { Admin } from '../processors/runtime/kafka.js';
+import type { Admin, KafkaSecurityConfig } from '../processors/runtime/kafka.js';
 import { committedDataEnds } from '../processors/runtime/read-topic.js';
 import type { Sql } from './migrate.js';
 
@@ -11,9 +11,9 @@ import type { Sql } from './migrate.js';
  * the offset after the partition's last committed data record. Not the high watermark: window-counts is
  * written in transactions, and commit markers occupy offsets the sink never sees.
  */
-export async function sinkLag(admin: Admin, sql: Sql, brokers: string, topic: string, group: string): Promise<bigint> {
+export async function sinkLag(admin: Admin, sql: Sql, brokers: string, topic: string, group: string, security?: KafkaSecurityConfig): Promise<bigint> {
   const rows = await sql<{ partition: number; next_offset: string }[]>`select partition, next_offset::text from sink_offsets where group_id = ${group} and topic = ${topic}`;
-  const ends = await committedDataEnds(brokers, topic, await admin.fetchTopicOffsets(topic));
+  const ends = await committedDataEnds(brokers, topic, await admin.fetchTopicOffsets(topic), 200, security);
   let lag = 0n;
   for (const [partition, end] of ends) {
     const at = BigInt(rows.find((r) => r.partition === partition)?.next_offset ?? 0);

@@ -4,7 +4,7 @@
  * prefix (`bench-` by default). Before each measurement the auction's counters for those campaigns
  * (spend, frequency, reservations) are cleared, so earlier runs' spend never changes what bids.
  */
-import { Redis } from 'ioredis';
+import { createRedis } from '../../processors/runtime/redis.js';
 import { PipelineError } from '../../processors/runtime/errors.js';
 import { SIZES } from '../../processors/campaigns/seed-catalogue.js';
 import type { BodyOptions } from './bodies.js';
@@ -48,7 +48,8 @@ export async function resetCounters(prefix: string): Promise<number> {
 
 /** Deletes (UNLINK) every Redis key matching any of `patterns`, scanning in pages; returns how many went. */
 export async function unlinkMatching(redisUrl: string, patterns: readonly string[]): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+  // The stack's credentials and TLS (REDIS_PASSWORD, rediss://) apply to the URL given.
+  const redis = createRedis({ ...stackConfig, redisUrl }, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
   let deleted = 0;
   try {
     for (const match of patterns) {

@@ -153,7 +153,8 @@ export interface Service {
 export async function startService(entry: string, portVar: string, env: NodeJS.ProcessEnv, opts: { cpu?: number; cwd: string; readyTimeoutMs: number }): Promise<Service> {
   const port = await freePort();
   const command = `${process.execPath} --import tsx ${entry}`;
-  const target = startTarget(command, { cpu: opts.cpu, cwd: opts.cwd, env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) } });
+  // A bench is a development run (RTB_DEV_MODE=1 unless set): e.g. the edge takes requests without a key as exchange `dev`.
+  const target = startTarget(command, { cpu: opts.cpu, cwd: opts.cwd, env: { RTB_DEV_MODE: '1', ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) } });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(target, `${url}/ready`, opts.readyTimeoutMs);

@@ -26,7 +26,7 @@ const { values: a } = parseArgs({
 if (!a.input || !a.output || !a.group) throw new PipelineError('CONFIG_INVALID', '--input, --output and --group are required');
 const output = a.output;
 const log = createLogger('client-loop', 'warn');
-const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: `bench-${a.group}`, log });
+const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: `bench-${a.group}`, log, security: stackConfig });
 const producer = kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.ms': 1, 'compression.codec': 'lz4' });
 const consumer = kafka.consumer({
   'group.id': a.group,

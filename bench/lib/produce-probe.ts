@@ -16,6 +16,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { DeliveryProducer } from '../../processors/runtime/delivery-producer.js';
+import { kafkaSecurityProperties } from '../../processors/runtime/kafka.js';
+import { stackConfig } from './run-topics.js';
 import { Histogram } from './histogram.js';
 import { positiveArg } from './options.js';
 
@@ -57,7 +59,7 @@ function threadTicks(): Map<string, number> {
 const value = Buffer.alloc(700, 7);
 const producer = mode === 'none' ? null : await DeliveryProducer.connect({
   brokers: a.brokers, clientId: 'bench-produce-probe', log: createLogger('probe', 'warn'), pollIntervalMs: Number(a['poll-ms']),
-  config: { 'enable.idempotence': true, acks: -1, 'linger.ms': Number(a.linger), 'compression.codec': a.compression, 'message.timeout.ms': 10_000, 'queue.buffering.max.messages': 1_000_000 },
+  config: { 'enable.idempotence': true, acks: -1, 'linger.ms': Number(a.linger), 'compression.codec': a.compression, 'message.timeout.ms': 10_000, 'queue.buffering.max.messages': 1_000_000, ...kafkaSecurityProperties(stackConfig) },
 });
 const send: (key: string) => Promise<void> =
   producer === null ? () => new Promise((resolve) => setTimeout(resolve, 5))

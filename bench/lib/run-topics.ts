@@ -25,7 +25,7 @@ export class RunTopics {
   private readonly groupPrefixes = new Set<string>();
 
   constructor(private readonly log: Logger, clientId: string) {
-    this.kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId, log });
+    this.kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId, log, security: stackConfig });
     this.codec = new AvroCodec(stackConfig.schemaRegistryUrl);
     this.admin = this.kafka.admin();
   }

@@ -10,6 +10,7 @@
  */
 import type { Admin } from '../../processors/runtime/kafka.js';
 import { committedDataEnds } from '../../processors/runtime/read-topic.js';
+import { stackConfig } from './run-topics.js';
 import type { Sql } from '../../sink/migrate.js';
 import { cpuShares, snapshotCpu, type CpuSnapshot, type CpuSubject } from './cpu.js';
 import { postgresCpu, type PgCpu } from './pg-cpu.js';
@@ -112,7 +113,7 @@ export interface SinkTargets {
  */
 export async function sinkTargets(admin: Admin, brokers: string, topic: string): Promise<SinkTargets> {
   const marks = await admin.fetchTopicOffsets(topic);
-  return { lows: new Map(marks.map((p) => [p.partition, BigInt(p.low)])), ends: await committedDataEnds(brokers, topic, marks) };
+  return { lows: new Map(marks.map((p) => [p.partition, BigInt(p.low)])), ends: await committedDataEnds(brokers, topic, marks, 200, stackConfig) };
 }
 
 export async function watchSinkDrain(w: SinkDrainWatch, targets: SinkTargets): Promise<SinkDrainResult> {

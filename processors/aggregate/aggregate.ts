@@ -16,6 +16,7 @@ import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import type { TrackingEvent } from '../../schemas/tracking-event.js';
 import { WindowSums, isLate } from './window.js';
 import type { FirstSeen } from './dedup.js';
+import { requestKey } from '../../schemas/request-key.js';
 
 export interface AggregateDeps {
   readonly name?: string;
@@ -41,8 +42,11 @@ interface Ctx {
 const eventTime = (topic: string, outcomesTopic: string, v: Input): number =>
   topic === outcomesTopic ? (v as AuctionOutcome).receivedAtMs : (v as TrackingEvent).occurredAtMs;
 
-/** The de-duplication id of a request's auction outcome (notice event ids never start with `outcome:`). */
-export const outcomeEventId = (requestId: string): string => `outcome:${requestId}`;
+/**
+ * The de-duplication id of a request's auction outcome (notice event ids never start with `outcome:`):
+ * by requestKey(exchange, id), since two exchanges may send the same request id.
+ */
+export const outcomeEventId = (requestId: string, exchange = ''): string => `outcome:${requestKey(exchange, requestId)}`;
 
 export function aggregateProcessor(deps: AggregateDeps): Processor<Input, Ctx> {
   return {
@@ -55,7 +59,7 @@ export function aggregateProcessor(deps: AggregateDeps): Processor<Input, Ctx> {
         const position = `${r.topic}/${r.partition}/${r.offset}`;
         return r.topic === deps.trackingTopic
           ? { eventId: (r.value as TrackingEvent).eventId, position }
-          : { eventId: outcomeEventId((r.value as AuctionOutcome).requestId), position, ttlMs: outcomeTtlMs };
+          : { eventId: outcomeEventId((r.value as AuctionOutcome).requestId, (r.value as AuctionOutcome).exchange), position, ttlMs: outcomeTtlMs };
       }));
       return { sums: new WindowSums(deps.windowMs), duplicates: new Set(records.filter((_, i) => !first[i])), late: 0 };
     },

@@ -17,7 +17,7 @@ await runProcessorService({
     if (cfg.outcomeDedupTtlMs <= cfg.latenessMs) {
       throw new PipelineError('CONFIG_INVALID', `AGGREGATE_OUTCOME_DEDUP_TTL_MS (${cfg.outcomeDedupTtlMs}) must exceed AGGREGATE_LATENESS_MS (${cfg.latenessMs}): a re-emitted outcome inside the lateness horizon would be counted twice`);
     }
-    const redis = await connectRedis(cfg.redisUrl, log);
+    const redis = await connectRedis(cfg, log);
     const metrics = {
       late: new Counter({ name: 'aggregate_late_records_total', help: 'Records dropped because they reached Kafka later than the lateness horizon', labelNames: ['topic'], registers: [registry] }),
       duplicates: new Counter({ name: 'aggregate_duplicate_notices_total', help: 'Notices whose event id was already counted', registers: [registry] }),

@@ -72,3 +72,19 @@ test('auction-processor runs one auction per impression', async () => {
   const { outcome } = await run(s);
   assert.deepEqual(outcome.wins.map((w) => [w.impId, w.campaignId]), [['1', 'a'], ['2', 'b']]);
 });
+
+test('auction-processor reserves by the exchange-scoped request key and carries the exchange to the outcome', async () => {
+  const keys: string[] = [];
+  const reserve: Reserve = async (_b, requestId) => {
+    keys.push(requestId);
+    return 'ok';
+  };
+  const p = auctionProcessor({ input: 'bids', output: 'auction-outcomes', reserve, now: () => 3 });
+  const outcomes: AuctionOutcome[] = [];
+  for (const exchange of ['exa', 'exb']) {
+    const out = await p.process({ topic: 'bids', partition: 0, offset: '0', key: 'r1', value: set([bid('a', 3_000_000)], { exchange }), timestampMs: 0 }, undefined);
+    outcomes.push(out[0]?.value as AuctionOutcome);
+  }
+  assert.deepEqual(keys, ['exa:r1', 'exb:r1'], 'the same request id from two exchanges is two reservations');
+  assert.deepEqual(outcomes.map((o) => [o.exchange, o.requestId]), [['exa', 'r1'], ['exb', 'r1']]);
+});

@@ -10,8 +10,12 @@ import type { AuctionOutcome, WinRecord } from '../../schemas/auction-outcome.js
 import type { Bid } from '../bid/types.js';
 import { impressionCostMicros, normalizeAuctionType, runAuctionAsync, type AuthorizeStatus } from './auction.js';
 import { nbrFor, type AnyNoBidReason } from './no-bid-reasons.js';
+import { requestKey } from '../../schemas/request-key.js';
 
-/** Reserves `costMicros` for the bid; the Redis implementation is in reserve.ts. */
+/**
+ * Reserves `costMicros` for the bid; the Redis implementation is in reserve.ts. `requestId` is the
+ * request's key, requestKey(exchange, id): two exchanges' requests with the same id are two reservations.
+ */
 export type Reserve = (bid: BidRecord, requestId: string, userId: string | null, costMicros: number) => Promise<AuthorizeStatus>;
 
 export interface AuctionProcessorDeps {
@@ -36,6 +40,8 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
     outputs: [deps.output],
     async process(record): Promise<OutRecord[]> {
       const set = record.value;
+      const exchange = set.exchange ?? '';
+      const key = requestKey(exchange, set.requestId);
       const at = normalizeAuctionType(set.at);
       const wins: WinRecord[] = [];
       let firstReason: AnyNoBidReason | null = null;
@@ -48,7 +54,7 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
         }));
         const result = await runAuctionAsync(bids, imp.floorMicros, at, (bid, clearing) => {
           const full = byCampaign.get(bid.campaignId)!;
-          return deps.reserve(full, set.requestId, set.userId, impressionCostMicros(clearing));
+          return deps.reserve(full, key, set.userId, impressionCostMicros(clearing));
         });
         if (result.outcome === 'win') {
           const w = result.winner;
@@ -75,6 +81,7 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
         wins,
         noBidReason,
         nbr: noBidReason === null ? null : nbrFor(noBidReason),
+        exchange,
       };
       return [{ topic: deps.output, key: set.requestId, value: outcome }];
     },

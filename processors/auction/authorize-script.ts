@@ -6,7 +6,7 @@
  * Contract (EVAL / EVALSHA AUTHORIZE_SCRIPT 4|5 KEYS… ARGV…):
  *   KEYS[1]  the campaign's spend for the local day   rtb:spend:{<campaignId>}:day:<YYYY-MM-DD>
  *   KEYS[2]  the campaign's lifetime spend            rtb:spend:{<campaignId>}:life
- *   KEYS[3]  this reservation (idempotency, state)    rtb:auth:{<campaignId>}:<requestId>:<impId>
+ *   KEYS[3]  this reservation (idempotency, state)    rtb:auth:{<campaignId>}:<requestKey>:<impId>  (parts escaped: reservationKey)
  *   KEYS[4]  the campaign's pending reservations      rtb:pending:{<campaignId>}   (sorted set)
  *   KEYS[5]  optional: the user's impressions today   rtb:freq:{<campaignId>}:<YYYY-MM-DD>:<userId>
  *   ARGV[1]  cost of this impression, micros (integer >= 0; impressionCostMicros of the clearing CPM)
@@ -31,6 +31,7 @@
  */
 import { PipelineError } from '../runtime/errors.js';
 import type { AuthorizeStatus } from './auction.js';
+import { escapeKeyPart } from '../../schemas/request-key.js';
 
 export const AUTHORIZE_SCRIPT = `
 local function arg(i)
@@ -73,7 +74,7 @@ export const AUTHORIZE_STATUS_BY_CODE: readonly AuthorizeStatus[] = ['ok', 'dail
 
 export interface AuthorizeParams {
   readonly campaignId: string;
-  /** The request and imp this reservation is for: the idempotency key. */
+  /** The request and imp this reservation is for: the idempotency key. `requestId` is requestKey(exchange, id). */
   readonly requestId: string;
   readonly impId: string;
   /** The campaign-local day, `localDay(campaign.timezone, now).dayKey`. */
@@ -94,13 +95,20 @@ export interface AuthorizeParams {
 export const spendDayKey = (campaignId: string, dayKey: string): string => `rtb:spend:{${campaignId}}:day:${dayKey}`;
 export const spendLifetimeKey = (campaignId: string): string => `rtb:spend:{${campaignId}}:life`;
 export const frequencyKey = (campaignId: string, dayKey: string, userId: string): string => `rtb:freq:{${campaignId}}:${dayKey}:${userId}`;
-export const reservationKey = (campaignId: string, requestId: string, impId: string): string => `rtb:auth:{${campaignId}}:${requestId}:${impId}`;
+/**
+ * `requestId` is the request's key, requestKey(exchange, id) (schemas/request-key.ts): ids are unique per
+ * exchange only. Its parts are escaped (`%` and `:`), so the key is injective: ('a:b', 'c') and ('a', 'b:c')
+ * were the same key when joined as they were; ids of the usual characters give the same key as before.
+ */
+export const reservationKey = (campaignId: string, requestId: string, impId: string): string =>
+  `rtb:auth:{${campaignId}}:${escapeKeyPart(requestId)}:${escapeKeyPart(impId)}`;
 export const pendingKey = (campaignId: string): string => `rtb:pending:{${campaignId}}`;
 /** The set of campaign ids that may have pending reservations (the releaser's index). No hash tag: one global key. */
 export const PENDING_CAMPAIGNS_KEY = 'rtb:pending:campaigns';
 
 /** What a pending member records: everything needed to release exactly what was reserved. */
 export interface PendingReservation {
+  /** requestKey(exchange, id) of the request (schemas/request-key.ts), as the tracking token names it. */
   readonly requestId: string;
   readonly impId: string;
   readonly costMicros: number;

@@ -78,6 +78,12 @@ test('bid-processor reports the no-bid reason when nothing bids', async () => {
   assert.equal(set.noBidReason, 'no_eligible_campaign');
 });
 
+test('bid-processor carries the request\'s exchange to the BidSet (the auction keys reservations by it)', async () => {
+  const index = new CampaignIndex([makeCampaign({ id: 'c-a', targeting: { country: ['usa'] } })]);
+  assert.equal(((await run(index, request({ exchange: 'exa' }))).out[0]?.value as BidSet).exchange, 'exa');
+  assert.equal(((await run(index, request())).out[0]?.value as BidSet).exchange, '', 'a record from before exchanges');
+});
+
 test('bid-processor skips a campaign whose counters say its budget is spent', async () => {
   const index = new CampaignIndex([makeCampaign({ id: 'c-a', dailyBudgetMicros: 1_000_000 })]);
   const set = (await run(index, request(), { campaignCounters: counters({ 'c-a': 1_000_000 }) })).out[0]?.value as BidSet;

@@ -122,6 +122,7 @@ export function bidProcessor(deps: BidProcessorDeps): Processor<BidRequest, Ctx>
           };
         }),
         noBidReason: decision.noBidReason,
+        exchange: r.exchange ?? '',
       };
       return [{ topic: deps.output, key: r.id, value: out }];
     },

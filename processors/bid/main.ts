@@ -5,7 +5,7 @@
  * is loaded it starts the campaign counter snapshot (counter-snapshot.ts) and waits for its first read,
  * so the first batches do not decide without counters; a Redis that is down then does not delay start.
  */
-import { Redis } from 'ioredis';
+import { createRedis } from '../runtime/redis.js';
 import { Counter, Gauge } from 'prom-client';
 import { runProcessorService } from '../runtime/service.js';
 import { createKafka } from '../runtime/kafka.js';
@@ -27,13 +27,13 @@ await runProcessorService({
     const index = new CampaignIndex();
     const codec = new AvroCodec(cfg.schemaRegistryUrl);
     await codec.register(subjectFor(cfg.campaignsTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.campaigns]));
-    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `bid-campaigns-${cfg.instanceId}`, log });
+    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `bid-campaigns-${cfg.instanceId}`, log, security: cfg });
     const follower = createCampaignFollower({
       kafka, codec, log, topic: cfg.campaignsTopic,
       onUpsert: (_id, c) => index.upsert(c),
       onDelete: (id) => index.remove(id),
     });
-    const redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+    const redis = createRedis(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000 });
     redis.on('error', (err) => log.warn({ err }, 'Redis connection error'));
     const frequencies = new FrequencyReader(redis, cfg.stateTimeoutMs);
     const refreshFailures = new Counter({ name: 'bid_counters_refresh_failures_total', help: 'Background reads of the campaign counter snapshot that failed or timed out', registers: [registry] });

@@ -10,16 +10,19 @@ import { createKafka } from '../runtime/kafka.js';
 import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
 import { makeCampaign, makeCreative } from './campaign-fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
+import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
 import { campaignsSpecs } from './config.js';
 
 let svc: ServiceProcess;
+let operator: OperatorTokenFile;
 const run = randomUUID().slice(0, 8);
 const advertiserId = `adv-api-${run}`;
 /** Every advertiser this file creates, purged (with its campaigns, tombstoned on the topic) at the end. */
 const created: string[] = [advertiserId];
 
 before(async () => {
-  svc = await spawnService('processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { CAMPAIGNS_HOST: '127.0.0.1' });
+  operator = await operatorTokenFile();
+  svc = await spawnService('processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { CAMPAIGNS_HOST: '127.0.0.1', ...operator.env });
   const r = await call('POST', '/advertisers', { id: advertiserId, name: 'API test advertiser' });
   assert.equal(r.status, 201, JSON.stringify(r.body));
 });
@@ -32,12 +35,14 @@ after(async () => {
   await purgeAdvertisers(sql, producer, created);
   await producer.disconnect();
   await sql.end();
+  await operator.remove();
 });
 
+/** A request with the operator token (unless `headers` brings another authorization). */
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${svc.url}${path}`, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: body === undefined ? { ...bearer(operator.token), ...headers } : { 'content-type': 'application/json', ...bearer(operator.token), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -106,13 +111,29 @@ test('campaigns API answers 400 invalid_campaign naming the field for each inval
   assert.equal(notObject.body.errors[0].field, '');
 });
 
+test('campaigns API answers 400 naming the field for money and times the schema cannot carry (2^53-ish), and stores nothing', async () => {
+  for (const [field, value] of [
+    ['lifetimeBudgetMicros', 2 ** 53 - 2], ['lifetimeBudgetMicros', 2 ** 53 - 1], ['dailyBudgetMicros', 2 ** 53 - 2], ['bidCpmMicros', 2 ** 53 - 2],
+    ['bidCpmMicros', 1_000_000_001], ['lifetimeBudgetMicros', 10 ** 15 + 1], ['startMs', 2 ** 53 - 2], ['endMs', 2 ** 53 - 2], ['startMs', 0],
+  ] as const) {
+    const id = `cmp-api-huge-${randomUUID()}`;
+    const r = await call('POST', '/campaigns', campaignBody({ id, dailyBudgetMicros: 1_000_000, [field]: value }));
+    assert.equal(r.status, 400, `${field}=${value}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error, 'invalid_campaign');
+    assert.ok(r.body.errors.some((e: { field: string }) => e.field === field), `${field} named in ${JSON.stringify(r.body.errors)}`);
+    assert.equal((await call('GET', `/campaigns/${id}`)).status, 404, 'nothing was stored');
+  }
+  const atCaps = await call('POST', '/campaigns', campaignBody({ bidCpmMicros: 1_000_000_000, dailyBudgetMicros: 10 ** 15, lifetimeBudgetMicros: 10 ** 15, endMs: Date.UTC(2100, 0, 1) }));
+  assert.equal(atCaps.status, 201, `the caps themselves are accepted and published: ${JSON.stringify(atCaps.body)}`);
+});
+
 test('campaigns API answers 404 for an unknown advertiser, campaign or route', async () => {
   const noAdv = await call('POST', '/campaigns', campaignBody({ advertiserId: `adv-missing-${run}` }));
   assert.deepEqual([noAdv.status, noAdv.body.error], [404, 'advertiser_not_found']);
   const missing = `cmp-missing-${randomUUID()}`;
   for (const [method, path, body] of [
     ['GET', `/campaigns/${missing}`, undefined], ['PUT', `/campaigns/${missing}`, campaignBody()],
-    ['POST', `/campaigns/${missing}/pause`, undefined], ['POST', `/campaigns/${missing}/resume`, undefined],
+    ['POST', `/campaigns/${missing}/pause`, {}], ['POST', `/campaigns/${missing}/resume`, {}],
     ['POST', `/campaigns/${missing}/creatives`, makeCreative()],
   ] as const) {
     const r = await call(method, path, body);
@@ -130,12 +151,12 @@ test('campaigns API update and pause/resume change what GET returns, with increa
   assert.ok(put.body.updatedAtMs > created.updatedAtMs);
   let got = (await call('GET', `/campaigns/${created.id}`)).body;
   assert.deepEqual([got.bidCpmMicros, got.name, got.status], [4_500_000, 'Updated', 'active']);
-  const paused = await call('POST', `/campaigns/${created.id}/pause`);
+  const paused = await call('POST', `/campaigns/${created.id}/pause`, {});
   assert.deepEqual([paused.status, paused.body.status, paused.body.version], [200, 'paused', 3]);
   got = (await call('GET', `/campaigns/${created.id}`)).body;
   assert.equal(got.status, 'paused');
   assert.ok((await call('GET', `/campaigns?status=paused&advertiserId=${advertiserId}`)).body.campaigns.some((c: { id: string }) => c.id === created.id));
-  const resumed = await call('POST', `/campaigns/${created.id}/resume`);
+  const resumed = await call('POST', `/campaigns/${created.id}/resume`, {});
   assert.deepEqual([resumed.status, resumed.body.status, resumed.body.version], [200, 'active', 4]);
   const mismatch = await call('PUT', `/campaigns/${created.id}`, campaignBody({ id: 'another-id' }));
   assert.equal(mismatch.status, 400);
@@ -172,7 +193,7 @@ test('campaigns API answers protocol errors as JSON: 413, 415, invalid JSON, 405
   assert.deepEqual([big.status, big.body.error], [413, 'payload_too_large']);
   // Streamed without a Content-Length: the limit applies to what arrives.
   const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(`${svc.url}/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+    const req = request(`${svc.url}/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...bearer(operator.token) } }, (res) => {
       let b = '';
       res.on('data', (d: Buffer) => (b += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
@@ -184,7 +205,7 @@ test('campaigns API answers protocol errors as JSON: 413, 415, invalid JSON, 405
   assert.deepEqual([chunked.status, JSON.parse(chunked.body).error], [413, 'payload_too_large']);
   const text = await call('POST', '/campaigns', 'name=x', { 'content-type': 'text/plain' });
   assert.deepEqual([text.status, text.body.error], [415, 'unsupported_media_type']);
-  const noType = await fetch(`${svc.url}/campaigns`, { method: 'POST', body: '{}' });
+  const noType = await fetch(`${svc.url}/campaigns`, { method: 'POST', body: '{}', headers: bearer(operator.token) });
   assert.equal(noType.status, 415);
   const broken = await call('POST', '/campaigns', '{"name": ');
   assert.deepEqual([broken.status, broken.body.error], [400, 'invalid_json']);

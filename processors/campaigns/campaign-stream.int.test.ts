@@ -26,6 +26,8 @@ import { createApiHandler } from './api.js';
 import { createCampaignMetrics } from './metrics.js';
 import { makeCampaign, makeCreative } from './campaign-fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
+import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
+import { TokenStore } from './token-store.js';
 import type { Campaign } from './types.js';
 
 const cfg = loadConfig(campaignsSpecs);
@@ -38,9 +40,11 @@ const advertiserId = `adv-stream-${randomUUID().slice(0, 8)}`;
 let producer: Producer;
 let follower: TableFollower<Campaign>;
 let svc: ServiceProcess;
+let operator: OperatorTokenFile;
 
 before(async () => {
-  svc = await spawnService('processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { CAMPAIGNS_HOST: '127.0.0.1' });
+  operator = await operatorTokenFile();
+  svc = await spawnService('processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { CAMPAIGNS_HOST: '127.0.0.1', ...operator.env });
   await migrate(sql);
   const admin = kafka.admin();
   await admin.connect();
@@ -60,6 +64,7 @@ after(async () => {
   await follower.stop();
   await producer.disconnect();
   await sql.end();
+  await operator.remove();
 });
 
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<number> {
@@ -72,7 +77,8 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 }
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const headers = { ...bearer(operator.token), ...(body ? { 'content-type': 'application/json' } : {}) };
+  const res = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
   return { status: res.status, body: await res.json() };
 }
 
@@ -95,7 +101,7 @@ test('campaign stream delivers a created, updated and paused campaign to a runni
   await until(() => follower.get(id)?.bidCpmMicros === 6_000_000, 'the update');
   assert.equal(follower.get(id)?.updatedAtMs, updated.body.updatedAtMs);
 
-  const paused = await call(svc.url, 'POST', `/campaigns/${id}/pause`);
+  const paused = await call(svc.url, 'POST', `/campaigns/${id}/pause`, {});
   assert.equal(paused.status, 200);
   await until(() => follower.get(id)?.status === 'paused', 'the pause');
   assert.equal(follower.get(id)?.updatedAtMs, paused.body.updatedAtMs);
@@ -122,7 +128,7 @@ test('campaign stream keeps the newest version when an older one is re-sent late
 
 test('campaign stream: a change whose publish failed is answered 503, kept in Postgres and delivered by republishAll', async (t) => {
   const handler = createApiHandler({
-    store, log: createLogger('campaign-stream-test', 'silent'), registry: createRegistry('campaigns-test'), metrics: createCampaignMetrics(createRegistry('campaigns-test')),
+    store, tokens: new TokenStore(sql), operatorToken: operator.token, log: createLogger('campaign-stream-test', 'silent'), registry: createRegistry('campaigns-test'), metrics: createCampaignMetrics(createRegistry('campaigns-test')),
     isReady: async () => true,
     publish: async () => Promise.reject(new Error('broker unreachable (simulated)')),
   });

@@ -29,15 +29,20 @@ export function readString(o: Obj, key: string, path: string, errors: FieldError
   return v.trim();
 }
 
-/** A safe integer within [min, max]; money and times must be exact, so fractions are rejected. */
-export function readInt(o: Obj, key: string, path: string, errors: FieldError[], min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/**
+ * A safe integer within [min, max]; money and times must be exact, so fractions are rejected. `unit`
+ * explains the bounds in the message (e.g. '2000-01-01 to 2100-01-01 UTC, epoch ms').
+ */
+export function readInt(o: Obj, key: string, path: string, errors: FieldError[], min: number, max = Number.MAX_SAFE_INTEGER, unit?: string): number | undefined {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
     errors.push({ field: path, message: 'must be an integer' });
     return undefined;
   }
-  if (v < min || v > max) {
-    errors.push({ field: path, message: max === Number.MAX_SAFE_INTEGER ? `must be >= ${min}` : `must be between ${min} and ${max}` });
+  // An integer beyond 2^53 (JSON allows it) is not exact in a double: out of range, whatever the bounds.
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    const bounds = max === Number.MAX_SAFE_INTEGER && Number.isSafeInteger(v) ? `must be >= ${min}` : `must be between ${min} and ${max}`;
+    errors.push({ field: path, message: unit ? `${bounds} (${unit})` : bounds });
     return undefined;
   }
   return v;

@@ -1,20 +1,25 @@
 /**
- * The campaign management service: migrates Postgres, makes sure the compacted campaigns topic and its
- * schema exist, re-sends every campaign (start-up and every CAMPAIGNS_REPUBLISH_MS), then serves the API.
+ * The campaign management service: resolves the bootstrap operator token (operator-token.ts: refuses to
+ * start without one unless RTB_DEV_MODE=1), migrates Postgres, makes sure the compacted campaigns topic
+ * and its schema exist, re-sends every campaign (start-up and every CAMPAIGNS_REPUBLISH_MS; a campaign
+ * that cannot be encoded is skipped and logged), then serves the API.
  * SIGTERM/SIGINT: stop listening, let in-flight requests finish, flush the producer, exit 0.
  */
 import postgres from 'postgres';
 import { loadCampaignsConfig } from './config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
+import { postgresTls } from '../runtime/postgres.js';
 import { createRegistry } from '../runtime/metrics.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
 import { migrate } from '../../sink/migrate.js';
 import { CampaignStore } from './store.js';
-import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, startRepublisher } from './publisher.js';
+import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, startRepublisher, unpublishableLogger } from './publisher.js';
+import { TokenStore } from './token-store.js';
+import { resolveOperatorToken } from './operator-token.js';
 import { createCampaignMetrics } from './metrics.js';
-import { startCampaignsApi } from './api.js';
+import { readApiTls, startCampaignsApi } from './api.js';
 
 /** Rejects after `ms`, so a hung dependency makes /ready answer 503 instead of hanging. */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -25,11 +30,19 @@ let log = createLogger('campaigns', 'info');
 try {
   const cfg = loadCampaignsConfig();
   log = createLogger('campaigns', cfg.logLevel);
-  const sql = postgres(cfg.postgresUrl, { max: 10, onnotice: () => undefined });
+  // First, before touching anything: a service without a usable operator token must not start.
+  const operator = await resolveOperatorToken(cfg);
+  if (cfg.devMode) log.warn('RTB_DEV_MODE=1: development mode, never use it in production');
+  if (operator.source === 'generated') log.warn({ path: operator.path }, `development mode: generated an operator token and wrote it to ${operator.path} (mode 0600); use it as Authorization: Bearer <the file's content>`);
+  else log.info({ source: operator.source, path: operator.path }, operator.source === 'env' ? 'operator token from CAMPAIGNS_OPERATOR_TOKEN' : `operator token read from ${operator.path}`);
+  if (operator.warning) log.warn(operator.warning);
+  // Read before anything starts: a certificate that is missing or unreadable stops the service here.
+  const tls = readApiTls(cfg.tlsCertFile, cfg.tlsKeyFile);
+  const sql = postgres(cfg.postgresUrl, { max: 10, onnotice: () => undefined, ...postgresTls(cfg) });
   const applied = await migrate(sql, { onApplied: (name, ms) => log.info({ migration: name, ms }, 'migration applied') });
   log.info({ applied: applied.length }, 'database schema is current');
 
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'campaigns', log });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'campaigns', log, security: cfg });
   const admin = kafka.admin();
   await admin.connect();
   await ensureCampaignsTopic(admin, { numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication });
@@ -43,15 +56,16 @@ try {
   const store = new CampaignStore(sql);
   const publisher = new CampaignPublisher(producer, codec, (result) => metrics.published.inc({ result }));
   // Start-up re-send: delivers whatever a previous instance committed but did not publish.
-  const first = await publisher.republishAll(store);
-  log.info(first, 'republished every campaign');
+  const first = await publisher.republishAll(store, { onUnpublishable: unpublishableLogger(log) });
+  (first.unpublishable > 0 ? log.warn.bind(log) : log.info.bind(log))(first, 'republished every campaign');
   const republisher = startRepublisher({
     publisher, store, intervalMs: cfg.republishMs, log,
     onDone: (r, seconds) => metrics.republishSeconds.observe({ result: r instanceof Error ? 'failed' : 'ok' }, seconds),
   });
 
   const server = await startCampaignsApi({
-    host: cfg.host, port: cfg.port, store, registry, metrics, log,
+    host: cfg.host, port: cfg.port, store, registry, metrics, log, tokens: new TokenStore(sql), operatorToken: operator.token,
+    ...(tls ? { tls } : {}),
     publish: (c) => publisher.publish(c),
     isReady: async () => {
       const checks = [within(sql`select 1`, 2000), within(admin.fetchTopicMetadata({ topics: [TOPICS.campaigns] }), 2000)];
@@ -59,7 +73,7 @@ try {
     },
   });
   const address = server.address();
-  log.info({ port: typeof address === 'object' ? address?.port : address, republishMs: cfg.republishMs }, 'campaign API listening');
+  log.info({ port: typeof address === 'object' ? address?.port : address, tls: tls !== undefined, republishMs: cfg.republishMs }, 'campaign API listening');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

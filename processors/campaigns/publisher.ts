@@ -6,10 +6,12 @@
  * Postgres commits first, then the API publishes. A crash (or a Kafka outage) between the two would lose
  * the change on the topic, so `republishAll` re-sends every campaign from Postgres at start-up and every
  * CAMPAIGNS_REPUBLISH_MS. Consumers keep the newest `updatedAtMs` per id, so re-sends are harmless.
+ * A row the schema cannot carry (written around the API's validation) is skipped and reported, never
+ * allowed to stop the re-send of the others or the service's start-up.
  */
 import type { Admin, Kafka, Producer } from '../runtime/kafka.js';
 import { ensureTopics } from '../runtime/kafka.js';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError, isPipelineError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
@@ -30,6 +32,19 @@ export function createCampaignProducer(kafka: Kafka, timeoutMs: number): Produce
   return kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.ms': 1, 'message.timeout.ms': timeoutMs });
 }
 
+/** sent; skipped: a newer version was already sent; failed: Kafka refused; unpublishable: the schema cannot carry it. */
+export type PublishResult = 'sent' | 'skipped' | 'failed' | 'unpublishable';
+export interface RepublishResult {
+  sent: number;
+  skipped: number;
+  unpublishable: number;
+}
+
+/** Logs a campaign the republisher had to skip: an error, naming it and why, for an operator to fix the row. */
+export function unpublishableLogger(log: Logger): (campaignId: string, reason: string) => void {
+  return (campaign, reason) => log.error({ campaign, reason }, `campaign ${campaign} cannot be published and was skipped: ${reason}; fix its row in Postgres (PUT /campaigns/${campaign})`);
+}
+
 export class CampaignPublisher {
   /** updatedAtMs of the newest version handed to the producer per id, so a re-send never overtakes a newer change. */
   private readonly sent = new Map<string, number>();
@@ -39,11 +54,12 @@ export class CampaignPublisher {
   constructor(
     private readonly producer: Producer,
     private readonly codec: AvroCodec,
-    private readonly onResult: (result: 'sent' | 'skipped' | 'failed') => void = () => undefined,
+    private readonly onResult: (result: PublishResult) => void = () => undefined,
   ) {}
 
   /**
-   * Resolves once the broker has acknowledged the record; throws KAFKA_PRODUCE_FAILED otherwise.
+   * Resolves once the broker has acknowledged the record; throws KAFKA_PRODUCE_FAILED otherwise, and
+   * ENCODE_FAILED (sending nothing) for a campaign the schema cannot carry.
    * Returns false (sending nothing) when a newer version of the campaign was already sent by this process.
    */
   async publish(c: Campaign): Promise<boolean> {
@@ -64,16 +80,28 @@ export class CampaignPublisher {
     }
   }
 
-  /** Re-sends every campaign in Postgres (idempotent: the topic ends up with the same latest record per id). */
-  async republishAll(store: CampaignStore, batchSize = 500): Promise<{ sent: number; skipped: number }> {
-    let sent = 0;
-    let skipped = 0;
-    await store.eachCampaignBatch(batchSize, async (batch) => {
+  /**
+   * Re-sends every campaign in Postgres (idempotent: the topic ends up with the same latest record per id).
+   * A campaign that cannot be encoded is skipped, counted (`unpublishable`, and onResult 'unpublishable')
+   * and passed to `onUnpublishable` with the reason; the others are still sent. A failed send (Kafka)
+   * still fails the whole run, to be retried at the next one.
+   */
+  async republishAll(
+    store: CampaignStore,
+    opts: { batchSize?: number; onUnpublishable?: (campaignId: string, reason: string) => void } = {},
+  ): Promise<RepublishResult> {
+    const result = { sent: 0, skipped: 0, unpublishable: 0 };
+    await store.eachCampaignBatch(opts.batchSize ?? 500, async (batch) => {
       // One batch in flight at a time: librdkafka batches the sends, and memory stays bounded.
-      const results = await Promise.all(batch.map((c) => this.publish(c)));
-      for (const r of results) r ? sent++ : skipped++;
+      const results = await Promise.all(batch.map((c) => this.publish(c).catch((err: unknown) => {
+        if (!isPipelineError(err, 'ENCODE_FAILED')) throw err;
+        this.onResult('unpublishable');
+        opts.onUnpublishable?.(c.id, err.message);
+        return 'unpublishable' as const;
+      })));
+      for (const r of results) r === 'unpublishable' ? result.unpublishable++ : r ? result.sent++ : result.skipped++;
     });
-    return { sent, skipped };
+    return result;
   }
 }
 
@@ -86,13 +114,13 @@ export function startRepublisher(opts: {
   store: CampaignStore;
   intervalMs: number;
   log: Logger;
-  onDone?: (result: { sent: number; skipped: number } | Error, seconds: number) => void;
+  onDone?: (result: RepublishResult | Error, seconds: number) => void;
 }): { stop: () => Promise<void> } {
   let running: Promise<void> | null = null;
   const tick = (): void => {
     if (running) return;
     const started = performance.now();
-    running = opts.publisher.republishAll(opts.store).then(
+    running = opts.publisher.republishAll(opts.store, { onUnpublishable: unpublishableLogger(opts.log) }).then(
       (r) => {
         opts.log.debug(r, 'republished every campaign');
         opts.onDone?.(r, (performance.now() - started) / 1000);

@@ -53,3 +53,28 @@ export function checkCreative(body: unknown): Checked<Creative> {
   checkId(r.creative.id, 'id', errors);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: r.creative };
 }
+
+/** POST /tokens: `{scope: 'operator'}` or `{scope: 'advertiser', advertiserId}`, with an optional `name` label. */
+export type TokenRequest = { scope: 'operator'; name: string | null } | { scope: 'advertiser'; advertiserId: string; name: string | null };
+
+export function checkTokenRequest(body: unknown): Checked<TokenRequest> {
+  if (!isObject(body)) return { ok: false, errors: [{ field: '', message: "token request must be a JSON object {scope: 'operator' | 'advertiser', advertiserId?, name?}" }] };
+  const errors: FieldError[] = [];
+  const scope = body['scope'];
+  if (scope !== 'operator' && scope !== 'advertiser') errors.push({ field: 'scope', message: 'must be one of operator, advertiser' });
+  const advertiserId = body['advertiserId'];
+  if (scope === 'advertiser' && advertiserId === undefined) errors.push({ field: 'advertiserId', message: 'is required for an advertiser token' });
+  else if (scope === 'operator' && advertiserId !== undefined) errors.push({ field: 'advertiserId', message: 'must be left out of an operator token' });
+  else checkId(advertiserId, 'advertiserId', errors);
+  const name = body['name'] === undefined || body['name'] === null ? null : readString(body, 'name', 'name', errors, 200);
+  for (const key of Object.keys(body)) if (!['scope', 'advertiserId', 'name'].includes(key)) errors.push({ field: key, message: 'unknown field' });
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: scope === 'advertiser' ? { scope, advertiserId: advertiserId as string, name: name ?? null } : { scope: 'operator', name: name ?? null } };
+}
+
+/** The body of an action without parameters (pause, resume, revoke): an empty JSON object, `{}`. */
+export function checkEmptyObject(body: unknown): Checked<Record<string, never>> {
+  if (!isObject(body)) return { ok: false, errors: [{ field: '', message: 'must be an empty JSON object: {}' }] };
+  const keys = Object.keys(body);
+  return keys.length === 0 ? { ok: true, value: {} } : { ok: false, errors: keys.map((field) => ({ field, message: 'unknown field (send {})' })) };
+}

@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { Redis } from 'ioredis';
+import { createRedis } from '../runtime/redis.js';
+import { postgresTls } from '../runtime/postgres.js';
 import { commonSpecs, loadConfig, postgresSpecs, redisSpecs } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
@@ -51,9 +52,9 @@ async function main(): Promise<void> {
   const cfg = loadConfig({ ...commonSpecs, ...postgresSpecs, ...redisSpecs });
   const log = createLogger('seed', cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
   const out = (line: string): boolean => process.stdout.write(`seed: ${line}\n`);
-  const sql = postgres(cfg.postgresUrl, { max: 8, onnotice: () => undefined });
-  const redis = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'seed', log });
+  const sql = postgres(cfg.postgresUrl, { max: 8, onnotice: () => undefined, ...postgresTls(cfg) });
+  const redis = createRedis(cfg, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'seed', log, security: cfg });
   const producer = createCampaignProducer(kafka, 10_000);
   try {
     for (const name of await migrate(sql)) out(`applied migration ${name}`);

@@ -50,8 +50,10 @@ export class CampaignStore {
     return rowToAdvertiser(row!);
   }
 
-  async listAdvertisers(): Promise<Advertiser[]> {
-    const rows = await this.query((db) => db<{ id: string; name: string; created_at: Date }[]>`select * from advertisers order by id`);
+  /** Every advertiser, or only `filter.id`. */
+  async listAdvertisers(filter: { id?: string } = {}): Promise<Advertiser[]> {
+    const rows = await this.query((db) => db<{ id: string; name: string; created_at: Date }[]>`
+      select * from advertisers where ${filter.id ?? null}::text is null or id = ${filter.id ?? null} order by id`);
     return rows.map(rowToAdvertiser);
   }
 
@@ -60,9 +62,12 @@ export class CampaignStore {
     return this.save(c, 'create');
   }
 
-  /** Replaces every field and the creatives of an existing campaign (campaign_not_found otherwise). */
-  updateCampaign(c: Campaign): Promise<Result<StoredCampaign>> {
-    return this.save(c, 'update');
+  /**
+   * Replaces every field and the creatives of an existing campaign (campaign_not_found otherwise, and
+   * when `owner` is given and the campaign belongs to another advertiser).
+   */
+  updateCampaign(c: Campaign, owner?: string): Promise<Result<StoredCampaign>> {
+    return this.save(c, 'update', owner);
   }
 
   /** Creates or replaces (the seed script's idempotent path). */
@@ -91,20 +96,20 @@ export class CampaignStore {
     }
   }
 
-  /** Pauses or resumes; an ended campaign stays ended (campaign_ended). */
-  setStatus(id: string, status: 'active' | 'paused'): Promise<Result<StoredCampaign>> {
+  /** Pauses or resumes; an ended campaign stays ended (campaign_ended). `owner`: as for updateCampaign. */
+  setStatus(id: string, status: 'active' | 'paused', owner?: string): Promise<Result<StoredCampaign>> {
     return this.run(async (tx) => {
-      const cur = await this.lock(tx, id);
+      const cur = await this.lock(tx, id, owner);
       if (cur.status === 'ended') throw new Rejected('campaign_ended');
       await tx`update campaigns set status = ${status}, ${this.bump(tx, cur)} where id = ${id}`;
       return this.read(tx, id);
     });
   }
 
-  /** Appends a creative (ids are unique across campaigns: creative_exists otherwise). */
-  addCreative(campaignId: string, creative: Creative): Promise<Result<StoredCampaign>> {
+  /** Appends a creative (ids are unique across campaigns: creative_exists otherwise). `owner`: as for updateCampaign. */
+  addCreative(campaignId: string, creative: Creative, owner?: string): Promise<Result<StoredCampaign>> {
     return this.run(async (tx) => {
-      const cur = await this.lock(tx, campaignId);
+      const cur = await this.lock(tx, campaignId, owner);
       const [n] = await tx<{ count: number; next: number }[]>`
         select count(*)::int as count, coalesce(max(position) + 1, 0)::int as next from creatives where campaign_id = ${campaignId}`;
       if ((n?.count ?? 0) >= MAX_CREATIVES) throw new Rejected('too_many_creatives');
@@ -114,12 +119,13 @@ export class CampaignStore {
     });
   }
 
-  private save(c: Campaign, mode: 'create' | 'update' | 'upsert'): Promise<Result<StoredCampaign>> {
+  private save(c: Campaign, mode: 'create' | 'update' | 'upsert', owner?: string): Promise<Result<StoredCampaign>> {
     return this.run(async (tx) => {
       const [adv] = await tx`select 1 from advertisers where id = ${c.advertiserId} for share`;
-      const [cur] = await tx<{ version: string; updated_at_ms: string }[]>`select version, updated_at_ms from campaigns where id = ${c.id} for update`;
+      const [cur] = await tx<{ version: string; updated_at_ms: string; advertiser_id: string }[]>`
+        select version, updated_at_ms, advertiser_id from campaigns where id = ${c.id} for update`;
       if (mode === 'create' && cur) throw new Rejected('campaign_exists');
-      if (mode === 'update' && !cur) throw new Rejected('campaign_not_found');
+      if (mode === 'update' && (!cur || (owner !== undefined && cur.advertiser_id !== owner))) throw new Rejected('campaign_not_found');
       if (!adv) throw new Rejected('advertiser_not_found');
       const fields = {
         advertiser_id: c.advertiserId, name: c.name, status: c.status, bid_cpm_micros: c.bidCpmMicros,
@@ -155,10 +161,11 @@ export class CampaignStore {
     return tx`version = ${Number(cur.version) + 1}, updated_at_ms = ${updatedAtMs}`;
   }
 
-  private async lock(tx: Tx, id: string): Promise<{ version: string; updated_at_ms: string; status: CampaignStatus }> {
-    const [cur] = await tx<{ version: string; updated_at_ms: string; status: CampaignStatus }[]>`
-      select version, updated_at_ms, status from campaigns where id = ${id} for update`;
-    if (!cur) throw new Rejected('campaign_not_found');
+  /** Locks the campaign row; campaign_not_found when missing or (with `owner`) another advertiser's. */
+  private async lock(tx: Tx, id: string, owner?: string): Promise<{ version: string; updated_at_ms: string; status: CampaignStatus }> {
+    const [cur] = await tx<{ version: string; updated_at_ms: string; status: CampaignStatus; advertiser_id: string }[]>`
+      select version, updated_at_ms, status, advertiser_id from campaigns where id = ${id} for update`;
+    if (!cur || (owner !== undefined && cur.advertiser_id !== owner)) throw new Rejected('campaign_not_found');
     return cur;
   }
 

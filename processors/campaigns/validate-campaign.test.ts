@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateCampaign } from './validate-campaign.js';
-import { makeCampaign } from './campaign-fixture.js';
+import { LIMITS, validateCampaign } from './validate-campaign.js';
+import { makeCampaign, makeCreative } from './campaign-fixture.js';
 
 /** Validates a fixture campaign with some fields replaced (undefined removes the field). */
 function check(overrides: Record<string, unknown>) {
@@ -54,8 +54,32 @@ test('validateCampaign rejects a daily budget above the lifetime budget', () => 
 });
 
 test('validateCampaign rejects an end at or before the start', () => {
-  assert.deepEqual(fields({ startMs: 1000, endMs: 1000 }), ['endMs']);
-  assert.deepEqual(fields({ startMs: 1000, endMs: 10 }), ['endMs']);
+  const start = Date.UTC(2025, 0, 1);
+  assert.deepEqual(fields({ startMs: start, endMs: start }), ['endMs']);
+  assert.deepEqual(fields({ startMs: start, endMs: start - 10 }), ['endMs']);
+});
+
+test('validateCampaign bounds money and times to what every hop carries exactly (Avro long, Lua doubles), naming the field', () => {
+  // 2^53 - 1 is a safe integer that avsc cannot encode as a long; 2^60 is not even exact in a double.
+  for (const huge of [2 ** 53 - 1, 2 ** 53 - 2, 2 ** 60, 1e300]) {
+    assert.deepEqual(fields({ bidCpmMicros: huge }), ['bidCpmMicros'], `bid ${huge}`);
+    assert.deepEqual(fields({ dailyBudgetMicros: huge }), ['dailyBudgetMicros'], `daily ${huge}`);
+    assert.deepEqual(fields({ dailyBudgetMicros: 1, lifetimeBudgetMicros: huge }), ['lifetimeBudgetMicros'], `lifetime ${huge}`);
+    assert.deepEqual(fields({ startMs: huge, endMs: null }), ['startMs'], `start ${huge}`);
+    assert.deepEqual(fields({ endMs: huge }), ['endMs'], `end ${huge}`);
+  }
+  assert.deepEqual(fields({ bidCpmMicros: LIMITS.maxBidCpmMicros + 1 }), ['bidCpmMicros']);
+  assert.ok(check({ bidCpmMicros: LIMITS.maxBidCpmMicros }).ok, 'the cap itself is allowed');
+  assert.ok(check({ dailyBudgetMicros: LIMITS.maxBudgetMicros, lifetimeBudgetMicros: LIMITS.maxBudgetMicros }).ok);
+  assert.deepEqual(fields({ lifetimeBudgetMicros: LIMITS.maxBudgetMicros + 1 }), ['lifetimeBudgetMicros']);
+  assert.deepEqual(fields({ startMs: 0 }), ['startMs'], '1970 is before 2000');
+  assert.deepEqual(fields({ startMs: Date.UTC(1999, 11, 31) }), ['startMs']);
+  assert.deepEqual(fields({ endMs: Date.UTC(2100, 0, 2) }), ['endMs']);
+  assert.ok(check({ startMs: LIMITS.minTimeMs, endMs: LIMITS.maxTimeMs }).ok);
+  const r = check({ lifetimeBudgetMicros: 2 ** 53 - 2 });
+  assert.match(r.ok ? '' : r.errors[0]!.message, /between 1 and 1000000000000000/);
+  assert.deepEqual(fields({ creatives: [makeCreative({ adomain: Array.from({ length: 51 }, (_, i) => `d${i}.example.com`) })] }), ['creatives[0].adomain']);
+  assert.deepEqual(fields({ name: 'x'.repeat(501) }), ['name']);
 });
 
 test('validateCampaign rejects an unknown time zone', () => {

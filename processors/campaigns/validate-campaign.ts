@@ -18,6 +18,24 @@ export type CampaignValidation =
 /** Creatives per campaign; the add-creative route enforces it too. */
 export const MAX_CREATIVES = 100;
 const MAX_CREATIVE_SIDE = 10_000;
+const MAX_ADOMAINS = 50;
+
+/**
+ * Bounds on money and time. Every value must cross every hop exactly: avsc writes an Avro long only
+ * within +-(2^53 - 2) (a larger one made the campaign unpublishable, and stopped the republisher), the
+ * auction's Redis Lua script adds spend and compares budgets in doubles, and spend sums must stay exact.
+ * So the caps sit far below 2^53 (about 9.007e15) and still far above any real campaign.
+ */
+export const LIMITS = {
+  /** 10^9 micros = a $1,000 CPM (real CPMs run from cents to tens of dollars); the bid may be doubled by pricing. */
+  maxBidCpmMicros: 1_000_000_000,
+  /** 10^15 micros = $1,000,000,000, for the daily and the lifetime budget (daily <= lifetime): 9x headroom below 2^53. */
+  maxBudgetMicros: 1_000_000_000_000_000,
+  /** startMs and endMs (UTC epoch ms) within 2000-01-01 .. 2100-01-01. */
+  minTimeMs: Date.UTC(2000, 0, 1),
+  maxTimeMs: Date.UTC(2100, 0, 1),
+} as const;
+const TIME_RANGE = '2000-01-01 to 2100-01-01 UTC, epoch ms';
 
 /** True when Intl knows the IANA zone; a bad zone would otherwise throw on every bid. */
 export function isValidTimeZone(zone: string): boolean {
@@ -44,8 +62,8 @@ function readCreative(c: unknown, path: string, errors: FieldError[]): Creative 
   const width = readInt(c, 'width', at('width'), errors, 1, MAX_CREATIVE_SIDE);
   const height = readInt(c, 'height', at('height'), errors, 1, MAX_CREATIVE_SIDE);
   const adomain = c['adomain'] ?? [];
-  if (!Array.isArray(adomain) || !adomain.every((d) => typeof d === 'string' && isDomain(d))) {
-    errors.push({ field: at('adomain'), message: "must be an array of advertiser domains such as 'brand.com'" });
+  if (!Array.isArray(adomain) || adomain.length > MAX_ADOMAINS || !adomain.every((d) => typeof d === 'string' && isDomain(d))) {
+    errors.push({ field: at('adomain'), message: `must be an array of at most ${MAX_ADOMAINS} advertiser domains such as 'brand.com'` });
   }
   if (errors.length !== before) return undefined;
   return { id: id!, title: title!, imageUrl: imageUrl!, landingUrl: landingUrl!, width: width!, height: height!, adomain: (adomain as string[]).map((d) => d.toLowerCase()) };
@@ -94,14 +112,14 @@ export function validateCampaign(input: unknown): CampaignValidation {
   const advertiserId = readString(o, 'advertiserId', 'advertiserId', errors, 200);
   const name = readString(o, 'name', 'name', errors);
   const status = readEnum(o, 'status', 'status', errors, ['active', 'paused', 'ended'] as const, 'active');
-  const bidCpmMicros = readInt(o, 'bidCpmMicros', 'bidCpmMicros', errors, 1);
-  const dailyBudgetMicros = readInt(o, 'dailyBudgetMicros', 'dailyBudgetMicros', errors, 1);
-  const lifetimeBudgetMicros = readInt(o, 'lifetimeBudgetMicros', 'lifetimeBudgetMicros', errors, 1);
+  const bidCpmMicros = readInt(o, 'bidCpmMicros', 'bidCpmMicros', errors, 1, LIMITS.maxBidCpmMicros, 'micros per 1000 impressions: at most a $1,000 CPM');
+  const dailyBudgetMicros = readInt(o, 'dailyBudgetMicros', 'dailyBudgetMicros', errors, 1, LIMITS.maxBudgetMicros, 'micros: at most $1,000,000,000');
+  const lifetimeBudgetMicros = readInt(o, 'lifetimeBudgetMicros', 'lifetimeBudgetMicros', errors, 1, LIMITS.maxBudgetMicros, 'micros: at most $1,000,000,000');
   if (dailyBudgetMicros !== undefined && lifetimeBudgetMicros !== undefined && dailyBudgetMicros > lifetimeBudgetMicros) {
     errors.push({ field: 'dailyBudgetMicros', message: 'must not exceed lifetimeBudgetMicros' });
   }
-  const startMs = readInt(o, 'startMs', 'startMs', errors, 0);
-  const endMs = o['endMs'] === undefined || o['endMs'] === null ? null : readInt(o, 'endMs', 'endMs', errors, 0);
+  const startMs = readInt(o, 'startMs', 'startMs', errors, LIMITS.minTimeMs, LIMITS.maxTimeMs, TIME_RANGE);
+  const endMs = o['endMs'] === undefined || o['endMs'] === null ? null : readInt(o, 'endMs', 'endMs', errors, LIMITS.minTimeMs, LIMITS.maxTimeMs, TIME_RANGE);
   if (startMs !== undefined && typeof endMs === 'number' && endMs <= startMs) {
     errors.push({ field: 'endMs', message: 'must be after startMs' });
   }
@@ -114,7 +132,8 @@ export function validateCampaign(input: unknown): CampaignValidation {
   const pacing = readEnum(o, 'pacing', 'pacing', errors, ['even', 'asap'] as const, 'even');
   const targeting = validateTargeting(o['targeting'], errors);
   const creatives = readCreatives(o, errors);
-  const updatedAtMs = readInt(o, 'updatedAtMs', 'updatedAtMs', errors, 0);
+  // Set by the API from its clock; bounded only by what the schema's long can carry.
+  const updatedAtMs = readInt(o, 'updatedAtMs', 'updatedAtMs', errors, 0, LIMITS.maxTimeMs);
   if (errors.length > 0) return { ok: false, errors };
   // Every reader returned a value when no error was recorded, so the assertions below hold.
   const campaign: Campaign = {

@@ -11,7 +11,7 @@ await runProcessorService({
   // Overridden topics (tests, replays) carry the same schema as the defaults.
   schemaFor: (topic, cfg) => (topic === cfg.input || topic === cfg.output ? 'bid-request.avsc' : undefined),
   create: (cfg, log, registry) => {
-    const profiles = new ProfileStore(cfg.redisUrl, { log });
+    const profiles = new ProfileStore(cfg, { log });
     profiles.connect();
     const breaker = new CircuitBreaker({
       failureThreshold: cfg.breakerFailures,

@@ -6,7 +6,8 @@
  * a connect timeout, and a command timeout as a backstop (the circuit breaker around `lookup` usually
  * gives up far sooner). ioredis reconnects on its own, with the backoff below.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis, type RedisConnectionConfig } from '../runtime/redis.js';
 import type { Logger } from '../runtime/logger.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
 import { decodeProfile, profileKey } from './profile-format.js';
@@ -33,8 +34,9 @@ export class ProfileStore implements ProfileLookup {
   readonly redis: Redis;
   private down = false;
 
-  constructor(url: string, opts: ProfileStoreOptions = {}) {
-    this.redis = new Redis(url, {
+  /** `target`: a URL, or the configuration with credentials and TLS (runtime/redis.ts). */
+  constructor(target: string | RedisConnectionConfig, opts: ProfileStoreOptions = {}) {
+    this.redis = createRedis(target, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -3,6 +3,7 @@
  * it without touching the shared stack's Redis. Not used by production code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { freePort } from '../runtime/spawn-service.js';
 
@@ -16,13 +17,28 @@ export interface ThrowawayRedis {
   stop(): Promise<void>;
 }
 
+export interface ThrowawayRedisOptions {
+  /** requirepass: clients must authenticate with it. */
+  password?: string;
+  /** Serve TLS only (rediss://) with this PEM certificate and key; `ca` signed the certificate. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+}
+
 /** @param port default: a free one (give one to restart a server where a client expects it) */
-export async function startThrowawayRedis(port?: number, bin = '/usr/bin/redis-server'): Promise<ThrowawayRedis> {
+export async function startThrowawayRedis(port?: number, bin = '/usr/bin/redis-server', opts: ThrowawayRedisOptions = {}): Promise<ThrowawayRedis> {
   port ??= await freePort();
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const args = opts.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.certFile, '--tls-key-file', opts.tls.keyFile, '--tls-ca-cert-file', opts.tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  if (opts.password !== undefined) args.push('--requirepass', opts.password);
+  const child = spawn(bin, [...args, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const url = `${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+  const probe = new Redis(url, {
+    lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null,
+    ...(opts.password === undefined ? {} : { password: opts.password }),
+    ...(opts.tls ? { tls: { ca: readFileSync(opts.tls.caFile) } } : {}),
+  });
   probe.on('error', () => undefined);
   const deadline = Date.now() + 10_000;
   for (;;) {

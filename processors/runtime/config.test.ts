@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, commonSpecs } from './config.js';
+import { loadConfig, commonSpecs, postgresSpecs, redisSpecs, redactConfig, envNamesOf, REDACTED, type Spec } from './config.js';
 import { isPipelineError } from './errors.js';
-import { loadIngestConfig } from '../../ingest/config.js';
+import { ingestSpecs, loadIngestConfig } from '../../ingest/config.js';
+import { campaignsSpecs } from '../campaigns/config.js';
 
 const specs = {
   port: { env: 'PORT', type: 'int', min: 1, max: 65535, default: 8080, doc: 'a port' },
@@ -42,4 +43,49 @@ test('config of the ingest edge rejects a bad URL and a bad port by name', () =>
   assert.throws(() => loadIngestConfig({ SCHEMA_REGISTRY_URL: 'localhost:8081' }), /SCHEMA_REGISTRY_URL/);
   assert.throws(() => loadIngestConfig({ INGEST_PORT: '0' }), /INGEST_PORT/);
   assert.equal(loadIngestConfig({}).maxBodyBytes, 65536);
+});
+
+test('config reads a secret from <VAR>_FILE (trimmed), never both, never echoing the value', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'config-secret-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const secretSpecs = {
+    key: { env: 'KEY', type: 'string', pattern: /^\S{16,}$/, default: '', secret: true, doc: 'a key' },
+    url: { env: 'DB_URL', type: 'string', pattern: /^postgres:\/\/\S+$/, default: 'postgres://a:b@h/d', secret: true, doc: 'a URL' },
+    plain: { env: 'PLAIN', type: 'string', default: 'p', doc: 'not a secret' },
+  } as const;
+  const file = join(dir, 'key');
+  await writeFile(file, '  s3cr3t-value-0123456789\n');
+  assert.equal(loadConfig(secretSpecs, { KEY_FILE: file }).key, 's3cr3t-value-0123456789');
+  assert.equal(loadConfig(secretSpecs, { KEY: 's3cr3t-value-0123456789' }).key, 's3cr3t-value-0123456789');
+  assert.equal(loadConfig(secretSpecs, { PLAIN_FILE: file }).plain, 'p', 'only secrets read a _FILE');
+  const invalid = (env: Record<string, string>, re: RegExp, hidden: string): void => {
+    assert.throws(() => loadConfig(secretSpecs, env), (e: unknown) => isPipelineError(e, 'CONFIG_INVALID') && re.test(e.message) && !e.message.includes(hidden), String(re));
+  };
+  invalid({ KEY: 'x', KEY_FILE: file }, /^set KEY or KEY_FILE, not both/, 's3cr3t');
+  invalid({ KEY_FILE: join(dir, 'missing') }, /^KEY_FILE=".*missing" cannot be read \(ENOENT\)/, 's3cr3t');
+  await writeFile(join(dir, 'empty'), '\n');
+  invalid({ KEY_FILE: join(dir, 'empty') }, /^KEY_FILE=".*empty" is empty/, 's3cr3t');
+  invalid({ KEY: 'short-s3cr3t' }, /^KEY \(value hidden\) is invalid: must match/, 'short-s3cr3t');
+  invalid({ DB_URL: 'mysql://u:pa55word@h/d' }, /^DB_URL \(value hidden\) is invalid/, 'pa55word');
+  await writeFile(join(dir, 'short'), 'short-s3cr3t');
+  invalid({ KEY_FILE: join(dir, 'short') }, /^KEY_FILE .*short \(value hidden\) is invalid: must match/, 'short-s3cr3t');
+  // A spec set that declares <VAR>_FILE itself reads that file on its own (the campaign API's operator token).
+  const own = { token: { ...secretSpecs.key, env: 'TOK' }, tokenFile: { env: 'TOK_FILE', type: 'string', default: '', doc: 'its file' } } as const;
+  assert.deepEqual({ ...loadConfig(own, { TOK_FILE: join(dir, 'missing') }) }, { token: '', tokenFile: join(dir, 'missing') });
+});
+
+test('config dumps mask secrets, and every secret-typed variable is marked', () => {
+  const { trackingSecret, trackingSecretPrevious, apiKey, postgresUrl, redisUrl } = { ...ingestSpecs, ...postgresSpecs, ...redisSpecs };
+  for (const spec of [trackingSecret, trackingSecretPrevious, apiKey, postgresUrl, redisUrl, campaignsSpecs.operatorToken]) assert.equal((spec as Spec).secret, true, spec.env);
+  const cfg = loadIngestConfig({ INGEST_TRACKING_SECRET: 'a-real-key-0123456789', INGEST_API_KEY: '' });
+  const dump = redactConfig(ingestSpecs, cfg);
+  assert.equal(dump.trackingSecret, REDACTED);
+  assert.equal(dump.apiKey, '', 'an unset secret shows as unset');
+  assert.equal(dump.port, 8080);
+  assert.ok(!JSON.stringify(dump).includes('a-real-key'));
+  assert.ok(envNamesOf(ingestSpecs).has('INGEST_TRACKING_SECRET_FILE'));
+  assert.ok(!envNamesOf(ingestSpecs).has('INGEST_PORT_FILE'));
 });

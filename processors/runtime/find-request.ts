@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import { commonSpecs, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { createKafka } from './kafka.js';
+import { createKafka, kafkaSecurityProperties } from './kafka.js';
 import { REQUEST_ID_HEADER, headerValue, type RecordHeaders } from './trace-context.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS } from '../../schemas/topics.js';
@@ -56,7 +56,7 @@ function printable(_key: string, v: unknown): unknown {
 async function main(): Promise<void> {
   const { id, fromMs, topics } = parseArgs(process.argv.slice(2));
   const cfg = loadConfig(commonSpecs);
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'find-request', log: createLogger('find-request', 'warn') });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'find-request', log: createLogger('find-request', 'warn'), security: cfg });
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   const admin = kafka.admin();
   await admin.connect();
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   }
   const consumer = new RdKafka.KafkaConsumer({
     'group.id': `find-request-${randomUUID()}`, 'metadata.broker.list': cfg.kafkaBrokers, 'enable.auto.commit': false, 'isolation.level': 'read_committed',
+    ...kafkaSecurityProperties(cfg),
   }, {});
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
   const found: Array<{ ts: number; line: Record<string, unknown> }> = [];

@@ -8,7 +8,10 @@
  * and only then is each partition's next offset stored; librdkafka commits stored offsets every
  * auto.commit.interval.ms and when partitions are revoked or the consumer closes. The next poll waits for
  * the previous one's outputs, so a partition's records are handled in order and a busy hop batches more.
- * A partition whose batch failed is sought back to that batch's first offset and read again.
+ * A partition whose batch failed is sought back to that batch's first offset and paused for the backoff the
+ * handler asks for (`backoffMs` on what it throws), so the poll loop keeps serving the other partitions
+ * meanwhile; then it is resumed and read again. A handler may handle a batch in part (it returns the last
+ * offset it handled): the partition is then read again from the next one.
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { Logger } from './logger.js';
@@ -35,8 +38,13 @@ export interface FlowConsumerOptions {
   maxBatch: number;
   commitIntervalMs: number;
   log: Logger;
-  /** Handles one partition's records in order; throws to have them read again. */
-  handle: (topic: string, partition: number, messages: FlowMessage[], highWatermark: string) => Promise<void>;
+  /** librdkafka security properties (kafka.ts `kafkaSecurityProperties`). */
+  security?: Record<string, string>;
+  /**
+   * Handles one partition's records in order and returns the last offset it handled (undefined: all);
+   * throws to have them read again, after the `backoffMs` the thrown error carries (if any).
+   */
+  handle: (topic: string, partition: number, messages: FlowMessage[], highWatermark: string) => Promise<string | void>;
 }
 
 type NativeMessage = RdKafka.Message;
@@ -47,6 +55,8 @@ export class FlowConsumer {
   /** Set once the group has handed this member its (possibly empty) assignment: it consumes from then on. */
   joined = false;
   private loop: Promise<void> | null = null;
+  /** Resumes of partitions paused for a backoff (cleared on stop). */
+  private readonly resumes = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: FlowConsumerOptions) {}
 
@@ -68,6 +78,7 @@ export class FlowConsumer {
       'fetch.wait.max.ms': 500,
       // librdkafka assigns and revokes itself (incrementally for cooperative-sticky).
       rebalance_cb: true,
+      ...opts.security,
     } as RdKafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
     consumer.on('event.error', (err) => opts.log.warn({ err }, 'kafka consumer error'));
     consumer.on('rebalance', () => {
@@ -120,24 +131,65 @@ export class FlowConsumer {
     } catch {
       // not known yet: the lag metric uses the batch's end
     }
+    let handled: string | void;
     try {
-      await this.opts.handle(topic, partition, messages, String(high));
-    } catch {
-      // The handler logged and backed off; read the batch again from its first record.
-      await new Promise<void>((resolve) => consumer.seek({ topic, partition, offset: first }, 1000, () => resolve()));
+      handled = await this.opts.handle(topic, partition, messages, String(high));
+    } catch (err) {
+      // The handler logged; read the batch again from its first record once its backoff has passed.
+      const backoffMs = (err as { backoffMs?: unknown }).backoffMs;
+      await this.retryLater(consumer, topic, partition, first, typeof backoffMs === 'number' ? backoffMs : 0);
       return;
     }
+    const upTo = handled === undefined ? last : Number(handled);
     try {
-      consumer.offsetsStore([{ topic, partition, offset: last + 1 }]);
+      consumer.offsetsStore([{ topic, partition, offset: upTo + 1 }]);
     } catch (err) {
       // Revoked while its outputs were in flight: the new owner reads it again (at least once).
       this.opts.log.debug({ err, topic, partition }, 'offset not stored: partition no longer assigned');
     }
+    if (upTo < last) await this.seek(consumer, topic, partition, upTo + 1);
+  }
+
+  private seek(consumer: RdKafka.KafkaConsumer, topic: string, partition: number, offset: number): Promise<void> {
+    return new Promise<void>((resolve) => consumer.seek({ topic, partition, offset }, 1000, () => resolve()));
+  }
+
+  /**
+   * Seeks the partition back to `offset` and, for a backoff, pauses it until then: the poll loop serves the
+   * other partitions meanwhile (awaiting the backoff here would hold them all). A seek resets librdkafka's
+   * resume position, so the resumed partition fetches from `offset`.
+   */
+  private async retryLater(consumer: RdKafka.KafkaConsumer, topic: string, partition: number, offset: number, backoffMs: number): Promise<void> {
+    let paused = false;
+    if (backoffMs > 0) {
+      try {
+        consumer.pause([{ topic, partition }]);
+        paused = true;
+      } catch (err) {
+        this.opts.log.debug({ err, topic, partition }, 'could not pause the partition: sleeping instead');
+        await new Promise((r) => setTimeout(r, backoffMs));
+      }
+    }
+    await this.seek(consumer, topic, partition, offset);
+    if (!paused) return;
+    const t = setTimeout(() => {
+      this.resumes.delete(t);
+      if (!this.running || this.consumer !== consumer) return;
+      try {
+        consumer.resume([{ topic, partition }]);
+      } catch (err) {
+        // Revoked meanwhile: its next owner reads it.
+        this.opts.log.debug({ err, topic, partition }, 'could not resume the partition');
+      }
+    }, backoffMs);
+    this.resumes.add(t);
   }
 
   /** Stops polling, waits for the batch in hand, and closes (which commits the stored offsets). */
   async stop(): Promise<void> {
     this.running = false;
+    for (const t of this.resumes) clearTimeout(t);
+    this.resumes.clear();
     await this.loop;
     const consumer = this.consumer;
     this.consumer = null;

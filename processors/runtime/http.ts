@@ -2,13 +2,21 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-export function startHealthServer(opts: { host: string; port: number; registry: Registry; isReady: () => boolean }): Promise<Server> {
+/** Readiness with its reason: /ready answers it as JSON (503 with `reason` when not ready). */
+export interface ReadyState {
+  ready: boolean;
+  reason?: string;
+  [detail: string]: unknown;
+}
+
+export function startHealthServer(opts: { host: string; port: number; registry: Registry; isReady: () => boolean | ReadyState }): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method === 'GET' && url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     if (req.method === 'GET' && url === '/ready') {
-      const ok = opts.isReady();
-      return void res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'not ready' }));
+      const state = opts.isReady();
+      const { ready, ...detail } = typeof state === 'boolean' ? { ready: state } : state;
+      return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready', ...detail }));
     }
     if (req.method === 'GET' && url === '/metrics') {
       void opts.registry.metrics().then(

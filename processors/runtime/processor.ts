@@ -61,7 +61,11 @@ export interface Processor<T, Ctx = void> {
   prepare?(records: readonly InRecord<T>[]): Promise<Ctx>;
   /**
    * One record in, zero or more records out. Throwing a non-retryable PipelineError dead-letters this
-   * record; a retryable one fails the batch, which is retried (and the process exits when retries run out).
+   * record; a retryable one (or any other error) fails the batch, which is retried with backoff while the
+   * other partitions go on (the process exits when one partition's retries run out). A record that keeps
+   * failing on its own (PROCESSOR_POISON_RETRIES times, with an error that does not look like the
+   * infrastructure being down, while other records go through) is dead-lettered with its attempts
+   * instead (runtime/partition-failures.ts).
    */
   process(record: InRecord<T>, ctx: Ctx): OutRecord[] | Promise<OutRecord[]>;
   /**

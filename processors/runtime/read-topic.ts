@@ -3,7 +3,7 @@
  * consumer group. For tests and operator tools, never for the pipeline's own processing.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from './kafka.js';
+import { kafkaSecurityProperties, type Kafka, type KafkaSecurityConfig } from './kafka.js';
 import type { KafkaJsHeaders } from './trace-context.js';
 
 export interface RawRecord {
@@ -76,12 +76,12 @@ export async function readTopic(
  * on a transactional topic: commit markers occupy offsets that are never delivered. Reads each
  * partition's tail (read_committed) from `tail` offsets before the end.
  */
-export async function committedDataEnds(brokers: string, topic: string, ends: ReadonlyArray<{ partition: number; low: string; high: string }>, tail = 200): Promise<Map<number, bigint>> {
+export async function committedDataEnds(brokers: string, topic: string, ends: ReadonlyArray<{ partition: number; low: string; high: string }>, tail = 200, security?: KafkaSecurityConfig): Promise<Map<number, bigint>> {
   const { RdKafka } = await import('@confluentinc/kafka-javascript');
   const out = new Map<number, bigint>();
   const consumer = new RdKafka.KafkaConsumer({
     'group.id': `data-end-${randomUUID()}`, 'metadata.broker.list': brokers, 'enable.auto.commit': false,
-    'isolation.level': 'read_committed', 'enable.partition.eof': true,
+    'isolation.level': 'read_committed', 'enable.partition.eof': true, ...kafkaSecurityProperties(security),
   }, {});
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
   try {

@@ -13,7 +13,11 @@
  *    what was stored but not yet committed: duplicates, never losses.
  *
  * A failed batch is aborted and re-read from its first offset (the client seeks back). Retryable errors
- * are retried with backoff; after `maxRetries` consecutive failures the process exits without committing.
+ * are retried with backoff, counted per partition (partition-failures.ts): the failing partition is paused
+ * for its backoff while the others keep flowing, and after `maxRetries` failures in a row of one partition
+ * the process exits without committing. A record whose own processing fails `poisonRetries` times (an error
+ * that does not look like the infrastructure being down, while other records go through) is dead-lettered
+ * with its attempts instead of retried; a partition failing longer than `stuckReadyMs` makes /ready 503.
  *
  * Following one request (trace-context.ts): every record produced for an input record (its outputs and
  * its dead letter) carries that input's `x-request-id` / `traceparent` / `tracestate` headers, in both
@@ -34,6 +38,7 @@ import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
 import { toKafkaJsHeaders, traceHeaders, traceLogFields, type RecordHeaders } from './trace-context.js';
+import { PartitionFailures, errorCodeOf, looksLikeInfrastructure, type StuckPartition } from './partition-failures.js';
 
 export interface RunnerOptions {
   kafka: Kafka;
@@ -57,6 +62,26 @@ export interface RunnerOptions {
   commitIntervalMs?: number;
   /** At-least-once: producer linger.ms (0 = send at once; a busy producer batches anyway). */
   lingerMs?: number;
+  /** Failed attempts of one record before it is dead-lettered instead of retried (partition-failures.ts). */
+  poisonRetries?: number;
+  /** /ready answers 503 while a partition has been failing for longer than this. */
+  stuckReadyMs?: number;
+  /** librdkafka security properties (kafka.ts `kafkaSecurityProperties`) of the at-least-once mode's own clients. */
+  security?: Record<string, string>;
+}
+
+/** /ready's answer: ready or not, and why not. */
+export type Readiness = {
+  ready: boolean;
+  reason?: string;
+  stuck?: StuckPartition[];
+};
+
+/** What handleBatch throws after a failed attempt: read the batch again after `backoffMs` (the partition is paused meanwhile). */
+class RetryLater extends Error {
+  constructor(readonly backoffMs: number, cause: unknown) {
+    super('batch failed: retry later', { cause });
+  }
 }
 
 /** One partition batch's share of a group transaction: its encoded outputs and its next offset. */
@@ -88,7 +113,9 @@ export class Runner<T, Ctx> {
   private plainProducer: DeliveryProducer | null = null;
   private flow: FlowConsumer | null = null;
   private running = false;
-  private failures = 0;
+  private readonly failures: PartitionFailures;
+  /** Resumes of partitions paused for their backoff (cleared on stop). */
+  private readonly resumes = new Set<NodeJS.Timeout>();
   private readonly groupCommit = new GroupCommit<Contribution>((cs) => this.commit(cs));
   private readonly m;
 
@@ -106,7 +133,29 @@ export class Runner<T, Ctx> {
       errors: new Counter({ name: 'processor_errors_total', help: 'Failed batches by error code', labelNames: ['processor', 'code'], registers: r }),
       deadLetters: new Counter({ name: 'processor_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['processor', 'code'], registers: r }),
       lag: new Gauge({ name: 'processor_consumer_lag_records', help: 'High watermark minus next offset, per partition', labelNames: ['processor', 'partition'], registers: r }),
+      partitionFailures: new Counter({ name: 'processor_partition_failures_total', help: 'Failed batch attempts per partition', labelNames: ['processor', 'topic', 'partition'], registers: r }),
     };
+    this.failures = new PartitionFailures({ poisonRetries: opts.poisonRetries ?? 5, stuckReadyMs: opts.stuckReadyMs ?? 30_000 });
+    const failures = this.failures;
+    const name = processor.name;
+    new Gauge({
+      name: 'processor_partition_stuck_seconds', help: 'Per partition whose batches are failing: seconds since its first failed attempt (absent when it flows)',
+      labelNames: ['processor', 'topic', 'partition'], registers: r,
+      collect() {
+        this.reset();
+        for (const p of failures.failing()) this.set({ processor: name, topic: p.topic, partition: String(p.partition) }, p.stuckMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'processor_partitions_stuck', help: 'Partitions failing for longer than PROCESSOR_STUCK_READY_MS (the process is not ready meanwhile)',
+      labelNames: ['processor'], registers: r,
+      collect() {
+        this.set({ processor: name }, failures.stuck().length);
+      },
+    });
+    if ((opts.poisonRetries ?? 5) > (opts.maxRetries ?? 10) + 1) {
+      opts.log.warn({ poisonRetries: opts.poisonRetries, maxRetries: opts.maxRetries }, 'PROCESSOR_POISON_RETRIES exceeds PROCESSOR_MAX_RETRIES + 1: a poison record stops the process before it can be dead-lettered');
+    }
   }
 
   private readonly subjects = new Map<string, string>();
@@ -119,6 +168,20 @@ export class Runner<T, Ctx> {
   /** Consuming: subscribed and, for the at-least-once consumer, holding its group assignment (a request sent to a hop that is ready is read at once, not after the group join). */
   get ready(): boolean {
     return this.running && (this.flow === null || this.flow.joined);
+  }
+
+  /** /ready: consuming, and no partition failing for longer than `stuckReadyMs` (the reason names it). */
+  readiness(): Readiness {
+    if (!this.ready) return { ready: false, reason: this.running ? 'waiting for the group assignment' : 'not consuming' };
+    const stuck = this.failures.stuck();
+    if (stuck.length === 0) return { ready: true };
+    const s = stuck[0]!;
+    const at = s.offset === undefined ? '' : ` at offset ${s.offset}`;
+    return {
+      ready: false,
+      reason: `partition ${s.topic}/${s.partition} stuck for ${(s.stuckMs / 1000).toFixed(1)} s: ${s.failures} failed attempts${at}, last ${s.code}: ${s.message}`,
+      stuck,
+    };
   }
 
   get group(): string {
@@ -178,6 +241,7 @@ export class Runner<T, Ctx> {
         'compression.codec': 'lz4',
         'message.timeout.ms': transactionTimeoutMs,
         'socket.nagle.disable': true,
+        ...this.opts.security,
       },
     });
     const producer = this.plainProducer;
@@ -186,7 +250,7 @@ export class Runner<T, Ctx> {
     });
     this.flow = new FlowConsumer({
       brokers, group: this.group, clientId: `${this.group}-${instanceId}`, topics: inputsOf(this.processor),
-      maxBatch, commitIntervalMs: this.opts.commitIntervalMs ?? 100, log,
+      maxBatch, commitIntervalMs: this.opts.commitIntervalMs ?? 100, log, security: this.opts.security,
       handle: (topic, partition, messages, high) => this.handleBatch(topic, partition, messages, high, write),
     });
     await this.flow.start();
@@ -202,16 +266,56 @@ export class Runner<T, Ctx> {
     void consumer.run({
       partitionsConsumedConcurrently: this.opts.concurrency ?? 8,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        await this.handleBatch(batch.topic, batch.partition, batch.messages as KafkaMessage[], batch.highWatermark, write);
-        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      eachBatch: async ({ batch, resolveOffset, pause }) => {
+        const { topic, partition } = batch;
+        let last: string;
+        try {
+          last = await this.handleBatch(topic, partition, batch.messages as KafkaMessage[], batch.highWatermark, write);
+        } catch (err) {
+          if (!(err instanceof RetryLater)) throw err;
+          // Nothing resolved: the client seeks back to the batch's first record. The partition is paused for its
+          // backoff, so this worker takes other partitions' batches meanwhile.
+          await this.backOff(err.backoffMs, () => void pause(), () => consumer.resume([{ topic, partitions: [partition] }]));
+          return;
+        }
+        // A batch handled only in part (record-by-record mode) is read again from the next record.
+        resolveOffset(last);
       },
     });
   }
 
-  private async handleBatch(topic: string, partition: number, messages: KafkaMessage[], highWatermark: string, write: (c: Contribution) => Promise<void>): Promise<void> {
+  /** Pauses a failed partition for `ms` and resumes it (a sleep instead when it cannot be paused). */
+  private async backOff(ms: number, pause: () => void, resume: () => void): Promise<void> {
+    try {
+      pause();
+    } catch (err) {
+      this.opts.log.debug({ err }, 'could not pause the partition: sleeping instead');
+      await new Promise((r) => setTimeout(r, ms));
+      return;
+    }
+    const t = setTimeout(() => {
+      this.resumes.delete(t);
+      if (!this.running) return;
+      try {
+        resume();
+      } catch (err) {
+        // Revoked meanwhile: its next owner reads it.
+        this.opts.log.debug({ err }, 'could not resume the partition');
+      }
+    }, ms);
+    this.resumes.add(t);
+  }
+
+  /**
+   * Handles one partition's records in order and writes the result; returns the offset of the last record
+   * handled (the batch's last, or its first in record-by-record mode). Throws RetryLater after a failed attempt.
+   */
+  private async handleBatch(topic: string, partition: number, batch: KafkaMessage[], highWatermark: string, write: (c: Contribution) => Promise<void>): Promise<string> {
     const { codec, log } = this.opts;
     const name = this.processor.name;
+    const failures = this.failures;
+    // Record-by-record mode (a whole batch kept failing in prepare or flush): one record per batch.
+    const messages = batch.length > 1 && failures.isolating(topic, partition, batch[0]!.offset) ? batch.slice(0, 1) : batch;
     const end = this.m.batchSeconds.startTimer({ processor: name });
     const inputSubject = this.subjectOf(topic);
     const dead: OutRecord[] = [];
@@ -219,19 +323,26 @@ export class Runner<T, Ctx> {
     const deadCodes: string[] = [];
     // The record whose retryable error fails the batch, named in the log line about the failure.
     let failing: KafkaMessage | undefined;
-    const deadLetter = (msg: KafkaMessage, err: unknown): void => {
+    const deadLetter = (msg: KafkaMessage, err: unknown, attempts = 1): void => {
       const code = isPipelineError(err) ? err.code : 'INVALID_RECORD';
       deadCodes.push(code);
-      log.warn({ topic, partition, offset: msg.offset, ...traceLogFields(msg.headers), code, err }, 'record dead-lettered');
+      log.warn({ topic, partition, offset: msg.offset, ...traceLogFields(msg.headers), code, attempts, err }, attempts > 1 ? `record dead-lettered after ${attempts} failed attempts (poison)` : 'record dead-lettered');
       deadHeaders.push(traceHeaders(msg.headers));
       dead.push({
         topic: TOPICS.deadLetters,
         key: name,
         value: {
           processor: name, topic, partition, offset: Number(msg.offset), errorCode: code,
-          errorMessage: err instanceof Error ? err.message : String(err), key: msg.key, value: msg.value, failedAtMs: Date.now(),
+          errorMessage: err instanceof Error ? err.message : String(err), key: msg.key, value: msg.value, failedAtMs: Date.now(), attempts,
         },
       });
+    };
+    /** A retryable failure pinned on one record: counted against it; true when it is dead-lettered now (poison). */
+    const isolated = (msg: KafkaMessage, err: unknown, okInBatch: boolean): boolean => {
+      const verdict = failures.recordFailed(topic, partition, msg.offset, err, okInBatch);
+      if (!verdict.deadLetter) return false;
+      deadLetter(msg, err, verdict.attempts);
+      return true;
     };
     try {
       const records: Array<InRecord<T> & { msg: KafkaMessage }> = [];
@@ -242,45 +353,92 @@ export class Runner<T, Ctx> {
           records.push({ topic, partition, offset: msg.offset, key: msg.key?.toString() ?? null, value, timestampMs: Number(msg.timestamp), msg });
         } catch (err) {
           if (isPipelineError(err) && err.retryable) {
+            // The registry (infrastructure) or a record of its own: counted like a failure of `process`.
+            if (isolated(msg, err, false)) continue;
             failing = msg;
             throw err;
           }
           deadLetter(msg, err);
         }
       }
-      const ctx = (this.processor.prepare ? await this.processor.prepare(records) : undefined) as Ctx;
+      let ctx: Ctx;
+      try {
+        ctx = (this.processor.prepare ? await this.processor.prepare(records) : undefined) as Ctx;
+      } catch (err) {
+        // A batch of one record (record-by-record mode) pins the failure on it; a whole batch's is retried.
+        if (messages.length !== 1 || records.length !== 1 || !(!isPipelineError(err) || err.retryable)) throw err;
+        if (!isolated(records[0]!.msg, err, false)) {
+          failing = records[0]!.msg;
+          throw err;
+        }
+        records.length = 0;
+        ctx = undefined as Ctx;
+      }
       const out: OutRecord[] = [];
       // outHeaders[i]: the trace headers of the input out[i] was produced for (flush outputs: none).
       const outHeaders: Array<RecordHeaders | undefined> = [];
       // Started together when the processor allows it, otherwise one after another; either way the
       // outputs are taken in input order.
       const started = this.processor.concurrentRecords ? records.map((rec) => this.tryProcess(rec, ctx)) : null;
+      let ok = 0;
+      // Records whose retryable error does not look like infrastructure: the rest of the batch is still
+      // processed, to tell one bad record (the others go through) from a shared cause (all fail).
+      let retry: Array<{ i: number; err: unknown }> | null = null;
       for (let i = 0; i < records.length; i++) {
         let result = started ? started[i] : this.tryProcess(records[i]!, ctx);
         if (result instanceof Promise) result = await result;
         if (result instanceof Error || !Array.isArray(result)) {
           const err: unknown = result;
-          if (!isPipelineError(err) || err.retryable) {
+          if (isPipelineError(err) && !err.retryable) {
+            deadLetter(records[i]!.msg, err);
+          } else if (looksLikeInfrastructure(err)) {
+            failures.recordFailed(topic, partition, records[i]!.offset, err, false);
             failing = records[i]!.msg;
             throw err;
+          } else {
+            (retry ??= []).push({ i, err });
           }
-          deadLetter(records[i]!.msg, err);
-        } else if (result.length > 0) {
-          const headers = traceHeaders(records[i]!.msg.headers);
-          for (const o of result) {
-            out.push(o);
-            outHeaders.push(headers);
+        } else {
+          ok++;
+          if (result.length > 0) {
+            const headers = traceHeaders(records[i]!.msg.headers);
+            for (const o of result) {
+              out.push(o);
+              outHeaders.push(headers);
+            }
           }
         }
       }
-      if (this.processor.flush) {
-        out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
+      if (retry !== null) {
+        let first: { i: number; err: unknown } | undefined;
+        for (const f of retry) if (!isolated(records[f.i]!.msg, f.err, ok > 0) && first === undefined) first = f;
+        if (ok > 0) failures.noteOk();
+        if (first !== undefined) {
+          failing = records[first.i]!.msg;
+          throw first.err;
+        }
+      } else if (ok > 0) {
+        failures.noteOk();
+      }
+      if (this.processor.flush && records.length > 0) {
+        try {
+          out.push(...(await this.processor.flush(ctx, { topic, partition, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset })));
+        } catch (err) {
+          if (messages.length !== 1 || records.length !== 1 || !(!isPipelineError(err) || err.retryable)) throw err;
+          if (!isolated(records[0]!.msg, err, false)) {
+            failing = records[0]!.msg;
+            throw err;
+          }
+          out.length = 0;
+          outHeaders.length = 0;
+        }
       }
       const encoded: OutMessage[] = [];
       for (let i = 0; i < out.length; i++) encoded.push(this.encode(out[i]!, outHeaders[i]));
       for (let i = 0; i < dead.length; i++) encoded.push(this.encode(dead[i]!, deadHeaders[i]));
-      await write({ topic, partition, next: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(), messages: encoded });
-      this.failures = 0;
+      const lastOffset = messages[messages.length - 1]!.offset;
+      await write({ topic, partition, next: (BigInt(lastOffset) + 1n).toString(), messages: encoded });
+      failures.batchSucceeded(topic, partition, lastOffset);
       this.m.recordsIn.inc({ processor: name }, messages.length);
       for (const code of deadCodes) this.m.deadLetters.inc({ processor: name, code });
       this.m.batchSize.observe({ processor: name }, messages.length);
@@ -288,23 +446,24 @@ export class Runner<T, Ctx> {
       const perTopic = new Map<string, number>();
       for (const o of out) perTopic.set(o.topic, (perTopic.get(o.topic) ?? 0) + 1);
       for (const [t, n] of perTopic) this.m.recordsOut.inc({ processor: name, topic: t }, n);
-      const last = BigInt(messages[messages.length - 1]!.offset);
+      const last = BigInt(lastOffset);
       this.m.lag.set({ processor: name, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - last - 1n)));
       end();
+      return lastOffset;
     } catch (err) {
-      const code = isPipelineError(err) ? err.code : 'UNKNOWN';
+      const code = errorCodeOf(err);
       this.m.errors.inc({ processor: name, code });
-      this.failures++;
+      this.m.partitionFailures.inc({ processor: name, topic, partition: String(partition) });
+      const { failures: inARow, backoffMs } = failures.batchFailed(topic, partition, err, failing?.offset, messages[messages.length - 1]!.offset);
+      const attempts = failing ? failures.attemptsOf(topic, partition, failing.offset) : undefined;
       const retryable = !isPipelineError(err) || err.retryable;
-      if (!retryable || this.failures > (this.opts.maxRetries ?? 10)) {
-        log.fatal({ err, topic, partition, ...this.failingRecord(failing), failures: this.failures }, 'batch failed and cannot be retried: exiting without committing');
+      if (!retryable || inARow > (this.opts.maxRetries ?? 10)) {
+        log.fatal({ err, topic, partition, ...this.failingRecord(failing), attempts, failures: inARow }, 'batch failed and cannot be retried: exiting without committing');
         (this.opts.onFatal ?? (() => process.exit(1)))(err);
         return new Promise(() => undefined);
       }
-      const backoff = Math.min(5000, 100 * 2 ** (this.failures - 1));
-      log.error({ err, topic, partition, ...this.failingRecord(failing), failures: this.failures, backoffMs: backoff }, 'batch failed: aborted, will re-read it');
-      await new Promise((r) => setTimeout(r, backoff));
-      throw err;
+      log.error({ err, topic, partition, ...this.failingRecord(failing), attempts, failures: inARow, backoffMs }, 'batch failed: aborted, will re-read it');
+      throw new RetryLater(backoffMs, err);
     }
   }
 
@@ -352,6 +511,8 @@ export class Runner<T, Ctx> {
   /** Stops consuming (an in-flight batch finishes or aborts) and disconnects. */
   async stop(): Promise<void> {
     this.running = false;
+    for (const t of this.resumes) clearTimeout(t);
+    this.resumes.clear();
     await this.consumer?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
     await this.flow?.stop().catch((err: unknown) => this.opts.log.error({ err }, 'consumer disconnect failed'));
     await this.txWriter?.disconnect().catch((err: unknown) => this.opts.log.error({ err }, 'producer disconnect failed'));

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { commonSpecs, loadConfig, type ConfigOf, type Spec } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { createKafka, ensureTopics } from './kafka.js';
+import { createKafka, ensureTopics, kafkaSecurityProperties } from './kafka.js';
 import { createRegistry } from './metrics.js';
 import { startHealthServer } from './http.js';
 import { Runner, inputsOf } from './runner.js';
@@ -28,6 +28,11 @@ export const runnerSpecs = {
   delivery: { env: 'PROCESSOR_DELIVERY', type: 'enum', values: ['default', 'exactly-once'] as const, default: 'default', doc: "'default': the processor's own guarantee (decision hops at-least-once, accounting exactly-once); 'exactly-once' forces transactions" },
   commitIntervalMs: { env: 'PROCESSOR_COMMIT_INTERVAL_MS', type: 'int', min: 5, max: 60_000, default: 100, doc: 'at-least-once: how often delivered input offsets are committed (bounds re-processing after a kill)' },
   lingerMs: { env: 'PROCESSOR_LINGER_MS', type: 'int', min: 0, max: 1000, default: 1, doc: 'at-least-once: producer linger.ms' },
+  poisonRetries: {
+    env: 'PROCESSOR_POISON_RETRIES', type: 'int', min: 1, max: 1000, default: 5,
+    doc: 'failed attempts of one record (with the usual backoff) before it is dead-lettered instead of retried, when its error does not look like infrastructure and other records go through; keep it <= PROCESSOR_MAX_RETRIES',
+  },
+  stuckReadyMs: { env: 'PROCESSOR_STUCK_READY_MS', type: 'int', min: 0, max: 3_600_000, default: 30_000, doc: '/ready answers 503 (naming the partition) while a partition has been failing for longer than this' },
 } as const satisfies Record<string, Spec>;
 
 export type RunnerConfig = ConfigOf<typeof runnerSpecs>;
@@ -57,7 +62,7 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
     const registry = createRegistry(def.name);
     const processor = await def.create(cfg, log, registry);
     step = 'topics';
-    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log });
+    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log, security: cfg });
     const admin = kafka.admin();
     await admin.connect();
     const topics = [...inputsOf(processor), ...processor.outputs, TOPICS.deadLetters];
@@ -73,13 +78,14 @@ export async function runProcessorService<S extends Record<string, Spec>, T, Ctx
     const runner = new Runner(processor, {
       kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, concurrency: cfg.concurrency, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
       brokers: cfg.kafkaBrokers, delivery: cfg.delivery === 'default' ? undefined : cfg.delivery, commitIntervalMs: cfg.commitIntervalMs, lingerMs: cfg.lingerMs,
+      poisonRetries: cfg.poisonRetries, stuckReadyMs: cfg.stuckReadyMs, security: kafkaSecurityProperties(cfg),
     });
     step = 'init';
     await processor.init?.();
     step = 'consume';
     await runner.start();
     step = 'health server';
-    const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.ready });
+    const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.readiness() });
     clearTimeout(deadline);
     const address = http.address();
     log.info({ input: processor.input, outputs: processor.outputs, group: runner.group, delivery: runner.delivery, port: typeof address === 'object' ? address?.port : address }, 'processor started');

@@ -1,6 +1,7 @@
 /** The settle processor as a service: tracking-events -> settled reservations in Redis, plus the periodic releaser. */
-import { Redis } from 'ioredis';
+import { createRedis } from '../runtime/redis.js';
 import { runProcessorService } from '../runtime/service.js';
+import { maskUrlCredentials } from '../runtime/logger.js';
 import { settleSpecs as specs } from './config.js';
 import { createSettleMetrics } from './metrics.js';
 import { PendingReservations } from './reservations.js';
@@ -13,11 +14,11 @@ await runProcessorService({
   schemaFor: (topic, cfg) => (topic === cfg.input ? 'tracking-event.avsc' : undefined),
   create: async (cfg, log, registry) => {
     // Commands fail fast while Redis is down (no offline queue): the batch fails and is retried.
-    const redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    const redis = createRedis(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     redis.on('error', (err) => log.warn({ err }, 'Redis connection error'));
     await new Promise<void>((resolve, reject) => {
       redis.once('ready', resolve);
-      setTimeout(() => reject(new Error(`Redis at ${cfg.redisUrl} not ready within 10 s: start it (npm run stack:up) or set REDIS_URL`)), 10_000).unref();
+      setTimeout(() => reject(new Error(`Redis at ${maskUrlCredentials(cfg.redisUrl)} not ready within 10 s: start it (npm run stack:up) or set REDIS_URL`)), 10_000).unref();
     });
     const metrics = createSettleMetrics(registry);
     const pending = new PendingReservations(redis, { indexKey: cfg.pendingIndexKey, log });
