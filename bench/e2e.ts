@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     cleaned = true;
     await services.stopAll();
     for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${(err as Error).message}`));
-    const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`))}*`, pendingIndex]).catch(() => null);
+    const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`, 'dev'))}*`, pendingIndex]).catch(() => null);
     cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* reset`);
     await topics.cleanup();
   };

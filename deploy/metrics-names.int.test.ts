@@ -123,7 +123,7 @@ function envFor(svc: ProjectService, pgUrl: string): Record<string, string> {
     settle: { ...proc, SETTLE_NAME: name('settle'), SETTLE_INPUT: T.tracking, SETTLE_PENDING_INDEX: `metrics-names:${run}:pending-campaigns` },
     aggregate: { ...proc, AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc },
     sink: { SINK_INPUT: T.wc, SINK_GROUP: `metrics-names-${run}-sink`, SINK_HTTP_HOST: '127.0.0.1', POSTGRES_URL: pgUrl },
-    ingest: { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.tracking, INGEST_OPENRTB_MODE: 'sync', INGEST_WORKERS: '1', INGEST_NODE_ID: `metrics-names-${run}`, INGEST_TRACKING_SECRET: randomBytes(32).toString('base64') },
+    ingest: { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.tracking, INGEST_OPENRTB_MODE: 'sync', INGEST_WORKERS: '1', INGEST_NODE_ID: `metrics-names-${run}`, INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), INGEST_EXCHANGES: JSON.stringify([{ id: 'metrics-names', keys: [randomBytes(24).toString('base64url')] }]) },
   };
   const env = own[svc.name];
   assert.ok(env, `deploy/metrics-names.int.test.ts has no isolated environment for service ${svc.name}: add one (its own topics, group and Postgres schema)`);

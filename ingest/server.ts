@@ -21,7 +21,7 @@
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
 import uWS from '@trufflesuite/uws-js-unofficial';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../processors/runtime/logger.js';
 import { isPipelineError } from '../processors/runtime/errors.js';
 import type { BidRequest } from '../schemas/bid-request.js';
@@ -40,7 +40,6 @@ import { writeAnswer } from './answer.js';
 import { DEV_EXCHANGE, Exchanges, type Exchange } from './exchanges.js';
 import { BodyDeadlines, OpenRequests, boundedRoutes, type Deadline } from './bounds.js';
 import { requestKey } from '../schemas/request-key.js';
-import { Gauge } from 'prom-client';
 import {
   chooseRequestId, generateRequestId, recordHeadersOf, saneRequestId, traceFromHttp, traceIdOf, type RecordHeaders, type RequestTrace,
 } from '../processors/runtime/trace-context.js';
