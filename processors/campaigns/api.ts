@@ -321,13 +321,24 @@ export function readApiTls(certFile: string, keyFile: string): { cert: Buffer; k
   return { cert: read('CAMPAIGNS_TLS_CERT_FILE', certFile), key: read('CAMPAIGNS_TLS_KEY_FILE', keyFile) };
 }
 
+export interface ApiBounds {
+  requestTimeoutMs?: number;
+  maxConnections?: number;
+}
+
 /**
  * Listens and resolves with the server once bound (port 0 picks a free port): HTTPS when `tls` is given
  * (every route, /health, /ready and /metrics included), HTTP otherwise.
  */
-export function startCampaignsApi(deps: ApiDeps & { host: string; port: number; tls?: { cert: Buffer; key: Buffer } }): Promise<Server> {
+export function startCampaignsApi(deps: ApiDeps & { host: string; port: number; tls?: { cert: Buffer; key: Buffer }; bounds?: ApiBounds }): Promise<Server> {
   const handler = createApiHandler(deps);
-  const server: Server = deps.tls ? createTlsServer({ cert: deps.tls.cert, key: deps.tls.key }, handler) : createServer(handler);
+  const { requestTimeoutMs = 10_000, maxConnections = 256 } = deps.bounds ?? {};
+  // Bounds against slow and piling clients: the whole request (headers and body) within requestTimeoutMs
+  // (checked every second, not node's default 30 s), headers within the same bound, at most maxConnections
+  // open (node closes further ones at once), idle keep-alive connections closed after 5 s.
+  const options = { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 };
+  const server: Server = deps.tls ? createTlsServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }, handler) : createServer(options, handler);
+  server.maxConnections = maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`could not listen on ${deps.host}:${deps.port} (${err.message}): set CAMPAIGNS_PORT to a free port`)));
     server.listen(deps.port, deps.host, () => resolve(server));

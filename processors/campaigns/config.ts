@@ -8,6 +8,14 @@ export const campaignsSpecs = {
   port: { env: 'CAMPAIGNS_PORT', type: 'int', min: 1, max: 65535, default: 8090, doc: 'HTTP port of the API, /health, /ready, /metrics' },
   tlsCertFile: { env: 'CAMPAIGNS_TLS_CERT_FILE', type: 'string', default: '', doc: 'PEM certificate (chain) of the API: with CAMPAIGNS_TLS_KEY_FILE it serves HTTPS only on CAMPAIGNS_PORT' },
   tlsKeyFile: { env: 'CAMPAIGNS_TLS_KEY_FILE', type: 'string', default: '', doc: 'PEM private key of CAMPAIGNS_TLS_CERT_FILE' },
+  requestTimeoutMs: {
+    env: 'CAMPAIGNS_REQUEST_TIMEOUT_MS', type: 'int', min: 1000, max: 600_000, default: 10_000,
+    doc: 'a request (headers and body) not fully received by then is answered 408 and its connection closed (slow clients cannot hold connections)',
+  },
+  maxConnections: {
+    env: 'CAMPAIGNS_MAX_CONNECTIONS', type: 'int', min: 1, max: 1_000_000, default: 256,
+    doc: 'open connections at most; further connections are closed at once',
+  },
   republishMs: {
     env: 'CAMPAIGNS_REPUBLISH_MS', type: 'int', min: 1000, max: 86_400_000, default: 60_000,
     doc: 'interval between re-sends of every campaign from Postgres to the campaigns topic',

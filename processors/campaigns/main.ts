@@ -66,6 +66,7 @@ try {
   const server = await startCampaignsApi({
     host: cfg.host, port: cfg.port, store, registry, metrics, log, tokens: new TokenStore(sql), operatorToken: operator.token,
     ...(tls ? { tls } : {}),
+    bounds: { requestTimeoutMs: cfg.requestTimeoutMs, maxConnections: cfg.maxConnections },
     publish: (c) => publisher.publish(c),
     isReady: async () => {
       const checks = [within(sql`select 1`, 2000), within(admin.fetchTopicMetadata({ topics: [TOPICS.campaigns] }), 2000)];
