@@ -5,7 +5,7 @@ import { enrichSpecs } from './config.js';
 
 test('enrich config has the documented defaults', () => {
   assert.deepEqual({ ...loadConfig(enrichSpecs, {}) }, {
-    redisUrl: 'redis://127.0.0.1:6379', name: 'enrich', input: 'bid-requests', output: 'bid-requests-enriched',
+    redisUrl: 'redis://127.0.0.1:6379', redisPassword: '', redisUsername: '', redisTlsCaFile: '', name: 'enrich', input: 'bid-requests', output: 'bid-requests-enriched',
     timeoutMs: 20, breakerFailures: 5, breakerCooldownMs: 2000,
   });
 });
