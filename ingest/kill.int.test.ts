@@ -59,7 +59,10 @@ async function loadAndStop(signal: NodeJS.Signals) {
       if (status === 0) await new Promise((r) => setTimeout(r, 5));
     }
   });
-  await new Promise((r) => setTimeout(r, 1500));
+  // The signal lands once the load is real (200 accepted), not after a fixed time: on a loaded machine a
+  // fixed 1.5 s saw as few as 46 answers.
+  const loadDeadline = Date.now() + 60_000;
+  while (accepted.size < 200 && Date.now() < loadDeadline) await new Promise((r) => setTimeout(r, 20));
   stopped = true;
   edge.child.kill(signal);
   const exit = await edge.exited;
