@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { commonSpecs, loadConfig, postgresSpecs, redisSpecs, type Spec } from '../processors/runtime/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
-import { projectServices, type ProjectService } from './services.js';
+import { projectServices, servicePort, servicePortEnv, type ProjectService } from './services.js';
 import { campaignsSpecs } from '../processors/campaigns/config.js';
 import { operatorTokenPath } from '../processors/campaigns/operator-token.js';
 import { Supervisor, describeExit, type Spawner } from './supervisor.js';
@@ -34,6 +34,7 @@ const specs = {
   demoCampaigns: { env: 'RTB_DEMO_CAMPAIGNS', type: 'int', min: 1, max: 9999, default: 20, doc: 'campaigns in the demo catalogue' },
   stopTimeoutMs: { env: 'RTB_STOP_TIMEOUT_MS', type: 'int', min: 0, max: 600_000, default: 15_000, doc: 'grace between SIGTERM and SIGKILL when stopping' },
   logDir: { env: 'RTB_LOG_DIR', type: 'string', default: '.stack/logs', doc: 'folder of the services\' log files (relative to the repository root)' },
+  portOffset: { env: 'RTB_PORT_OFFSET', type: 'int', min: 0, max: 50_000, default: 0, doc: 'added to every service\'s local port (8080 -> 8080 + offset, ...), to run a second copy beside the first on a second stack' },
 } as const satisfies Record<string, Spec>;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -51,20 +52,16 @@ const logPath = (name: string): string => join(logDir, `${name}.log`);
 /** Relative to where the user is when that is shorter to read. */
 const shown = (path: string): string => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path));
 
-/** The port a service listens on: its own config default (or override), or the port assigned in services.ts. */
-function portOf(svc: ProjectService): number | undefined {
-  if (svc.httpPort !== undefined) return svc.httpPort;
-  try {
-    return svc.port ? (loadConfig(svc.specs) as Record<string, unknown>)[svc.port] as number : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The port a service listens on: its own config default (or override), or the port assigned in services.ts; plus RTB_PORT_OFFSET. */
+const portOf = (svc: ProjectService): number | undefined => servicePort(svc, cfg.portOffset);
+/** With an offset, notice URLs in bid answers must name the edge's shifted port (unless INGEST_PUBLIC_URL says otherwise). */
+const ingestPort = portOf(projectServices.find((s) => s.name === 'ingest')!);
+const shiftedEnv: Record<string, string> = cfg.portOffset > 0 && ingestPort ? { INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}` } : {};
 
 const live = new Map<string, ReturnType<typeof spawn>>();
 const spawner: Spawner = (svc, onExit) => {
   const entry = projectServices.find((s) => s.name === svc.name)!;
-  const env = entry.httpPort === undefined ? process.env : { PROCESSOR_HTTP_PORT: String(entry.httpPort), ...process.env };
+  const env = { ...shiftedEnv, ...servicePortEnv(entry, cfg.portOffset), ...process.env };
   const fd = openSync(svc.logPath, 'a');
   // The log file, not a pipe: a service's logging never waits on this process, and survives it.
   // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops them in order.
@@ -150,13 +147,12 @@ async function introduce(): Promise<void> {
   show('what runs where (each serves /health, /ready and /metrics on its port):');
   for (const { s, port, ready } of rows) show(`  ${s.name.padEnd(10)} ${port ? `http://127.0.0.1:${port}` : '(no port)'.padEnd(22)}  ${ready ? 'ready' : 'NOT READY'}  ${s.entry}  log ${shown(logPath(s.name))}`);
   show(`  stack: Kafka ${cfg.kafkaBrokers}, registry ${cfg.schemaRegistryUrl}, Postgres ${cfg.postgresUrl.replace(/\/\/[^@/]*@/, '//')}, Redis ${maskUrlCredentials(cfg.redisUrl)}`);
-  const ingestPort = portOf(projectServices.find((s) => s.name === 'ingest')!) ?? 8080;
   // 160x600 in the USA on a desktop matches demo campaigns cmp-0001 and cmp-0020 (seed-catalogue.ts, seed 42).
   const body = `{"id":"demo-'$(date +%s%N)'","imp":[{"id":"1","banner":{"w":160,"h":600},"bidfloor":0.5,"bidfloorcur":"USD"}],` +
     `"site":{"id":"site-1","domain":"news.example.com","page":"https://news.example.com/a"},"device":{"ua":"curl","ip":"203.0.113.7","devicetype":2,"geo":{"country":"USA"}},` +
     `"user":{"id":"user-1"},"tmax":1000,"at":2,"cur":["USD"]}`;
   show('try a bid (200 with a BidResponse, or 204 for no bid):');
-  show(`curl -s -i -X POST http://127.0.0.1:${ingestPort}/openrtb2/bid -H 'content-type: application/json' -d '${body}'`);
+  show(`curl -s -i -X POST http://127.0.0.1:${ingestPort ?? 8080}/openrtb2/bid -H 'content-type: application/json' -d '${body}'`);
   if (campaignsPort) {
     // The campaign API needs a bearer token: show where it is, never the token itself.
     const tokenFile = operatorTokenPath(loadConfig(campaignsSpecs), root);

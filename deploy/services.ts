@@ -2,7 +2,7 @@
  * The project's long-running services: one entry point each. deploy/start.sh runs them locally,
  * docker-compose.yml runs them in containers, and deploy/compose.test.ts keeps the two in step.
  */
-import type { Spec } from '../processors/runtime/config.js';
+import { loadConfig, type Spec } from '../processors/runtime/config.js';
 import { ingestSpecs } from '../ingest/config.js';
 import { runnerSpecs } from '../processors/runtime/service.js';
 import { enrichSpecs } from '../processors/enrich/config.js';
@@ -34,3 +34,27 @@ export const projectServices: readonly ProjectService[] = [
   { name: 'sink', entry: 'sink/main.ts', specs: sinkSpecs, port: 'httpPort' },
   { name: 'ingest', entry: 'ingest/main.ts', specs: ingestSpecs, port: 'port' },
 ];
+
+/**
+ * The variables that give `svc` its local port, shifted by `offset` (RTB_PORT_OFFSET: a second copy of
+ * the main command, e.g. the chaos run on a second stack, beside the first): PROCESSOR_HTTP_PORT for a
+ * processor, its own port variable (INGEST_PORT, ...) for the others when shifted. A variable already set
+ * in `env` is left as it is (the caller spreads `env` over this).
+ */
+export function servicePortEnv(svc: ProjectService, offset = 0): Record<string, string> {
+  if (svc.httpPort !== undefined) return { PROCESSOR_HTTP_PORT: String(svc.httpPort + offset) };
+  if (svc.port === undefined || offset === 0) return {};
+  const spec = (svc.specs as Record<string, Spec>)[svc.port]!;
+  return { [spec.env]: String((spec.default as number) + offset) };
+}
+
+/** The port `svc` listens on locally under `env` and `offset` (undefined when it has none, or its config is invalid). */
+export function servicePort(svc: ProjectService, offset = 0, env: Record<string, string | undefined> = process.env): number | undefined {
+  const merged = { ...servicePortEnv(svc, offset), ...env };
+  if (svc.httpPort !== undefined) return Number(merged.PROCESSOR_HTTP_PORT);
+  try {
+    return svc.port ? (loadConfig(svc.specs, merged) as Record<string, unknown>)[svc.port] as number : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -24,7 +24,7 @@ import { commonSpecs, loadConfig, postgresSpecs } from '../processors/runtime/co
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, setGroupOffsets, type Admin } from '../processors/runtime/kafka.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
-import { groupLag } from '../processors/runtime/group-lag.js';
+import { CommittedOffsets, groupLag } from '../processors/runtime/group-lag.js';
 import { sinkLag } from './sink-progress.js';
 import { parseReplayArgs, resolveFrom, type ReplayArgs } from './replay-args.js';
 import { removeFromSource, removeFromWindowCountsOffset } from './writer.js';
@@ -122,7 +122,10 @@ async function main(): Promise<void> {
       }
     }
     if (args.watch) {
-      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group, cfg) : groupLag(admin, c.group, c.topics).then((l) => l.total)));
+      // Through a consumer client, not the admin API: a broker restarting meanwhile must not kill the tool (group-lag.ts).
+      const committed = new CommittedOffsets(cfg.kafkaBrokers, c.group, cfg);
+      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group, cfg) : groupLag(admin, c.group, c.topics, committed).then((l) => l.total)))
+        .finally(() => committed.close());
     }
   } finally {
     await sql.end();

@@ -25,7 +25,8 @@ export interface PoolTarget {
 }
 
 export interface PoolEvents {
-  onResponse(req: PoolRequest, status: number): void;
+  /** `body` only when the pool keeps bodies (constructor's `keepBodies`). */
+  onResponse(req: PoolRequest, status: number, body?: Buffer): void;
   onError(req: PoolRequest, code: string): void;
 }
 
@@ -54,6 +55,7 @@ export class HttpPool {
     private readonly target: PoolTarget,
     private readonly size: number,
     private readonly events: PoolEvents,
+    private readonly keepBodies = false,
   ) {
     // A Content-Type among the extra headers replaces the default.
     const typed = Object.keys(target.headers).some((k) => k.toLowerCase() === 'content-type');
@@ -123,7 +125,7 @@ export class HttpPool {
 
   private open(onReady?: () => void, onFail?: (err: Error) => void): void {
     const socket = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
-    const conn: Connection = { socket, parser: new ResponseParser(), current: null, ready: false, dead: false };
+    const conn: Connection = { socket, parser: new ResponseParser(this.keepBodies), current: null, ready: false, dead: false };
     this.conns.push(conn);
     socket.on('connect', () => {
       conn.ready = true;
@@ -136,7 +138,7 @@ export class HttpPool {
       if (done.error !== undefined) return void socket.destroy(new Error(done.error));
       const req = conn.current;
       conn.current = null;
-      if (req) this.events.onResponse(req, done.status);
+      if (req) this.events.onResponse(req, done.status, done.body);
       if (done.close) socket.destroy();
       else this.next(conn);
     });
@@ -155,7 +157,7 @@ export class HttpPool {
       const req = conn.current;
       conn.current = null;
       const last = conn.parser.finish();
-      if (req && last) this.events.onResponse(req, last.status);
+      if (req && last) this.events.onResponse(req, last.status, last.body);
       else if (req) this.events.onError(req, 'CLOSED_BEFORE_RESPONSE');
       if (this.closed || (!conn.ready && onFail)) return;
       // Reconnect straight away after a clean close; back off if the connection never came up.

@@ -45,3 +45,15 @@ test('response parser is reusable after reset and flags garbage', () => {
   assert.equal(untilClose.push(Buffer.from('HTTP/1.0 200 OK\r\n\r\nbody')), null);
   assert.deepEqual(untilClose.finish(), { status: 200, close: true });
 });
+
+test('response parser keeps bodies when asked, whole or chunked, however they are split', () => {
+  for (const piece of [1, 5, FIXED.length]) {
+    assert.equal(feed(new ResponseParser(true), FIXED, piece).at(-1)?.body?.toString(), '{"id":"abc"}', `piece ${piece}`);
+  }
+  for (const piece of [1, 4, CHUNKED.length]) {
+    assert.equal(feed(new ResponseParser(true), CHUNKED, piece).at(-1)?.body?.toString(), 'hello world', `piece ${piece}`);
+  }
+  const parser = new ResponseParser(true);
+  assert.equal(parser.push(Buffer.from(FIXED))?.body?.toString(), '{"id":"abc"}');
+  assert.equal(parser.push(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'))?.body?.length, 0, 'reset between responses');
+});

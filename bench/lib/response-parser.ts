@@ -1,6 +1,7 @@
 /**
  * An incremental HTTP/1.1 response parser, just enough for a load generator: status line,
- * Content-Length or chunked bodies (read and discarded), `Connection: close`, interim 1xx skipped.
+ * Content-Length or chunked bodies (read and discarded, or kept when constructed with `keepBody`),
+ * `Connection: close`, interim 1xx skipped.
  */
 export interface ParsedResponse {
   readonly status: number;
@@ -8,6 +9,8 @@ export interface ParsedResponse {
   readonly close: boolean;
   /** Set when the bytes are not a valid HTTP/1.1 response. */
   readonly error?: string;
+  /** The body, only when the parser keeps bodies. */
+  readonly body?: Buffer;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -22,8 +25,13 @@ export class ResponseParser {
   private status = 0;
   private close = false;
   private remaining = 0;
+  private body: Buffer[] = [];
+
+  /** `keepBody`: return each response's body (the chaos load reads bid answers); otherwise bodies are discarded. */
+  constructor(private readonly keepBody = false) {}
 
   reset(): void {
+    this.body = [];
     this.buf = Buffer.alloc(0);
     this.mode = 'head';
     this.status = 0;
@@ -48,10 +56,12 @@ export class ResponseParser {
         }
         case 'length': {
           if (this.buf.length < this.remaining) {
+            if (this.keepBody) this.body.push(this.buf);
             this.remaining -= this.buf.length;
             this.buf = Buffer.alloc(0);
             return null;
           }
+          if (this.keepBody) this.body.push(this.buf.subarray(0, this.remaining));
           return this.done();
         }
         case 'chunked': {
@@ -67,10 +77,12 @@ export class ResponseParser {
             return this.buf.indexOf(CRLF2, after) < 0 ? null : this.done();
           }
           if (this.buf.length < lineEnd + 2 + size + 2) return null;
+          if (this.keepBody) this.body.push(this.buf.subarray(lineEnd + 2, lineEnd + 2 + size));
           this.buf = this.buf.subarray(lineEnd + 2 + size + 2);
           continue;
         }
         case 'until-close':
+          if (this.keepBody) this.body.push(this.buf);
           this.buf = Buffer.alloc(0);
           return null;
       }
@@ -79,7 +91,8 @@ export class ResponseParser {
 
   /** Called when the socket ends: completes a body delimited by the close, else null. */
   finish(): ParsedResponse | null {
-    return this.mode === 'until-close' ? { status: this.status, close: true } : null;
+    if (this.mode !== 'until-close') return null;
+    return this.keepBody ? { status: this.status, close: true, body: Buffer.concat(this.body) } : { status: this.status, close: true };
   }
 
   private parseHead(head: string): string | undefined {
@@ -102,7 +115,7 @@ export class ResponseParser {
   }
 
   private done(): ParsedResponse {
-    const res = { status: this.status, close: this.close };
+    const res: ParsedResponse = this.keepBody ? { status: this.status, close: this.close, body: Buffer.concat(this.body) } : { status: this.status, close: this.close };
     this.reset();
     return res;
   }

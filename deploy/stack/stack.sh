@@ -122,10 +122,12 @@ up_postgres() {
     local cluster
     cluster="$(pg_lsclusters -h 2>/dev/null | awk -v p="$PG_PORT" '$3==p {print $1" "$2; exit}')"
     if [ -z "$cluster" ]; then
-      local ver; ver="$(ls /usr/lib/postgresql | sort -n | tail -n1)"
-      step "creating PostgreSQL $ver cluster 'main' on port $PG_PORT"
-      pg_createcluster -p "$PG_PORT" "$ver" main >/dev/null || die "pg_createcluster failed: create a cluster with 'pg_createcluster $ver main'"
-      cluster="$ver main"
+      local ver name=main; ver="$(ls /usr/lib/postgresql | sort -n | tail -n1)"
+      # A second stack (STACK_PG_PORT) beside the first: 'main' is taken by the first one's cluster.
+      [ -d "/etc/postgresql/$ver/main" ] && name="rtb$PG_PORT"
+      step "creating PostgreSQL $ver cluster '$name' on port $PG_PORT"
+      pg_createcluster -p "$PG_PORT" "$ver" "$name" >/dev/null || die "pg_createcluster failed: create a cluster with 'pg_createcluster -p $PG_PORT $ver $name'"
+      cluster="$ver $name"
     fi
     step "starting PostgreSQL cluster $cluster"
     # shellcheck disable=SC2086
