@@ -13,6 +13,8 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { HttpPool, type PoolRequest } from '../../bench/lib/http-pool.js';
 import { openRtbBody, simpleBody } from '../../bench/lib/bodies.js';
 import { AUCTION_PRICE_MACRO, eventIdFor, NOTICE_TYPES, type NoticeSegment } from '../../ingest/tracking-notice.js';
+import { requestKey } from '../../schemas/request-key.js';
+import { DEV_EXCHANGE } from '../../ingest/exchanges.js';
 
 export type RequestKind = 'async' | 'sync';
 
@@ -223,7 +225,9 @@ export class ChaosLoad {
         const salt = i * 16 + k;
         if (!url || fraction(req.seq, salt) >= share) return;
         const type = NOTICE_TYPES[segment];
-        const eventId = eventIdFor(requestId, bid.impid, type);
+        // Notice ids are keyed by the exchange-scoped request key (bid-response.ts); the main command runs the
+        // edge in development mode, where every keyless request comes from exchange `dev`.
+        const eventId = eventIdFor(requestKey(DEV_EXCHANGE.id, requestId), bid.impid, type);
         this.notify({ eventId, requestId, type, copy: 1 }, url);
         if (fraction(req.seq, salt + 8) < this.o.notices.duplicate) {
           // The exchange retries, or the page reloads: the same notice again a little later.
