@@ -127,7 +127,35 @@ export async function ensureTopics(
     const now = new Set(await admin.listTopics());
     if (missing.some((t) => !now.has(t.topic))) throw err;
   }
+  await untilVisible(admin, missing.map((t) => t.topic));
   return missing.map((t) => t.topic);
+}
+
+/**
+ * Waits until every partition of `topics` has a leader in the broker's metadata. A topic is created
+ * asynchronously: a consumer that subscribed at once got "Unknown topic or partition" and, in the
+ * KafkaJS-compatible client, next looked for it only after topic.metadata.refresh.interval.ms (5 min).
+ * Seen in the chaos run: the aggregate, started with the other services on new topics, consumed nothing
+ * for exactly 5 minutes.
+ */
+async function untilVisible(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (let last = ''; ; ) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const waiting = topics.filter((t) => {
+        const m = meta.find((x) => x.name === t);
+        return !m || m.partitions.length === 0 || m.partitions.some((p) => p.leader < 0);
+      });
+      if (waiting.length === 0) return;
+      last = `no leader yet for ${waiting.join(', ')}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`topics created but not visible within ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
