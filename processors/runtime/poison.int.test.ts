@@ -7,27 +7,18 @@
  * behind the poison on partition 0 follow; nothing is lost (nor, exactly-once, duplicated); the process
  * never restarts.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, commonSpecs } from './config.js';
-import { createLogger } from './logger.js';
-import { createKafka, ensureTopics, type Consumer } from './kafka.js';
+import { ensureTopics, type Consumer } from './kafka.js';
 import { readTopic } from './read-topic.js';
 import { spawnService, type ServiceProcess } from './spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
+import { topicsFixture } from './topics-fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 
-const cfg = loadConfig(commonSpecs);
-const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'poison-test', log: createLogger('test', 'silent') });
-const created: string[] = [];
-after(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => undefined);
-  await admin.disconnect();
-});
+const { cfg, kafka, created } = topicsFixture('poison-test');
 
 /** Failed attempts before the poison record is dead-lettered: backoffs 0.1+0.2+0.4+0.8+1.6+3.2 s = 6.3 s stuck. */
 const POISON_RETRIES = 7;

@@ -5,32 +5,24 @@
  * the whole process, so eight partition batches failing together spent PROCESSOR_MAX_RETRIES (10) in one
  * round and the auction exited 70 ms into a Redis restart. Failures now count per partition.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { loadConfig, commonSpecs } from './config.js';
 import { createLogger } from './logger.js';
-import { createKafka, ensureTopics } from './kafka.js';
+import { ensureTopics } from './kafka.js';
 import { readTopic } from './read-topic.js';
 import { PipelineError } from './errors.js';
 import { Runner } from './runner.js';
 import type { Delivery, Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
+import { topicsFixture } from './topics-fixture.js';
 
 /** The dead-letter record (schemas/avro/dead-letter.avsc): a small, known schema to carry through. */
 interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }
 
-const cfg = loadConfig(commonSpecs);
-const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'runner-retries-test', log: createLogger('test', 'silent') });
-const created: string[] = [];
-after(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => undefined);
-  await admin.disconnect();
-});
+const { cfg, kafka, created } = topicsFixture('runner-retries-test');
 
 const PARTITIONS = 8;
 

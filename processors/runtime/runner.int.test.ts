@@ -4,29 +4,20 @@
  * records dead-lettered with their origin and original bytes without stopping the partition; in the
  * at-least-once mode, the same kills lose nothing and re-emit only what followed the last commit.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, commonSpecs } from './config.js';
-import { createLogger } from './logger.js';
-import { createKafka, ensureTopics } from './kafka.js';
+import { ensureTopics } from './kafka.js';
 import { readTopic } from './read-topic.js';
 import { waitDrained } from './group-lag.js';
 import { spawnService, type ServiceProcess } from './spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
+import { topicsFixture } from './topics-fixture.js';
 import { frame } from '../../schemas/wire-format.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 
-const cfg = loadConfig(commonSpecs);
-const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'runner-test', log: createLogger('test', 'silent') });
-const created: string[] = [];
-after(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => undefined);
-  await admin.disconnect();
-});
+const { cfg, kafka, created } = topicsFixture('runner-test');
 
 function request(id: string): BidRequest {
   return {

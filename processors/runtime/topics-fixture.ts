@@ -1,0 +1,21 @@
+/**
+ * Test support: a Kafka client on the local stack for a test file, and the topics it creates, deleted when
+ * the file's tests are done (`created.push(topic)`). Not used by production code.
+ */
+import { after } from 'node:test';
+import { commonSpecs, loadConfig } from './config.js';
+import { createKafka } from './kafka.js';
+import { createLogger } from './logger.js';
+
+export function topicsFixture(clientId: string) {
+  const cfg = loadConfig(commonSpecs);
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, log: createLogger('test', 'silent') });
+  const created: string[] = [];
+  after(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: created }).catch(() => undefined);
+    await admin.disconnect();
+  });
+  return { cfg, kafka, created };
+}
