@@ -565,7 +565,12 @@ test('pods: non-root, read-only root, no privilege escalation, resources, grace 
 test('KafkaTopics are the topics of schemas/topics.ts, with the partitions and configs the code creates them with', async () => {
   // What the code asks for when it creates the compacted campaigns topic (a fake admin records the request).
   let created: { topic: string; configEntries?: { name: string; value: string }[] }[] = [];
-  const admin = { listTopics: async () => [], createTopics: async (req: { topics: typeof created }) => ((created = req.topics), true) } as unknown as Admin;
+  const admin = {
+    listTopics: async () => [],
+    createTopics: async (req: { topics: typeof created }) => ((created = req.topics), true),
+    // ensureTopics then waits for leaders: every created partition has one at once here.
+    fetchTopicMetadata: async () => created.map((t) => ({ name: t.topic, partitions: [{ partitionId: 0, leader: 1 }] })),
+  } as unknown as Admin;
   await ensureCampaignsTopic(admin, { numPartitions: 12, replicationFactor: 1 });
   const campaignsConfig = Object.fromEntries((created.find((t) => t.topic === TOPICS.campaigns)?.configEntries ?? []).map((e) => [e.name, e.value]));
   assert.equal(campaignsConfig['cleanup.policy'], 'compact', 'the code compacts the campaigns topic');

@@ -9,7 +9,7 @@ import { createLogger } from './logger.js';
 
 export function topicsFixture(clientId: string) {
   const cfg = loadConfig(commonSpecs);
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, log: createLogger('test', 'silent') });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, log: createLogger('test', 'silent'), security: cfg });
   const created: string[] = [];
   after(async () => {
     const admin = kafka.admin();
