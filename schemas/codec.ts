@@ -69,6 +69,12 @@ export class AvroCodec {
         const timedOut = /\bTimeout \(\d+ms\)/.test(message);
         if ((levelUnset || lostLevelRace || timedOut) && attempt < REGISTER_RACE_RETRIES) {
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          // Still no level after a few tries: nobody else is about to set it. The client registers the
+          // first version and then sets the level in a second request; when that one failed (a registry
+          // timeout under load) the subject is left with one version and no level, and every later try
+          // reads NONE. Finish that interrupted first registration; a subject with more versions has a
+          // history someone manages, and its NONE is left alone (and reported below).
+          if (levelUnset && attempt >= 2) await this.finishFirstRegistration(subject, level).catch(() => undefined);
           continue;
         }
         if (levelUnset || (err as Error).name === 'ConfluentSchemaRegistryCompatibilityError') {
@@ -89,6 +95,21 @@ export class AvroCodec {
     this.writers.set(id, Promise.resolve(type));
     this.known.set(id, type);
     return id;
+  }
+
+  /** Sets `subject`'s level when it has exactly one version (see register). */
+  private async finishFirstRegistration(subject: string, level: string): Promise<void> {
+    const url = `${this.registryUrl}/subjects/${encodeURIComponent(subject)}/versions`;
+    const versions = await fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) });
+    if (!versions.ok) return;
+    const list = (await versions.json()) as unknown;
+    if (!Array.isArray(list) || list.length !== 1) return;
+    await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: level }),
+      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+    });
   }
 
   schemaId(subject: string): number | undefined {
