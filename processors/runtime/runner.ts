@@ -30,6 +30,7 @@ import type { Logger } from './logger.js';
 import type { Consumer, Kafka } from './kafka.js';
 import { PipelineError, isPipelineError } from './errors.js';
 import { LATENCY_BUCKETS } from './metrics.js';
+import { RewindGuard } from './rewind-guard.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
 import { DeliveryProducer } from './delivery-producer.js';
 import { TransactionalWriter, type TopicMessages } from './transactional-writer.js';
@@ -117,6 +118,8 @@ export class Runner<T, Ctx> {
   /** Resumes of partitions paused for their backoff (cleared on stop). */
   private readonly resumes = new Set<NodeJS.Timeout>();
   private readonly groupCommit = new GroupCommit<Contribution>((cs) => this.commit(cs));
+  /** Exactly-once: what this process committed per partition; records below it are not processed again (rewind-guard.ts). */
+  private readonly rewind = new RewindGuard();
   private readonly m;
 
   constructor(
@@ -134,6 +137,10 @@ export class Runner<T, Ctx> {
       deadLetters: new Counter({ name: 'processor_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['processor', 'code'], registers: r }),
       lag: new Gauge({ name: 'processor_consumer_lag_records', help: 'High watermark minus next offset, per partition', labelNames: ['processor', 'partition'], registers: r }),
       partitionFailures: new Counter({ name: 'processor_partition_failures_total', help: 'Failed batch attempts per partition', labelNames: ['processor', 'topic', 'partition'], registers: r }),
+      rewound: new Counter({
+        name: 'processor_rewound_records_skipped_total', help: 'Records handed over again below an offset this process had committed (a consumer offset reset), skipped instead of counted twice',
+        labelNames: ['processor', 'topic'], registers: r,
+      }),
     };
     this.failures = new PartitionFailures({ poisonRetries: opts.poisonRetries ?? 5, stuckReadyMs: opts.stuckReadyMs ?? 30_000 });
     const failures = this.failures;
@@ -268,9 +275,21 @@ export class Runner<T, Ctx> {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, pause }) => {
         const { topic, partition } = batch;
+        const { kept, skipped, committedNext } = this.rewind.filter(topic, partition, batch.messages as KafkaMessage[]);
+        if (skipped > 0) {
+          this.m.rewound.inc({ processor: this.processor.name, topic }, skipped);
+          this.opts.log.warn(
+            { topic, partition, firstOffset: batch.messages[0]!.offset, committedNext: String(committedNext), skipped },
+            'consumer handed over records below the offset this process committed (an offset reset, e.g. after a broker restart): skipped, not processed twice',
+          );
+          if (kept.length === 0) {
+            resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+            return;
+          }
+        }
         let last: string;
         try {
-          last = await this.handleBatch(topic, partition, batch.messages as KafkaMessage[], batch.highWatermark, write);
+          last = await this.handleBatch(topic, partition, kept, batch.highWatermark, write);
         } catch (err) {
           if (!(err instanceof RetryLater)) throw err;
           // Nothing resolved: the client seeks back to the batch's first record. The partition is paused for its
@@ -506,6 +525,7 @@ export class Runner<T, Ctx> {
       [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       this.consumer!,
     );
+    for (const c of contributions) this.rewind.committedNext(c.topic, c.partition, c.next);
   }
 
   /** Stops consuming (an in-flight batch finishes or aborts) and disconnects. */
