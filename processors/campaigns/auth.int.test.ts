@@ -166,7 +166,13 @@ test('auth: an advertiser token lists, reads and changes only its own campaigns;
 test('auth: a revoked token is refused at once; revoking is idempotent; last use is recorded', async () => {
   const t = await asOperator('POST', '/tokens', { scope: 'advertiser', advertiserId: advA });
   assert.equal((await call('GET', '/campaigns', undefined, t.body.token)).status, 200);
-  const used = (await asOperator('GET', '/tokens')).body.tokens.find((x: { id: string }) => x.id === t.body.id);
+  // The last use is written after the request is answered (authenticating is a read; the write is not
+  // awaited), so the test waits for it instead of assuming it landed first (it had not, once, in CI).
+  let used: { lastUsedAtMs: number | null } = { lastUsedAtMs: null };
+  for (const deadline = Date.now() + 15_000; used.lastUsedAtMs === null && Date.now() < deadline;) {
+    used = (await asOperator('GET', '/tokens')).body.tokens.find((x: { id: string }) => x.id === t.body.id);
+    if (used.lastUsedAtMs === null) await new Promise((r) => setTimeout(r, 100));
+  }
   assert.ok(used.lastUsedAtMs !== null && Math.abs(used.lastUsedAtMs - Date.now()) < 60_000, `last use recorded: ${JSON.stringify(used)}`);
   const revoked = await asOperator('DELETE', `/tokens/${t.body.id}`, {});
   assert.equal(revoked.status, 200);
