@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { pino } from 'pino';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { commonSpecs, loadConfig } from '../processors/runtime/config.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from './errors.js';
 import { AvroCodec } from './codec.js';
 import { unframe } from './wire-format.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from './errors.js';
 import { AvroCodec } from './codec.js';
 import { checkAgainstHistory, checkSchema, history } from './compat-gate.js';
 import { TOPIC_SCHEMAS, loadSchema, subjectFor } from './topics.js';

@@ -8,7 +8,7 @@
  */
 import type postgres from 'postgres';
 import type { Sql } from './migrate.js';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { asPipelineError } from './pg-errors.js';
 import { deleteEmptyRowsSql, takeBackSql } from './statements.js';
 

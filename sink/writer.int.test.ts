@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WindowCount } from '../schemas/tracking-event.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from '../schemas/errors.js';
 import type { Sql } from './migrate.js';
 import { freshSchema } from './fresh-schema.js';
 import { claimOffsets, storedOffset } from './offsets.js';

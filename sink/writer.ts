@@ -12,7 +12,7 @@
  * The replay primitives live in take-back.ts and are re-exported here.
  */
 import type { Sql } from './migrate.js';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { toColumns, type PartAt } from './part-rows.js';
 import { applyPartsSql } from './statements.js';
 import { asPipelineError } from './pg-errors.js';

@@ -5,7 +5,7 @@
  * (spend, frequency, reservations) are cleared, so earlier runs' spend never changes what bids.
  */
 import { createRedis } from '../../processors/runtime/redis.js';
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { SIZES } from '../../processors/campaigns/seed-catalogue.js';
 import type { BodyOptions } from './bodies.js';
 import { runPinned } from './child.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPipelineError } from '../runtime/errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { AUTHORIZE_SCRIPT, authorizeCall, authorizeKeys, parseAuthorizeReply, parsePendingMember, pendingMember, reservationKey } from './authorize-script.js';
 
 test('authorize-script keys share the campaign hash tag and include the day and user', () => {

@@ -29,7 +29,7 @@
  * back, key set to `R`), exactly once. The caller adds the campaign to PENDING_CAMPAIGNS_KEY after a
  * successful reservation: that global index lives in another cluster slot, so it cannot be in this script.
  */
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import type { AuthorizeStatus } from './auction.js';
 import { escapeKeyPart } from '../../schemas/request-key.js';
 

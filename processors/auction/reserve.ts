@@ -4,7 +4,7 @@
  * settles it or the settle service releases it (processors/settle).
  */
 import type { Redis } from 'ioredis';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { AUTHORIZE_SCRIPT, PENDING_CAMPAIGNS_KEY, authorizeCall, parseAuthorizeReply } from './authorize-script.js';
 import type { Reserve } from './auction-processor.js';
 

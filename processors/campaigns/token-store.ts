@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { generateToken, hashToken, type Principal } from './tokens.js';
 
 export type TokenScope = 'operator' | 'advertiser';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, commonSpecs, postgresSpecs, redisSpecs, redactConfig, envNamesOf, REDACTED, type Spec } from './config.js';
-import { isPipelineError } from './errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { ingestSpecs, loadIngestConfig } from '../../ingest/config.js';
 import { campaignsSpecs } from '../campaigns/config.js';
 

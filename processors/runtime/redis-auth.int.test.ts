@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, redisSpecs } from './config.js';
 import { createLogger } from './logger.js';
-import { isPipelineError } from './errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { connectRedis } from './redis.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../enrich/throwaway-redis.js';
 

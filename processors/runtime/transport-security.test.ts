@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commonSpecs, loadConfig, postgresSpecs, redactConfig, redisSpecs, REDACTED } from './config.js';
-import { isPipelineError } from './errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { kafkaSecurityProperties } from './kafka.js';
 import { redisOptions } from './redis.js';
 import { postgresTls } from './postgres.js';

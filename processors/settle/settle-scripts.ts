@@ -17,7 +17,7 @@
  *   exactly the member's cost and 1), 0 not pending any more (settled or released meanwhile).
  *   Counters that have expired (the day is long over) are left alone rather than recreated negative.
  */
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey, type PendingReservation } from '../auction/authorize-script.js';
 
 export const SETTLE_SCRIPT = `
