@@ -21,7 +21,7 @@ import postgres from 'postgres';
 import { pino } from 'pino';
 import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
-import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { loadConfig, postgresSpecs } from '../schemas/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';

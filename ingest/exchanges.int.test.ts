@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
 import { hashKey } from './exchanges.js';
-import { loadConfig, commonSpecs, redisSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics, type Producer } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';

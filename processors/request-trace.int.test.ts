@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, commonSpecs, redisSpecs } from './runtime/config.js';
+import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
 import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
 import { readTopic, type RawRecord } from './runtime/read-topic.js';

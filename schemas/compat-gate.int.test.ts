@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from './config.js';
 import { isPipelineError } from './errors.js';
 import { AvroCodec } from './codec.js';
 import { checkAgainstHistory, checkSchema, history } from './compat-gate.js';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { loadConfig, postgresSpecs } from '../schemas/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
 import { migrate, type Sql } from './migrate.js';
 

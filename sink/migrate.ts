@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { loadConfig, postgresSpecs } from '../schemas/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
 
 export type Sql = postgres.Sql;

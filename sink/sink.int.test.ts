@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { commonSpecs, loadConfig } from '../processors/runtime/config.js';
+import { commonSpecs, loadConfig } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';

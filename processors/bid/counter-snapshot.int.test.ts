@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
-import { loadConfig, redisSpecs } from '../runtime/config.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import { frequencyKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
 import { makeCampaign } from '../campaigns/campaign-fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';

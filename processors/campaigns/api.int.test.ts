@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import postgres from 'postgres';
-import { loadConfig } from '../runtime/config.js';
+import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
 import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { loadConfig } from '../runtime/config.js';
+import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
 import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';

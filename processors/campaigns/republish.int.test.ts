@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../runtime/config.js';
+import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, type Producer } from '../runtime/kafka.js';
 import { spawnService } from '../runtime/spawn-service.js';

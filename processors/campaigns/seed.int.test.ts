@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { commonSpecs, loadConfig, postgresSpecs, redisSpecs } from '../runtime/config.js';
+import { commonSpecs, loadConfig, postgresSpecs, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, type Producer } from '../runtime/kafka.js';
 import type { TableFollower } from '../runtime/table-follower.js';

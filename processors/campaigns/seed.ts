@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { createRedis } from '../runtime/redis.js';
 import { postgresTls } from '../runtime/postgres.js';
-import { commonSpecs, loadConfig, postgresSpecs, redisSpecs } from '../runtime/config.js';
+import { commonSpecs, loadConfig, postgresSpecs, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../runtime/config.js';
+import { loadConfig, postgresSpecs } from '../../schemas/config.js';
 import { migrate } from '../../sink/migrate.js';
 import { CampaignStore } from './store.js';
 import { makeCampaign, makeCreative } from './campaign-fixture.js';

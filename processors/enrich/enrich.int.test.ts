@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { commonSpecs, loadConfig, redisSpecs } from '../runtime/config.js';
+import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, ensureTopics } from '../runtime/kafka.js';
 import { readTopic } from '../runtime/read-topic.js';

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, redisSpecs } from './config.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { isPipelineError } from '../../schemas/errors.js';
 import { connectRedis } from './redis.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commonSpecs, loadConfig, postgresSpecs, redactConfig, redisSpecs, REDACTED } from './config.js';
+import { commonSpecs, loadConfig, postgresSpecs, redactConfig, redisSpecs, REDACTED } from '../../schemas/config.js';
 import { isPipelineError } from '../../schemas/errors.js';
 import { kafkaSecurityProperties } from './kafka.js';
 import { redisOptions } from './redis.js';

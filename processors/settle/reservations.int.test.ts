@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, redisSpecs } from '../runtime/config.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import type { BidRecord } from '../../schemas/bid-set.js';
 import { redisReserve } from '../auction/reserve.js';
 import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';

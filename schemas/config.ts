@@ -12,7 +12,7 @@
  * message, and `redactConfig` masks it for anything that prints a configuration.
  */
 import { readFileSync } from 'node:fs';
-import { PipelineError } from '../../schemas/errors.js';
+import { PipelineError } from './errors.js';
 
 type Base<T> = {
   env: string;
