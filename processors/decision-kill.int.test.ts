@@ -24,7 +24,7 @@ import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import { campaignToRecord } from './campaigns/campaign-record.js';
 import { makeCampaign, makeCreative } from './campaigns/campaign-fixture.js';
 import { spendLifetimeKey } from './auction/authorize-script.js';
-import { freshSchema } from '../sink/fresh-schema.js';
+import { freshSchema } from './runtime/fresh-schema.js';
 import { drained as sinkDrained } from '../sink/sink-progress.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });

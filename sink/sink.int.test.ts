@@ -15,7 +15,7 @@ import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-s
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
-import { freshSchema } from './fresh-schema.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { appliedParts, drained, metric } from './sink-progress.js';
 import { WINDOW_MS, readTotals, rng, totalsOf } from './parts-fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';

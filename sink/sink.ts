@@ -15,7 +15,7 @@ import type { Admin, Consumer, Kafka, Producer } from '../processors/runtime/kaf
 import type { Logger } from '../processors/runtime/logger.js';
 import { isPipelineError } from '../schemas/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
-import type { Sql } from './migrate.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
 import { applyBatch, type ApplyResult } from './writer.js';
 import { decodeBatch, type RawRecord } from './decode-batch.js';
 import { claimOffsets } from './offsets.js';

@@ -27,7 +27,7 @@ import { PENDING_CAMPAIGNS_KEY } from '../../processors/auction/authorize-script
 import { outcomeEventId } from '../../processors/aggregate/aggregate.js';
 import { seenKey } from '../../processors/aggregate/dedup.js';
 import { drained as sinkDrained } from '../../sink/sink-progress.js';
-import { freshSchema, type FreshSchema } from '../../sink/fresh-schema.js';
+import { freshSchema, type FreshSchema } from '../../processors/runtime/fresh-schema.js';
 import { RunTopics, stackConfig } from '../../bench/lib/run-topics.js';
 import { readWholeTopic } from '../../bench/lib/topic-reader.js';
 import { unlinkMatching } from '../../bench/lib/catalogue.js';

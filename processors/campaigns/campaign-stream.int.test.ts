@@ -17,7 +17,7 @@ import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
-import { migrate } from '../../sink/migrate.js';
+import { migrate } from '../../schemas/postgres/migrate.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic } from './publisher.js';

@@ -14,7 +14,7 @@ import { spawnService } from '../runtime/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
-import { freshSchema, type FreshSchema } from '../../sink/fresh-schema.js';
+import { freshSchema, type FreshSchema } from '../runtime/fresh-schema.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, type PublishResult } from './publisher.js';

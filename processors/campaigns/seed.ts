@@ -17,7 +17,7 @@ import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
-import { migrate } from '../../sink/migrate.js';
+import { migrate } from '../../schemas/postgres/migrate.js';
 import { profileKey, encodeProfile } from '../enrich/profile-format.js';
 import { CampaignStore, type StoredCampaign } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic } from './publisher.js';

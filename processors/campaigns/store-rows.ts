@@ -1,5 +1,5 @@
 /**
- * How a campaign is read from Postgres (sink/migrations/001_campaigns.sql): one query returns each
+ * How a campaign is read from Postgres (schemas/postgres/migrations/001_campaigns.sql): one query returns each
  * campaign row with its creatives aggregated in position order, mapped to a `StoredCampaign`.
  * bigint columns arrive as strings (postgres.js keeps int8 exact); every value in them was validated as
  * a safe integer before it was written, so Number() is exact.
