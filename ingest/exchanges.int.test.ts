@@ -24,8 +24,8 @@ import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import { requestKey } from '../schemas/request-key.js';
-import { campaignToRecord } from '../processors/campaigns/campaign-record.js';
-import { makeCampaign, makeCreative } from '../processors/campaigns/campaign-fixture.js';
+import { campaignToRecord } from '../processors/domain/campaign-record.js';
+import { makeCampaign, makeCreative } from '../processors/domain/campaign-fixture.js';
 import { parsePendingMember, pendingKey, reservationKey, spendLifetimeKey } from '../processors/auction/authorize-script.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });

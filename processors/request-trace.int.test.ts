@@ -20,8 +20,8 @@ import { headerValue } from './runtime/trace-context.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
-import { campaignToRecord } from './campaigns/campaign-record.js';
-import { makeCampaign, makeCreative } from './campaigns/campaign-fixture.js';
+import { campaignToRecord } from './domain/campaign-record.js';
+import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
 import { encodeProfile, profileKey } from './enrich/profile-format.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });

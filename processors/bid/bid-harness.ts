@@ -21,7 +21,7 @@ import { loadSchema } from '../../schemas/topics.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import { seedAdvertiser, seedCampaign, seedProfile, SIZES } from '../campaigns/seed-catalogue.js';
-import type { Campaign } from '../campaigns/types.js';
+import type { Campaign } from '../domain/campaign.js';
 import { frequencyKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
 import { mulberry32 } from '../runtime/seeded-random.js';
 import type { InRecord } from '../runtime/processor.js';

@@ -6,7 +6,7 @@
  * only skip campaigns that cannot win. When Redis is slow or down the bidder decides with empty counts
  * (counted) rather than stalling: the reservation still refuses an impression over the cap.
  */
-import type { Campaign } from '../campaigns/types.js';
+import type { Campaign } from '../domain/campaign.js';
 import { frequencyKey } from '../auction/authorize-script.js';
 import { localDay } from './schedule.js';
 import type { BidState } from './types.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCampaign } from '../campaigns/campaign-fixture.js';
-import type { Campaign } from '../campaigns/types.js';
+import { makeCampaign } from '../domain/campaign-fixture.js';
+import type { Campaign } from '../domain/campaign.js';
 import { spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
 import { perfClicksKey, perfImpressionsKey, type MgetClient } from './bid-state.js';
 import { CounterSnapshot, type CounterSnapshotOptions } from './counter-snapshot.js';

@@ -16,7 +16,7 @@
  * - At a campaign's local midnight its day spend is dropped at once, not at the next refresh, so a new
  *   day does not start throttled by yesterday's spend.
  */
-import type { Campaign } from '../campaigns/types.js';
+import type { Campaign } from '../domain/campaign.js';
 import { spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
 import type { Logger } from '../runtime/logger.js';
 import { counterValue, mgetWithTimeout, perfClicksKey, perfImpressionsKey, type MgetClient } from './bid-state.js';

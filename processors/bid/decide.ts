@@ -15,7 +15,7 @@
  * Campaign-level checks (the first three) run and count once per campaign per request; below_floor
  * counts per campaign and imp; no_eligible_campaign counts imps that had no candidate at all.
  */
-import type { Campaign, Creative } from '../campaigns/types.js';
+import type { Campaign, Creative } from '../domain/campaign.js';
 import type { CampaignIndex } from './campaign-index.js';
 import { chooseCreative } from './creative-choice.js';
 import { PPM } from './fixed-point.js';

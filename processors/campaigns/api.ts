@@ -35,7 +35,7 @@ import { checkAdvertiser, checkCampaign, checkCreative, checkEmptyObject, checkT
 import type { CampaignStore, Rejection, Result } from './store.js';
 import type { TokenStore } from './token-store.js';
 import { bearerToken, hashToken, sameHash, type Principal } from './tokens.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from '../domain/campaign.js';
 import type { CampaignMetrics } from './metrics.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -14,7 +14,7 @@ import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
 import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
-import { makeCampaign, makeCreative } from './campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
 import { campaignsSpecs } from './config.js';

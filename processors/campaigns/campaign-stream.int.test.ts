@@ -21,14 +21,14 @@ import { migrate } from '../../schemas/postgres/migrate.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic } from './publisher.js';
-import { createCampaignFollower } from './campaign-follower.js';
+import { createCampaignFollower } from '../domain/campaign-follower.js';
 import { createApiHandler } from './api.js';
 import { createCampaignMetrics } from './metrics.js';
-import { makeCampaign, makeCreative } from './campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
 import { TokenStore } from './token-store.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from '../domain/campaign.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('campaign-stream-test', 'error');

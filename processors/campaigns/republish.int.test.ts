@@ -18,11 +18,11 @@ import { freshSchema, type FreshSchema } from '../runtime/fresh-schema.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, type PublishResult } from './publisher.js';
-import { createCampaignFollower } from './campaign-follower.js';
-import { makeCampaign, makeCreative } from './campaign-fixture.js';
+import { createCampaignFollower } from '../domain/campaign-follower.js';
+import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile } from './auth-fixture.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from '../domain/campaign.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('republish-test', 'error');

@@ -14,10 +14,10 @@ import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
 import { decodeProfile, profileKey } from '../enrich/profile-format.js';
-import { createCampaignFollower } from './campaign-follower.js';
+import { createCampaignFollower } from '../domain/campaign-follower.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { seedProfile } from './seed-catalogue.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from '../domain/campaign.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...postgresSpecs, ...redisSpecs });
 const log = createLogger('seed-test', 'error');

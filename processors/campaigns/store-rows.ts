@@ -5,7 +5,7 @@
  * a safe integer before it was written, so Number() is exact.
  */
 import type postgres from 'postgres';
-import type { Campaign, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting } from './types.js';
+import type { Campaign, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting } from '../domain/campaign.js';
 
 /** A campaign as stored: the record plus its version (1 when created, +1 per change). */
 export interface StoredCampaign extends Campaign {

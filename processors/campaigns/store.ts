@@ -9,7 +9,7 @@
  */
 import type postgres from 'postgres';
 import { PipelineError } from '../../schemas/errors.js';
-import type { Campaign, CampaignStatus, Creative } from './types.js';
+import type { Campaign, CampaignStatus, Creative } from '../domain/campaign.js';
 import { MAX_CREATIVES } from './validate-campaign.js';
 import { rowToAdvertiser, selectCampaigns, type Advertiser, type Db, type StoredCampaign } from './store-rows.js';
 
