@@ -24,7 +24,8 @@ import { DEFAULT_PRIOR, performanceMultiplierPpm, priceBid } from './pricing.js'
 import type { PerfPrior } from './pricing.js';
 import { isScheduledAt } from './schedule.js';
 import { impSizes, requestAttributes } from './targeting.js';
-import type { Bid, BidRequestView, BidState, NoBidReason, UserProfile } from './types.js';
+import type { Bid, NoBidReason } from '../domain/bid.js';
+import type { BidRequestView, BidState, UserProfile } from './types.js';
 
 export interface DecideOptions {
   readonly prior?: PerfPrior;
