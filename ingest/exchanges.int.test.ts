@@ -26,7 +26,8 @@ import type { BidRequest } from '../schemas/bid-request.js';
 import { requestKey } from '../schemas/request-key.js';
 import { campaignToRecord } from '../processors/domain/campaign-record.js';
 import { makeCampaign, makeCreative } from '../processors/domain/campaign-fixture.js';
-import { parsePendingMember, pendingKey, reservationKey, spendLifetimeKey } from '../processors/auction/authorize-script.js';
+import { parsePendingMember } from '../processors/domain/pending-reservation.js';
+import { pendingKey, reservationKey, spendLifetimeKey } from '../processors/domain/redis-keys.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'exchanges-test', log: createLogger('test', 'silent') });

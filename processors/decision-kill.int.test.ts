@@ -23,7 +23,7 @@ import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import { campaignToRecord } from './domain/campaign-record.js';
 import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
-import { spendLifetimeKey } from './auction/authorize-script.js';
+import { spendLifetimeKey } from './domain/redis-keys.js';
 import { freshSchema } from './runtime/fresh-schema.js';
 import { drained as sinkDrained } from '../sink/sink-progress.js';
 

@@ -35,7 +35,7 @@ export async function seedCatalogue(root: string, o: CatalogueOptions, timeoutMs
   return stdout.trim().split('\n');
 }
 
-/** The Redis keys of the auction's counters for campaigns under `prefix` (see processors/auction/authorize-script.ts). */
+/** The Redis keys of the auction's counters for campaigns under `prefix` (their layout: processors/domain/redis-keys.ts). */
 export function counterPatterns(prefix: string): string[] {
   return ['spend', 'freq', 'auth'].map((kind) => `rtb:${kind}:{${prefix}cmp-*`);
 }

@@ -23,7 +23,7 @@ import { createRedis } from '../../processors/runtime/redis.js';
 import { CommittedOffsets, groupLag, waitDrained } from '../../processors/runtime/group-lag.js';
 import { purgeAdvertisers } from '../../processors/campaigns/campaign-cleanup.js';
 import { bearer, operatorTokenFile } from '../../processors/campaigns/auth-fixture.js';
-import { PENDING_CAMPAIGNS_KEY } from '../../processors/auction/authorize-script.js';
+import { PENDING_CAMPAIGNS_KEY } from '../../processors/domain/redis-keys.js';
 import { outcomeEventId } from '../../processors/aggregate/aggregate.js';
 import { seenKey } from '../../processors/aggregate/dedup.js';
 import { drained as sinkDrained } from '../../sink/sink-progress.js';

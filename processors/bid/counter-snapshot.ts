@@ -17,9 +17,9 @@
  *   day does not start throttled by yesterday's spend.
  */
 import type { Campaign } from '../domain/campaign.js';
-import { spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
+import { perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
 import type { Logger } from '../runtime/logger.js';
-import { counterValue, mgetWithTimeout, perfClicksKey, perfImpressionsKey, type MgetClient } from './bid-state.js';
+import { counterValue, mgetWithTimeout, type MgetClient } from './bid-state.js';
 import { localDay, type LocalDay } from './schedule.js';
 import type { PerfStats } from './types.js';
 

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import type { BidRecord } from '../../schemas/bid-set.js';
 import { redisReserve } from '../auction/reserve.js';
-import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
+import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
 import { PendingReservations } from './reservations.js';
 
 const url = loadConfig(redisSpecs).redisUrl;

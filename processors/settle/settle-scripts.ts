@@ -18,7 +18,8 @@
  *   Counters that have expired (the day is long over) are left alone rather than recreated negative.
  */
 import { PipelineError } from '../../schemas/errors.js';
-import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey, type PendingReservation } from '../auction/authorize-script.js';
+import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
+import type { PendingReservation } from '../domain/pending-reservation.js';
 
 export const SETTLE_SCRIPT = `
 local state = redis.call('GET', KEYS[1])

@@ -16,7 +16,7 @@ import { loadSchema, subjectFor } from '../../schemas/topics.js';
 import type { TrackingEvent, TrackingType } from '../../schemas/tracking-event.js';
 import type { BidRecord } from '../../schemas/bid-set.js';
 import { redisReserve } from '../auction/reserve.js';
-import { pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
+import { pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'settle-test', log: createLogger('test', 'silent') });
