@@ -20,8 +20,8 @@ import type { BidSet, BidRecord } from '../schemas/bid-set.js';
 import { campaignToRecord } from './domain/campaign-record.js';
 import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
 import type { Campaign } from './domain/campaign.js';
-import { encodeProfile, profileKey } from './enrich/profile-format.js';
-import { spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
+import { encodeProfile } from './domain/profile-format.js';
+import { profileKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 import { grants, verifyToken } from '../ingest/tracking-token.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });

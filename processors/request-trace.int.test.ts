@@ -22,7 +22,8 @@ import { loadSchema, subjectFor, TOPICS } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import { campaignToRecord } from './domain/campaign-record.js';
 import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
-import { encodeProfile, profileKey } from './enrich/profile-format.js';
+import { encodeProfile } from './domain/profile-format.js';
+import { profileKey } from './domain/redis-keys.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'request-trace-test', log: createLogger('test', 'silent') });

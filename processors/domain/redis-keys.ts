@@ -11,6 +11,7 @@
  *   rtb:pending:campaigns                          campaigns that may have pending reservations
  *       written by the auction, settled or released by settle (pending-reservation.ts: the member)
  *   rtb:perf:{<campaignId>}:imps, :clicks          delivery counts behind bid's performance multiplier
+ *   rtb:profile:<userId>                           a user's profile (profile-format.ts): seed writes, enrich reads
  *
  * The `{campaignId}` hash tag keeps a campaign's keys in one Redis Cluster slot, which the multi-key
  * scripts (auction/authorize-script.ts, settle/settle-scripts.ts) require: campaign ids must therefore
@@ -36,3 +37,6 @@ export const PENDING_CAMPAIGNS_KEY = 'rtb:pending:campaigns';
 /** Delivery counters per campaign, written by the tracking path; absent = no history (the prior applies). */
 export const perfImpressionsKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:imps`;
 export const perfClicksKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:clicks`;
+
+/** A user's profile, JSON (profile-format.ts); written by the seed script (or a DMP loader), read by enrich. */
+export const profileKey = (userId: string): string => `rtb:profile:${userId}`;

@@ -15,7 +15,8 @@ import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor } from '../../schemas/topics.js';
 import { partitionKey, type BidRequest, type UserProfileRecord } from '../../schemas/bid-request.js';
-import { encodeProfile, profileKey } from './profile-format.js';
+import { encodeProfile } from '../domain/profile-format.js';
+import { profileKey } from '../domain/redis-keys.js';
 import { makeRequest } from './bid-request-fixture.js';
 import { startThrowawayRedis } from './throwaway-redis.js';
 
