@@ -18,7 +18,7 @@ import { partitionKey, type BidRequest, type UserProfileRecord } from '../../sch
 import { encodeProfile } from '../domain/profile-format.js';
 import { profileKey } from '../domain/redis-keys.js';
 import { makeRequest } from './bid-request-fixture.js';
-import { startThrowawayRedis } from './throwaway-redis.js';
+import { startThrowawayRedis } from '../runtime/throwaway-redis.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'enrich-test', log: createLogger('test', 'silent') });
