@@ -1,5 +1,5 @@
 /**
- * Who may import whom, checked on the source files (README "Where things live"):
+ * Who may import whom, checked on the source files (README "Architecture"):
  * - schemas/ imports nothing else of the repository: the contracts sit below everything.
  * - processors/runtime imports no processor folder and not processors/domain: the kit knows no business.
  * - processors/domain imports only processors/domain, processors/runtime and schemas/.
