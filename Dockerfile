@@ -15,7 +15,7 @@ COPY schemas schemas
 COPY sink sink
 COPY deploy deploy
 COPY bench bench
-RUN npx tsc -p tsconfig.json && cp -r schemas/avro dist/schemas/avro && cp -r sink/migrations dist/sink/migrations && npm prune --omit=dev
+RUN npx tsc -p tsconfig.json && cp -r schemas/avro dist/schemas/avro && mkdir -p dist/schemas/postgres && cp -r schemas/postgres/migrations dist/schemas/postgres/migrations && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libzstd1 liblz4-1 libsasl2-2 zlib1g \

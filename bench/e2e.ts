@@ -25,7 +25,7 @@ import postgres from 'postgres';
 import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
 import { TOPICS } from '../schemas/topics.js';
-import { freshSchema } from '../sink/fresh-schema.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { seenKey } from '../processors/aggregate/dedup.js';
 import { outcomeEventId } from '../processors/aggregate/aggregate.js';
 import { resetCounters, seedCatalogue, seedTraffic, unlinkMatching } from './lib/catalogue.js';

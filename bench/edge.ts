@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { freePort, hasTaskset, runPinned, startTarget, waitReady, type Target } from './lib/child.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
 import { commandLine, cpuComparison, machineInfo, sustainableRps, SUSTAINABLE_DEFINITION, writeReport, type EdgeReport, type TargetRuns } from './lib/report.js';

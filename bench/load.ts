@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { BODY_KINDS, bodyGenerator, type BodyKind, type BodyOptions } from './lib/bodies.js';
 import { runOpenLoop, type OpenLoopOptions } from './lib/open-loop.js';
 

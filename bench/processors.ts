@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { hasTaskset, runPinned } from './lib/child.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { commonSpecs, postgresSpecs, redisSpecs, envNamesOf, loadConfig, type Spec } from '../processors/runtime/config.js';
+import { commonSpecs, postgresSpecs, redisSpecs, envNamesOf, loadConfig, type Spec } from '../schemas/config.js';
 import { trackingSecretProblem } from '../ingest/tracking-secret.js';
 import { projectServices } from './services.js';
 

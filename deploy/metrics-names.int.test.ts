@@ -15,7 +15,7 @@ import { projectServices, type ProjectService } from './services.js';
 import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { ensureTopics } from '../processors/runtime/kafka.js';
-import { freshSchema } from '../sink/fresh-schema.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { RunTopics } from '../bench/lib/run-topics.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

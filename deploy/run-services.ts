@@ -20,7 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { commonSpecs, loadConfig, postgresSpecs, redisSpecs, type Spec } from '../processors/runtime/config.js';
+import { commonSpecs, loadConfig, postgresSpecs, redisSpecs, type Spec } from '../schemas/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
 import { projectServices, servicePort, servicePortEnv, type ProjectService } from './services.js';
 import { campaignsSpecs } from '../processors/campaigns/config.js';

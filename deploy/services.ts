@@ -2,7 +2,7 @@
  * The project's long-running services: one entry point each. deploy/start.sh runs them locally,
  * docker-compose.yml runs them in containers, and deploy/compose.test.ts keeps the two in step.
  */
-import { loadConfig, type Spec } from '../processors/runtime/config.js';
+import { loadConfig, type Spec } from '../schemas/config.js';
 import { ingestSpecs } from '../ingest/config.js';
 import { runnerSpecs } from '../processors/runtime/service.js';
 import { enrichSpecs } from '../processors/enrich/config.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { loadConfig, commonSpecs, postgresSpecs, redisSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs, postgresSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { AvroCodec } from '../schemas/codec.js';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 

@@ -1,6 +1,6 @@
 /** The ingest edge's configuration (environment variables, validated once at start-up). */
 import { hostname } from 'node:os';
-import { commonSpecs, loadConfig, type ConfigOf, type Spec } from '../processors/runtime/config.js';
+import { commonSpecs, loadConfig, type ConfigOf, type Spec } from '../schemas/config.js';
 
 export const ingestSpecs = {
   ...commonSpecs,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
 import { parseOpenRtb } from './openrtb.js';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';

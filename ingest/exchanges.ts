@@ -31,7 +31,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 
 export interface Exchange {
   readonly id: string;

@@ -2,7 +2,7 @@
  * Typed field readers for untrusted JSON. Each throws an InvalidFieldError naming the field's path,
  * which the edge turns into a 400 answer. Unmapped keys of an object are kept as JSON (`extOf`).
  */
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 
 export type Json = Record<string, unknown>;
 

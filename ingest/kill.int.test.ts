@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { spawnEdge } from './spawn-edge.js';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';

@@ -4,7 +4,7 @@
  * producer), so an answered 202 is never lost. The number of records awaiting a delivery report is
  * bounded: past the bound the edge sheds load with 503 instead of queueing.
  */
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
 import type { DeliveryProducer, RdKafkaError } from '../processors/runtime/delivery-producer.js';
 import type { RecordHeaders } from '../processors/runtime/trace-context.js';

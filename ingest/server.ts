@@ -23,7 +23,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import uWS from '@trufflesuite/uws-js-unofficial';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../processors/runtime/logger.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from '../schemas/errors.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import type { IngestConfig } from './config.js';
 import { HttpError, checkContentType, checkDeclaredLength, checkOpenRtbVersion, decodeBody } from './body.js';

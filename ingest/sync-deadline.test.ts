@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import type { AuctionOutcome, WinRecord } from '../schemas/auction-outcome.js';
 import type { BidRequest } from '../schemas/bid-request.js';

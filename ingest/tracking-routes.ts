@@ -16,7 +16,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../processors/runtime/logger.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from '../schemas/errors.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import type { IngestConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from '../schemas/errors.js';
 import { DEV_TRACKING_SECRET_FILE, KNOWN_EXAMPLE_SECRETS, resolveTrackingSecrets, trackingSecretProblem } from './tracking-secret.js';
 import { loadIngestConfig } from './config.js';
 

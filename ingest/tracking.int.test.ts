@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';

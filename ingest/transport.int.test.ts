@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
 import { spawnEdge } from './spawn-edge.js';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { AvroCodec } from './codec.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from './errors.js';
 
 test('codec: a registry that never answers fails registration (retried, then SCHEMA_REGISTRY) instead of hanging', async (t) => {
   const sockets = new Set<Socket>();

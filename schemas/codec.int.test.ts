@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { commonSpecs, loadConfig } from '../processors/runtime/config.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { commonSpecs, loadConfig } from './config.js';
+import { isPipelineError } from './errors.js';
 import { AvroCodec } from './codec.js';
 import { unframe } from './wire-format.js';
 

@@ -6,7 +6,7 @@
  */
 import avro from 'avsc';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from './errors.js';
 import { HEADER_BYTES, unframe, writeHeader } from './wire-format.js';
 
 export type AvroSchemaJson = Record<string, unknown>;

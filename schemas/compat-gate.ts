@@ -12,7 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { loadConfig, commonSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs } from './config.js';
 import { TOPIC_SCHEMAS, loadSchema, subjectFor } from './topics.js';
 
 export interface GateResult {

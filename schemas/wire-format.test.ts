@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { frame, unframe } from './wire-format.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from './errors.js';
 
 test('wire-format frames magic byte, big-endian id and body', () => {
   const out = frame(0x01020304, Buffer.from([9, 8]));

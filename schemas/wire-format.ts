@@ -2,7 +2,7 @@
  * The Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro body.
  * The only place that knows the framing; everything else calls these two functions.
  */
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from './errors.js';
 
 export const MAGIC_BYTE = 0;
 export const HEADER_BYTES = 5;

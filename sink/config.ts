@@ -1,5 +1,5 @@
 /** The sink's configuration (environment variables, validated once at start-up and frozen). */
-import { commonSpecs, loadConfig, postgresSpecs, type ConfigOf, type Spec } from '../processors/runtime/config.js';
+import { commonSpecs, loadConfig, postgresSpecs, type ConfigOf, type Spec } from '../schemas/config.js';
 
 export const sinkSpecs = {
   ...commonSpecs,

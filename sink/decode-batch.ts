@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../processors/runtime/logger.js';
 import type { Producer } from '../processors/runtime/kafka.js';
-import { PipelineError, isPipelineError } from '../processors/runtime/errors.js';
+import { PipelineError, isPipelineError } from '../schemas/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
 import { TOPICS, subjectFor } from '../schemas/topics.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import postgres from 'postgres';
-import { loadConfig, commonSpecs, postgresSpecs } from '../processors/runtime/config.js';
+import { loadConfig, commonSpecs, postgresSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { waitDrained } from '../processors/runtime/group-lag.js';

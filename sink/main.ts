@@ -13,7 +13,7 @@ import { startHealthServer } from '../processors/runtime/http.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import { loadSinkConfig } from './config.js';
-import { migrate, type Sql } from './migrate.js';
+import { migrate, type Sql } from '../schemas/postgres/migrate.js';
 import { Sink } from './sink.js';
 
 let log = createLogger('sink', 'info');

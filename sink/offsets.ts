@@ -2,7 +2,7 @@
  * The sink's positions in Postgres (sink_offsets): the truth about where each window-counts partition
  * resumes. Kafka's committed offsets are never read for correctness.
  */
-import type { Sql } from './migrate.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
 
 /**
  * Returns each partition's stored next offset, first inserting `beginnings` (the partition's first

@@ -5,7 +5,7 @@
  * `totalsOf` is the clean-pass truth to compare Postgres against; `readTotals` reads Postgres.
  */
 import type { WindowCount } from '../schemas/tracking-event.js';
-import type { Sql } from './migrate.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
 import { COUNTERS, COUNTER_COLUMNS } from './part-rows.js';
 
 type CounterField = (typeof COUNTERS)[number][0];

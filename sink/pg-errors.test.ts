@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PipelineError, isPipelineError } from '../processors/runtime/errors.js';
+import { PipelineError, isPipelineError } from '../schemas/errors.js';
 import { asPipelineError } from './pg-errors.js';
 
 const pg = (code: string): Error => Object.assign(new Error(`server says ${code}`), { name: 'PostgresError', code });

@@ -1,5 +1,5 @@
 /** Which Postgres failures are worth retrying, as the pipeline's error type. */
-import { PipelineError } from '../processors/runtime/errors.js';
+import { PipelineError } from '../schemas/errors.js';
 
 /**
  * SQLSTATE classes worth retrying: connection exceptions (08), insufficient resources (53), operator

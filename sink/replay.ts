@@ -20,7 +20,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import postgres from 'postgres';
-import { commonSpecs, loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { commonSpecs, loadConfig, postgresSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, setGroupOffsets, type Admin } from '../processors/runtime/kafka.js';
 import { postgresTls } from '../processors/runtime/postgres.js';

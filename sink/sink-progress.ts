@@ -4,7 +4,7 @@
  */
 import type { Admin, KafkaSecurityConfig } from '../processors/runtime/kafka.js';
 import { committedDataEnds } from '../processors/runtime/read-topic.js';
-import type { Sql } from './migrate.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
 
 /**
  * Records of `topic` the sink group has not applied yet: its stored next_offset per partition against

@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { commonSpecs, loadConfig } from '../processors/runtime/config.js';
+import { commonSpecs, loadConfig } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
@@ -15,7 +15,7 @@ import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-s
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
-import { freshSchema } from './fresh-schema.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { appliedParts, drained, metric } from './sink-progress.js';
 import { WINDOW_MS, readTotals, rng, totalsOf } from './parts-fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';

@@ -13,9 +13,9 @@
 import type { Registry } from 'prom-client';
 import type { Admin, Consumer, Kafka, Producer } from '../processors/runtime/kafka.js';
 import type { Logger } from '../processors/runtime/logger.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
+import { isPipelineError } from '../schemas/errors.js';
 import type { AvroCodec } from '../schemas/codec.js';
-import type { Sql } from './migrate.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
 import { applyBatch, type ApplyResult } from './writer.js';
 import { decodeBatch, type RawRecord } from './decode-batch.js';
 import { claimOffsets } from './offsets.js';

@@ -7,8 +7,8 @@
  * prune_window_count_parts can no longer be subtracted, so such a replay would count twice.
  */
 import type postgres from 'postgres';
-import type { Sql } from './migrate.js';
-import { PipelineError } from '../processors/runtime/errors.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
+import { PipelineError } from '../schemas/errors.js';
 import { asPipelineError } from './pg-errors.js';
 import { deleteEmptyRowsSql, takeBackSql } from './statements.js';
 

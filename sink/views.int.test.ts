@@ -1,7 +1,7 @@
 /** The analyst views on known numbers, against the real Postgres in a throw-away schema. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshSchema } from './fresh-schema.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
 
 const W1 = Date.UTC(2026, 10, 22, 10, 0);
 const W2 = W1 + 60_000;

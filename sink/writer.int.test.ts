@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WindowCount } from '../schemas/tracking-event.js';
-import { isPipelineError } from '../processors/runtime/errors.js';
-import type { Sql } from './migrate.js';
-import { freshSchema } from './fresh-schema.js';
+import { isPipelineError } from '../schemas/errors.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { claimOffsets, storedOffset } from './offsets.js';
 import { aggregateBatches, events, readTotals, rng, totalsOf } from './parts-fixture.js';
 import { applyBatch, removeFromSource, removeFromWindowCountsOffset, type PartAt } from './writer.js';

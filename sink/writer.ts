@@ -11,8 +11,8 @@
  * Both commit or neither does, so Postgres holds exactly the parts below `next_offset`, each once.
  * The replay primitives live in take-back.ts and are re-exported here.
  */
-import type { Sql } from './migrate.js';
-import { PipelineError } from '../processors/runtime/errors.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
+import { PipelineError } from '../schemas/errors.js';
 import { toColumns, type PartAt } from './part-rows.js';
 import { applyPartsSql } from './statements.js';
 import { asPipelineError } from './pg-errors.js';

@@ -5,7 +5,7 @@
  * (spend, frequency, reservations) are cleared, so earlier runs' spend never changes what bids.
  */
 import { createRedis } from '../../processors/runtime/redis.js';
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { SIZES } from '../../processors/campaigns/seed-catalogue.js';
 import type { BodyOptions } from './bodies.js';
 import { runPinned } from './child.js';
@@ -35,7 +35,7 @@ export async function seedCatalogue(root: string, o: CatalogueOptions, timeoutMs
   return stdout.trim().split('\n');
 }
 
-/** The Redis keys of the auction's counters for campaigns under `prefix` (see processors/auction/authorize-script.ts). */
+/** The Redis keys of the auction's counters for campaigns under `prefix` (their layout: processors/domain/redis-keys.ts). */
 export function counterPatterns(prefix: string): string[] {
   return ['spend', 'freq', 'auth'].map((kind) => `rtb:${kind}:{${prefix}cmp-*`);
 }

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 const TAIL_BYTES = 8192;
 const STOP_GRACE_MS = 35_000;

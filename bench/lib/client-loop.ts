@@ -10,7 +10,7 @@
  *   node --import tsx bench/lib/client-loop.ts --input <topic> --output <topic> --group <group> [--max-batch 500] [--concurrency 8] [--commit-ms 100]
  */
 import { parseArgs } from 'node:util';
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { createKafka } from '../../processors/runtime/kafka.js';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { numArg } from './options.js';

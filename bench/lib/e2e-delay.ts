@@ -10,7 +10,7 @@
  * `lowerMs` gives the previous poll's time instead, a lower bound).
  */
 import type { Kafka } from '../../processors/runtime/kafka.js';
-import type { Sql } from '../../sink/migrate.js';
+import type { Sql } from '../../schemas/postgres/migrate.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { subjectFor } from '../../schemas/topics.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';

@@ -4,7 +4,7 @@
  * finished 30 s after that.
  */
 import path from 'node:path';
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { runPinned } from './child.js';
 import type { OpenLoopResult } from './open-loop.js';
 

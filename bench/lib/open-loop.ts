@@ -8,7 +8,7 @@
  * its connection closed, and it counts as a timeout. The run ends when every measured request is
  * settled, or at the hard stop (last scheduled time + timeout), whichever comes first.
  */
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { Histogram } from './histogram.js';
 import { HttpPool, type PoolRequest } from './http-pool.js';
 import { checkOptions, loopbackTarget, type OpenLoopOptions } from './options.js';

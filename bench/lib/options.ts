@@ -1,5 +1,5 @@
 /** Options of the open-loop generator, validated once before a run. */
-import { PipelineError } from '../../processors/runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 export interface OpenLoopOptions {
   /** Target URL; only loopback http:// URLs are accepted. */

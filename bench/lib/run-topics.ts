@@ -3,7 +3,7 @@
  * the pipeline's or each other's traffic), filling them with Avro records, copying one topic into
  * another, and removing everything the run created at the end (topics, consumer groups, subjects).
  */
-import { commonSpecs, loadConfig, redisSpecs } from '../../processors/runtime/config.js';
+import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
 import { createKafka, ensureTopics, type Admin, type Kafka } from '../../processors/runtime/kafka.js';
 import type { RawRecord } from '../../processors/runtime/read-topic.js';
 import { readWholeTopic, type ReadOptions } from './topic-reader.js';

@@ -10,7 +10,7 @@
  */
 import { unlinkMatching } from './catalogue.js';
 import { removeFromWindowCountsOffset } from '../../sink/take-back.js';
-import type { Sql } from '../../sink/migrate.js';
+import type { Sql } from '../../schemas/postgres/migrate.js';
 import { seenKey } from '../../processors/aggregate/dedup.js';
 
 export interface CleanupResult {

@@ -11,7 +11,7 @@
 import type { Admin } from '../../processors/runtime/kafka.js';
 import { committedDataEnds } from '../../processors/runtime/read-topic.js';
 import { stackConfig } from './run-topics.js';
-import type { Sql } from '../../sink/migrate.js';
+import type { Sql } from '../../schemas/postgres/migrate.js';
 import { cpuShares, snapshotCpu, type CpuSnapshot, type CpuSubject } from './cpu.js';
 import { postgresCpu, type PgCpu } from './pg-cpu.js';
 import { scrapeMetrics } from './metrics-scrape.js';

@@ -8,7 +8,7 @@
  * (Postgres now()): visibility comes at its commit, a sink batch later (the sink's batch time), so the
  * figure is a lower bound by that much. Wall clocks of the edge and Postgres are the same machine's.
  */
-import type { Sql } from '../../sink/migrate.js';
+import type { Sql } from '../../schemas/postgres/migrate.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import { ALL_CAMPAIGNS, windowStart } from '../../processors/aggregate/window.js';
 import { Histogram } from './histogram.js';

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import ajvModule from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig, type Spec } from '../../processors/runtime/config.js';
+import { loadConfig, type Spec } from '../../schemas/config.js';
 import type { Admin } from '../../processors/runtime/kafka.js';
 import { ensureCampaignsTopic } from '../../processors/campaigns/publisher.js';
 import { TOPICS } from '../../schemas/topics.js';

@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, commonSpecs } from '../runtime/config.js';
+import { loadConfig, commonSpecs } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, ensureTopics } from '../runtime/kafka.js';
 import { readTopic } from '../runtime/read-topic.js';

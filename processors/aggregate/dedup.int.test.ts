@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, redisSpecs } from '../runtime/config.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import { redisFirstSeen, seenKey } from './dedup.js';
 
 const redis = new Redis(loadConfig(redisSpecs).redisUrl);

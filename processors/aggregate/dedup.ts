@@ -6,7 +6,7 @@
  * One pipelined round trip per batch.
  */
 import type { Redis } from 'ioredis';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 export const FIRST_SEEN_SCRIPT = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end

@@ -5,7 +5,7 @@ import { runProcessorService } from '../runtime/service.js';
 import { aggregateSpecs as specs } from './config.js';
 import { aggregateProcessor } from './aggregate.js';
 import { redisFirstSeen } from './dedup.js';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 const SCHEMAS: Record<'outcomes' | 'tracking' | 'output', string> = { outcomes: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', output: 'window-count.avsc' };
 

@@ -7,7 +7,7 @@
 import type { Processor, OutRecord } from '../runtime/processor.js';
 import type { BidSet, BidRecord } from '../../schemas/bid-set.js';
 import type { AuctionOutcome, WinRecord } from '../../schemas/auction-outcome.js';
-import type { Bid } from '../bid/types.js';
+import type { Bid } from '../domain/bid.js';
 import { impressionCostMicros, normalizeAuctionType, runAuctionAsync, type AuthorizeStatus } from './auction.js';
 import { nbrFor, type AnyNoBidReason } from './no-bid-reasons.js';
 import { requestKey } from '../../schemas/request-key.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Bid } from '../bid/types.js';
+import type { Bid } from '../domain/bid.js';
 import { clearingPriceAt, impressionCostMicros, normalizeAuctionType, rankBids, runAuction, runAuctionAsync } from './auction.js';
 import type { AuctionResult, AuthorizeStatus } from './auction.js';
 

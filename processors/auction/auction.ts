@@ -14,7 +14,7 @@
  * When authorization refuses the winner, the next bid becomes the candidate and its price is recomputed
  * against the bids below it: refused bids no longer set anyone's price.
  */
-import type { Bid } from '../bid/types.js';
+import type { Bid } from '../domain/bid.js';
 import { nbrFor } from './no-bid-reasons.js';
 
 export type AuctionType = 1 | 2;

@@ -3,8 +3,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, redisSpecs } from '../runtime/config.js';
-import { AUTHORIZE_SCRIPT, authorizeCall, parseAuthorizeReply, pendingMember, type AuthorizeParams } from './authorize-script.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
+import { AUTHORIZE_SCRIPT, authorizeCall, parseAuthorizeReply, type AuthorizeParams } from './authorize-script.js';
+import { pendingMember } from '../domain/pending-reservation.js';
 
 const redis = new Redis(loadConfig(redisSpecs).redisUrl, { maxRetriesPerRequest: 1 });
 after(() => redis.quit());

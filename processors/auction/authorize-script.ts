@@ -9,12 +9,13 @@
  *   KEYS[3]  this reservation (idempotency, state)    rtb:auth:{<campaignId>}:<requestKey>:<impId>  (parts escaped: reservationKey)
  *   KEYS[4]  the campaign's pending reservations      rtb:pending:{<campaignId>}   (sorted set)
  *   KEYS[5]  optional: the user's impressions today   rtb:freq:{<campaignId>}:<YYYY-MM-DD>:<userId>
+ *            (the key layout, which bid and settle share: processors/domain/redis-keys.ts)
  *   ARGV[1]  cost of this impression, micros (integer >= 0; impressionCostMicros of the clearing CPM)
  *   ARGV[2]  daily budget, micros      ARGV[3]  lifetime budget, micros
  *   ARGV[4]  frequency cap per day (0 = none; KEYS[5], when given, is still counted)
  *   ARGV[5]  expiry of the daily keys, epoch ms: the next local midnight plus a grace period
  *   ARGV[6]  reservation time, epoch ms (the pending score)
- *   ARGV[7]  the pending member, pendingMember(): [requestId, impId, cost, dayKey, userId] as JSON
+ *   ARGV[7]  the pending member, pendingMember() (processors/domain/pending-reservation.ts): [requestId, impId, cost, dayKey, userId] as JSON
  * Returns 0 ok (all counters incremented), 1 daily budget, 2 lifetime budget, 3 frequency cap
  * (nothing changed); a malformed argument is an error reply. A reservation already made (KEYS[3]
  * exists: the auction batch is being re-processed after a crash) returns 0 again without counting
@@ -29,9 +30,10 @@
  * back, key set to `R`), exactly once. The caller adds the campaign to PENDING_CAMPAIGNS_KEY after a
  * successful reservation: that global index lives in another cluster slot, so it cannot be in this script.
  */
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
+import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
+import { pendingMember } from '../domain/pending-reservation.js';
 import type { AuthorizeStatus } from './auction.js';
-import { escapeKeyPart } from '../../schemas/request-key.js';
 
 export const AUTHORIZE_SCRIPT = `
 local function arg(i)
@@ -89,52 +91,6 @@ export interface AuthorizeParams {
   readonly expireAtMs: number;
   /** Now, epoch ms: a reservation still pending SETTLE_RELEASE_AFTER_MS later is released. */
   readonly reservedAtMs: number;
-}
-
-/** The Redis keys of a campaign's counters, shared by the script and the bidder's reads of BidState. */
-export const spendDayKey = (campaignId: string, dayKey: string): string => `rtb:spend:{${campaignId}}:day:${dayKey}`;
-export const spendLifetimeKey = (campaignId: string): string => `rtb:spend:{${campaignId}}:life`;
-export const frequencyKey = (campaignId: string, dayKey: string, userId: string): string => `rtb:freq:{${campaignId}}:${dayKey}:${userId}`;
-/**
- * `requestId` is the request's key, requestKey(exchange, id) (schemas/request-key.ts): ids are unique per
- * exchange only. Its parts are escaped (`%` and `:`), so the key is injective: ('a:b', 'c') and ('a', 'b:c')
- * were the same key when joined as they were; ids of the usual characters give the same key as before.
- */
-export const reservationKey = (campaignId: string, requestId: string, impId: string): string =>
-  `rtb:auth:{${campaignId}}:${escapeKeyPart(requestId)}:${escapeKeyPart(impId)}`;
-export const pendingKey = (campaignId: string): string => `rtb:pending:{${campaignId}}`;
-/** The set of campaign ids that may have pending reservations (the releaser's index). No hash tag: one global key. */
-export const PENDING_CAMPAIGNS_KEY = 'rtb:pending:campaigns';
-
-/** What a pending member records: everything needed to release exactly what was reserved. */
-export interface PendingReservation {
-  /** requestKey(exchange, id) of the request (schemas/request-key.ts), as the tracking token names it. */
-  readonly requestId: string;
-  readonly impId: string;
-  readonly costMicros: number;
-  readonly dayKey: string;
-  readonly userId: string | null;
-}
-
-/** The pending member: a JSON array, unambiguous whatever characters the ids contain. */
-export function pendingMember(p: PendingReservation): string {
-  return JSON.stringify([p.requestId, p.impId, p.costMicros, p.dayKey, p.userId]);
-}
-
-/** The member decoded, or null when it is not one pendingMember() wrote. */
-export function parsePendingMember(member: string): PendingReservation | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(member);
-  } catch {
-    return null;
-  }
-  if (!Array.isArray(v) || v.length !== 5) return null;
-  const [requestId, impId, costMicros, dayKey, userId] = v as unknown[];
-  if (typeof requestId !== 'string' || typeof impId !== 'string' || typeof dayKey !== 'string') return null;
-  if (typeof costMicros !== 'number' || !Number.isSafeInteger(costMicros) || costMicros < 0) return null;
-  if (userId !== null && typeof userId !== 'string') return null;
-  return { requestId, impId, costMicros, dayKey, userId };
 }
 
 /** KEYS of one reservation, in contract order. */

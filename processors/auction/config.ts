@@ -1,5 +1,5 @@
 /** The auction processor's configuration (validated at start by runProcessorService, with the runner's variables). */
-import { redisSpecs, type Spec } from '../runtime/config.js';
+import { redisSpecs, type Spec } from '../../schemas/config.js';
 
 export const auctionSpecs = {
   ...redisSpecs,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NO_BID_REASONS } from '../bid/types.js';
+import { NO_BID_REASONS } from '../domain/bid.js';
 import { NBR_CODES, nbrFor } from './no-bid-reasons.js';
 
 test('no-bid-reasons maps the frequency cap to the standard Daily User Cap Met code', () => {

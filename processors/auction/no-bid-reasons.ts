@@ -15,7 +15,7 @@
  * Request-level failures that never reach the bidder use the standard codes directly (2 Invalid
  * Request, 1 Technical Error, 15 Insufficient Auction Time); they are listed here so the edge reuses them.
  */
-import type { NoBidReason } from '../bid/types.js';
+import type { NoBidReason } from '../domain/bid.js';
 
 export type AnyNoBidReason = NoBidReason | 'no_bids';
 

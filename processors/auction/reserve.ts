@@ -4,8 +4,9 @@
  * settles it or the settle service releases it (processors/settle).
  */
 import type { Redis } from 'ioredis';
-import { PipelineError } from '../runtime/errors.js';
-import { AUTHORIZE_SCRIPT, PENDING_CAMPAIGNS_KEY, authorizeCall, parseAuthorizeReply } from './authorize-script.js';
+import { PipelineError } from '../../schemas/errors.js';
+import { AUTHORIZE_SCRIPT, authorizeCall, parseAuthorizeReply } from './authorize-script.js';
+import { PENDING_CAMPAIGNS_KEY } from '../domain/redis-keys.js';
 import type { Reserve } from './auction-processor.js';
 
 /** Daily keys outlive the campaign's local midnight by this much, so a late settlement still finds them. */

@@ -10,7 +10,7 @@ import type { Counter } from 'prom-client';
 import type { Processor, InRecord, OutRecord } from '../runtime/processor.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidRecord, BidSet } from '../../schemas/bid-set.js';
-import type { Campaign } from '../campaigns/types.js';
+import type { Campaign } from '../domain/campaign.js';
 import type { CampaignIndex } from './campaign-index.js';
 import type { CampaignCounters } from './counter-snapshot.js';
 import { decideBids, impCandidates } from './decide.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCampaign } from '../campaigns/campaign-fixture.js';
-import { frequencyKey } from '../auction/authorize-script.js';
+import { makeCampaign } from '../domain/campaign-fixture.js';
+import { frequencyKey } from '../domain/redis-keys.js';
 import { FrequencyReader, mgetWithTimeout } from './bid-state.js';
 
 const NOW = Date.UTC(2026, 10, 22, 20); // 05:00 on the 23rd in Tokyo

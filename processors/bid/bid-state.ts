@@ -6,14 +6,10 @@
  * only skip campaigns that cannot win. When Redis is slow or down the bidder decides with empty counts
  * (counted) rather than stalling: the reservation still refuses an impression over the cap.
  */
-import type { Campaign } from '../campaigns/types.js';
-import { frequencyKey } from '../auction/authorize-script.js';
+import type { Campaign } from '../domain/campaign.js';
+import { frequencyKey } from '../domain/redis-keys.js';
 import { localDay } from './schedule.js';
 import type { BidState } from './types.js';
-
-/** Delivery counters per campaign, written by the tracking path; absent = no history (the prior applies). */
-export const perfImpressionsKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:imps`;
-export const perfClicksKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:clicks`;
 
 /** The one Redis command the bidder's reads need (ioredis' Redis satisfies it; tests pass a fake). */
 export interface MgetClient {

@@ -13,8 +13,8 @@
  * Campaign changes arrive as a stream: `upsert` and `remove` cost O(rules of that campaign).
  * Only status 'active' campaigns are indexed; time (start/end, dayparting) is checked per request.
  */
-import type { Campaign, TargetingDimension } from '../campaigns/types.js';
-import { TARGETING_DIMENSIONS } from '../campaigns/types.js';
+import type { Campaign, TargetingDimension } from '../domain/campaign.js';
+import { TARGETING_DIMENSIONS } from '../domain/campaign.js';
 import { normalizeTargeting } from './targeting.js';
 import type { NormalizedTargeting, RequestAttributes } from './targeting.js';
 

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
-import { loadConfig, redisSpecs } from '../runtime/config.js';
-import { frequencyKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
-import { makeCampaign } from '../campaigns/campaign-fixture.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
+import { frequencyKey, perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
+import { makeCampaign } from '../domain/campaign-fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import { CampaignIndex } from './campaign-index.js';
 import { CounterSnapshot } from './counter-snapshot.js';
-import { FrequencyReader, perfClicksKey, perfImpressionsKey } from './bid-state.js';
+import { FrequencyReader } from './bid-state.js';
 import { bidProcessor } from './bid-processor.js';
 import { localDay } from './schedule.js';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCampaign } from '../campaigns/campaign-fixture.js';
-import type { Campaign } from '../campaigns/types.js';
-import { spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
-import { perfClicksKey, perfImpressionsKey, type MgetClient } from './bid-state.js';
+import { makeCampaign } from '../domain/campaign-fixture.js';
+import type { Campaign } from '../domain/campaign.js';
+import { perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
+import type { MgetClient } from './bid-state.js';
 import { CounterSnapshot, type CounterSnapshotOptions } from './counter-snapshot.js';
 
 const T0 = Date.UTC(2026, 10, 22, 20); // 20:00 UTC on the 22nd, already 05:00 on the 23rd in Tokyo

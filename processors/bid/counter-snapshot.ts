@@ -16,10 +16,10 @@
  * - At a campaign's local midnight its day spend is dropped at once, not at the next refresh, so a new
  *   day does not start throttled by yesterday's spend.
  */
-import type { Campaign } from '../campaigns/types.js';
-import { spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
+import type { Campaign } from '../domain/campaign.js';
+import { perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
 import type { Logger } from '../runtime/logger.js';
-import { counterValue, mgetWithTimeout, perfClicksKey, perfImpressionsKey, type MgetClient } from './bid-state.js';
+import { counterValue, mgetWithTimeout, type MgetClient } from './bid-state.js';
 import { localDay, type LocalDay } from './schedule.js';
 import type { PerfStats } from './types.js';
 

@@ -3,7 +3,7 @@
  * banner.format entry), chosen by a hash of the request, imp and campaign ids. Hashing rather than a
  * random draw keeps the choice reproducible on replay and spreads creatives evenly across requests.
  */
-import type { Creative } from '../campaigns/types.js';
+import type { Creative } from '../domain/campaign.js';
 
 /** 32-bit FNV-1a over UTF-16 code units: tiny, fast, and good enough to spread ids. */
 export function fnv1a32(s: string): number {

@@ -15,7 +15,7 @@
  * Campaign-level checks (the first three) run and count once per campaign per request; below_floor
  * counts per campaign and imp; no_eligible_campaign counts imps that had no candidate at all.
  */
-import type { Campaign, Creative } from '../campaigns/types.js';
+import type { Campaign, Creative } from '../domain/campaign.js';
 import type { CampaignIndex } from './campaign-index.js';
 import { chooseCreative } from './creative-choice.js';
 import { PPM } from './fixed-point.js';
@@ -24,7 +24,8 @@ import { DEFAULT_PRIOR, performanceMultiplierPpm, priceBid } from './pricing.js'
 import type { PerfPrior } from './pricing.js';
 import { isScheduledAt } from './schedule.js';
 import { impSizes, requestAttributes } from './targeting.js';
-import type { Bid, BidRequestView, BidState, NoBidReason, UserProfile } from './types.js';
+import type { Bid, NoBidReason } from '../domain/bid.js';
+import type { BidRequestView, BidState, UserProfile } from './types.js';
 
 export interface DecideOptions {
   readonly prior?: PerfPrior;

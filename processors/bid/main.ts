@@ -11,7 +11,7 @@ import { runProcessorService } from '../runtime/service.js';
 import { createKafka } from '../runtime/kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPIC_SCHEMAS, TOPICS } from '../../schemas/topics.js';
-import { createCampaignFollower } from '../campaigns/campaign-follower.js';
+import { createCampaignFollower } from '../domain/campaign-follower.js';
 import { CampaignIndex } from './campaign-index.js';
 import { FrequencyReader } from './bid-state.js';
 import { CounterSnapshot } from './counter-snapshot.js';

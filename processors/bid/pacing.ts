@@ -9,7 +9,7 @@
  *   is far ahead waits for the clock instead of spending the rest of its day in the morning.
  * All arithmetic is integer; targets round down (towards spending less).
  */
-import type { Campaign, DaypartWindow, PacingMode } from '../campaigns/types.js';
+import type { Campaign, DaypartWindow, PacingMode } from '../domain/campaign.js';
 import { mulDivFloor, PPM } from './fixed-point.js';
 import { localDay, localTime } from './schedule.js';
 

@@ -3,7 +3,7 @@
  * frequency caps reset on. Local wall time comes from Intl.DateTimeFormat (one cached formatter per
  * zone); UTC offsets are whole minutes in all current zones, which the per-minute caches rely on.
  */
-import type { Campaign, DaypartWindow } from '../campaigns/types.js';
+import type { Campaign, DaypartWindow } from '../domain/campaign.js';
 
 export interface LocalTime {
   /** Local calendar date 'YYYY-MM-DD'. */

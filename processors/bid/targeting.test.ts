@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Targeting } from '../campaigns/types.js';
+import type { Targeting } from '../domain/campaign.js';
 import type { BidRequestView, ImpView, UserProfile } from './types.js';
 import { categoryKeys, domainKeys, impSizes, matchesTargeting, normalizeDeviceType, normalizeDomain, normalizeTargeting, requestAttributes } from './targeting.js';
 

@@ -4,16 +4,16 @@
  * a category's parent), so "does a rule match" is always a set lookup. The campaign index relies on
  * this: it looks up the same expanded keys in its inverted index.
  *
- * - country: lower-case ISO alpha-3; alpha-2 on either side goes through campaigns/country-codes.ts.
+ * - country: lower-case ISO alpha-3; alpha-2 on either side goes through domain/country-codes.ts.
  * - deviceType: OpenRTB `devicetype` integers become names (DEVICE_TYPE_BY_OPENRTB below).
  * - domain: rule 'example.com' matches 'example.com' and every subdomain ('news.example.com').
  * - category: rule 'IAB1' matches 'IAB1' and its children ('IAB1-2'); 'IAB1-2' matches only itself.
  * - size: 'WxH' from the imp's banner w/h and every banner.format entry.
  * - interest / segment: from the enriched profile; no profile = no values.
  */
-import type { DeviceType, Targeting, TargetingDimension } from '../campaigns/types.js';
-import { DEVICE_TYPES, TARGETING_DIMENSIONS } from '../campaigns/types.js';
-import { normalizeCountry } from '../campaigns/country-codes.js';
+import type { DeviceType, Targeting, TargetingDimension } from '../domain/campaign.js';
+import { DEVICE_TYPES, TARGETING_DIMENSIONS } from '../domain/campaign.js';
+import { normalizeCountry } from '../domain/country-codes.js';
 import type { BidRequestView, ImpView, UserProfile } from './types.js';
 
 /** OpenRTB 2.6 `devicetype` (AdCOM list: Device Types) to targeting names. */

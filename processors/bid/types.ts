@@ -1,6 +1,7 @@
 /**
- * The plain records the bidder's pure logic takes and returns. The Kafka processor maps the decoded
+ * The plain records the bidder's pure logic takes. The Kafka processor maps the decoded
  * (enriched) bid request onto `BidRequestView` and passes the Redis-backed counters as `BidState`.
+ * What it returns, `Bid` and `NoBidReason`, the auction shares: processors/domain/bid.ts.
  * Money is integer micros (CPM = micros per 1000 impressions); time is UTC epoch milliseconds.
  */
 
@@ -55,20 +56,3 @@ export interface BidState {
   readonly frequencyCounts: ReadonlyMap<string, number>;
   readonly perf: ReadonlyMap<string, PerfStats>;
 }
-
-/** One offer for one impression. `priceMicros` is a CPM, never below the imp's floor. */
-export interface Bid {
-  readonly impId: string;
-  readonly campaignId: string;
-  readonly advertiserId: string;
-  readonly creativeId: string;
-  readonly priceMicros: number;
-  readonly adomain: readonly string[];
-  readonly w: number;
-  readonly h: number;
-}
-
-/** Why a campaign did not bid, or (for 'no_eligible_campaign') why an impression got no candidate. */
-export type NoBidReason = 'no_eligible_campaign' | 'below_floor' | 'budget_exhausted' | 'frequency_capped' | 'paced';
-
-export const NO_BID_REASONS: readonly NoBidReason[] = ['no_eligible_campaign', 'below_floor', 'budget_exhausted', 'frequency_capped', 'paced'];

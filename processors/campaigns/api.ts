@@ -24,18 +24,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
-import { isPipelineError } from '../runtime/errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { readJsonBody } from './json-body.js';
 import { isObject } from './field-checks.js';
 import { checkAdvertiser, checkCampaign, checkCreative, checkEmptyObject, checkTokenRequest, type Checked } from './requests.js';
 import type { CampaignStore, Rejection, Result } from './store.js';
 import type { TokenStore } from './token-store.js';
 import { bearerToken, hashToken, sameHash, type Principal } from './tokens.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from '../domain/campaign.js';
 import type { CampaignMetrics } from './metrics.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;

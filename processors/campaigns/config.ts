@@ -1,5 +1,5 @@
 /** The campaign management service's configuration (environment variables, validated once at start-up). */
-import { commonSpecs, loadConfig, postgresSpecs, type ConfigOf, type Spec } from '../runtime/config.js';
+import { commonSpecs, loadConfig, postgresSpecs, type ConfigOf, type Spec } from '../../schemas/config.js';
 
 export const campaignsSpecs = {
   ...commonSpecs,

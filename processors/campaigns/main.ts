@@ -13,7 +13,7 @@ import { postgresTls } from '../runtime/postgres.js';
 import { createRegistry } from '../runtime/metrics.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
-import { migrate } from '../../sink/migrate.js';
+import { migrate } from '../../schemas/postgres/migrate.js';
 import { CampaignStore } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, startRepublisher, unpublishableLogger } from './publisher.js';
 import { TokenStore } from './token-store.js';

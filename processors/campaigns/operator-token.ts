@@ -10,7 +10,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { generateToken, operatorTokenProblem } from './tokens.js';
 
 /** Where development mode keeps the generated token (relative to the working directory: the repository root). */

@@ -11,12 +11,12 @@
  */
 import type { Admin, Kafka, Producer } from '../runtime/kafka.js';
 import { ensureTopics } from '../runtime/kafka.js';
-import { PipelineError, isPipelineError } from '../runtime/errors.js';
+import { PipelineError, isPipelineError } from '../../schemas/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, subjectFor } from '../../schemas/topics.js';
-import { campaignToRecord } from './campaign-record.js';
-import type { Campaign } from './types.js';
+import { campaignToRecord } from '../domain/campaign-record.js';
+import type { Campaign } from '../domain/campaign.js';
 import type { CampaignStore } from './store.js';
 
 /**

@@ -7,22 +7,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../runtime/config.js';
+import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, type Producer } from '../runtime/kafka.js';
 import { spawnService } from '../runtime/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
-import { freshSchema, type FreshSchema } from '../../sink/fresh-schema.js';
+import { freshSchema, type FreshSchema } from '../runtime/fresh-schema.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
 import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, type PublishResult } from './publisher.js';
-import { createCampaignFollower } from './campaign-follower.js';
-import { makeCampaign, makeCreative } from './campaign-fixture.js';
+import { createCampaignFollower } from '../domain/campaign-follower.js';
+import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile } from './auth-fixture.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from '../domain/campaign.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('republish-test', 'error');

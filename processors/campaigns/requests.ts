@@ -4,7 +4,7 @@
  */
 import { isObject, readString, type FieldError } from './field-checks.js';
 import { validateCampaign, validateCreative } from './validate-campaign.js';
-import type { Campaign, Creative } from './types.js';
+import type { Campaign, Creative } from '../domain/campaign.js';
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly FieldError[] };
 

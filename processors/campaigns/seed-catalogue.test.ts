@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seedAdvertiser, seedCampaign, seedProfile, SIZES, INTERESTS, SEGMENTS } from './seed-catalogue.js';
 import { validateCampaign } from './validate-campaign.js';
-import { decodeProfile, encodeProfile } from '../enrich/profile-format.js';
+import { decodeProfile, encodeProfile } from '../domain/profile-format.js';
 
 const advertisers = Array.from({ length: 8 }, (_, i) => seedAdvertiser(42, i));
 const campaigns = Array.from({ length: 300 }, (_, i) => seedCampaign(42, i, advertisers));

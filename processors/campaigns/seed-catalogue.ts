@@ -5,7 +5,7 @@
  * finds matching campaigns. Pure: the same seed and sizes always give the same catalogue, and each entity
  * depends only on (seed, its index), so a small run is a prefix of a large one.
  */
-import type { Campaign, Creative, DaypartWindow, Targeting } from './types.js';
+import type { Campaign, Creative, DaypartWindow, Targeting } from '../domain/campaign.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
 
 const MICROS = 1_000_000;

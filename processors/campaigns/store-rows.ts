@@ -1,11 +1,11 @@
 /**
- * How a campaign is read from Postgres (sink/migrations/001_campaigns.sql): one query returns each
+ * How a campaign is read from Postgres (schemas/postgres/migrations/001_campaigns.sql): one query returns each
  * campaign row with its creatives aggregated in position order, mapped to a `StoredCampaign`.
  * bigint columns arrive as strings (postgres.js keeps int8 exact); every value in them was validated as
  * a safe integer before it was written, so Number() is exact.
  */
 import type postgres from 'postgres';
-import type { Campaign, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting } from './types.js';
+import type { Campaign, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting } from '../domain/campaign.js';
 
 /** A campaign as stored: the record plus its version (1 when created, +1 per change). */
 export interface StoredCampaign extends Campaign {

@@ -1,12 +1,12 @@
-/** CampaignStore against the real Postgres, in a throw-away schema migrated by sink/migrate.ts. */
+/** CampaignStore against the real Postgres, in a throw-away schema migrated by schemas/postgres/migrate.ts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../runtime/config.js';
-import { migrate } from '../../sink/migrate.js';
+import { loadConfig, postgresSpecs } from '../../schemas/config.js';
+import { migrate } from '../../schemas/postgres/migrate.js';
 import { CampaignStore } from './store.js';
-import { makeCampaign, makeCreative } from './campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
 
 const cfg = loadConfig(postgresSpecs);
 

@@ -8,8 +8,8 @@
  * thrown; a database that cannot be reached throws PipelineError DEPENDENCY_UNAVAILABLE.
  */
 import type postgres from 'postgres';
-import { PipelineError } from '../runtime/errors.js';
-import type { Campaign, CampaignStatus, Creative } from './types.js';
+import { PipelineError } from '../../schemas/errors.js';
+import type { Campaign, CampaignStatus, Creative } from '../domain/campaign.js';
 import { MAX_CREATIVES } from './validate-campaign.js';
 import { rowToAdvertiser, selectCampaigns, type Advertiser, type Db, type StoredCampaign } from './store-rows.js';
 

@@ -1,12 +1,12 @@
 /**
- * API tokens in Postgres (sink/migrations/003_api_tokens.sql): created with a random secret that is
+ * API tokens in Postgres (schemas/postgres/migrations/003_api_tokens.sql): created with a random secret that is
  * returned once and stored only as its SHA-256, listed without secrets, revoked (kept, with revoked_at),
  * and looked up by hash to authenticate a request. A database that cannot be reached throws
  * PipelineError DEPENDENCY_UNAVAILABLE (the API answers 503).
  */
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { generateToken, hashToken, type Principal } from './tokens.js';
 
 export type TokenScope = 'operator' | 'advertiser';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearerToken, generateToken, hashToken, operatorTokenProblem, sameHash, TOKEN_PATTERN } from './tokens.js';
 import { resolveOperatorToken } from './operator-token.js';
-import { isPipelineError } from '../runtime/errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { checkEmptyObject, checkTokenRequest } from './requests.js';
 
 test('generateToken makes distinct rtbk_ tokens of 32 random bytes in base64url, hashed with SHA-256', () => {

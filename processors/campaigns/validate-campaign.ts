@@ -4,7 +4,7 @@
  * Defaults: status 'active', endMs null, timezone 'UTC', dayparting [], frequencyCap null,
  * pacing 'even', targeting {}. Every error names the field path it is about.
  */
-import type { Campaign, Creative, FrequencyCap } from './types.js';
+import type { Campaign, Creative, FrequencyCap } from '../domain/campaign.js';
 import { isDomain, isObject, readEnum, readInt, readString, readUrl } from './field-checks.js';
 import type { FieldError, Obj } from './field-checks.js';
 import { validateDayparting, validateTargeting } from './validate-targeting.js';

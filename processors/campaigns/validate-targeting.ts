@@ -3,9 +3,9 @@
  * A rule value that could never match (an unknown device name, a malformed size) is an error rather
  * than a silent no-match, so the advertiser learns about it from the 400 answer, not from zero spend.
  */
-import { DEVICE_TYPES, TARGETING_DIMENSIONS } from './types.js';
-import type { DaypartWindow, Targeting, TargetingDimension } from './types.js';
-import { normalizeCountry } from './country-codes.js';
+import { DEVICE_TYPES, TARGETING_DIMENSIONS } from '../domain/campaign.js';
+import type { DaypartWindow, Targeting, TargetingDimension } from '../domain/campaign.js';
+import { normalizeCountry } from '../domain/country-codes.js';
 import { isDomain, isObject, readInt } from './field-checks.js';
 import type { FieldError } from './field-checks.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../runtime/config.js';
+import { loadConfig } from '../../schemas/config.js';
 import { enrichSpecs } from './config.js';
 
 test('enrich config has the documented defaults', () => {

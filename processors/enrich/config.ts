@@ -1,5 +1,5 @@
 /** The enrich processor's configuration (environment variables, validated once at start-up by the service). */
-import { redisSpecs, type Spec } from '../runtime/config.js';
+import { redisSpecs, type Spec } from '../../schemas/config.js';
 
 const topic = /^[A-Za-z0-9._-]{1,249}$/;
 

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { ProfileStore } from './profile-store.js';
-import { encodeProfile, profileKey } from './profile-format.js';
-import { startThrowawayRedis } from './throwaway-redis.js';
+import { encodeProfile } from '../domain/profile-format.js';
+import { profileKey } from '../domain/redis-keys.js';
+import { startThrowawayRedis } from '../runtime/throwaway-redis.js';
 import { freePort } from '../runtime/spawn-service.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
 

@@ -1,5 +1,5 @@
 /**
- * User profiles from Redis (layout: ./profile-format.ts): one MGET per batch for its distinct users.
+ * User profiles from Redis (layout: processors/domain/profile-format.ts): one MGET per batch for its distinct users.
  *
  * The client is set up so that a Redis that is down or hung makes commands fail instead of queueing:
  * no offline queue (a command while disconnected rejects at once), no re-sending after a reconnect,
@@ -10,7 +10,8 @@ import type { Redis } from 'ioredis';
 import { createRedis, type RedisConnectionConfig } from '../runtime/redis.js';
 import type { Logger } from '../runtime/logger.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
-import { decodeProfile, profileKey } from './profile-format.js';
+import { decodeProfile } from '../domain/profile-format.js';
+import { profileKey } from '../domain/redis-keys.js';
 
 /** What the enrich processor needs from a profile source (a fake in unit tests). */
 export interface ProfileLookup {

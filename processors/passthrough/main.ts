@@ -1,7 +1,7 @@
 /** The pass-through processor as a service (tests and benchmarks). */
 import { runProcessorService } from '../runtime/service.js';
 import { passThrough } from './passthrough.js';
-import type { Spec } from '../runtime/config.js';
+import type { Spec } from '../../schemas/config.js';
 
 const specs = {
   name: { env: 'PASSTHROUGH_NAME', type: 'string', pattern: /^[a-z0-9-]+$/, default: 'passthrough', doc: 'processor (and consumer group) name' },

@@ -6,7 +6,7 @@
  * Test hook: records whose key is in `failKeys` throw a retryable error every time (a poison record as
  * the runner sees one: processors/runtime/poison.int.test.ts). Empty in any real use.
  */
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import type { Delivery, Processor } from '../runtime/processor.js';
 
 export function passThrough<T>(name: string, input: string, output: string, delivery: Delivery = 'exactly-once', failKeys: readonly string[] = []): Processor<T> {

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RdKafka } from '@confluentinc/kafka-javascript';
-import { commonSpecs, loadConfig } from './config.js';
+import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { createKafka, kafkaSecurityProperties } from './kafka.js';
 import { REQUEST_ID_HEADER, headerValue, type RecordHeaders } from './trace-context.js';

@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { commonSpecs, loadConfig } from './config.js';
+import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createKafka, ensureTopics, setGroupOffsets } from './kafka.js';
 import { createLogger } from './logger.js';
 import { CommittedOffsets, groupLag } from './group-lag.js';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commonSpecs, loadConfig } from './config.js';
+import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { createKafka, ensureTopics, type Kafka } from './kafka.js';
 import { readTopic } from './read-topic.js';

@@ -11,7 +11,7 @@
 import { accessSync, constants } from 'node:fs';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from './logger.js';
-import { PipelineError } from './errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 export type Kafka = KafkaJS.Kafka;
 export type Producer = KafkaJS.Producer;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, maskUrlCredentials } from './logger.js';
-import { PipelineError } from './errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 /** A logger whose lines are collected, synchronously. */
 function capture(): { log: ReturnType<typeof createLogger>; text: () => string } {

@@ -22,7 +22,7 @@
  *    stuck longer than `stuckReadyMs` (for /ready). A partition not attempted for `staleMs` (revoked while
  *    backing off) is forgotten.
  */
-import { isPipelineError } from './errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 
 export interface PartitionFailureOptions {
   /** Failed attempts of one record before it is dead-lettered (when rules 1 and 2 above allow). */

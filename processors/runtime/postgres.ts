@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { PipelineError } from './errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 export interface PostgresTlsConfig {
   readonly postgresSslMode: 'disable' | 'require' | 'verify-full';

@@ -9,11 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, redisSpecs } from './config.js';
+import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
-import { isPipelineError } from './errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { connectRedis } from './redis.js';
-import { startThrowawayRedis, type ThrowawayRedis } from '../enrich/throwaway-redis.js';
+import { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'redis-auth-'));
 const servers: ThrowawayRedis[] = [];

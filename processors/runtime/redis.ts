@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 import { maskUrlCredentials } from './logger.js';
-import { PipelineError } from './errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 
 /** What config.ts `redisSpecs` yields: the URL, and optionally credentials and a CA file. */
 export interface RedisConnectionConfig {

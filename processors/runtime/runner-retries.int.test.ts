@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { createLogger } from './logger.js';
 import { ensureTopics } from './kafka.js';
 import { readTopic } from './read-topic.js';
-import { PipelineError } from './errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { Runner } from './runner.js';
 import type { Delivery, Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';

@@ -28,7 +28,7 @@ import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import type { Consumer, Kafka } from './kafka.js';
-import { PipelineError, isPipelineError } from './errors.js';
+import { PipelineError, isPipelineError } from '../../schemas/errors.js';
 import { LATENCY_BUCKETS } from './metrics.js';
 import { RewindGuard } from './rewind-guard.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import { commonSpecs, loadConfig, type ConfigOf, type Spec } from './config.js';
+import { commonSpecs, loadConfig, type ConfigOf, type Spec } from '../../schemas/config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createKafka, ensureTopics, kafkaSecurityProperties } from './kafka.js';
 import { createRegistry } from './metrics.js';

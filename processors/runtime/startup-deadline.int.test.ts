@@ -6,7 +6,7 @@ import { createServer, type Socket } from 'node:net';
 import { spawnService } from './spawn-service.js';
 import { createKafka } from './kafka.js';
 import { createLogger } from './logger.js';
-import { loadConfig, commonSpecs } from './config.js';
+import { loadConfig, commonSpecs } from '../../schemas/config.js';
 
 test('service start-up: a step that never finishes ends in exit 1 naming it, within PROCESSOR_STARTUP_TIMEOUT_MS', async (t) => {
   const sockets = new Set<Socket>();

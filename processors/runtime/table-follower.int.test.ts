@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { commonSpecs, loadConfig } from './config.js';
+import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { createKafka, ensureTopics, type Kafka } from './kafka.js';
 import { TableFollower } from './table-follower.js';

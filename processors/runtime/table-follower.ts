@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from './kafka.js';
 import type { Logger } from './logger.js';
-import { isPipelineError } from './errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { committedEndOffsets } from './end-offsets.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { subjectFor } from '../../schemas/topics.js';

@@ -3,7 +3,7 @@
  * the file's tests are done (`created.push(topic)`). Not used by production code.
  */
 import { after } from 'node:test';
-import { commonSpecs, loadConfig } from './config.js';
+import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 

@@ -12,7 +12,7 @@
  */
 import type { Consumer, Kafka, Producer } from './kafka.js';
 import type { Logger } from './logger.js';
-import { PipelineError, isPipelineError } from './errors.js';
+import { PipelineError, isPipelineError } from '../../schemas/errors.js';
 import type { KafkaJsHeaders } from './trace-context.js';
 
 export interface TopicMessages {

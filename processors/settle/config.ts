@@ -1,6 +1,6 @@
 /** The settle processor's configuration (validated at start by runProcessorService, with the runner's variables). */
-import { redisSpecs, type Spec } from '../runtime/config.js';
-import { PENDING_CAMPAIGNS_KEY } from '../auction/authorize-script.js';
+import { redisSpecs, type Spec } from '../../schemas/config.js';
+import { PENDING_CAMPAIGNS_KEY } from '../domain/redis-keys.js';
 
 export const settleSpecs = {
   ...redisSpecs,

@@ -10,9 +10,10 @@
  * auction adds to the index only after its reservation, no pending reservation is ever left unindexed.
  */
 import type { Redis } from 'ioredis';
-import { PipelineError } from '../runtime/errors.js';
+import { PipelineError } from '../../schemas/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import { PENDING_CAMPAIGNS_KEY, parsePendingMember, pendingKey } from '../auction/authorize-script.js';
+import { PENDING_CAMPAIGNS_KEY, pendingKey } from '../domain/redis-keys.js';
+import { parsePendingMember } from '../domain/pending-reservation.js';
 import { RELEASE_SCRIPT, SETTLE_SCRIPT, parseSettleReply, releaseKeys, settleKeys, type ReservationRef, type SettleResult } from './settle-scripts.js';
 
 /** Members released per ZRANGE page, and campaigns per SSCAN page: bounded memory and round trips. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPipelineError } from '../runtime/errors.js';
+import { isPipelineError } from '../../schemas/errors.js';
 import { RELEASE_SCRIPT, SETTLE_SCRIPT, parseSettleReply, releaseKeys, settleKeys } from './settle-scripts.js';
 
 test('settle-scripts keys share the campaign hash tag', () => {

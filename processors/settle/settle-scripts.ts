@@ -17,8 +17,9 @@
  *   exactly the member's cost and 1), 0 not pending any more (settled or released meanwhile).
  *   Counters that have expired (the day is long over) are left alone rather than recreated negative.
  */
-import { PipelineError } from '../runtime/errors.js';
-import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey, type PendingReservation } from '../auction/authorize-script.js';
+import { PipelineError } from '../../schemas/errors.js';
+import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
+import type { PendingReservation } from '../domain/pending-reservation.js';
 
 export const SETTLE_SCRIPT = `
 local state = redis.call('GET', KEYS[1])

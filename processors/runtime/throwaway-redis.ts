@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { freePort } from '../runtime/spawn-service.js';
+import { freePort } from './spawn-service.js';
 
 export interface ThrowawayRedis {
   url: string;

@@ -4,9 +4,9 @@
  * MGET from an in-memory table of counters. Measures µs per request for prepare + process, and for the
  * Avro encode of the resulting BidSets. For profiling, not a test: nothing here asserts a time.
  *
- *   node --import tsx processors/bid/bid-harness.ts [--requests 2000] [--batch 50] [--rounds 15]
- *   node --cpu-prof --cpu-prof-dir=/tmp/bidprof --import tsx processors/bid/bid-harness.ts --rounds 30
- *   node --import tsx processors/bid/cpu-profile-top.ts /tmp/bidprof/*.cpuprofile
+ *   node --import tsx bench/bid-harness.ts [--requests 2000] [--batch 50] [--rounds 15]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/bidprof --import tsx bench/bid-harness.ts --rounds 30
+ *   node --import tsx bench/cpu-profile-top.ts /tmp/bidprof/*.cpuprofile
  * The first two rounds are warm-up. `digest` hashes the last round's BidSets: equal digests before and
  * after a change mean the same decisions. The profile includes building the inputs (harness top level,
  * counterTable) and the fake MGET (fakeMget); the time figures do not include the set-up.
@@ -15,21 +15,21 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import avro from 'avsc';
-import { parseOpenRtb } from '../../ingest/openrtb.js';
-import { openRtbBody } from '../../bench/lib/bodies.js';
-import { loadSchema } from '../../schemas/topics.js';
-import type { BidRequest } from '../../schemas/bid-request.js';
-import type { BidSet } from '../../schemas/bid-set.js';
-import { seedAdvertiser, seedCampaign, seedProfile, SIZES } from '../campaigns/seed-catalogue.js';
-import type { Campaign } from '../campaigns/types.js';
-import { frequencyKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
-import { mulberry32 } from '../runtime/seeded-random.js';
-import type { InRecord } from '../runtime/processor.js';
-import { CampaignIndex } from './campaign-index.js';
-import { FrequencyReader, perfClicksKey, perfImpressionsKey } from './bid-state.js';
-import { CounterSnapshot } from './counter-snapshot.js';
-import { bidProcessor } from './bid-processor.js';
-import { localDay } from './schedule.js';
+import { parseOpenRtb } from '../ingest/openrtb.js';
+import { openRtbBody } from './lib/bodies.js';
+import { loadSchema } from '../schemas/topics.js';
+import type { BidRequest } from '../schemas/bid-request.js';
+import type { BidSet } from '../schemas/bid-set.js';
+import { seedAdvertiser, seedCampaign, seedProfile, SIZES } from '../processors/campaigns/seed-catalogue.js';
+import type { Campaign } from '../processors/domain/campaign.js';
+import { frequencyKey, perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../processors/domain/redis-keys.js';
+import { mulberry32 } from '../processors/runtime/seeded-random.js';
+import type { InRecord } from '../processors/runtime/processor.js';
+import { CampaignIndex } from '../processors/bid/campaign-index.js';
+import { FrequencyReader } from '../processors/bid/bid-state.js';
+import { CounterSnapshot } from '../processors/bid/counter-snapshot.js';
+import { bidProcessor } from '../processors/bid/bid-processor.js';
+import { localDay } from '../processors/bid/schedule.js';
 
 const SEED = 42;
 const USERS = 10_000;

@@ -1,11 +1,10 @@
 /**
- * How user profiles live in Redis: one string key per user, `rtb:profile:<userId>`, holding JSON
- * `{"interests":{"sports":80,...},"segments":["s1",...],"engagement":42}` (scores 0..100). Written by the
- * seed script (or a DMP loader), read by the enrich processor with one MGET per batch.
+ * How user profiles live in Redis: one string key per user, `rtb:profile:<userId>` (redis-keys.ts
+ * profileKey), holding JSON `{"interests":{"sports":80,...},"segments":["s1",...],"engagement":42}`
+ * (scores 0..100). Written by the seed script (or a DMP loader), read by the enrich processor with one
+ * MGET per batch.
  */
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
-
-export const profileKey = (userId: string): string => `rtb:profile:${userId}`;
 
 export function encodeProfile(p: UserProfileRecord): string {
   return JSON.stringify(p);

@@ -1,12 +1,12 @@
 /**
- * Campaign (types.ts) <-> the Avro record of schemas/avro/campaign.avsc (rtb.v1.Campaign).
+ * Campaign (campaign.ts) <-> the Avro record of schemas/avro/campaign.avsc (rtb.v1.Campaign).
  *
  * The two differ only in targeting: the schema has every dimension as a required array (empty = no
  * rule), the type makes them optional. Writing fills the missing dimensions with []; reading drops the
  * empty ones, so a campaign read back is in the canonical form validateCampaign produces.
  */
-import { TARGETING_DIMENSIONS } from './types.js';
-import type { Campaign, CampaignStatus, DaypartWindow, FrequencyCap, PacingMode, Targeting, TargetingDimension } from './types.js';
+import { TARGETING_DIMENSIONS } from './campaign.js';
+import type { Campaign, CampaignStatus, DaypartWindow, FrequencyCap, PacingMode, Targeting, TargetingDimension } from './campaign.js';
 
 /** The value written to the campaigns topic, field for field as in campaign.avsc. */
 export interface CampaignRecord {

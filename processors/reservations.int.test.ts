@@ -1,17 +1,17 @@
 /**
- * Pending reservations on a real Redis: the auction's reservation (reserve.ts) then settlement or
- * release (reservations.ts). Each test uses its own campaigns and its own pending index, so the
- * shared Redis's real index is never touched.
+ * Pending reservations on a real Redis: the auction's reservation (auction/reserve.ts) then settlement or
+ * release (settle/reservations.ts). Each test uses its own campaigns and its own pending index, so the
+ * shared Redis's real index is never touched. Here rather than in settle/: it drives two processors' code.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, redisSpecs } from '../runtime/config.js';
-import type { BidRecord } from '../../schemas/bid-set.js';
-import { redisReserve } from '../auction/reserve.js';
-import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
-import { PendingReservations } from './reservations.js';
+import { loadConfig, redisSpecs } from '../schemas/config.js';
+import type { BidRecord } from '../schemas/bid-set.js';
+import { redisReserve } from './auction/reserve.js';
+import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
+import { PendingReservations } from './settle/reservations.js';
 
 const url = loadConfig(redisSpecs).redisUrl;
 const redis = new Redis(url, { maxRetriesPerRequest: 1 });

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
+import { loadConfig, postgresSpecs } from '../config.js';
 import { migrate, type Sql } from './migrate.js';
 
 const cfg = loadConfig(postgresSpecs);

@@ -1,5 +1,5 @@
 /**
- * The schema migration runner. Applies `sink/migrations/*.sql` not yet recorded in `schema_migrations`,
+ * The schema migration runner. Applies `schemas/postgres/migrations/*.sql` not yet recorded in `schema_migrations`,
  * in name order, each in its own transaction together with its bookkeeping row, so a migration is
  * either fully applied and recorded or not at all.
  *
@@ -8,15 +8,13 @@
  * finds the work done. Tables are unqualified: they go to the connection's search_path (tests use a
  * throw-away schema).
  *
- * CLI: `node --import tsx sink/migrate.ts` prints each file it applies and exits non-zero with one line
- * naming the failing file and the database's message.
+ * Migrations are recorded by file name, so a file keeps its name wherever the folder lives. Used by the
+ * campaigns service and the sink at start and by the CLI (`npm run migrate`, deploy/migrate.ts).
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
-import { postgresTls } from '../processors/runtime/postgres.js';
+import type postgres from 'postgres';
 
 export type Sql = postgres.Sql;
 
@@ -26,7 +24,7 @@ const LOCK_KEY = 7_252_133_001;
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 export interface MigrateOptions {
-  /** Directory of `NNN_name.sql` files (default sink/migrations). */
+  /** Directory of `NNN_name.sql` files (default schemas/postgres/migrations). */
   dir?: string;
   /** Called after each applied migration. */
   onApplied?: (name: string, ms: number) => void;
@@ -87,23 +85,3 @@ export async function migrate(sql: Sql, opts: MigrateOptions = {}): Promise<stri
   }
   return applied;
 }
-
-async function main(): Promise<void> {
-  let sql: Sql | undefined;
-  try {
-    const cfg = loadConfig(postgresSpecs);
-    sql = postgres(cfg.postgresUrl, { max: 1, onnotice: () => undefined, ...postgresTls(cfg) });
-    const applied = await migrate(sql, { onApplied: (name, ms) => process.stdout.write(`migrate: applied ${name} (${ms} ms)\n`) });
-    process.stdout.write(applied.length === 0 ? 'migrate: schema is up to date\n' : `migrate: ${applied.length} migration(s) applied\n`);
-    await sql.end();
-  } catch (err) {
-    // Errors without a SQLSTATE are connection failures: say which variable points at the server.
-    const e = err as { code?: unknown; name?: string; message: string };
-    const unreachable = typeof e.code === 'string' && e.name !== 'PostgresError' && e.code !== 'CONFIG_INVALID';
-    process.stderr.write(`migrate: FAILED: ${unreachable ? `cannot reach Postgres (${e.message}): check POSTGRES_URL` : e.message}\n`);
-    await sql?.end({ timeout: 1 }).catch(() => undefined);
-    process.exit(1);
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

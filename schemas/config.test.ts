@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, commonSpecs, postgresSpecs, redisSpecs, redactConfig, envNamesOf, REDACTED, type Spec } from './config.js';
+import { loadConfig, commonSpecs } from './config.js';
 import { isPipelineError } from './errors.js';
-import { ingestSpecs, loadIngestConfig } from '../../ingest/config.js';
-import { campaignsSpecs } from '../campaigns/config.js';
 
 const specs = {
   port: { env: 'PORT', type: 'int', min: 1, max: 65535, default: 8080, doc: 'a port' },
@@ -39,12 +37,6 @@ test('config defaults match the local stack', () => {
   assert.equal(c.topicPartitions, 12);
 });
 
-test('config of the ingest edge rejects a bad URL and a bad port by name', () => {
-  assert.throws(() => loadIngestConfig({ SCHEMA_REGISTRY_URL: 'localhost:8081' }), /SCHEMA_REGISTRY_URL/);
-  assert.throws(() => loadIngestConfig({ INGEST_PORT: '0' }), /INGEST_PORT/);
-  assert.equal(loadIngestConfig({}).maxBodyBytes, 65536);
-});
-
 test('config reads a secret from <VAR>_FILE (trimmed), never both, never echoing the value', async (t) => {
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
@@ -75,17 +67,4 @@ test('config reads a secret from <VAR>_FILE (trimmed), never both, never echoing
   // A spec set that declares <VAR>_FILE itself reads that file on its own (the campaign API's operator token).
   const own = { token: { ...secretSpecs.key, env: 'TOK' }, tokenFile: { env: 'TOK_FILE', type: 'string', default: '', doc: 'its file' } } as const;
   assert.deepEqual({ ...loadConfig(own, { TOK_FILE: join(dir, 'missing') }) }, { token: '', tokenFile: join(dir, 'missing') });
-});
-
-test('config dumps mask secrets, and every secret-typed variable is marked', () => {
-  const { trackingSecret, trackingSecretPrevious, apiKey, postgresUrl, redisUrl } = { ...ingestSpecs, ...postgresSpecs, ...redisSpecs };
-  for (const spec of [trackingSecret, trackingSecretPrevious, apiKey, postgresUrl, redisUrl, campaignsSpecs.operatorToken]) assert.equal((spec as Spec).secret, true, spec.env);
-  const cfg = loadIngestConfig({ INGEST_TRACKING_SECRET: 'a-real-key-0123456789', INGEST_API_KEY: '' });
-  const dump = redactConfig(ingestSpecs, cfg);
-  assert.equal(dump.trackingSecret, REDACTED);
-  assert.equal(dump.apiKey, '', 'an unset secret shows as unset');
-  assert.equal(dump.port, 8080);
-  assert.ok(!JSON.stringify(dump).includes('a-real-key'));
-  assert.ok(envNamesOf(ingestSpecs).has('INGEST_TRACKING_SECRET_FILE'));
-  assert.ok(!envNamesOf(ingestSpecs).has('INGEST_PORT_FILE'));
 });

@@ -1,22 +1,23 @@
 /**
  * The settle service as a real process on a topic and a pending index of this run's own: WIN and
  * BILLING events settle their reservations, which are then never released; the reservations nobody
- * won are released after SETTLE_RELEASE_AFTER_MS with their spend given back exactly.
+ * won are released after SETTLE_RELEASE_AFTER_MS with their spend given back exactly. The reservations
+ * are the auction's own (auction/reserve.ts), so this test lives beside the other cross-processor ones.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, commonSpecs, redisSpecs } from '../runtime/config.js';
-import { createLogger } from '../runtime/logger.js';
-import { createKafka, ensureTopics, type Producer } from '../runtime/kafka.js';
-import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
-import { AvroCodec } from '../../schemas/codec.js';
-import { loadSchema, subjectFor } from '../../schemas/topics.js';
-import type { TrackingEvent, TrackingType } from '../../schemas/tracking-event.js';
-import type { BidRecord } from '../../schemas/bid-set.js';
-import { redisReserve } from '../auction/reserve.js';
-import { pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from '../auction/authorize-script.js';
+import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
+import { createLogger } from './runtime/logger.js';
+import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
+import { spawnService, type ServiceProcess } from './runtime/spawn-service.js';
+import { AvroCodec } from '../schemas/codec.js';
+import { loadSchema, subjectFor } from '../schemas/topics.js';
+import type { TrackingEvent, TrackingType } from '../schemas/tracking-event.js';
+import type { BidRecord } from '../schemas/bid-set.js';
+import { redisReserve } from './auction/reserve.js';
+import { pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'settle-test', log: createLogger('test', 'silent') });

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../processors/runtime/config.js';
-import { postgresTls } from '../processors/runtime/postgres.js';
-import { migrate, type Sql } from './migrate.js';
+import { loadConfig, postgresSpecs } from '../../schemas/config.js';
+import { postgresTls } from './postgres.js';
+import { migrate, type Sql } from '../../schemas/postgres/migrate.js';
 
 export interface FreshSchema {
   sql: Sql;

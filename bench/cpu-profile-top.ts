@@ -2,7 +2,7 @@
  * The top self-time functions of a V8 .cpuprofile (as written by `node --cpu-prof`), aggregated by
  * function and source location, so a before/after comparison of bid-harness.ts fits in a few lines.
  *
- *   node --import tsx processors/bid/cpu-profile-top.ts /tmp/bidprof/CPU.*.cpuprofile [--top 20]
+ *   node --import tsx bench/cpu-profile-top.ts /tmp/bidprof/CPU.*.cpuprofile [--top 20]
  * With several files (e.g. the tsx loader thread's profile beside the main one) the largest is read.
  */
 import { readFileSync, statSync } from 'node:fs';

@@ -9,7 +9,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS } from '../../schemas/topics.js';
 import { recordToCampaign, type CampaignRecord } from './campaign-record.js';
-import type { Campaign } from './types.js';
+import type { Campaign } from './campaign.js';
 
 export function createCampaignFollower(opts: {
   kafka: Kafka;
