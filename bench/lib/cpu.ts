@@ -118,3 +118,38 @@ export function stackCpuSubjects(): Record<string, CpuSubject> {
   if (redis !== undefined) out.redis = { pid: redis };
   return out;
 }
+
+/**
+ * CPU of the local PostgreSQL server: the postmaster and every backend it forked. Backends each lead their own
+ * process group, so group accounting cannot see them; a snapshot keeps per-pid totals, and a difference counts a
+ * backend that appeared meanwhile in full (one that exited meanwhile is lost: the bench's and the sink's connections stay open).
+ */
+export interface PgCpu {
+  /** CPU seconds used between `earlier` and this snapshot (null when /proc or the postmaster was not found). */
+  minus(earlier: PgCpu): number | null;
+  readonly perPid: ReadonlyMap<number, number> | null;
+}
+
+let postmaster: number | undefined | null = null;
+
+export function postgresCpu(): PgCpu {
+  if (postmaster === null) postmaster = findPid(/^\S*\/postgres\s+-D\s/);
+  const pids = procPids();
+  let perPid: Map<number, number> | null = null;
+  if (postmaster !== undefined && pids) {
+    perPid = new Map();
+    for (const d of pids) {
+      const st = procStat(d);
+      if (st && (Number(d) === postmaster || st.ppid === postmaster)) perPid.set(Number(d), st.cpuSec);
+    }
+  }
+  return {
+    perPid,
+    minus(earlier) {
+      if (!perPid || !earlier.perPid) return null;
+      let s = 0;
+      for (const [pid, sec] of perPid) s += sec - (earlier.perPid.get(pid) ?? 0);
+      return Math.round(s * 100) / 100;
+    },
+  };
+}
