@@ -34,11 +34,11 @@ import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type
 const USAGE = `
 node --import tsx bench/aggregate-sink.ts [--events 20000] [--repeat 3] [--rates 50,200] [--duration 15] [--partitions 12]
   [--cpu 1|none] [--max-batch N] [--sink-max-batch N] [--poll-ms 50] [--pg-poll-ms 100] [--settle 20]
-  [--ready-timeout 60] [--drain-timeout 150] [--max-seconds 420]`;
+  [--ready-timeout 60] [--drain-timeout 150] [--max-seconds 420] [--out bench/results]`;
 const log = pino({ name: 'bench-aggregate-sink' }, pino.destination({ dest: 2, sync: true }));
 const s = cli(USAGE, {
   events: flag('20000'), rates: flag('50,200'), duration: flag('15'), partitions: flag('12'), cpu: flag('1'), 'max-batch': flag(), 'sink-max-batch': flag(),
-  repeat: flag('3'), 'poll-ms': flag('50'), 'pg-poll-ms': flag('100'), settle: flag('20'), 'ready-timeout': flag('60'), 'drain-timeout': flag('150'), 'max-seconds': flag('420'),
+  repeat: flag('3'), 'poll-ms': flag('50'), 'pg-poll-ms': flag('100'), settle: flag('20'), 'ready-timeout': flag('60'), 'drain-timeout': flag('150'), 'max-seconds': flag('420'), out: flag(RESULTS_DIR),
 }, (a) => {
   const int = (name: string, raw: string | undefined, min: number): number => numArg(name, raw, min, true);
   return {
@@ -48,7 +48,7 @@ const s = cli(USAGE, {
     sinkMaxBatch: a['sink-max-batch'] === undefined ? undefined : int('sink-max-batch', a['sink-max-batch'], 1),
     pollMs: int('poll-ms', a['poll-ms'], 10), pgPollMs: int('pg-poll-ms', a['pg-poll-ms'], 10), settleMs: int('settle', a.settle, 1) * 1000,
     readyTimeoutMs: int('ready-timeout', a['ready-timeout'], 5) * 1000, drainTimeoutMs: int('drain-timeout', a['drain-timeout'], 10) * 1000,
-    maxSeconds: int('max-seconds', a['max-seconds'], 60),
+    maxSeconds: int('max-seconds', a['max-seconds'], 60), out: a.out,
   };
 });
 
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
   }
   report.loadAvgEnd = loadAverage();
   report.notes.unshift(...aggregateSinkNotes(report, s.pgPollMs));
-  const files = await writeResults(RESULTS_DIR, 'aggregate-sink', report, renderAggregateSink(report));
+  const files = await writeResults(s.out, 'aggregate-sink', report, renderAggregateSink(report));
   const sink = report.sink && 'seconds' in report.sink ? { recordsPerSec: report.sink.recordsPerSec, rowsTouchedPerSec: report.sink.rowsTouchedPerSec } : report.sink;
   process.stdout.write(`${JSON.stringify({ files, ratio: report.ratio, aggregate: report.throughput.map((t) => [t.label, t.drain?.recordsPerSec]), sink, e2e: report.e2e.map((e) => ({ rate: e.rate, delayMs: e.delayMs })) })}\n`);
 }

@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { edgeReport, writeEdgeReport, type TargetRuns } from './lib/edge-report.js';
-import { choiceArg, cli, listArg, numArg, positiveArg } from './lib/options.js';
-import { resultHead } from './lib/results.js';
+import { choiceArg, cli, flag, listArg, numArg, positiveArg } from './lib/options.js';
+import { RESULTS_DIR, resultHead } from './lib/results.js';
 import { guard, runLoad, Services } from './lib/services.js';
 
 const USAGE = `
 node --import tsx bench/edge.ts [--rates 2000,4000,8000,12000,16000,24000,32000] [--duration 10] [--only noop|edge]
   [--edge-cmd "node --import tsx ingest/main.ts"] [--edge-path /openrtb2/bid] [--connections 256] [--body openrtb|simple|noop]
-  [--warmup 1] [--timeout 2000] [--ready-timeout 60] [--pause 2] [--header k:v]...`;
+  [--warmup 1] [--timeout 2000] [--ready-timeout 60] [--pause 2] [--header k:v]... [--out bench/results]`;
 const TARGET_CPU = 0;
 const LOAD_CPU = 1;
 const log = pino({ name: 'bench-edge' }, pino.destination(2));
@@ -24,11 +24,11 @@ const s = cli(USAGE, {
   // throughput at C/L (32 connections at the edge's ~7 ms would cap it near 4,500 rps whatever its CPU).
   connections: { type: 'string', default: '256' }, body: { type: 'string', default: 'openrtb' }, timeout: { type: 'string', default: '2000' }, only: { type: 'string' },
   'edge-cmd': { type: 'string', default: 'node --import tsx ingest/main.ts' }, 'edge-path': { type: 'string', default: '/openrtb2/bid' },
-  'ready-timeout': { type: 'string', default: '60' }, pause: { type: 'string', default: '2' }, header: { type: 'string', multiple: true, default: [] },
+  'ready-timeout': { type: 'string', default: '60' }, pause: { type: 'string', default: '2' }, header: { type: 'string', multiple: true, default: [] }, out: flag(RESULTS_DIR),
 }, (a) => ({
   rates: listArg('rates', a.rates, 1), durationSec: positiveArg('duration', a.duration), warmupSec: numArg('warmup', a.warmup, 0), connections: numArg('connections', a.connections, 1, true),
   body: choiceArg('body', a.body, ['openrtb', 'simple', 'noop']), timeoutMs: positiveArg('timeout', a.timeout), only: a.only === undefined ? undefined : choiceArg('only', a.only, ['noop', 'edge']),
-  edgeCmd: a['edge-cmd'], edgePath: a['edge-path'], readyTimeoutMs: positiveArg('ready-timeout', a['ready-timeout']) * 1000, pauseMs: numArg('pause', a.pause, 0) * 1000, headers: a.header,
+  edgeCmd: a['edge-cmd'], edgePath: a['edge-path'], readyTimeoutMs: positiveArg('ready-timeout', a['ready-timeout']) * 1000, pauseMs: numArg('pause', a.pause, 0) * 1000, headers: a.header, out: a.out,
 }));
 
 const TARGETS = [
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   }
   await dog.cleanup();
   const report = edgeReport(head, targets);
-  const files = await writeEdgeReport(report);
+  const files = await writeEdgeReport(s.out, report);
   process.stdout.write(`${JSON.stringify({ files, sustainableRps: report.sustainableRps, ratioEdgeToNoop: report.ratioEdgeToNoop, cpu: report.cpu })}\n`);
   if (targets.some((t) => t.error !== undefined)) process.exitCode = 1;
 }

@@ -20,12 +20,12 @@ import { runJsonScript } from './lib/services.js';
 
 const USAGE = `
 node --import tsx bench/producer.ts [--rates 4000,8000,16000,24000] [--duration 5] [--repeat 2]
-  [--partitions 12] [--linger 5] [--compression lz4]`;
+  [--partitions 12] [--linger 5] [--compression lz4] [--out bench/results]`;
 const MODES = ['none', 'one-partition', 'keyed'] as const;
 type Mode = (typeof MODES)[number];
-const s = cli(USAGE, { rates: flag('4000,8000,16000,24000'), duration: flag('5'), repeat: flag('2'), partitions: flag('12'), linger: flag('5'), compression: flag('lz4') }, (a) => ({
+const s = cli(USAGE, { rates: flag('4000,8000,16000,24000'), duration: flag('5'), repeat: flag('2'), partitions: flag('12'), linger: flag('5'), compression: flag('lz4'), out: flag(RESULTS_DIR) }, (a) => ({
   rates: listArg('rates', a.rates, 1), durationS: positiveArg('duration', a.duration), repeat: numArg('repeat', a.repeat, 1, true),
-  partitions: numArg('partitions', a.partitions, 1, true), lingerMs: numArg('linger', a.linger, 0), compression: a.compression,
+  partitions: numArg('partitions', a.partitions, 1, true), lingerMs: numArg('linger', a.linger, 0), compression: a.compression, out: a.out,
 }));
 
 interface ProbeResult {
@@ -45,14 +45,15 @@ const admin = kafka.admin();
 await admin.connect();
 const topic = `bench-producer-${randomBytes(4).toString('hex')}`;
 await ensureTopics(admin, [{ topic, numPartitions: s.partitions, replicationFactor: stackConfig.topicReplication }]);
-const head = resultHead({ ...s, valueBytes: 700, users: 100_000 });
+const { out, ...settings } = s;
+const head = resultHead({ ...settings, valueBytes: 700, users: 100_000 });
 const results: ProbeResult[] = [];
 try {
   for (const rate of s.rates) {
     for (let r = 0; r < s.repeat; r++) {
       for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
         const flags = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.durationS, '--mode', mode, '--linger', s.lingerMs, '--compression', s.compression];
-        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', flags.map(String), { cpu: 0, timeoutMs: 120_000 });
+        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', flags, { cpu: 0, timeoutMs: 120_000 });
         log.info({ rate, mode, cpuUsPerRecord: result.cpuUsPerRecord, p99Ms: result.latencyMs.p99, failed: result.failed }, 'probe done');
         results.push(result);
       }
@@ -81,8 +82,8 @@ const markdown = document('Producer cost: the edge\'s Kafka path alone', head, [
   'record; "over none" is what Kafka adds to the baseline; main and rdk:broker are the main thread and librdkafka\'s broker',
   'thread. p99 is delivery latency from the scheduled send time (linger included).',
   '',
-  ...table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows, 8),
+  ...table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows),
 ]);
-const files = await writeResults(RESULTS_DIR, 'producer', { ...head, results }, markdown);
+const files = await writeResults(out, 'producer', { ...head, results }, markdown);
 process.stdout.write(`${markdown}\nwritten: ${files.join(', ')}\n`);
 process.exit(0);

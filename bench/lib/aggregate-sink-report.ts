@@ -106,7 +106,7 @@ function sinkLines(r: AggregateSinkReport): string[] {
   const [a, b] = [d.ledgerAtStart, d.ledgerAtEnd];
   const lines = table(cols, [d.error ? [`failed: ${d.error.split('\n')[0]}`, ...cols.slice(1).map(() => '')]
     : [`${(b?.parts ?? 0) - (a?.parts ?? 0)} of ${f(b?.parts)}`, d.seconds, `**${f(d.recordsPerSec)}**`, (b?.touched ?? 0) - (a?.touched ?? 0), `**${f(d.rowsTouchedPerSec)}**`, d.metricRowsWrittenPerSec, b?.rows,
-      `${f(d.batches)} / ${f(d.recordsPerBatch)} / ${f(d.meanBatchMs)}`, f(d.cpuSeconds, 2), d.recordsPerCpuSec, share(d.cpuShares, 'processor'), pct(d.postgresShare), share(d.cpuShares, 'kafka'), pct(d.machineBusy), d.startupSec]], 0);
+      `${f(d.batches)} / ${f(d.recordsPerBatch)} / ${f(d.meanBatchMs)}`, f(d.cpuSeconds, 2), d.recordsPerCpuSec, share(d.cpuShares, 'processor'), pct(d.postgresShare), share(d.cpuShares, 'kafka'), pct(d.machineBusy), d.startupSec]]);
   lines.push('', `Committed data ends per partition: ${Object.entries(d.dataEnds).map(([p, e]) => `${p}:${e}`).join(', ')} (sum of offset spans ${d.offsetSpan}, transaction markers included).`);
   const total = d.ledgerPartitions.reduce((x, p) => x + p.parts, 0);
   const star = d.ledgerPartitions.find((p) => p.allRequestParts > 0);
@@ -120,7 +120,7 @@ function e2eTable(r: AggregateSinkReport): string[] {
   return table(['events/s', 's', 'produced (acked)', 'seconds complete', 'delay p50 ms', 'p95', 'p99', 'max', 'lower bound p50 / p99 ms', 'send lag p99 / max ms', 'ack p50 / p99 ms',
     'polls / mean query ms', 'aggregate CPU', 'sink CPU', 'postgres', 'kafka', 'redis', 'machine busy'], r.e2e.map((e) => [e.rate, e.durationSec, e.produced, `${e.secondsVisible}/${e.secondsTotal}`,
     pcts(e.delayMs), e.lowerMs ? `${e.lowerMs.p50} / ${e.lowerMs.p99}` : null, e.sendLagMs ? `${e.sendLagMs.p99} / ${e.sendLagMs.max}` : null, e.ackMs ? `${e.ackMs.p50} / ${e.ackMs.p99}` : null,
-    `${e.polls} / ${f(e.meanPollQueryMs, 1)}`, ...['aggregate', 'sink'].map((k) => share(e.cpuShares, k)), pct(e.postgresShare), ...['kafka', 'redis', 'machine'].map((k) => share(e.cpuShares, k))]), 0);
+    `${e.polls} / ${f(e.meanPollQueryMs, 1)}`, ...['aggregate', 'sink'].map((k) => share(e.cpuShares, k)), pct(e.postgresShare), ...['kafka', 'redis', 'machine'].map((k) => share(e.cpuShares, k))]));
 }
 
 export function renderAggregateSink(r: AggregateSinkReport): string {

@@ -16,51 +16,44 @@ import { cpuShares, postgresCpu, snapshotCpu, type CpuSnapshot, type CpuSubject,
 import { scrapeMetrics } from './metrics-scrape.js';
 import { stackConfig } from './run-topics.js';
 
+/**
+ * `records` in the input, `committedAtStart` done at the first poll that saw progress (not counted), `seconds` from that poll
+ * to the one that saw everything done; records/s (null when all was done between two polls) and per CPU second of the service's
+ * process group; `cpuShares` per watched subject (`processor`, the stack's servers) and `machineBusy` (all cores) over that
+ * window, `postgresShare` when asked for; `startupSec` from the service's start to the first progress seen.
+ */
 export interface DrainResult {
-  /** Records in the input. */
   records: number;
-  /** Done at the first poll that saw progress: excluded from the rate. */
   committedAtStart: number;
-  /** From the first poll that saw progress to the poll that saw everything done. */
   seconds: number;
-  /** (records - committedAtStart) / seconds; null when the whole input was done between two polls. */
   recordsPerSec: number | null;
-  /** CPU seconds the service's process group used in that window, and records per CPU second. */
   cpuSeconds: number | null;
   recordsPerCpuSec: number | null;
-  /** Share of all cores busy in that window (the service, the stack and everything else). */
   machineBusy: number | null;
-  /** CPU in that window as a share of one core, per watched subject (`processor`, and the stack's servers). */
   cpuShares: Record<string, number | null>;
-  /** Postgres (postmaster and its backends) CPU as a share of one core over the window; null unless asked for. */
   postgresShare: number | null;
-  /** From the service's start to the first progress seen. */
   startupSec: number;
   error?: string;
 }
 
 /** What a poll saw: records done so far, and whether that is all of them. */
-export interface Progress {
-  committed: number;
-  done: boolean;
-}
+type Progress = { committed: number; done: boolean };
 
-export interface DrainWatch<S> {
+/**
+ * `subjects`: whose CPU to measure (`processor`, the service's process group, and stack servers); `startedAt`: performance.now()
+ * at the service's start; `failed`: a reason to stop early (the service exited); `sample`: taken at the first and the last poll;
+ * `postgres`: also measure the local Postgres server's CPU; `moreHint`: how to get a measurable window (e.g. "use more --records").
+ */
+interface DrainWatch<S> {
   records: number;
   progress: () => Promise<Progress>;
-  /** Whose CPU to measure: `processor` (the service's process group) and any stack servers. */
   subjects: Readonly<Record<string, CpuSubject>>;
-  /** performance.now() when the service was started. */
   startedAt: number;
   pollMs: number;
   timeoutMs: number;
-  /** A reason to stop early (the service exited), or undefined. */
   failed: () => string | undefined;
-  /** Taken at the first and the last poll (e.g. the service's metrics). */
   sample?: () => Promise<S>;
-  /** Also measure the local Postgres server's CPU over the window. */
   postgres?: boolean;
-  /** How to get a measurable window when everything was done before the first poll, e.g. "use more --records". */
   moreHint: string;
 }
 
@@ -139,21 +132,15 @@ export async function groupLagProgress(admin: Admin, group: string, topics: read
 }
 
 /** The sink's series read at both ends of its drain. */
-export const SINK_SERIES = [
+const SINK_SERIES = [
   'sink_records_in_total', 'sink_records_applied_total', 'sink_rows_written_total', 'sink_batch_duration_seconds_sum',
   'sink_batch_duration_seconds_count', 'sink_batch_records_sum', 'sink_records_skipped_total', 'sink_errors_total', 'sink_zombie_rejections_total',
 ] as const;
 
-export interface LedgerCounts {
-  /** Ledger rows (window-counts records applied). */
-  parts: number;
-  /** Distinct (applied_at, campaign, creative, window): window_counts row upserts, one per key per batch transaction. */
-  touched: number;
-  /** Distinct window_counts keys the topic's parts add to. */
-  rows: number;
-}
+/** Ledger rows (records applied), distinct (applied_at, key) = row upserts (one per key per batch transaction), distinct keys. */
+type LedgerCounts = { parts: number; touched: number; rows: number };
 
-export async function ledgerCounts(sql: Sql, topic: string): Promise<LedgerCounts> {
+async function ledgerCounts(sql: Sql, topic: string): Promise<LedgerCounts> {
   const [r] = await sql<Array<{ parts: number; touched: number; rows: number }>>`
     select count(*)::int as parts,
            count(distinct (applied_at, campaign_id, creative_id, window_start_ms, window_ms))::int as touched,
@@ -170,10 +157,7 @@ export async function ledgerByPartition(sql: Sql, topic: string): Promise<Array<
   return rows.map((r) => ({ partition: r.partition, parts: r.parts, allRequestParts: r.star }));
 }
 
-export interface SinkTargets {
-  lows: Map<number, bigint>;
-  ends: Map<number, bigint>;
-}
+type SinkTargets = { lows: Map<number, bigint>; ends: Map<number, bigint> };
 
 /**
  * The log starts and committed data ends of the sink's input. Reading the tails takes a while (a consumer
@@ -206,22 +190,22 @@ export function sinkProgress(sql: Sql, group: string, topic: string, t: SinkTarg
   };
 }
 
-/** What the sink sample holds: ledger counts and the sink's series. */
-export type SinkSample = { ledger: LedgerCounts; metrics: Record<string, number | null> };
+type SinkSample = { ledger: LedgerCounts; metrics: Record<string, number | null> };
 
-export const sinkSample = (sql: Sql, topic: string, metricsUrl: string) => async (): Promise<SinkSample> => {
-  const [ledger, metrics] = await Promise.all([ledgerCounts(sql, topic), scrapeMetrics(metricsUrl, SINK_SERIES)]);
-  return { ledger, metrics };
-};
+/** The sample of a sink drain: ledger counts and the sink's series. */
+export const sinkSample = (sql: Sql, topic: string, metricsUrl: string) => async (): Promise<SinkSample> =>
+  ({ ledger: await ledgerCounts(sql, topic), metrics: await scrapeMetrics(metricsUrl, SINK_SERIES) });
 
+/**
+ * `offsetSpan`: committed data end - log start summed over partitions (markers included: an upper bound of the data records);
+ * `metricRowsWrittenPerSec`: the sink's own count of upserted rows (sink_rows_written_total) per second over the window.
+ */
 export interface SinkDrainResult extends DrainResult {
-  /** Sum over partitions of committed data end - log start (markers included: an upper bound of the data records), and the ends. */
   offsetSpan: number;
   dataEnds: Record<string, string>;
   ledgerAtStart: LedgerCounts | null;
   ledgerAtEnd: LedgerCounts | null;
   rowsTouchedPerSec: number | null;
-  /** sink_rows_written_total over the same window (the sink's own count of upserted rows), per second. */
   metricRowsWrittenPerSec: number | null;
   metrics: Record<string, number | null>;
   batches: number | null;

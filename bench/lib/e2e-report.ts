@@ -133,7 +133,7 @@ function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): string[] {
     const d = r.lag?.lagMs;
     return [r.offeredRps, r.load?.acceptedRps, r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`, d ? `${d.p50} / ${d.p99} / ${d.max}` : null,
       r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', '), r.drainSec, sustained(r, l) ? 'yes' : 'no'];
-  }), 0);
+  }));
 }
 
 /** What the numbers say went wrong, spelled out. */
@@ -168,7 +168,7 @@ export function renderE2e(r: E2eReport): string {
     ...section('Exactness (whole run, warm-up included)',
       `- Edge 202 answers: ${t.edgeAccepted ?? 'n/a'}; records on the request topic: ${t.requestTopicRecords ?? 'n/a'}; requests counted in Postgres: ${t.postgresRequests ?? 'n/a'}; drained: ${t.drained}`),
     ...section('CPU during each load (share of one core; machine = share of both cores busy)',
-      ...table(['offered rps', ...cpuKeys], r.runs.map((x) => [x.offeredRps, ...cpuKeys.map((k) => percent(x.cpu[k], ''))]), 0)),
+      ...table(['offered rps', ...cpuKeys], r.runs.map((x) => [x.offeredRps, ...cpuKeys.map((k) => percent(x.cpu[k], ''))]))),
     ...(r.warmup ? section('Warm-up (not in the summary)', ...rateTable([r.warmup], r.limits)) : []),
     ...section('Seed and cleanup', ...[...r.seed, ...r.cleanup].map((l) => `    ${l}`)),
   ], r.notes);

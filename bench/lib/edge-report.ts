@@ -3,7 +3,7 @@
  * open-loop result and the target's CPU; then the edge/noop ratio of sustainable throughput and of CPU per request.
  */
 import type { OpenLoopResult } from './open-loop.js';
-import { document, percent, ratio, RESULTS_DIR, section, table, writeResults, type ResultHead } from './results.js';
+import { document, percent, ratio, section, table, writeResults, type ResultHead } from './results.js';
 
 /** The p99 ceiling (ms) under which a run's throughput counts as sustainable. */
 export const P99_SLO_MS = 50;
@@ -96,7 +96,7 @@ function targetTable(t: TargetRuns): string[] {
     const l = r.latencyMs;
     return [r.offeredRps, r.acceptedRps, l.p50, l.p95, l.p99, l.p999, l.max, r.non2xx, Object.values(r.errors).reduce((a, b) => a + b, 0), r.timeouts, r.sendLagMs.p99,
       coresUsed(run), cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];
-  }), 0);
+  }));
 }
 
 export function renderEdge(r: EdgeReport): string {
@@ -117,4 +117,4 @@ export function renderEdge(r: EdgeReport): string {
   ]);
 }
 
-export const writeEdgeReport = (r: EdgeReport): Promise<string[]> => writeResults(RESULTS_DIR, 'edge', r, renderEdge(r));
+export const writeEdgeReport = (dir: string, r: EdgeReport): Promise<string[]> => writeResults(dir, 'edge', r, renderEdge(r));

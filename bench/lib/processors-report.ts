@@ -106,7 +106,7 @@ export function renderProcessors(r: ProcessorsReport): string {
       '', ...jsonBlock(r.summary), '', ...bullets(processorsTargetLines(r.summary))),
     ...section('Per stage (medians over repetitions)', ...table(
       ['stage', 'input', 'records/s', 'pass-through records/s (same input)', 'ratio', 'records per CPU-s', 'pass-through per CPU-s', 'ratio (CPU)'],
-      r.pairs.map((p) => [p.stage, p.input, p.recordsPerSec, p.baselineRecordsPerSec, p.ratio, p.recordsPerCpuSec, p.baselineRecordsPerCpuSec, p.cpuRatio]), 2)),
+      r.pairs.map((p) => [p.stage, p.input, p.recordsPerSec, p.baselineRecordsPerSec, p.ratio, p.recordsPerCpuSec, p.baselineRecordsPerCpuSec, p.cpuRatio]))),
     ...section('Runs', ...table(
       ['run', 'delivery', 'records', 'committed at first poll', 'seconds', 'records/s', 'CPU s', 'processor CPU (of one core)', 'Kafka broker CPU', 'Redis CPU',
         'machine busy (both cores)', 'start-up s', 'output records', 'distinct ids', 'dead letters', 'error'],
@@ -114,9 +114,9 @@ export function renderProcessors(r: ProcessorsReport): string {
         const [d, c] = [x.drain, x.drain.cpuShares];
         return [label(x), x.delivery, d.records, d.committedAtStart, d.seconds, d.recordsPerSec, d.cpuSeconds, pct(c.processor), pct(c.kafka), pct(c.redis), pct(d.machineBusy),
           d.startupSec, x.output?.records, x.output?.distinct, x.deadLetters, (x.error ?? d.error ?? '').split('\n')[0]];
-      }), 2)),
+      }))),
     ...section('What the stages decided', ...table(['run', 'outcomes (share of records)', 'mean bids', 'mean output record bytes', 'campaigns in the bid index'],
-      decided.map((x) => [label(x), Object.entries(x.output!.outcomes).map(([k, v]) => `${k} ${v}`).join(', '), x.output!.meanBids, x.output!.meanBytes, x.stage === 'bid' ? x.catalogue : '']), 2)),
+      decided.map((x) => [label(x), Object.entries(x.output!.outcomes).map(([k, v]) => `${k} ${v}`).join(', '), x.output!.meanBids, x.output!.meanBytes, x.stage === 'bid' ? x.catalogue : '']))),
     ...section('Seed', ...r.seed.map((l) => `    ${l}`)),
   ], r.notes);
 }

@@ -86,10 +86,12 @@ export const jsonBlock = (v: unknown): string[] => ['```json', JSON.stringify(v,
 /** Lines as a markdown list. */
 export const bullets = (lines: readonly string[]): string[] => lines.map((l) => `- ${l}`);
 
-/** A markdown table; the first `left` columns align left, the others right; a missing cell reads `n/a`. */
-export function table(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>, left = 1): string[] {
-  const line = (cells: readonly unknown[]): string => `| ${cells.map((c) => (c === null || c === undefined ? 'n/a' : String(c))).join(' | ')} |`;
-  return [line(columns), `|${columns.map((_, i) => (i < left ? '---' : '---:')).join('|')}|`, ...rows.map(line)];
+/** A markdown table: columns of words (every cell starts with a letter) align left, the others right; a missing cell reads `n/a`. */
+export function table(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): string[] {
+  const cell = (c: unknown): string => (c === null || c === undefined ? 'n/a' : String(c));
+  const words = (i: number): boolean => rows.length > 0 && rows.every((r) => cell(r[i]) === '' || /^[A-Za-z]/.test(cell(r[i])));
+  const line = (cells: readonly unknown[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(columns), `|${columns.map((_, i) => (words(i) ? '---' : '---:')).join('|')}|`, ...rows.map(line)];
 }
 
 /** A number for a table (`digits` fixed decimals when given); `n/a` for none. */

@@ -116,28 +116,19 @@ export function runPinned(argv: string[], opts: { cpu?: number; timeoutMs?: numb
 }
 
 /** A bench script run to completion that prints one JSON line last (load.ts, produce-probe.ts); fails with its stderr. */
-export async function runJsonScript<T>(script: string, flags: string[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<T> {
-  const { code, stdout, stderr } = await runPinned([process.execPath, '--import', 'tsx', path.join(ROOT, script), ...flags], opts);
+export async function runJsonScript<T>(script: string, flags: unknown[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<T> {
+  const { code, stdout, stderr } = await runPinned([process.execPath, '--import', 'tsx', path.join(ROOT, script), ...flags.map(String)], opts);
   const line = stdout.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${script} ${code === null ? `killed after ${opts.timeoutMs} ms` : `exited ${code}`}: ${stderr.trim()}`);
   return JSON.parse(line) as T;
 }
 
-export interface LoadRun {
-  url: string;
-  rate: number;
-  durationSec: number;
-  warmupSec: number;
-  connections: number;
-  timeoutMs: number;
-  /** Extra load.ts flags (--body, --tmax, --id-prefix, --header, ...); the body is openrtb unless one says otherwise. */
-  extra?: string[];
-  cpu?: number;
-}
-
-/** One open-loop load run as its own process (bench/load.ts), killed if it has not finished 30 s after its last scheduled time plus timeout. */
-export function runLoad(r: LoadRun): Promise<OpenLoopResult> {
-  const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs, '--body', 'openrtb'].map(String);
+/**
+ * One open-loop load run as its own process (bench/load.ts, openrtb bodies unless `extra` flags say otherwise), killed
+ * if it has not finished 30 s after its last scheduled time plus timeout.
+ */
+export function runLoad(r: { url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number }): Promise<OpenLoopResult> {
+  const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs, '--body', 'openrtb'];
   return runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs: (r.durationSec + r.warmupSec) * 1000 + r.timeoutMs + 30_000 });
 }
 

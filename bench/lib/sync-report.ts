@@ -155,7 +155,7 @@ function latencyTable(runs: readonly ModeRun[]): string[] {
     const other = r.responses - (c['200'] ?? 0) - (c['204'] ?? 0) - (c['202'] ?? 0);
     return [r.offeredRps, m.mode, l.p50, l.p95, l.p99, l.p999, l.max, pct(c['200'] ?? 0, r.scheduled), pct(c['204'] ?? 0, r.scheduled), pct(c['202'] ?? 0, r.scheduled),
       other, r.errorCount, r.timeouts, m.tmaxExpired ?? '', m.lateOutcomes ?? '', r.sendLagMs.p99];
-  }), 0);
+  }));
 }
 
 export function renderSync(r: SyncReport): string {
@@ -169,7 +169,7 @@ export function renderSync(r: SyncReport): string {
         'but the edge answered 204.',
       '',
       ...table(['offered rps', 'tmax ms', 'p50 ms', 'p99 ms', 'answered before tmax', 'bid (200)', 'lost to the deadline'],
-        s.rates.map((x) => [x.offeredRps, x.tmaxMs, x.p50Ms, x.p99Ms, x.answeredBeforeDeadlineShare, x.bidShare, x.lostToDeadlineShare]), 0),
+        s.rates.map((x) => [x.offeredRps, x.tmaxMs, x.p50Ms, x.p99Ms, x.answeredBeforeDeadlineShare, x.bidShare, x.lostToDeadlineShare])),
       '', ...bullets(syncTargetLines(s)), '',
       'Open-loop load (bench/load.ts in its own process): latency from each request\'s scheduled send time. For each rate the ' +
         'async edge (202 once Kafka acknowledged the request; nothing downstream) runs first, then the sync edge, which publishes ' +
@@ -180,13 +180,13 @@ export function renderSync(r: SyncReport): string {
       const [a, y] = (['async', 'sync'] as const).map((mode) => r.runs.find((x) => x.rate === rate && x.mode === mode)?.result?.latencyMs);
       const d = (k: 'p50' | 'p95' | 'p99'): number | null => (a && y ? Math.round((y[k] - a[k]) * 1000) / 1000 : null);
       return [rate, d('p50'), d('p95'), d('p99')];
-    }), 0)),
+    }))),
     ...section('Where the time goes (sync runs, from the topics\' record timestamps)', ...HOPS.map((h) => `- **${h}**: ${HOP_MEANING[h]}`), '',
       ...table(['offered rps', 'hop', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'requests'],
-        r.lags.flatMap((l) => HOPS.map((h) => { const p = l.hops[h]; return p ? [l.rate, h, p.p50, p.p95, p.p99, p.max, p.count] : [l.rate, h, 'n/a', '', '', '', 0]; })), 0),
+        r.lags.flatMap((l) => HOPS.map((h) => { const p = l.hops[h]; return p ? [l.rate, h, p.p50, p.p95, p.p99, p.max, p.count] : [l.rate, h, 'n/a', '', '', '', 0]; }))),
       '',
       ...table(['offered rps', 'requests in topic', 'enriched', 'BidSets', 'outcomes', 'wins produced after the deadline', 'wins answered 204'],
-        r.lags.map((l) => [l.rate, l.requests, l.enriched, l.bidSets, l.outcomes, l.winsPastDeadline, l.lostToDeadline]), 0)),
+        r.lags.map((l) => [l.rate, l.requests, l.enriched, l.bidSets, l.outcomes, l.winsPastDeadline, l.lostToDeadline]))),
     ...section('Processor batches during the sync runs (runner metrics; load warm-up included)',
       'A batch is one partition\'s records handed to the runner at once; its time runs from the start of its processing to the commit of ' +
         'the transaction that carries it. With PROCESSOR_CONCURRENCY > 1 several partition batches run at once and share one transaction ' +
@@ -194,12 +194,12 @@ export function renderSync(r: SyncReport): string {
         'the stage\'s consume loop is saturated.',
       '',
       ...table(['offered rps', 'stage', 'partition batches', 'records', 'records per batch', 'mean batch ms (incl. its commit)', 'time in batches / run time'],
-        r.runs.flatMap((m) => (m.batches ?? []).map((b) => [m.rate, b.stage, b.batches, b.records, b.recordsPerBatch ?? '', b.meanBatchMs ?? '', percent(b.busyShare, '')])), 0)),
+        r.runs.flatMap((m) => (m.batches ?? []).map((b) => [m.rate, b.stage, b.batches, b.records, b.recordsPerBatch ?? '', b.meanBatchMs ?? '', percent(b.busyShare, '')])))),
     ...section('CPU and broker responsiveness during each run (CPU as a share of one core; machine = share of both cores busy)',
       ...table(['offered rps', 'mode', ...cpuKeys, 'broker ack p50 / p99 / max ms (side probe)'], r.runs.map((m) => {
         const a = m.ackProbeMs;
         return [m.rate, m.mode, ...cpuKeys.map((k) => percent(m.cpu?.[k], '')), a ? `${a.p50} / ${a.p99} / ${a.max}` : ''];
-      }), 0)),
+      }))),
     ...section('Warm-up (not measured)', ...latencyTable(r.warmup)),
     ...section('Seed', ...r.seed.map((l) => `    ${l}`)),
   ], r.notes);
