@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     await sql.end({ timeout: 5 }).catch(() => undefined);
   });
   await topics.connect();
-  try {
+  await dog.steps(async () => {
     dog.step('fill');
     for (const [topic, schema] of [[T.o, 'auction-outcome'], [T.t, 'tracking-event'], [T.w, 'window-count'], [T.copy, 'auction-outcome'], [T.copyT, 'tracking-event']]) {
       await topics.create(topic!, s.partitions, `${schema}.avsc`);
@@ -259,13 +259,7 @@ async function main(): Promise<void> {
       log.info({ rate, delayMs: res.delayMs, visible: res.secondsVisible }, 'e2e rate done');
       await new Promise((r) => setTimeout(r, 2000));
     }
-  } catch (err) {
-    report.notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    log.error({ err }, 'scenario step failed');
-    process.exitCode = 1;
-  } finally {
-    await dog.cleanup();
-  }
+  }, report.notes);
   report.loadAvgEnd = loadAverage();
   report.notes.unshift(...aggregateSinkNotes(report, s.pgPollMs));
   const files = await writeResults(s.out, 'aggregate-sink', report, renderAggregateSink(report));

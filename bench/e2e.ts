@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     summary: { sustainedRps: null, exact: false, lagP99Ms: null, rates: [] }, ...head, loadAvgEnd: [], settings: { ...head.settings, schema: pg.schema },
     limits, processes: {}, seed, warmup: null, runs: [], totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
   };
-  try {
+  await dog.steps(async () => {
     dog.step('create topics');
     const schemas: Record<keyof typeof T, string> = { req: 'bid-request.avsc', enr: 'bid-request.avsc', bids: 'bid-set.avsc', out: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', wc: 'window-count.avsc' };
     for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, schemas[k as keyof typeof T]);
@@ -185,13 +185,7 @@ async function main(): Promise<void> {
     const all = [...(report.warmup ? [report.warmup] : []), ...report.runs];
     const lags = await requestLags(topics, T.out, await loadParts(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
     all.forEach((r, i) => (r.lag = lags[i]!));
-  } catch (err) {
-    report.notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    log.error({ err }, 'scenario step failed');
-    process.exitCode = 1;
-  } finally {
-    await dog.cleanup();
-  }
+  }, report.notes);
   report.summary = e2eSummary(report.runs, report.totals, limits);
   report.loadAvgEnd = loadAverage();
   report.notes.push(...e2eNotes(report));

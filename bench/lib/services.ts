@@ -227,6 +227,8 @@ export interface Guard {
   step(name: string): void;
   /** Runs the scenario's cleanup once (later calls wait for the same) and disarms the guard. */
   cleanup(): Promise<void>;
+  /** Runs the steps; a failure ends them with a note ("Run stopped early: ...") and exit code 1, the results still written; then the cleanup. */
+  steps(body: () => Promise<void>, notes: string[]): Promise<void>;
 }
 
 /**
@@ -258,6 +260,17 @@ export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown
     cleanup() {
       current = 'cleanup';
       return once().finally(() => clearTimeout(timer));
+    },
+    async steps(body, notes) {
+      try {
+        await body();
+      } catch (err) {
+        notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        log.error({ err, step: current }, 'scenario step failed');
+        process.exitCode = 1;
+      } finally {
+        await this.cleanup();
+      }
     },
   };
 }
