@@ -7,16 +7,8 @@
  * Then takes the run's parts back out of Postgres (also from the shared '*' rows), deletes its ledger,
  * sink_offsets and Redis de-duplication keys, topics, groups and subjects. Results go to
  * bench/results/<YYYY-MM-DD>-aggregate-sink.md and .json.
- *
- *   node --import tsx bench/aggregate-sink.ts [--events 20000] [--repeat 3] [--rates 50,200] [--duration 15] [--partitions 12]
- *     [--cpu 1|none] [--max-batch N] [--sink-max-batch N] [--poll-ms 50] [--pg-poll-ms 100] [--settle 20]
- *     [--ready-timeout 60] [--drain-timeout 150] [--max-seconds 420]
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { pino } from 'pino';
 import { PipelineError } from '../schemas/errors.js';
@@ -27,44 +19,38 @@ import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { WindowSums } from '../processors/aggregate/window.js';
 import { FIELDS, makeTraffic, totals } from '../processors/aggregate/traffic-fixture.js';
-import { freePort, hasTaskset, startService, startTarget, waitReady, type Service } from './lib/child.js';
-import { stackCpuSubjects, type CpuSubject } from './lib/cpu.js';
+import { stackCpuSubjects } from './lib/cpu.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
-import { codeVersion, commandLine, machineInfo, percent as pct } from './lib/report.js';
+import { loadAverage, median, ratio, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
-import { startWatchdog } from './lib/watchdog.js';
-import { numArg } from './lib/options.js';
-import { groupLagProgress, watchDrain, type GroupDrainResult } from './lib/drain-watch.js';
-import { ledgerByPartition, sinkTargets, watchSinkDrain } from './lib/sink-drain.js';
-import { runFixedRate, type FixedRateResult } from './lib/e2e-delay.js';
-import { cleanupRun, type CleanupResult } from './lib/sink-cleanup.js';
-import { median } from './lib/processors-report.js';
-import { writeAggregateSinkReport, type AggregateSinkReport, type Exactness, type ThroughputRun } from './lib/aggregate-sink-report.js';
+import { guard, Services } from './lib/services.js';
+import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
+import { groupLagProgress, ledgerByPartition, sinkDrainResult, sinkProgress, sinkSample, sinkTargets, watchDrain } from './lib/drain.js';
+import { runFixedRate } from './lib/e2e-delay.js';
+import { cleanupRun } from './lib/sink-cleanup.js';
+import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type Exactness, type ThroughputRun } from './lib/aggregate-sink-report.js';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.dirname(BENCH_DIR);
+const USAGE = `
+node --import tsx bench/aggregate-sink.ts [--events 20000] [--repeat 3] [--rates 50,200] [--duration 15] [--partitions 12]
+  [--cpu 1|none] [--max-batch N] [--sink-max-batch N] [--poll-ms 50] [--pg-poll-ms 100] [--settle 20]
+  [--ready-timeout 60] [--drain-timeout 150] [--max-seconds 420] [--out bench/results]`;
 const log = pino({ name: 'bench-aggregate-sink' }, pino.destination({ dest: 2, sync: true }));
-
-const { values: a } = parseArgs({
-  strict: true,
-  options: {
-    events: { type: 'string', default: '20000' }, rates: { type: 'string', default: '50,200' }, duration: { type: 'string', default: '15' },
-    partitions: { type: 'string', default: '12' }, cpu: { type: 'string', default: '1' }, 'max-batch': { type: 'string' }, 'sink-max-batch': { type: 'string' },
-    repeat: { type: 'string', default: '3' }, 'poll-ms': { type: 'string', default: '50' }, 'pg-poll-ms': { type: 'string', default: '100' }, settle: { type: 'string', default: '20' },
-    'ready-timeout': { type: 'string', default: '60' }, 'drain-timeout': { type: 'string', default: '150' }, 'max-seconds': { type: 'string', default: '420' },
-  },
+const s = cli(USAGE, {
+  events: flag('20000'), rates: flag('50,200'), duration: flag('15'), partitions: flag('12'), cpu: flag('1'), 'max-batch': flag(), 'sink-max-batch': flag(),
+  repeat: flag('3'), 'poll-ms': flag('50'), 'pg-poll-ms': flag('100'), settle: flag('20'), 'ready-timeout': flag('60'), 'drain-timeout': flag('150'), 'max-seconds': flag('420'), out: flag(RESULTS_DIR),
+}, (a) => {
+  const int = (name: string, raw: string | undefined, min: number): number => numArg(name, raw, min, true);
+  return {
+    events: int('events', a.events, 2000), rates: listArg('rates', a.rates, 1, true), durationSec: int('duration', a.duration, 2),
+    repeat: int('repeat', a.repeat, 1), partitions: int('partitions', a.partitions, 1), cpu: cpuArg('cpu', a.cpu),
+    maxBatch: a['max-batch'] === undefined ? undefined : int('max-batch', a['max-batch'], 1),
+    sinkMaxBatch: a['sink-max-batch'] === undefined ? undefined : int('sink-max-batch', a['sink-max-batch'], 1),
+    pollMs: int('poll-ms', a['poll-ms'], 10), pgPollMs: int('pg-poll-ms', a['pg-poll-ms'], 10), settleMs: int('settle', a.settle, 1) * 1000,
+    readyTimeoutMs: int('ready-timeout', a['ready-timeout'], 5) * 1000, drainTimeoutMs: int('drain-timeout', a['drain-timeout'], 10) * 1000,
+    maxSeconds: int('max-seconds', a['max-seconds'], 60), out: a.out,
+  };
 });
-const int = (name: string, raw: string | undefined, min: number): number => numArg(name, raw, min, true);
-const s = {
-  events: int('events', a.events, 2000), rates: a.rates.split(',').map((r) => int('rates', r, 1)), durationSec: int('duration', a.duration, 2),
-  repeat: int('repeat', a.repeat, 1), partitions: int('partitions', a.partitions, 1), cpu: a.cpu === 'none' ? undefined : int('cpu', a.cpu, 0),
-  maxBatch: a['max-batch'] === undefined ? undefined : int('max-batch', a['max-batch'], 1),
-  sinkMaxBatch: a['sink-max-batch'] === undefined ? undefined : int('sink-max-batch', a['sink-max-batch'], 1),
-  pollMs: int('poll-ms', a['poll-ms'], 10), pgPollMs: int('pg-poll-ms', a['pg-poll-ms'], 10), settleMs: int('settle', a.settle, 1) * 1000,
-  readyTimeoutMs: int('ready-timeout', a['ready-timeout'], 5) * 1000, drainTimeoutMs: int('drain-timeout', a['drain-timeout'], 10) * 1000,
-  maxSeconds: int('max-seconds', a['max-seconds'], 60),
-};
 
 const run = randomBytes(4).toString('hex');
 const campPrefix = `bas-${run}`;
@@ -74,64 +60,9 @@ const sinkGroup = `bench-as-${run}-sink`;
 const pg = loadConfig(postgresSpecs);
 const sql = postgres(pg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(pg) });
 const topics = new RunTopics(createLogger('bench-aggregate-sink', 'warn'), `bench-aggregate-sink-${run}`);
-const running = new Map<string, Service>();
+const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
 const stackSubjects = stackCpuSubjects();
 const EXTRA_SERIES = ['processor_records_out_total', 'aggregate_duplicate_notices_total', 'aggregate_late_records_total', 'processor_dead_letters_total'] as const;
-
-/** Fails after `ms` instead of waiting for the watchdog (a producer that never gets its acks retries for minutes). */
-async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PipelineError('DEPENDENCY_UNAVAILABLE', `${what} did not finish within ${ms / 1000} s`)), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function start(label: string, entry: string, portVar: string, env: Record<string, string>): Promise<Service> {
-  log.info({ label, entry }, 'starting');
-  const svc = await startService(entry, portVar, env, { cpu: s.cpu, cwd: ROOT, readyTimeoutMs: s.readyTimeoutMs });
-  running.set(label, svc);
-  return svc;
-}
-
-/**
- * Starts a service WITHOUT waiting for /ready first, so a measurement can watch it from its first instruction:
- * the sink starts consuming before its HTTP server is up and, on a small topic, finishes before /ready answers.
- */
-async function startWatched(label: string, entry: string, portVar: string, env: Record<string, string>): Promise<{ svc: Service; notReady: () => string | undefined }> {
-  log.info({ label, entry }, 'starting (watched from the start)');
-  const port = await freePort();
-  const command = `${process.execPath} --import tsx ${entry}`;
-  const target = startTarget(command, { cpu: s.cpu, cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) } });
-  const svc: Service = { target, url: `http://127.0.0.1:${port}`, command };
-  running.set(label, svc);
-  let failure: string | undefined;
-  waitReady(target, `${svc.url}/ready`, s.readyTimeoutMs).catch((err: unknown) => (failure = `${label} never ready: ${(err as Error).message}`));
-  return { svc, notReady: () => failure };
-}
-
-function exitWatch(label: string, svc: Service): () => string | undefined {
-  let exit: string | undefined;
-  void svc.target.exited.then((code) => (exit = `${label} exited (${code}) during the run: ${svc.target.output().slice(-1500)}`));
-  return () => exit;
-}
-
-/** How long each stopped service's whole process group took to disappear after SIGTERM (null: SIGKILLed after 35 s). */
-const stops: Array<{ label: string; goneAfterMs: number | null }> = [];
-
-async function stopService(label: string, svc: Service): Promise<void> {
-  const t0 = performance.now();
-  // stop() waits for the whole group: cleaning Postgres under a sink still finishing would be unsafe.
-  const graceful = await svc.target.stop();
-  stops.push({ label, goneAfterMs: graceful ? Math.round(performance.now() - t0) : null });
-  running.delete(label);
-}
-
-async function stopAll(): Promise<void> {
-  await Promise.all([...running].map(([label, svc]) => stopService(label, svc)));
-}
 
 /**
  * Deletes the sink's consumer group, retrying while the broker still counts a member (ERR_NON_EMPTY_GROUP:
@@ -171,21 +102,18 @@ async function measureProcessor(label: ThroughputRun['label'], rep: number, inpu
   topics.track('group', group);
   const dl0 = await topics.deadLetterCount();
   const startedAt = performance.now();
-  let before: Record<string, number | null> = {};
+  const name = `${label} #${rep + 1}`;
   try {
-    const svc = await start(`${label} #${rep + 1}`, entry, 'PROCESSOR_HTTP_PORT', env);
-    const series = [...BATCH_SERIES, ...EXTRA_SERIES];
+    const svc = await services.start(name, { entry, portVar: 'PROCESSOR_HTTP_PORT', env, cpu: s.cpu });
     const { perTopic, records, progress } = await groupLagProgress(topics.admin, group, inputs);
-    const drain: GroupDrainResult = {
-      perTopic,
-      ...(await watchDrain({
-        records, progress, subjects: { processor: { pgid: svc.target.pid }, ...stackSubjects }, startedAt, pollMs: s.pollMs, postgres: true,
-        timeoutMs: s.drainTimeoutMs, failed: exitWatch(label, svc), onFirst: async () => void (before = await scrapeMetrics(svc.url, series)),
-        moreHint: 'use more events',
-      })),
-    };
-    const after = await scrapeMetrics(svc.url, series);
-    await stopService(`${label} #${rep + 1}`, svc);
+    // Metric deltas run from the first poll that saw progress (a batch committed before it falls outside) to the last.
+    const { samples, ...watched } = await watchDrain({
+      records, progress, subjects: { processor: { pgid: svc.target.pid }, ...stackSubjects }, startedAt, pollMs: s.pollMs, postgres: true,
+      timeoutMs: s.drainTimeoutMs, failed: svc.failed, sample: () => scrapeMetrics(svc.url, [...BATCH_SERIES, ...EXTRA_SERIES]), moreHint: 'use more events',
+    });
+    await services.stop(name);
+    const drain = { perTopic, ...watched };
+    const [before, after] = [samples?.first ?? {}, samples?.last ?? {}];
     const extra = Object.fromEntries(EXTRA_SERIES.map((k) => [k, after[k] != null ? after[k]! - (before[k] ?? 0) : null]));
     return { label, rep, group, topics: inputs, drain, batches: batchDelta(label, before, after, drain.seconds), extra, deadLetters: Number((await topics.deadLetterCount()) - dl0), ...(drain.error ? { error: drain.error } : {}) };
   } catch (err) {
@@ -223,105 +151,53 @@ async function sharedRequests(): Promise<number | null> {
   return rows?.[0] ? Number(rows[0].n) : null;
 }
 
-function notes(r: AggregateSinkReport): string[] {
-  const n: string[] = [];
-  if (!r.machine.pinned) n.push('taskset is not available: nothing was pinned.');
-  if (r.machine.loadAvg[0]! > r.machine.nproc) n.push(`The 1-minute load average at the start (${r.machine.loadAvg[0]}) exceeded the ${r.machine.nproc} cores: other work competed for the CPU; compare the ratio, not absolute rates.`);
-  for (const t of r.throughput) {
-    const d = t.drain;
-    if ((d?.machineBusy ?? 0) > 0.9) n.push(`${t.label} #${t.rep + 1}: the machine was ${pct(d?.machineBusy)} busy during the measurement: the rate is bounded by the shared cores.`);
-    if (t.deadLetters > 0) n.push(`${t.label} #${t.rep + 1}: the dead-letter topic gained ${t.deadLetters} records during the run (topic-wide).`);
-    for (const k of ['aggregate_duplicate_notices_total', 'aggregate_late_records_total'] as const) if ((t.extra[k] ?? 0) > 0) n.push(`${t.label} #${t.rep + 1}: ${k} rose by ${t.extra[k]} (the inputs hold no duplicates or late notices).`);
-  }
-  const sk = r.sink && 'seconds' in r.sink ? r.sink : null;
-  if (sk && (sk.machineBusy ?? 0) > 0.9) n.push(`sink: the machine was ${pct(sk.machineBusy)} busy during the measurement.`);
-  if (sk && sk.metrics.sink_rows_written_total != null && sk.ledgerAtEnd && sk.ledgerAtStart) {
-    const ledger = sk.ledgerAtEnd.touched - sk.ledgerAtStart.touched;
-    if (Math.abs(ledger - sk.metrics.sink_rows_written_total) > Math.max(5, ledger * 0.05)) n.push(`sink: rows touched per the ledger (${ledger}) and sink_rows_written_total (${sk.metrics.sink_rows_written_total}) differ by more than 5% over the window (the metric scrape and the ledger count are taken a few ms apart).`);
-  }
-  if (r.exactness && r.exactness.mismatches.length > 0) n.push(`Postgres totals differ from the inputs' totals on ${r.exactness.mismatches.length} keys.`);
-  const killed = r.stops.filter((e) => e.goneAfterMs === null);
-  if (killed.length) n.push(`Services still running 35 s after SIGTERM (then SIGKILLed): ${killed.map((e) => e.label).join(', ')}.`);
-  if (!r.sinkGroupDeletion.startsWith('deleted after 1 ')) n.push(`Sink consumer group: ${r.sinkGroupDeletion}.`);
-  if (r.sharedRows.before !== null && r.sharedRows.after !== null && r.sharedRows.before !== r.sharedRows.after) {
-    n.push(`The shared '*' rows' requests went from ${r.sharedRows.before} to ${r.sharedRows.after} across the run: either something else wrote to window_counts meanwhile or the take-back missed parts.`);
-  }
-  for (const e of r.e2e) {
-    if (e.delayMs && e.delayMs.p50 <= s.pgPollMs) n.push(`${e.rate}/s: the median delay (${e.delayMs.p50} ms) is within one poll interval (${s.pgPollMs} ms): below that the figure mostly reflects where the poll fell, not the pipeline (true delay lies between the lower bound and the figure).`);
-    if (e.sendLagMs && e.sendLagMs.p99 > 20) n.push(`${e.rate}/s: the producer fired up to ${e.sendLagMs.max} ms late (p99 ${e.sendLagMs.p99} ms): the bench process was starved; delays are still from the scheduled times.`);
-    if ((e.cpuShares.machine ?? 0) > 0.9) n.push(`${e.rate}/s: the machine was ${pct(e.cpuShares.machine)} busy during the run.`);
-  }
-  return n;
-}
-
 async function main(): Promise<void> {
-  const date = new Date().toISOString();
-  const machine = machineInfo(hasTaskset());
-  const code = codeVersion(ROOT);
-  const command = commandLine();
-  let cleanup: CleanupResult | null = null;
-  let cleaned = false;
-  let sharedAfter: number | null = null;
-  let sinkGroupDeletion = 'not attempted';
-  const doCleanup = async (): Promise<void> => {
-    if (cleaned) return;
-    cleaned = true;
-    await stopAll();
-    cleanup = await cleanupRun(sql, stackConfig.redisUrl, { topic: T.w, group: sinkGroup, partitions: s.partitions, campaignPrefix: campPrefix, eventIdPrefix: `e-${campPrefix}-` });
-    sharedAfter = await sharedRequests();
-    sinkGroupDeletion = await deleteSinkGroup();
-    log.info({ sinkGroupDeletion }, 'sink group');
-    log.info({ cleanup }, 'postgres and redis cleaned');
+  const report: AggregateSinkReport = {
+    ...resultHead({ ...s, cpu: s.cpu ?? 'none', maxBatch: s.maxBatch ?? 'runner default (500)', sinkMaxBatch: s.sinkMaxBatch ?? 'sink default (2000)', run, campaignPrefix: campPrefix, topics: T, sinkGroup }),
+    loadAvgEnd: [], traffic: { outcomes: 0, notices: 0, calls: 0, campaigns: 0, windowCountsRecords: null }, sharedRows: { before: await sharedRequests(), after: null },
+    stops: services.stops, sinkGroupDeletion: 'not attempted', throughput: [], medians: null,
+    ratio: { eventsPerSec: null, eventsPerCpuSec: null, sameEventsPerSec: null, sameEventsPerCpuSec: null }, sink: null, exactness: null, e2e: [], cleanup: null, notes: [],
+  };
+  const dog = guard(s.maxSeconds * 1000, log, async () => {
+    await services.stopAll(); // every process group gone: cleaning Postgres under a sink still finishing would be unsafe
+    report.cleanup = await cleanupRun(sql, stackConfig.redisUrl, { topic: T.w, group: sinkGroup, partitions: s.partitions, campaignPrefix: campPrefix, eventIdPrefix: `e-${campPrefix}-` });
+    report.sharedRows.after = await sharedRequests();
+    report.sinkGroupDeletion = await deleteSinkGroup();
+    log.info({ sinkGroupDeletion: report.sinkGroupDeletion, cleanup: report.cleanup }, 'postgres, redis and the sink group cleaned');
     await topics.cleanup();
     await sql.end({ timeout: 5 }).catch(() => undefined);
-  };
-  const onSignal = (): void => void doCleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const dog = startWatchdog(s.maxSeconds * 1000, log, doCleanup);
-  const report: AggregateSinkReport = {
-    date, machine, loadAvgEnd: [], command,
-    settings: { ...s, cpu: s.cpu ?? 'none', maxBatch: s.maxBatch ?? 'runner default (500)', sinkMaxBatch: s.sinkMaxBatch ?? 'sink default (2000)', code, run, campaignPrefix: campPrefix, topics: T, sinkGroup },
-    traffic: { outcomes: 0, notices: 0, calls: 0, campaigns: 0, windowCountsRecords: null },
-    sharedRows: { before: await sharedRequests(), after: null },
-    stops: [], sinkGroupDeletion: '',
-    throughput: [], medians: null, ratio: { eventsPerSec: null, eventsPerCpuSec: null, sameEventsPerSec: null, sameEventsPerCpuSec: null }, sink: null, exactness: null, e2e: [], cleanup: null, notes: [],
-  };
+  });
   await topics.connect();
-  try {
+  await dog.steps(async () => {
     dog.step('fill');
-    await topics.create(T.o, s.partitions, 'auction-outcome.avsc');
-    await topics.create(T.t, s.partitions, 'tracking-event.avsc');
-    await topics.create(T.w, s.partitions, 'window-count.avsc');
-    await topics.create(T.copy, s.partitions, 'auction-outcome.avsc');
-    await topics.create(T.copyT, s.partitions, 'tracking-event.avsc');
+    for (const [topic, schema] of [[T.o, 'auction-outcome'], [T.t, 'tracking-event'], [T.w, 'window-count'], [T.copy, 'auction-outcome'], [T.copyT, 'tracking-event']]) {
+      await topics.create(topic!, s.partitions, `${schema}.avsc`);
+    }
     const { outcomes, notices, calls } = traffic(Date.now());
     report.traffic = { outcomes: outcomes.length, notices: notices.length, calls, campaigns: calls * 5, windowCountsRecords: null };
-    await bounded(topics.fill(T.o, outcomes, (o) => o.requestId), 90_000, `filling ${T.o}`);
-    await bounded(topics.fill(T.t, notices, (n) => n.requestId), 90_000, `filling ${T.t}`);
+    await topics.fill(T.o, outcomes, (o) => o.requestId);
+    await topics.fill(T.t, notices, (n) => n.requestId);
     log.info({ outcomes: outcomes.length, notices: notices.length }, 'inputs filled');
 
-    const common = { TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}) };
-    // Each repetition: the pass-through and the aggregate, alternating which goes first, each its own group.
+    // Each repetition: the pass-through over each input and the aggregate, alternating which goes first, each its own group.
     // Repetition 0's aggregate writes the window-counts topic the sink reads; later ones write topics of their own.
-    const aggEnv = (rep: number, output: string): Record<string, string> =>
-      ({ ...common, AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: output });
+    const aggEnv = (rep: number, output: string): Record<string, string> => ({
+      TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
+      AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: output,
+    });
+    const passthrough = (label: ThroughputRun['label'], rep: number, input: string, output: string, schema: string): Promise<ThroughputRun> => {
+      const name = `${names.passthrough}${label === 'passthrough' ? '' : '-t'}-${rep}`;
+      const env = stageEnv('passthrough', { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, schema });
+      return measureProcessor(label, rep, [input], env, STAGE_ENTRY.passthrough, groupOf(name));
+    };
     for (let rep = 0; rep < s.repeat; rep++) {
       const order = ['passthrough', 'passthrough-tracking', 'aggregate'] as const;
       for (const which of rep % 2 === 0 ? order : [...order].reverse()) {
         dog.step(`${which} #${rep + 1}`);
         let m: ThroughputRun;
-        if (which === 'passthrough') {
-          const name = `${names.passthrough}-${rep}`;
-          m = await measureProcessor('passthrough', rep, [T.o],
-            stageEnv('passthrough', { name, input: T.o, output: T.copy, partitions: s.partitions, maxBatch: s.maxBatch, schema: 'auction-outcome.avsc' }),
-            STAGE_ENTRY.passthrough, groupOf(name));
-        } else if (which === 'passthrough-tracking') {
-          const name = `${names.passthrough}-t-${rep}`;
-          m = await measureProcessor('passthrough-tracking', rep, [T.t],
-            stageEnv('passthrough', { name, input: T.t, output: T.copyT, partitions: s.partitions, maxBatch: s.maxBatch, schema: 'tracking-event.avsc' }),
-            STAGE_ENTRY.passthrough, groupOf(name));
-        } else {
+        if (which === 'passthrough') m = await passthrough(which, rep, T.o, T.copy, 'auction-outcome.avsc');
+        else if (which === 'passthrough-tracking') m = await passthrough(which, rep, T.t, T.copyT, 'tracking-event.avsc');
+        else {
           const output = rep === 0 ? T.w : `${T.w}-rep${rep}`;
           if (rep > 0) await topics.create(output, s.partitions, 'window-count.avsc');
           m = await measureProcessor('aggregate', rep, [T.o, T.t], aggEnv(rep, output), 'processors/aggregate/main.ts', groupOf(`${names.aggregate}-${rep}`));
@@ -330,47 +206,37 @@ async function main(): Promise<void> {
         log.info({ which, rep, eventsPerSec: m.drain?.recordsPerSec, error: m.error }, 'measured');
       }
     }
-    const med = (label: string, f: (d: GroupDrainResult) => number | null): number | null =>
-      median(report.throughput.filter((t) => t.label === label && !t.error && t.drain).map((t) => f(t.drain!)));
-    const r3 = (x: number | null, y: number | null): number | null => (x != null && y ? Math.round((x / y) * 1000) / 1000 : null);
-    const m = {
-      passthrough: { eventsPerSec: med('passthrough', (d) => d.recordsPerSec), eventsPerCpuSec: med('passthrough', (d) => d.recordsPerCpuSec) },
-      'passthrough-tracking': { eventsPerSec: med('passthrough-tracking', (d) => d.recordsPerSec), eventsPerCpuSec: med('passthrough-tracking', (d) => d.recordsPerCpuSec) },
-      aggregate: { eventsPerSec: med('aggregate', (d) => d.recordsPerSec), eventsPerCpuSec: med('aggregate', (d) => d.recordsPerCpuSec) },
-    };
+    const med = (label: string, k: 'recordsPerSec' | 'recordsPerCpuSec'): number | null => median(report.throughput.filter((t) => t.label === label && !t.error && t.drain).map((t) => t.drain![k]));
+    const m = Object.fromEntries((['passthrough', 'passthrough-tracking', 'aggregate'] as const).map((l) => [l, { eventsPerSec: med(l, 'recordsPerSec'), eventsPerCpuSec: med(l, 'recordsPerCpuSec') }]));
     // The same events through the pass-through: the outcomes at its outcomes rate plus the notices at its notices rate.
     const [no, nt] = [report.traffic.outcomes, report.traffic.notices];
-    const blend = (a: number | null, b: number | null): number | null => (a && b ? Math.round((no + nt) / (no / a + nt / b)) : null);
-    report.medians = { ...m, 'passthrough-same-events': {
-      eventsPerSec: blend(m.passthrough.eventsPerSec, m['passthrough-tracking'].eventsPerSec),
-      eventsPerCpuSec: blend(m.passthrough.eventsPerCpuSec, m['passthrough-tracking'].eventsPerCpuSec),
-    } };
+    const blend = (a: number | null | undefined, b: number | null | undefined): number | null => (a && b ? Math.round((no + nt) / (no / a + nt / b)) : null);
+    const same = { eventsPerSec: blend(m.passthrough?.eventsPerSec, m['passthrough-tracking']?.eventsPerSec), eventsPerCpuSec: blend(m.passthrough?.eventsPerCpuSec, m['passthrough-tracking']?.eventsPerCpuSec) };
+    report.medians = { ...m, 'passthrough-same-events': same } as NonNullable<AggregateSinkReport['medians']>;
+    const agg = report.medians.aggregate;
     report.ratio = {
-      eventsPerSec: r3(m.aggregate.eventsPerSec, m.passthrough.eventsPerSec),
-      eventsPerCpuSec: r3(m.aggregate.eventsPerCpuSec, m.passthrough.eventsPerCpuSec),
-      sameEventsPerSec: r3(m.aggregate.eventsPerSec, report.medians['passthrough-same-events'].eventsPerSec),
-      sameEventsPerCpuSec: r3(m.aggregate.eventsPerCpuSec, report.medians['passthrough-same-events'].eventsPerCpuSec),
+      eventsPerSec: ratio(agg.eventsPerSec, report.medians.passthrough.eventsPerSec), eventsPerCpuSec: ratio(agg.eventsPerCpuSec, report.medians.passthrough.eventsPerCpuSec),
+      sameEventsPerSec: ratio(agg.eventsPerSec, same.eventsPerSec), sameEventsPerCpuSec: ratio(agg.eventsPerCpuSec, same.eventsPerCpuSec),
     };
     const agg0 = report.throughput.find((t) => t.label === 'aggregate' && t.rep === 0);
     if (!agg0 || agg0.error) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `aggregate failed, skipping the sink and end-to-end steps: ${agg0?.error}`);
     // Repetition 0's aggregate again (same group: it resumes at the end, idle) for the end-to-end step.
     dog.step('aggregate for the sink and end-to-end steps');
-    const aggSvc = await start('aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', aggEnv(0, T.w));
+    const aggSvc = await services.start('aggregate', { entry: 'processors/aggregate/main.ts', portVar: 'PROCESSOR_HTTP_PORT', env: aggEnv(0, T.w), cpu: s.cpu });
 
     dog.step('sink');
     const dl0 = await topics.deadLetterCount();
-    const targets = await sinkTargets(topics.admin, stackConfig.kafkaBrokers, T.w);
+    const targets = await sinkTargets(topics.admin, T.w);
     const sinkStartedAt = performance.now();
-    const { svc: sink, notReady } = await startWatched('sink', 'sink/main.ts', 'SINK_HTTP_PORT', {
-      SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions), LOG_LEVEL: 'warn',
-      ...(s.sinkMaxBatch ? { SINK_MAX_BATCH: String(s.sinkMaxBatch) } : {}),
+    // Watched from its first instruction, not started after /ready: it consumes before its HTTP server is up and, on a small topic, finishes first.
+    const sink = await services.start('sink', {
+      entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', cpu: s.cpu, ready: 'watch',
+      env: { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions), ...(s.sinkMaxBatch ? { SINK_MAX_BATCH: String(s.sinkMaxBatch) } : {}) },
     });
-    const sinkExited = exitWatch('sink', sink);
-    const sinkFailed = (): string | undefined => sinkExited() ?? notReady();
-    const sd = await watchSinkDrain({
-      sql, admin: topics.admin, brokers: stackConfig.kafkaBrokers, group: sinkGroup, topic: T.w, metricsUrl: sink.url,
-      subjects: { processor: { pgid: sink.target.pid }, ...stackSubjects }, startedAt: sinkStartedAt, pollMs: s.pollMs, timeoutMs: s.drainTimeoutMs, failed: sinkFailed,
-    }, targets);
+    const sd = sinkDrainResult(await watchDrain({
+      ...sinkProgress(sql, sinkGroup, T.w, targets), sample: sinkSample(sql, T.w, sink.url), postgres: true, moreHint: 'use more events',
+      subjects: { processor: { pgid: sink.target.pid }, ...stackSubjects }, startedAt: sinkStartedAt, pollMs: s.pollMs, timeoutMs: s.drainTimeoutMs, failed: sink.failed,
+    }), targets);
     report.sink = { ...sd, deadLetters: Number((await topics.deadLetterCount()) - dl0), ledgerPartitions: await ledgerByPartition(sql, T.w) };
     report.traffic.windowCountsRecords = sd.ledgerAtEnd?.parts ?? null;
     log.info({ recordsPerSec: sd.recordsPerSec, rowsTouchedPerSec: sd.rowsTouchedPerSec, error: sd.error }, 'sink done');
@@ -378,43 +244,27 @@ async function main(): Promise<void> {
     report.exactness = await exactness(outcomes, notices);
     log.info({ keys: report.exactness.gotKeys, mismatches: report.exactness.mismatches.length }, 'exactness checked');
 
-    const e2eSubjects: Record<string, CpuSubject> = { aggregate: { pgid: aggSvc.target.pid }, sink: { pgid: sink.target.pid }, ...stackSubjects };
-    const aggFailed = exitWatch('aggregate', aggSvc);
     for (const rate of s.rates) {
       dog.step(`e2e ${rate}/s`);
-      const dead = aggFailed() ?? sinkFailed();
+      const dead = aggSvc.failed() ?? sink.failed();
       if (dead) throw new PipelineError('DEPENDENCY_UNAVAILABLE', dead);
-      let res: FixedRateResult;
-      try {
-        res = await runFixedRate({
-          kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, rate, durationSec: s.durationSec, campaignPrefix: `${campPrefix}-e${rate}`,
-          pollMs: s.pgPollMs, settleMs: s.settleMs, subjects: e2eSubjects, ledgerTopic: T.w,
-          metricsUrls: { aggregate: aggSvc.url, sink: sink.url },
-        });
-      } catch (err) {
+      const res = await runFixedRate({
+        kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, rate, durationSec: s.durationSec, campaignPrefix: `${campPrefix}-e${rate}`,
+        pollMs: s.pgPollMs, settleMs: s.settleMs, subjects: { aggregate: { pgid: aggSvc.target.pid }, sink: { pgid: sink.target.pid }, ...stackSubjects }, ledgerTopic: T.w,
+        metricsUrls: { aggregate: aggSvc.url, sink: sink.url },
+      }).catch((err: unknown) => {
         throw new PipelineError('DEPENDENCY_UNAVAILABLE', `end-to-end at ${rate}/s failed: ${(err as Error).message}`);
-      }
+      });
       report.e2e.push(res);
       log.info({ rate, delayMs: res.delayMs, visible: res.secondsVisible }, 'e2e rate done');
       await new Promise((r) => setTimeout(r, 2000));
     }
-  } catch (err) {
-    report.notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    log.error({ err }, 'scenario step failed');
-    process.exitCode = 1;
-  } finally {
-    dog.step('cleanup');
-    await doCleanup();
-    dog.stop();
-  }
-  report.cleanup = cleanup;
-  report.sharedRows.after = sharedAfter;
-  report.stops = stops;
-  report.sinkGroupDeletion = sinkGroupDeletion;
-  report.loadAvgEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
-  report.notes.unshift(...notes(report));
-  const files = await writeAggregateSinkReport(path.join(BENCH_DIR, 'results'), report);
-  process.stdout.write(`${JSON.stringify({ files, ratio: report.ratio, aggregate: report.throughput.map((t) => [t.label, t.drain?.recordsPerSec]), sink: report.sink && 'seconds' in report.sink ? { recordsPerSec: report.sink.recordsPerSec, rowsTouchedPerSec: report.sink.rowsTouchedPerSec } : report.sink, e2e: report.e2e.map((e) => ({ rate: e.rate, delayMs: e.delayMs })) })}\n`);
+  }, report.notes);
+  report.loadAvgEnd = loadAverage();
+  report.notes.unshift(...aggregateSinkNotes(report, s.pgPollMs));
+  const files = await writeResults(s.out, 'aggregate-sink', report, renderAggregateSink(report));
+  const sink = report.sink && 'seconds' in report.sink ? { recordsPerSec: report.sink.recordsPerSec, rowsTouchedPerSec: report.sink.rowsTouchedPerSec } : report.sink;
+  process.stdout.write(`${JSON.stringify({ files, ratio: report.ratio, aggregate: report.throughput.map((t) => [t.label, t.drain?.recordsPerSec]), sink, e2e: report.e2e.map((e) => ({ rate: e.rate, delayMs: e.delayMs })) })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -11,16 +11,8 @@
  * campaigns API serves the run's empty schema, so it publishes nothing), the dead-letter topic, and Redis
  * (profiles; the seed campaigns' counters, reset before and after; de-duplication keys of the run's request
  * ids, deleted after; settle gets a pending-reservation index of its own, so it releases nobody's reservations).
- *
- *   node --import tsx bench/e2e.ts [--rates 1000,2000,3000,5000,7500,10000] [--duration 60] [--warmup-sec 10]
- *     [--drain-limit 5] [--lag-limit 5000] [--drain-timeout 120] [--connections 256] [--timeout 2000] [--partitions 12]
- *     [--load-cpu none] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 120] [--out bench/results]
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
@@ -29,42 +21,36 @@ import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { seenKey } from '../processors/aggregate/dedup.js';
 import { outcomeEventId } from '../processors/aggregate/aggregate.js';
 import { resetCounters, seedCatalogue, seedTraffic, unlinkMatching } from './lib/catalogue.js';
-import { hasTaskset } from './lib/child.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
-import { e2eSummary, e2eTargetLines, writeE2eReport, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
-import { runLoad } from './lib/load-run.js';
+import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
 import { scrapeMetrics } from './lib/metrics-scrape.js';
-import { numArg } from './lib/options.js';
+import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
 import { lagByGroup, lagSnapshot, netLag, sampleLag, type GroupTopics } from './lib/pipeline-lag.js';
-import { codeVersion, commandLine, machineInfo } from './lib/report.js';
+import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
-import { ServiceSet } from './lib/service-set.js';
+import { guard, runLoad, Services } from './lib/services.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
 import { loadParts, requestLags } from './lib/visible-lag.js';
-import { startWatchdog } from './lib/watchdog.js';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.dirname(BENCH_DIR);
+const USAGE = `
+node --import tsx bench/e2e.ts [--rates 1000,2000,3000,5000,7500,10000] [--duration 60] [--warmup-sec 10]
+  [--drain-limit 5] [--lag-limit 5000] [--drain-timeout 120] [--connections 256] [--timeout 2000] [--partitions 12]
+  [--load-cpu none] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 120] [--out bench/results]`;
 const WINDOW_MS = 60_000;
 const log = pino({ name: 'bench-e2e' }, pino.destination({ dest: 2, sync: true }));
-const { values: a } = parseArgs({
-  strict: true,
-  options: {
-    rates: { type: 'string', default: '1000,2000,3000,5000,7500,10000' }, duration: { type: 'string', default: '60' }, 'warmup-sec': { type: 'string', default: '10' },
-    'drain-limit': { type: 'string', default: '5' }, 'lag-limit': { type: 'string', default: '5000' }, 'drain-timeout': { type: 'string', default: '120' },
-    connections: { type: 'string', default: '256' }, timeout: { type: 'string', default: '2000' }, partitions: { type: 'string', default: '12' },
-    'load-cpu': { type: 'string', default: 'none' }, prefix: { type: 'string', default: 'bench-' }, campaigns: { type: 'string', default: '300' },
-    users: { type: 'string', default: '10000' }, 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': { type: 'string', default: '120' },
-    out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
+const { s, limits } = cli(USAGE, {
+  rates: flag('1000,2000,3000,5000,7500,10000'), duration: flag('60'), 'warmup-sec': flag('10'), 'drain-limit': flag('5'), 'lag-limit': flag('5000'),
+  'drain-timeout': flag('120'), connections: flag('256'), timeout: flag('2000'), partitions: flag('12'), 'load-cpu': flag('none'), prefix: flag('bench-'),
+  campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': flag('120'), out: flag(RESULTS_DIR),
+}, (a) => ({
+  s: {
+    rates: listArg('rates', a.rates, 1, true), durationSec: numArg('duration', a.duration, 1), warmupSec: numArg('warmup-sec', a['warmup-sec'], 0),
+    drainTimeoutMs: numArg('drain-timeout', a['drain-timeout'], 1) * 1000, connections: numArg('connections', a.connections, 1, true), timeoutMs: numArg('timeout', a.timeout, 1),
+    partitions: numArg('partitions', a.partitions, 1, true), loadCpu: cpuArg('load-cpu', a['load-cpu']), prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true),
+    users: numArg('users', a.users, 1, true), skipSeed: a['skip-seed'], readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000, out: a.out,
   },
-});
-const s = {
-  rates: a.rates.split(',').map((r) => numArg('rates', r, 1, true)), durationSec: numArg('duration', a.duration, 1), warmupSec: numArg('warmup-sec', a['warmup-sec'], 0),
-  drainTimeoutMs: numArg('drain-timeout', a['drain-timeout'], 1) * 1000, connections: numArg('connections', a.connections, 1, true), timeoutMs: numArg('timeout', a.timeout, 1),
-  partitions: numArg('partitions', a.partitions, 1, true), loadCpu: a['load-cpu'] === 'none' ? undefined : numArg('load-cpu', a['load-cpu'], 0, true),
-  prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true), users: numArg('users', a.users, 1, true), readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000,
-};
-const limits: E2eLimits = { drainSec: numArg('drain-limit', a['drain-limit'], 0), lagP99Ms: numArg('lag-limit', a['lag-limit'], 1), acceptedShare: 0.99 };
+  limits: { drainSec: numArg('drain-limit', a['drain-limit'], 0), lagP99Ms: numArg('lag-limit', a['lag-limit'], 1), acceptedShare: 0.99 } satisfies E2eLimits,
+}));
 const run = randomBytes(4).toString('hex');
 const T = { req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`, wc: `bench-e2e-${run}-window-counts` };
 const name = (svc: string): string => `e2e-${run}-${svc}`;
@@ -75,13 +61,13 @@ const groups: GroupTopics[] = [
   { group: groupOf(name('aggregate')), topics: [T.out, T.tracking] }, { group: groupOf(name('settle')), topics: [T.tracking] }, { group: sinkGroup, topics: [T.wc] },
 ];
 const topics = new RunTopics(createLogger('bench-e2e', 'warn'), `bench-e2e-${run}`);
-const services = new ServiceSet({ cwd: ROOT, readyTimeoutMs: s.readyTimeoutMs, onStart: (label, entry) => log.info({ label, entry }, 'starting') });
+const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
 const dropSchema: Array<() => Promise<void>> = [];
 const traffic = seedTraffic(s, 120);
 const loadFlags = ['--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
 
 async function startAll(pgUrl: string): Promise<void> {
-  const common = { TOPIC_PARTITIONS: String(s.partitions), LOG_LEVEL: 'warn' };
+  const common = { TOPIC_PARTITIONS: String(s.partitions) };
   const stage = (st: 'enrich' | 'bid' | 'auction', input: string, output: string): Record<string, string> =>
     stageEnv(st, { name: name(st), input, output, partitions: s.partitions, campaignsTopic: TOPICS.campaigns });
   const proc = { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
@@ -97,14 +83,16 @@ async function startAll(pgUrl: string): Promise<void> {
   ];
   for (const g of groups) topics.track('group', g.group);
   // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
-  const started = await Promise.allSettled(starts.map(([label, entry, port, env]) => services.start(label, entry, port, env, undefined)));
+  const started = await Promise.allSettled(starts.map(([label, entry, portVar, env]) => services.start(label, { entry, portVar, env })));
   for (const r of started) if (r.status === 'rejected') throw r.reason;
-  await services.start('edge', 'ingest/main.ts', 'INGEST_PORT', {
-    ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
-    INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
-    // A throw-away tracking secret: the edge refuses to start without one of its own.
-    INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'),
-  }, undefined);
+  await services.start('edge', {
+    entry: 'ingest/main.ts', portVar: 'INGEST_PORT', env: {
+      ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
+      INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
+      // A throw-away tracking secret: the edge refuses to start without one of its own.
+      INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'),
+    },
+  });
 }
 
 const ACCEPTED = 'ingest_requests_total{status="202"}';
@@ -124,7 +112,7 @@ async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number | n
 
 async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, idPrefix: string): Promise<E2eRateRun> {
   const out: E2eRateRun = { offeredRps, idPrefix, startedAtMs: Date.now(), load: null, edgeAccepted: null, drainSec: null, endLagRecords: null, endLagByGroup: {}, lagTimeline: [], cpu: {}, lag: null };
-  const dead = await services.dead();
+  const dead = services.dead();
   if (dead) return { ...out, error: dead };
   const accepted0 = await edgeAccepted();
   const sampler = sampleLag(topics.admin, groups);
@@ -132,7 +120,7 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   const cpu0 = snapshotCpu(subjects);
   out.startedAtMs = Date.now();
   try {
-    out.load = await runLoad(ROOT, {
+    out.load = await runLoad({
       url: `${services.get('edge').url}/openrtb2/bid`, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu,
       extra: [...loadFlags, '--id-prefix', idPrefix],
     });
@@ -152,35 +140,25 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
 }
 
 async function main(): Promise<void> {
-  const date = new Date().toISOString();
-  const machine = machineInfo(hasTaskset());
+  const head = resultHead({ ...s, loadCpu: s.loadCpu ?? 'none', run, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags });
   const cleanup: string[] = [];
-  let cleaned = false;
-  const doCleanup = async (): Promise<void> => {
-    if (cleaned) return;
-    cleaned = true;
+  const dog = guard((900 + s.warmupSec + s.rates.length * (s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30)) * 1000, log, async () => {
     await services.stopAll();
     for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${(err as Error).message}`));
     const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`, 'dev'))}*`, pendingIndex]).catch(() => null);
     cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* reset`);
     await topics.cleanup();
-  };
-  const onSignal = (): void => void doCleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const maxMs = (900 + s.warmupSec + s.rates.length * (s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30)) * 1000;
-  const dog = startWatchdog(maxMs, log, doCleanup);
+  });
   dog.step('seed');
-  const seed = a['skip-seed'] ? ['skipped (--skip-seed)'] : await seedCatalogue(ROOT, { prefix: s.prefix, campaigns: s.campaigns, users: s.users });
+  const seed = await seedCatalogue(s);
   seed.push(`reset ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* campaigns in Redis`);
   await topics.connect();
   const pg = await freshSchema({ after: (fn) => void dropSchema.push(fn) }, `bench_e2e_${run}`);
   const report: E2eReport = {
-    summary: { sustainedRps: null, exact: false, lagP99Ms: null, rates: [] }, date, machine, loadAvgEnd: [], command: commandLine(),
-    settings: { ...s, loadCpu: s.loadCpu ?? 'none', code: codeVersion(ROOT), run, schema: pg.schema, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags },
+    summary: { sustainedRps: null, exact: false, lagP99Ms: null, rates: [] }, ...head, loadAvgEnd: [], settings: { ...head.settings, schema: pg.schema },
     limits, processes: {}, seed, warmup: null, runs: [], totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
   };
-  try {
+  await dog.steps(async () => {
     dog.step('create topics');
     const schemas: Record<keyof typeof T, string> = { req: 'bid-request.avsc', enr: 'bid-request.avsc', bids: 'bid-set.avsc', out: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', wc: 'window-count.avsc' };
     for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, schemas[k as keyof typeof T]);
@@ -201,42 +179,18 @@ async function main(): Promise<void> {
     dog.step('final drain');
     const final = await drained(pg.sql, s.drainTimeoutMs);
     report.totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql), drained: final !== null };
-    const dead = await services.dead();
+    const dead = services.dead();
     if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);
     dog.step('receipt -> visible lag');
     const all = [...(report.warmup ? [report.warmup] : []), ...report.runs];
     const lags = await requestLags(topics, T.out, await loadParts(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
     all.forEach((r, i) => (r.lag = lags[i]!));
-  } catch (err) {
-    report.notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    log.error({ err }, 'scenario step failed');
-    process.exitCode = 1;
-  } finally {
-    dog.step('cleanup');
-    await doCleanup();
-    dog.stop();
-  }
+  }, report.notes);
   report.summary = e2eSummary(report.runs, report.totals, limits);
-  report.loadAvgEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
-  report.notes.push(...notes(report));
-  const files = await writeE2eReport(a.out, report);
+  report.loadAvgEnd = loadAverage();
+  report.notes.push(...e2eNotes(report));
+  const files = await writeResults(s.out, 'e2e', report, renderE2e(report), e2eSvg(report));
   process.stdout.write(`${JSON.stringify({ files, summary: report.summary, targets: e2eTargetLines(report.summary) })}\n`);
-}
-
-function notes(r: E2eReport): string[] {
-  const n: string[] = [];
-  const t = r.totals;
-  if (t.postgresRequests !== null && t.edgeAccepted !== null && t.postgresRequests !== t.edgeAccepted) {
-    n.push(`Postgres counted ${t.postgresRequests} requests, the edge answered 202 to ${t.edgeAccepted} and published ${t.requestTopicRecords}` +
-      (t.requestTopicRecords !== null && t.requestTopicRecords > t.edgeAccepted ? ' (requests published but not answered 202: the generator gave up on them, or the delivery report came after the edge\'s timeout).' : '.'));
-  }
-  for (const x of [...(r.warmup ? [r.warmup] : []), ...r.runs]) {
-    const at = `${x === r.warmup ? 'warm-up at ' : ''}${x.offeredRps} req/s`;
-    if (x.load && x.load.sendLagMs.p99 > 5) n.push(`${at}: generator lag p99 ${x.load.sendLagMs.p99} ms: the generator or the machine was saturated.`);
-    if (x.lag && x.lag.notVisible > 0) n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
-    if ((x.cpu.machine ?? 0) > 0.9) n.push(`${at}: both cores were ${Math.round((x.cpu.machine ?? 0) * 100)}% busy during the load.`);
-  }
-  return n;
 }
 
 main().catch((err: unknown) => {

@@ -2,17 +2,12 @@
  * The baseline target: a uWebSockets.js server that reads every POST body to the end and answers
  * 202 with a small JSON id, doing nothing else. The same load run against it and against the edge
  * gives the edge's cost as a ratio. GET /ready answers 200 so it is probed like the edge.
- *
- *   node --import tsx bench/noop-server.ts [port]      (or PORT=...; default 8090)
  */
 import uWS from '@trufflesuite/uws-js-unofficial';
+import { cli, numArg } from './lib/options.js';
 
-const raw = process.argv[2] ?? process.env['PORT'] ?? '8090';
-const port = Number(raw);
-if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-  process.stderr.write(`noop-server: port must be an integer in 1..65535, got ${JSON.stringify(raw)}\n`);
-  process.exit(2);
-}
+const port = cli('node --import tsx bench/noop-server.ts [port]      (or PORT=...; default 8090)', {}, (_, [raw]) =>
+  numArg('port', raw ?? process.env['PORT'] ?? '8090', 1, true, 65535), { positionals: true });
 
 let accepted = 0;
 let listenSocket: uWS.us_listen_socket | null = null;

@@ -6,66 +6,48 @@
  * runs with the delivery the stage logged at start (exactly-once or at-least-once). On the first input a
  * plain consume -> produce loop on the same client (lib/client-loop.ts) runs too: the runner's own cost.
  * Results go to bench/results/<YYYY-MM-DD>-processors.md and .json (summary: see lib/processors-report.ts).
- *
- *   node --import tsx bench/processors.ts [--records 20000] [--repeat 1] [--partitions 12] [--cpu 1]
- *     [--max-batch 500] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--poll-ms 50]
- *     [--stage-timeout 300] [--ready-timeout 90] [--out bench/results]
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
-import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
-import { hasTaskset, startService, startTarget, type Target } from './lib/child.js';
+import { bidRequests, resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
 import { stackCpuSubjects } from './lib/cpu.js';
-import { committedOffsets, watchDrain, type DrainResult } from './lib/drain-watch.js';
+import { groupLagProgress, watchDrain, type DrainResult } from './lib/drain.js';
 import { outputStats } from './lib/output-stats.js';
-import { processorsSummary, processorsTargetLines, summarize, writeProcessorsReport, type StageRun } from './lib/processors-report.js';
-import { numArg } from './lib/options.js';
-import { codeVersion, commandLine, machineInfo } from './lib/report.js';
-import { bidRequests } from './lib/request-records.js';
+import { processorsNotes, processorsSummary, processorsTargetLines, renderProcessors, summarize, type ProcessorsReport, type StageRun } from './lib/processors-report.js';
+import { cli, flag, numArg } from './lib/options.js';
+import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
-import { startWatchdog } from './lib/watchdog.js';
+import { guard, Services, type Service } from './lib/services.js';
 import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.dirname(BENCH_DIR);
+const USAGE = `
+node --import tsx bench/processors.ts [--records 20000] [--repeat 1] [--partitions 12] [--cpu 1]
+  [--max-batch 500] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--poll-ms 50]
+  [--stage-timeout 300] [--ready-timeout 90] [--out bench/results]`;
 const log = pino({ name: 'bench-processors' }, pino.destination({ dest: 2, sync: true }));
-
-const { values: args } = parseArgs({
-  strict: true,
-  options: {
-    records: { type: 'string', default: '20000' }, repeat: { type: 'string', default: '1' }, partitions: { type: 'string', default: '12' },
-    cpu: { type: 'string', default: '1' }, 'max-batch': { type: 'string' }, concurrency: { type: 'string' }, prefix: { type: 'string', default: 'bench-' },
-    campaigns: { type: 'string', default: '300' }, users: { type: 'string', default: '10000' }, 'skip-seed': { type: 'boolean', default: false },
-    'poll-ms': { type: 'string', default: '50' }, 'stage-timeout': { type: 'string', default: '300' }, 'ready-timeout': { type: 'string', default: '90' },
-    out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
-  },
-});
-const int = (name: keyof typeof args, min: number): number => numArg(name, args[name] as string | undefined, min, true);
-const s = {
-  records: int('records', 100), repeat: int('repeat', 1), partitions: int('partitions', 1), cpu: int('cpu', 0),
-  maxBatch: args['max-batch'] === undefined ? undefined : int('max-batch', 1),
-  concurrency: args.concurrency === undefined ? undefined : int('concurrency', 1), prefix: args.prefix, campaigns: int('campaigns', 1),
-  users: int('users', 1), pollMs: int('poll-ms', 10), stageTimeoutMs: int('stage-timeout', 10) * 1000, readyTimeoutMs: int('ready-timeout', 5) * 1000,
-};
+const s = cli(USAGE, {
+  records: flag('20000'), repeat: flag('1'), partitions: flag('12'), cpu: flag('1'), 'max-batch': flag(), concurrency: flag(), prefix: flag('bench-'),
+  campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'poll-ms': flag('50'), 'stage-timeout': flag('300'),
+  'ready-timeout': flag('90'), out: flag(RESULTS_DIR),
+}, (a) => ({
+  records: numArg('records', a.records, 100, true), repeat: numArg('repeat', a.repeat, 1, true), partitions: numArg('partitions', a.partitions, 1, true), cpu: numArg('cpu', a.cpu, 0, true),
+  maxBatch: a['max-batch'] === undefined ? undefined : numArg('max-batch', a['max-batch'], 1, true),
+  concurrency: a.concurrency === undefined ? undefined : numArg('concurrency', a.concurrency, 1, true), prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true),
+  users: numArg('users', a.users, 1, true), skipSeed: a['skip-seed'], pollMs: numArg('poll-ms', a['poll-ms'], 10, true),
+  stageTimeoutMs: numArg('stage-timeout', a['stage-timeout'], 10, true) * 1000, readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5, true) * 1000, out: a.out,
+}));
 const run = randomBytes(4).toString('hex');
 const topics = new RunTopics(createLogger('bench-processors', 'warn'), `bench-processors-${run}`);
-const running = new Set<Target>();
+const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
 const stackSubjects = stackCpuSubjects();
 
 /** The delivery each stage logged at start; its pass-through baseline runs with the same. */
 const deliveries = new Map<Stage, Delivery>();
-
-function failedDrain(records: number, error: string): DrainResult {
-  return { records, committedAtStart: 0, seconds: 0, recordsPerSec: null, cpuSeconds: null, recordsPerCpuSec: null, machineBusy: null, cpuShares: {}, postgresShare: null, startupSec: 0, error };
-}
 
 /**
  * Starts one instance of `stage` on `input` (or, for 'client', the plain client loop) as part of the pair of
@@ -81,40 +63,33 @@ async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stag
   else topics.track('topic', output);
   // Bid reads, and the auction writes, the campaigns' spend and frequency counters: start each run from zero.
   if (stage === 'bid' || stage === 'auction') await resetCounters(s.prefix);
-  const ends = await topics.ends(input);
-  const records = Number([...ends.values()].reduce((a, b) => a + b, 0n));
+  const { records, progress } = await groupLagProgress(topics.admin, group, [input]);
   const dl0 = await topics.deadLetterCount();
   log.info({ stage, input, output, group }, 'starting stage');
   const startedAt = performance.now();
   let drain: DrainResult;
-  let text = '';
-  let target: Target | undefined;
+  let svc: Service | undefined;
   try {
     if (records === 0) throw new PipelineError('INVALID_RECORD', `input ${input} is empty: the stage before produced nothing`);
     if (stage === 'client') {
       // No HTTP server to wait for: the drain clock starts at its first commit anyway.
-      const argv = ['--input', input, '--output', output, '--group', group, '--max-batch', String(s.maxBatch ?? 500), '--concurrency', String(s.concurrency ?? 8)];
-      target = startTarget(`${process.execPath} --import tsx bench/lib/client-loop.ts ${argv.join(' ')}`, { cpu: s.cpu, cwd: ROOT });
+      const argv = ['--input', input, '--output', output, '--group', group, '--max-batch', s.maxBatch ?? 500, '--concurrency', s.concurrency ?? 8];
+      svc = await services.start(name, { command: () => `${process.execPath} --import tsx bench/lib/client-loop.ts ${argv.join(' ')}`, cpu: s.cpu, ready: 'none' });
     } else {
       const delivery = stage === 'passthrough' ? deliveries.get(of) : undefined;
       const env = stageEnv(stage, { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, concurrency: s.concurrency, schema, delivery, logLevel: 'info' });
-      target = (await startService(STAGE_ENTRY[stage], 'PROCESSOR_HTTP_PORT', env, { cpu: s.cpu, cwd: ROOT, readyTimeoutMs: s.readyTimeoutMs })).target;
+      svc = await services.start(name, { entry: STAGE_ENTRY[stage], portVar: 'PROCESSOR_HTTP_PORT', env, cpu: s.cpu });
     }
-    const t = target;
-    running.add(t);
-    let exit: string | undefined;
-    void t.exited.then((code) => (exit = `${stage} exited (${code}) during the run: ${t.output().slice(-1500)}`));
     drain = await watchDrain({
-      records, progress: committedOffsets(topics.admin, group, input, ends), subjects: { processor: { pgid: t.pid }, ...stackSubjects },
-      startedAt, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, failed: () => exit, moreHint: 'use more --records',
+      records, progress, subjects: { processor: { pgid: svc.target.pid }, ...stackSubjects },
+      startedAt, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, failed: svc.failed, moreHint: 'use more --records',
     });
   } catch (err) {
-    drain = failedDrain(records, err instanceof Error ? err.message : String(err));
-  } finally {
-    text = target?.output() ?? '';
-    await target?.stop();
-    if (target) running.delete(target);
+    const error = err instanceof Error ? err.message : String(err);
+    drain = { records, committedAtStart: 0, seconds: 0, recordsPerSec: null, cpuSeconds: null, recordsPerCpuSec: null, machineBusy: null, cpuShares: {}, postgresShare: null, startupSec: 0, error };
   }
+  const text = svc?.target.output() ?? '';
+  await services.stop(name);
   const out = await topics.read(output).catch(() => []);
   const delivery = stage === 'client' ? 'at-least-once' : stageDelivery(text);
   if (stage !== 'passthrough' && stage !== 'client' && delivery) deliveries.set(stage, delivery);
@@ -143,33 +118,19 @@ async function pair(stage: Exclude<Stage, 'passthrough'>, input: string, schema:
   return first;
 }
 
-function notes(runs: readonly StageRun[], pinned: boolean): string[] {
-  const n: string[] = [];
-  if (!pinned) n.push('taskset is not available: the processors were not pinned, so "one core" is not enforced.');
-  for (const r of runs) {
-    const label = `${r.stage} #${r.rep + 1} on ${r.input}`;
-    const err = r.error ?? r.drain.error;
-    if (err) n.push(`${label} failed: ${err.split('\n')[0]}`);
-    if (r.output && r.output.records !== r.drain.records) n.push(`${label}: ${r.output.records} output records for ${r.drain.records} input records.`);
-    if (r.output && r.output.distinct !== r.output.records) n.push(`${label}: ${r.output.records - r.output.distinct} duplicate request ids in the output.`);
-    if (r.deadLetters > 0) n.push(`${label}: the dead-letter topic gained ${r.deadLetters} records during the run (topic-wide).`);
-    if ((r.drain.machineBusy ?? 0) > 0.9) n.push(`${label}: the machine was ${Math.round((r.drain.machineBusy ?? 0) * 100)}% busy: the rate is bounded by the shared cores, not only by the processor.`);
-  }
-  return n;
+/** Fills `topic` (created with `schema`) with the records read from a stage's output, bytes unchanged: a plain producer, so no commit markers. */
+async function copyTo(topic: string, schema: string, records: readonly RawRecord[]): Promise<string> {
+  await topics.create(topic, s.partitions, schema);
+  await topics.write(topic, records);
+  return topic;
 }
 
 async function main(): Promise<void> {
-  const date = new Date().toISOString();
-  const machine = machineInfo(hasTaskset());
-  const code = codeVersion(ROOT);
-  const stop = (): void => void Promise.all([...running].map((t) => t.stop())).finally(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const head = resultHead({ ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', run, catalogueTopic: TOPICS.campaigns });
   // Each stage run is bounded (ready + drain timeouts); this bounds the whole scenario.
-  const maxMs = 600_000 + 6 * s.repeat * (s.readyTimeoutMs + s.stageTimeoutMs + 120_000);
-  const dog = startWatchdog(maxMs, log, () => Promise.all([...running].map((t) => t.stop())).then(() => topics.cleanup()));
+  const dog = guard(600_000 + 6 * s.repeat * (s.readyTimeoutMs + s.stageTimeoutMs + 120_000), log, () => services.stopAll().then(() => topics.cleanup()));
   dog.step('seed');
-  const seed = args['skip-seed'] ? ['skipped (--skip-seed)'] : await seedCatalogue(ROOT, { prefix: s.prefix, campaigns: s.campaigns, users: s.users });
+  const seed = await seedCatalogue(s);
   const runs: StageRun[] = [];
   await topics.connect();
   try {
@@ -179,27 +140,16 @@ async function main(): Promise<void> {
     await topics.fill(req, bidRequests(s.records, `bench-proc-${run}`, seedTraffic(s, 120)), partitionKey);
     dog.step('stages');
     const enriched = await pair('enrich', req, 'bid-request.avsc', runs, true);
-    const bidIn = `bench-proc-${run}-bidin`;
-    await topics.create(bidIn, s.partitions, 'bid-request.avsc');
-    await topics.write(bidIn, enriched);
-    const bidSets = await pair('bid', bidIn, 'bid-request.avsc', runs);
-    const aucIn = `bench-proc-${run}-aucin`;
-    await topics.create(aucIn, s.partitions, 'bid-set.avsc');
-    await topics.write(aucIn, bidSets);
+    const bidIn = await copyTo(`bench-proc-${run}-bidin`, 'bid-request.avsc', enriched);
+    const aucIn = await copyTo(`bench-proc-${run}-aucin`, 'bid-set.avsc', await pair('bid', bidIn, 'bid-request.avsc', runs));
     await pair('auction', aucIn, 'bid-set.avsc', runs);
     const pairs = [summarize('enrich', req, runs), summarize('bid', bidIn, runs), summarize('auction', aucIn, runs)];
-    const summary = processorsSummary(pairs, runs);
-    const command = commandLine();
-    const files = await writeProcessorsReport(args.out, {
-      summary, date, machine, command, settings: { ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', code, run, catalogueTopic: TOPICS.campaigns }, seed, pairs, runs, notes: notes(runs, machine.pinned),
-    });
-    process.stdout.write(`${JSON.stringify({ files, summary, targets: processorsTargetLines(summary) })}\n`);
+    const report: ProcessorsReport = { summary: processorsSummary(pairs, runs), ...head, seed, pairs, runs, notes: processorsNotes(runs, head.machine.pinned) };
+    const files = await writeResults(s.out, 'processors', report, renderProcessors(report));
+    process.stdout.write(`${JSON.stringify({ files, summary: report.summary, targets: processorsTargetLines(report.summary) })}\n`);
     if (runs.some((r) => r.drain.error)) process.exitCode = 1;
   } finally {
-    dog.step('cleanup');
-    await Promise.all([...running].map((t) => t.stop()));
-    await topics.cleanup();
-    dog.stop();
+    await dog.cleanup();
   }
 }
 

@@ -4,7 +4,7 @@
  * When the pipeline's transactions load the broker, this shows how long an edge's publish waits.
  */
 import type { Kafka } from '../../processors/runtime/kafka.js';
-import { percentiles, type Percentiles } from './stage-lag.js';
+import { percentiles, type Percentiles } from './results.js';
 
 export interface AckProbe {
   /** Stops probing and returns the ack latencies (ms) seen since start. */

@@ -4,20 +4,18 @@
  * delay (outcome produced -> counts visible in Postgres) at fixed rates; plus the machine and its load.
  */
 import type { BatchStats } from './metrics-scrape.js';
-import type { Machine } from './report.js';
-import { machineLines, percent as pct, writeResults } from './report.js';
-import type { GroupDrainResult } from './drain-watch.js';
-import type { SinkDrainResult } from './sink-drain.js';
+import { document, fmt as f, percent as pct, section, table, type Percentiles, type ResultHead } from './results.js';
+import type { DrainResult, SinkDrainResult } from './drain.js';
 import type { FixedRateResult } from './e2e-delay.js';
 import type { CleanupResult } from './sink-cleanup.js';
-import type { Percentiles } from './stage-lag.js';
 
 export interface ThroughputRun {
   label: 'passthrough' | 'passthrough-tracking' | 'aggregate';
   rep: number;
   group: string;
   topics: string[];
-  drain: GroupDrainResult | null;
+  /** The drain, with the records each input topic held. */
+  drain: (DrainResult & { perTopic: Record<string, number> }) | null;
   batches: BatchStats | null;
   /** Selected service metrics over the measured window (records out, duplicates, late records). */
   extra: Record<string, number | null>;
@@ -32,12 +30,8 @@ export interface Exactness {
   mismatches: string[];
 }
 
-export interface AggregateSinkReport {
-  date: string;
-  machine: Machine;
+export interface AggregateSinkReport extends ResultHead {
   loadAvgEnd: number[];
-  command: string;
-  settings: Record<string, unknown>;
   traffic: { outcomes: number; notices: number; calls: number; campaigns: number; windowCountsRecords: number | null };
   throughput: ThroughputRun[];
   /** Medians over the repetitions. */
@@ -56,24 +50,50 @@ export interface AggregateSinkReport {
   notes: string[];
 }
 
-const f = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined ? 'n/a' : digits ? v.toFixed(digits) : String(v));
 const share = (s: Record<string, number | null>, k: string): string => pct(s[k]);
 const pcts = (p: Percentiles | null): string => (p ? `${p.p50} | ${p.p95} | ${p.p99} | ${p.max}` : 'n/a | n/a | n/a | n/a');
 
-function throughputTable(r: AggregateSinkReport): string[] {
-  const rows = r.throughput.map((t) => {
+/** What the numbers say went wrong, spelled out. */
+export function aggregateSinkNotes(r: AggregateSinkReport, pgPollMs: number): string[] {
+  const n: string[] = [];
+  if (!r.machine.pinned) n.push('taskset is not available: nothing was pinned.');
+  if (r.machine.loadAvg[0]! > r.machine.nproc) n.push(`The 1-minute load average at the start (${r.machine.loadAvg[0]}) exceeded the ${r.machine.nproc} cores: other work competed for the CPU; compare the ratio, not absolute rates.`);
+  for (const t of r.throughput) {
     const d = t.drain;
-    if (!d || d.error || t.error) return `| ${t.label} #${t.rep + 1} | failed: ${(t.error ?? d?.error ?? '').split('\n')[0]} |||||||||||||`;
-    const b = t.batches;
-    return `| ${t.label} #${t.rep + 1} | ${Object.values(d.perTopic).join(' + ')} | ${d.committedAtStart} | ${d.seconds} | **${f(d.recordsPerSec)}** | ${f(d.cpuSeconds, 2)} | ${f(d.recordsPerCpuSec)} | ` +
-      `${share(d.cpuShares, 'processor')} | ${share(d.cpuShares, 'kafka')} | ${share(d.cpuShares, 'redis')} | ${pct(d.postgresShare)} | ${pct(d.machineBusy)} | ` +
-      `${f(b?.batches)} / ${f(b?.recordsPerBatch)} / ${f(b?.meanBatchMs)} | ${d.startupSec} |`;
-  });
-  return [
-    '| processor | events in (per topic) | committed at first poll | seconds | events/s | CPU s | events per CPU s | processor (of one core) | kafka | redis | postgres | machine busy (both cores) | batches / events per batch / mean batch ms | start-up s |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
-  ];
+    if ((d?.machineBusy ?? 0) > 0.9) n.push(`${t.label} #${t.rep + 1}: the machine was ${pct(d?.machineBusy)} busy during the measurement: the rate is bounded by the shared cores.`);
+    if (t.deadLetters > 0) n.push(`${t.label} #${t.rep + 1}: the dead-letter topic gained ${t.deadLetters} records during the run (topic-wide).`);
+    for (const k of ['aggregate_duplicate_notices_total', 'aggregate_late_records_total'] as const) if ((t.extra[k] ?? 0) > 0) n.push(`${t.label} #${t.rep + 1}: ${k} rose by ${t.extra[k]} (the inputs hold no duplicates or late notices).`);
+  }
+  const sk = r.sink && 'seconds' in r.sink ? r.sink : null;
+  if (sk && (sk.machineBusy ?? 0) > 0.9) n.push(`sink: the machine was ${pct(sk.machineBusy)} busy during the measurement.`);
+  if (sk && sk.metrics.sink_rows_written_total != null && sk.ledgerAtEnd && sk.ledgerAtStart) {
+    const ledger = sk.ledgerAtEnd.touched - sk.ledgerAtStart.touched;
+    if (Math.abs(ledger - sk.metrics.sink_rows_written_total) > Math.max(5, ledger * 0.05)) n.push(`sink: rows touched per the ledger (${ledger}) and sink_rows_written_total (${sk.metrics.sink_rows_written_total}) differ by more than 5% over the window (the metric scrape and the ledger count are taken a few ms apart).`);
+  }
+  if (r.exactness && r.exactness.mismatches.length > 0) n.push(`Postgres totals differ from the inputs' totals on ${r.exactness.mismatches.length} keys.`);
+  const killed = r.stops.filter((e) => e.goneAfterMs === null);
+  if (killed.length) n.push(`Services still running 35 s after SIGTERM (then SIGKILLed): ${killed.map((e) => e.label).join(', ')}.`);
+  if (!r.sinkGroupDeletion.startsWith('deleted after 1 ')) n.push(`Sink consumer group: ${r.sinkGroupDeletion}.`);
+  if (r.sharedRows.before !== null && r.sharedRows.after !== null && r.sharedRows.before !== r.sharedRows.after) {
+    n.push(`The shared '*' rows' requests went from ${r.sharedRows.before} to ${r.sharedRows.after} across the run: either something else wrote to window_counts meanwhile or the take-back missed parts.`);
+  }
+  for (const e of r.e2e) {
+    if (e.delayMs && e.delayMs.p50 <= pgPollMs) n.push(`${e.rate}/s: the median delay (${e.delayMs.p50} ms) is within one poll interval (${pgPollMs} ms): below that the figure mostly reflects where the poll fell, not the pipeline (true delay lies between the lower bound and the figure).`);
+    if (e.sendLagMs && e.sendLagMs.p99 > 20) n.push(`${e.rate}/s: the producer fired up to ${e.sendLagMs.max} ms late (p99 ${e.sendLagMs.p99} ms): the bench process was starved; delays are still from the scheduled times.`);
+    if ((e.cpuShares.machine ?? 0) > 0.9) n.push(`${e.rate}/s: the machine was ${pct(e.cpuShares.machine)} busy during the run.`);
+  }
+  return n;
+}
+
+function throughputTable(r: AggregateSinkReport): string[] {
+  const cols = ['processor', 'events in (per topic)', 'committed at first poll', 'seconds', 'events/s', 'CPU s', 'events per CPU s', 'processor (of one core)', 'kafka', 'redis', 'postgres',
+    'machine busy (both cores)', 'batches / events per batch / mean batch ms', 'start-up s'];
+  return table(cols, r.throughput.map((t) => {
+    const [d, b] = [t.drain, t.batches];
+    if (!d || d.error || t.error) return [`${t.label} #${t.rep + 1}`, `failed: ${(t.error ?? d?.error ?? '').split('\n')[0]}`, ...cols.slice(2).map(() => '')];
+    return [`${t.label} #${t.rep + 1}`, Object.values(d.perTopic).join(' + '), d.committedAtStart, d.seconds, `**${f(d.recordsPerSec)}**`, f(d.cpuSeconds, 2), d.recordsPerCpuSec,
+      share(d.cpuShares, 'processor'), share(d.cpuShares, 'kafka'), share(d.cpuShares, 'redis'), pct(d.postgresShare), pct(d.machineBusy), `${f(b?.batches)} / ${f(b?.recordsPerBatch)} / ${f(b?.meanBatchMs)}`, d.startupSec];
+  }));
 }
 
 function sinkLines(r: AggregateSinkReport): string[] {
@@ -81,17 +101,12 @@ function sinkLines(r: AggregateSinkReport): string[] {
   if (!s) return ['Not run.'];
   if ('error' in s && !('seconds' in s)) return [`**Failed:** ${s.error.split('\n')[0]}`];
   const d = s as SinkDrainResult & { deadLetters: number; ledgerPartitions: Array<{ partition: number; parts: number; allRequestParts: number }> };
-  const lines = [
-    '| window-counts records applied (in window) | seconds | **records/s** | rows touched (ledger) | **rows touched/s** | rows written/s (sink metric) | distinct window_counts rows | batches / records per batch / mean batch ms | CPU s | records per CPU s | sink (of one core) | postgres | kafka | machine busy | start-up s |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  if (d.error) lines.push(`| failed: ${d.error.split('\n')[0]} ||||||||||||||`);
-  else {
-    const parts = (d.ledgerAtEnd?.parts ?? 0) - (d.ledgerAtStart?.parts ?? 0);
-    const touched = (d.ledgerAtEnd?.touched ?? 0) - (d.ledgerAtStart?.touched ?? 0);
-    lines.push(`| ${parts} of ${d.ledgerAtEnd?.parts ?? 'n/a'} | ${d.seconds} | **${f(d.recordsPerSec)}** | ${touched} | **${f(d.rowsTouchedPerSec)}** | ${f(d.metricRowsWrittenPerSec)} | ${f(d.ledgerAtEnd?.rows)} | ` +
-      `${f(d.batches)} / ${f(d.recordsPerBatch)} / ${f(d.meanBatchMs)} | ${f(d.cpuSeconds, 2)} | ${f(d.recordsPerCpuSec)} | ${share(d.cpuShares, 'processor')} | ${pct(d.postgresShare)} | ${share(d.cpuShares, 'kafka')} | ${pct(d.machineBusy)} | ${d.startupSec} |`);
-  }
+  const cols = ['window-counts records applied (in window)', 'seconds', '**records/s**', 'rows touched (ledger)', '**rows touched/s**', 'rows written/s (sink metric)', 'distinct window_counts rows',
+    'batches / records per batch / mean batch ms', 'CPU s', 'records per CPU s', 'sink (of one core)', 'postgres', 'kafka', 'machine busy', 'start-up s'];
+  const [a, b] = [d.ledgerAtStart, d.ledgerAtEnd];
+  const lines = table(cols, [d.error ? [`failed: ${d.error.split('\n')[0]}`, ...cols.slice(1).map(() => '')]
+    : [`${(b?.parts ?? 0) - (a?.parts ?? 0)} of ${f(b?.parts)}`, d.seconds, `**${f(d.recordsPerSec)}**`, (b?.touched ?? 0) - (a?.touched ?? 0), `**${f(d.rowsTouchedPerSec)}**`, d.metricRowsWrittenPerSec, b?.rows,
+      `${f(d.batches)} / ${f(d.recordsPerBatch)} / ${f(d.meanBatchMs)}`, f(d.cpuSeconds, 2), d.recordsPerCpuSec, share(d.cpuShares, 'processor'), pct(d.postgresShare), share(d.cpuShares, 'kafka'), pct(d.machineBusy), d.startupSec]]);
   lines.push('', `Committed data ends per partition: ${Object.entries(d.dataEnds).map(([p, e]) => `${p}:${e}`).join(', ')} (sum of offset spans ${d.offsetSpan}, transaction markers included).`);
   const total = d.ledgerPartitions.reduce((x, p) => x + p.parts, 0);
   const star = d.ledgerPartitions.find((p) => p.allRequestParts > 0);
@@ -102,25 +117,15 @@ function sinkLines(r: AggregateSinkReport): string[] {
 }
 
 function e2eTable(r: AggregateSinkReport): string[] {
-  const rows = r.e2e.map((e) =>
-    `| ${e.rate} | ${e.durationSec} | ${e.produced} | ${e.secondsVisible}/${e.secondsTotal} | ${pcts(e.delayMs)} | ${e.lowerMs ? `${e.lowerMs.p50} / ${e.lowerMs.p99}` : 'n/a'} | ` +
-    `${e.sendLagMs ? `${e.sendLagMs.p99} / ${e.sendLagMs.max}` : 'n/a'} | ${e.ackMs ? `${e.ackMs.p50} / ${e.ackMs.p99}` : 'n/a'} | ${e.polls} / ${f(e.meanPollQueryMs, 1)} | ` +
-    `${share(e.cpuShares, 'aggregate')} | ${share(e.cpuShares, 'sink')} | ${pct(e.postgresShare)} | ${share(e.cpuShares, 'kafka')} | ${share(e.cpuShares, 'redis')} | ${share(e.cpuShares, 'machine')} |`);
-  return [
-    '| events/s | s | produced (acked) | seconds complete | delay p50 ms | p95 | p99 | max | lower bound p50 / p99 ms | send lag p99 / max ms | ack p50 / p99 ms | polls / mean query ms | aggregate CPU | sink CPU | postgres | kafka | redis | machine busy |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
-  ];
+  return table(['events/s', 's', 'produced (acked)', 'seconds complete', 'delay p50 ms', 'p95', 'p99', 'max', 'lower bound p50 / p99 ms', 'send lag p99 / max ms', 'ack p50 / p99 ms',
+    'polls / mean query ms', 'aggregate CPU', 'sink CPU', 'postgres', 'kafka', 'redis', 'machine busy'], r.e2e.map((e) => [e.rate, e.durationSec, e.produced, `${e.secondsVisible}/${e.secondsTotal}`,
+    pcts(e.delayMs), e.lowerMs ? `${e.lowerMs.p50} / ${e.lowerMs.p99}` : null, e.sendLagMs ? `${e.sendLagMs.p99} / ${e.sendLagMs.max}` : null, e.ackMs ? `${e.ackMs.p50} / ${e.ackMs.p99}` : null,
+    `${e.polls} / ${f(e.meanPollQueryMs, 1)}`, ...['aggregate', 'sink'].map((k) => share(e.cpuShares, k)), pct(e.postgresShare), ...['kafka', 'redis', 'machine'].map((k) => share(e.cpuShares, k))]));
 }
 
 export function renderAggregateSink(r: AggregateSinkReport): string {
   const t = r.traffic;
-  const parts = [
-    `# Aggregate and sink: throughput and end-to-end delay, ${r.date.slice(0, 10)}`,
-    '',
-    ...machineLines(r.date, r.machine, r.command, r.settings),
-    `- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`,
-    '',
+  return document('Aggregate and sink: throughput and end-to-end delay', r, [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`], [
     '## Method',
     '',
     `Everything runs on topics and consumer groups of this run (deleted at the end) against the local stack on loopback. ` +
@@ -217,14 +222,5 @@ export function renderAggregateSink(r: AggregateSinkReport): string {
         `Services stopped with SIGTERM, ms until the process group was gone: ${r.stops.map((e) => `${e.label} ${e.goneAfterMs ?? 'SIGKILLed'}`).join(', ')}. Sink consumer group: ${r.sinkGroupDeletion}.`
       : 'Not run.',
     '',
-    '## Notes',
-    '',
-    ...(r.notes.length ? r.notes.map((n) => `- ${n}`) : ['- none']),
-    '',
-  ];
-  return parts.join('\n');
-}
-
-export async function writeAggregateSinkReport(dir: string, r: AggregateSinkReport): Promise<string[]> {
-  return writeResults(dir, r.date, 'aggregate-sink', renderAggregateSink(r), r);
+  ], r.notes);
 }

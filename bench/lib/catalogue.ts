@@ -4,17 +4,21 @@
  * prefix (`bench-` by default). Before each measurement the auction's counters for those campaigns
  * (spend, frequency, reservations) are cleared, so earlier runs' spend never changes what bids.
  */
+import { parseOpenRtb } from '../../ingest/openrtb.js';
 import { createRedis } from '../../processors/runtime/redis.js';
 import { PipelineError } from '../../schemas/errors.js';
 import { SIZES } from '../../processors/campaigns/seed-catalogue.js';
-import type { BodyOptions } from './bodies.js';
-import { runPinned } from './child.js';
+import type { BidRequest } from '../../schemas/bid-request.js';
+import { openRtbBody, type BodyOptions } from './bodies.js';
+import { runPinned } from './services.js';
 import { stackConfig } from './run-topics.js';
 
 export interface CatalogueOptions {
   readonly prefix: string;
   readonly campaigns: number;
   readonly users: number;
+  /** Leave the catalogue as it is (`--skip-seed`). */
+  readonly skipSeed?: boolean;
 }
 
 /**
@@ -26,10 +30,18 @@ export function seedTraffic(o: CatalogueOptions, tmax: number): BodyOptions {
   return { userPrefix: o.prefix, users: o.users, sizes: SIZES, tmax };
 }
 
+/** BidRequests for pre-filling an input topic: bench bodies parsed by the edge's own parser, so exactly what the edge would write. */
+export function bidRequests(count: number, idPrefix: string, opts: BodyOptions): BidRequest[] {
+  const body = openRtbBody(idPrefix, opts);
+  const envelope = { receivedAtMs: Date.now(), ingestNodeId: 'bench', openrtbVersion: '2.6' };
+  return Array.from({ length: count }, (_, seq) => parseOpenRtb(JSON.parse(body(seq)), envelope));
+}
+
 /** Runs the seed script (idempotent: a re-run makes a new version of the same campaigns); returns its summary lines. */
-export async function seedCatalogue(root: string, o: CatalogueOptions, timeoutMs = 180_000): Promise<string[]> {
+export async function seedCatalogue(o: CatalogueOptions, timeoutMs = 180_000): Promise<string[]> {
+  if (o.skipSeed) return ['skipped (--skip-seed)'];
   const argv = [process.execPath, '--import', 'tsx', 'processors/campaigns/seed.ts', '--campaigns', String(o.campaigns), '--users', String(o.users), '--prefix', o.prefix];
-  const { code, stdout, stderr } = await runPinned(argv, { cwd: root, timeoutMs });
+  const { code, stdout, stderr } = await runPinned(argv, { timeoutMs });
   if (code === null) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed was killed after ${timeoutMs} ms: ${stderr.trim()}`);
   if (code !== 0) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed exited ${code}: ${stderr.trim() || stdout.trim()}`);
   return stdout.trim().split('\n');

@@ -6,24 +6,20 @@
  * a batch's offset is stored once every one of its records was acknowledged, and librdkafka commits the
  * stored offsets every `--commit-ms`. Consumer and producer settings are the runner's. Runs as its own
  * process until SIGTERM.
- *
- *   node --import tsx bench/lib/client-loop.ts --input <topic> --output <topic> --group <group> [--max-batch 500] [--concurrency 8] [--commit-ms 100]
  */
-import { parseArgs } from 'node:util';
-import { PipelineError } from '../../schemas/errors.js';
 import { createKafka } from '../../processors/runtime/kafka.js';
 import { createLogger } from '../../processors/runtime/logger.js';
-import { numArg } from './options.js';
+import { cli, flag, numArg } from './options.js';
 import { stackConfig } from './run-topics.js';
 
-const { values: a } = parseArgs({
-  strict: true,
-  options: {
-    input: { type: 'string' }, output: { type: 'string' }, group: { type: 'string' },
-    'max-batch': { type: 'string', default: '500' }, concurrency: { type: 'string', default: '8' }, 'commit-ms': { type: 'string', default: '100' },
-  },
+const USAGE = 'node --import tsx bench/lib/client-loop.ts --input <topic> --output <topic> --group <group> [--max-batch 500] [--concurrency 8] [--commit-ms 100]';
+const a = cli(USAGE, { input: flag(), output: flag(), group: flag(), 'max-batch': flag('500'), concurrency: flag('8'), 'commit-ms': flag('100') }, (v) => {
+  if (!v.input || !v.output || !v.group) throw new Error('--input, --output and --group are required');
+  return {
+    input: v.input, output: v.output, group: v.group, maxBatch: numArg('max-batch', v['max-batch'], 1, true),
+    concurrency: numArg('concurrency', v.concurrency, 1, true), commitMs: numArg('commit-ms', v['commit-ms'], 5, true),
+  };
 });
-if (!a.input || !a.output || !a.group) throw new PipelineError('CONFIG_INVALID', '--input, --output and --group are required');
 const output = a.output;
 const log = createLogger('client-loop', 'warn');
 const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: `bench-${a.group}`, log, security: stackConfig });
@@ -31,18 +27,18 @@ const producer = kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.
 const consumer = kafka.consumer({
   'group.id': a.group,
   'enable.auto.commit': true,
-  'auto.commit.interval.ms': numArg('commit-ms', a['commit-ms'], 5, true),
+  'auto.commit.interval.ms': a.commitMs,
   'auto.offset.reset': 'earliest',
   'isolation.level': 'read_uncommitted',
   'partition.assignment.strategy': 'cooperative-sticky',
-  'js.consumer.max.batch.size': numArg('max-batch', a['max-batch'], 1, true),
+  'js.consumer.max.batch.size': a.maxBatch,
   'session.timeout.ms': 10_000,
 });
 await producer.connect();
 await consumer.connect();
 await consumer.subscribe({ topics: [a.input] });
 void consumer.run({
-  partitionsConsumedConcurrently: numArg('concurrency', a.concurrency, 1, true),
+  partitionsConsumedConcurrently: a.concurrency,
   eachBatchAutoResolve: false,
   eachBatch: async ({ batch, resolveOffset }) => {
     await producer.send({ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });

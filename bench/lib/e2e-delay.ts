@@ -14,9 +14,9 @@ import type { Sql } from '../../schemas/postgres/migrate.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { subjectFor } from '../../schemas/topics.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
-import { percentiles, type Percentiles } from './stage-lag.js';
-import { cpuShares, snapshotCpu, type CpuSubject } from './cpu.js';
-import { postgresCpu } from './pg-cpu.js';
+import { percentiles, type Percentiles } from './results.js';
+import { cpuShares, postgresCpu, snapshotCpu, type CpuSubject } from './cpu.js';
+
 import { batchDelta, batchSeries, scrapeMetrics, type BatchStats } from './metrics-scrape.js';
 
 async function scrapeBatches(urls: Readonly<Record<'aggregate' | 'sink', string>>): Promise<Record<'aggregate' | 'sink', Record<string, number | null>>> {

@@ -5,7 +5,7 @@
  * the requests the edge accepted.
  */
 import type { OpenLoopResult } from './open-loop.js';
-import { machineLines, percent, writeResults, type Machine } from './report.js';
+import { bullets, document, jsonBlock, percent, section, table, type ResultHead } from './results.js';
 import { renderSvg } from './svg-chart.js';
 import type { RunLag } from './visible-lag.js';
 
@@ -97,13 +97,9 @@ export function e2eTargetLines(s: E2eSummary): string[] {
   ];
 }
 
-export interface E2eReport {
+export interface E2eReport extends ResultHead {
   summary: E2eSummary;
-  date: string;
-  machine: Machine;
   loadAvgEnd: number[];
-  command: string;
-  settings: Record<string, unknown>;
   limits: E2eLimits;
   processes: Record<string, string>;
   seed: string[];
@@ -131,70 +127,49 @@ export function e2eSvg(r: Pick<E2eReport, 'summary' | 'runs'>): string {
   ]);
 }
 
-const v = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : String(x));
-
 function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): string[] {
-  return [
-    '| offered rps | accepted rps | edge p50 / p99 ms | receipt->visible p50 / p99 / max ms | outcomes | not visible | end lag (net) | end lag by group (raw) | drained after s | sustained |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
-    ...runs.map((r) => {
-      const d = r.lag?.lagMs;
-      return `| ${r.offeredRps} | ${v(r.load?.acceptedRps)} | ${r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | ` +
-        `${d ? `${d.p50} / ${d.p99} / ${d.max}` : 'n/a'} | ${v(r.lag?.outcomes)} | ${v(r.lag?.notVisible)} | ${v(r.endLagRecords)} | ` +
-        `${Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', ')} | ${v(r.drainSec)} | ${sustained(r, l) ? 'yes' : 'no'} |`;
-    }),
-  ];
+  const cols = ['offered rps', 'accepted rps', 'edge p50 / p99 ms', 'receipt->visible p50 / p99 / max ms', 'outcomes', 'not visible', 'end lag (net)', 'end lag by group (raw)', 'drained after s', 'sustained'];
+  return table(cols, runs.map((r) => {
+    const d = r.lag?.lagMs;
+    return [r.offeredRps, r.load?.acceptedRps, r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`, d ? `${d.p50} / ${d.p99} / ${d.max}` : null,
+      r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', '), r.drainSec, sustained(r, l) ? 'yes' : 'no'];
+  }));
 }
 
-function cpuTable(runs: readonly E2eRateRun[]): string[] {
-  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.cpu)))];
-  return [`| offered rps | ${keys.join(' | ')} |`, `|---:|${keys.map(() => '---:').join('|')}|`, ...runs.map((r) => `| ${r.offeredRps} | ${keys.map((k) => percent(r.cpu[k], '')).join(' | ')} |`)];
+/** What the numbers say went wrong, spelled out. */
+export function e2eNotes(r: E2eReport): string[] {
+  const n: string[] = [];
+  const t = r.totals;
+  if (t.postgresRequests !== null && t.edgeAccepted !== null && t.postgresRequests !== t.edgeAccepted) {
+    n.push(`Postgres counted ${t.postgresRequests} requests, the edge answered 202 to ${t.edgeAccepted} and published ${t.requestTopicRecords}` +
+      (t.requestTopicRecords !== null && t.requestTopicRecords > t.edgeAccepted ? ' (requests published but not answered 202: the generator gave up on them, or the delivery report came after the edge\'s timeout).' : '.'));
+  }
+  for (const x of [...(r.warmup ? [r.warmup] : []), ...r.runs]) {
+    const at = `${x === r.warmup ? 'warm-up at ' : ''}${x.offeredRps} req/s`;
+    if (x.load && x.load.sendLagMs.p99 > 5) n.push(`${at}: generator lag p99 ${x.load.sendLagMs.p99} ms: the generator or the machine was saturated.`);
+    if (x.lag && x.lag.notVisible > 0) n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
+    if ((x.cpu.machine ?? 0) > 0.9) n.push(`${at}: both cores were ${percent(x.cpu.machine)} busy during the load.`);
+  }
+  return n;
 }
 
 export function renderE2e(r: E2eReport): string {
   const t = r.totals;
-  return [
-    `# End to end: async edge -> every service -> Postgres, ${r.date.slice(0, 10)}`,
-    '',
-    ...machineLines(r.date, r.machine, r.command, r.settings),
-    `- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`,
-    ...Object.entries(r.processes).map(([k, p]) => `- ${k}: \`${p}\``),
-    '',
-    `## Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
-    '',
-    'Lag: from a request\'s receipt at the edge (receivedAtMs) to the sink transaction that applied the ledger part counting it ' +
-      '(applied_at: the transaction\'s start, so a lower bound by one sink batch). End lag: consumer lag of the pipeline\'s groups when the ' +
-      `load ended, net of commit markers. A rate is sustained when Postgres caught up within ${r.limits.drainSec} s of the load's end, the ` +
-      `lag p99 stayed under ${r.limits.lagP99Ms} ms and the edge accepted at least ${r.limits.acceptedShare * 100}% of the offered rate; ` +
-      'lagP99Ms is the p99 at the sustained rate. Exact: Postgres\'s request count over the run equals the 202s the edge answered, after draining.',
-    '',
-    '```json',
-    JSON.stringify(r.summary, null, 2),
-    '```',
-    '',
-    ...e2eTargetLines(r.summary).map((l) => `- ${l}`),
-    '',
-    '## Rates',
-    '',
-    ...rateTable(r.runs, r.limits),
-    '',
-    '## Exactness (whole run, warm-up included)',
-    '',
-    `- Edge 202 answers: ${v(t.edgeAccepted)}; records on the request topic: ${v(t.requestTopicRecords)}; requests counted in Postgres: ${v(t.postgresRequests)}; drained: ${t.drained}`,
-    '',
-    '## CPU during each load (share of one core; machine = share of both cores busy)',
-    '',
-    ...cpuTable(r.runs),
-    '',
-    ...(r.warmup ? ['## Warm-up (not in the summary)', '', ...rateTable([r.warmup], r.limits), ''] : []),
-    '## Seed and cleanup',
-    '',
-    ...[...r.seed, ...r.cleanup].map((l) => `    ${l}`),
-    '',
-    ...(r.notes.length ? ['## Notes', '', ...r.notes.map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
-}
-
-export async function writeE2eReport(dir: string, r: E2eReport): Promise<string[]> {
-  return writeResults(dir, r.date, 'e2e', renderE2e(r), r, e2eSvg(r));
+  const cpuKeys = [...new Set(r.runs.flatMap((x) => Object.keys(x.cpu)))];
+  return document('End to end: async edge -> every service -> Postgres', r, [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`, ...Object.entries(r.processes).map(([k, p]) => `- ${k}: \`${p}\``)], [
+    ...section(`Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
+      'Lag: from a request\'s receipt at the edge (receivedAtMs) to the sink transaction that applied the ledger part counting it ' +
+        '(applied_at: the transaction\'s start, so a lower bound by one sink batch). End lag: consumer lag of the pipeline\'s groups when the ' +
+        `load ended, net of commit markers. A rate is sustained when Postgres caught up within ${r.limits.drainSec} s of the load's end, the ` +
+        `lag p99 stayed under ${r.limits.lagP99Ms} ms and the edge accepted at least ${r.limits.acceptedShare * 100}% of the offered rate; ` +
+        'lagP99Ms is the p99 at the sustained rate. Exact: Postgres\'s request count over the run equals the 202s the edge answered, after draining.',
+      '', ...jsonBlock(r.summary), '', ...bullets(e2eTargetLines(r.summary))),
+    ...section('Rates', ...rateTable(r.runs, r.limits)),
+    ...section('Exactness (whole run, warm-up included)',
+      `- Edge 202 answers: ${t.edgeAccepted ?? 'n/a'}; records on the request topic: ${t.requestTopicRecords ?? 'n/a'}; requests counted in Postgres: ${t.postgresRequests ?? 'n/a'}; drained: ${t.drained}`),
+    ...section('CPU during each load (share of one core; machine = share of both cores busy)',
+      ...table(['offered rps', ...cpuKeys], r.runs.map((x) => [x.offeredRps, ...cpuKeys.map((k) => percent(x.cpu[k], ''))]))),
+    ...(r.warmup ? section('Warm-up (not in the summary)', ...rateTable([r.warmup], r.limits)) : []),
+    ...section('Seed and cleanup', ...[...r.seed, ...r.cleanup].map((l) => `    ${l}`)),
+  ], r.notes);
 }

@@ -11,10 +11,49 @@
 import { PipelineError } from '../../schemas/errors.js';
 import { Histogram } from './histogram.js';
 import { HttpPool, type PoolRequest } from './http-pool.js';
-import { checkOptions, loopbackTarget, type OpenLoopOptions } from './options.js';
 
-export type { OpenLoopOptions };
-export { loopbackTarget };
+export interface OpenLoopOptions {
+  /** Target URL; only loopback http:// URLs are accepted. */
+  readonly url: string;
+  /** Offered rate, requests per second. */
+  readonly rate: number;
+  /** Measured window, seconds. */
+  readonly durationSec: number;
+  readonly warmupSec?: number;
+  readonly connections: number;
+  readonly timeoutMs?: number;
+  /** Builds the JSON body of request `seq` (0-based over the whole run, warm-up included). */
+  readonly body: (seq: number) => string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Also count the answers (any status) received within this many ms of their scheduled time. */
+  readonly deadlineMs?: number;
+  /** Called for every measured request that got an HTTP answer in time (e.g. to record which ids were answered 204). */
+  readonly onAnswer?: (seq: number, status: number) => void;
+}
+
+/** Parses `url` and refuses anything but http:// on an IPv4 loopback address (127.0.0.0/8). */
+export function loopbackTarget(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (cause) {
+    throw new PipelineError('CONFIG_INVALID', `--url ${JSON.stringify(url)} is not a URL`, { cause });
+  }
+  if (u.protocol !== 'http:' || !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(u.hostname)) {
+    throw new PipelineError('CONFIG_INVALID', `refusing to load ${url}: the load generator only targets http:// on a loopback address such as 127.0.0.1`);
+  }
+  return u;
+}
+
+/** Fails with a message naming the option when a value is out of range. */
+function checkOptions(o: OpenLoopOptions): void {
+  const positive = { rate: o.rate, durationSec: o.durationSec, connections: o.connections, timeoutMs: o.timeoutMs ?? 1 };
+  for (const [name, v] of Object.entries(positive)) {
+    if (!Number.isFinite(v) || v <= 0) throw new PipelineError('CONFIG_INVALID', `${name} must be a positive number, got ${v}`);
+  }
+  if (!Number.isInteger(o.connections)) throw new PipelineError('CONFIG_INVALID', `connections must be an integer`);
+  if ((o.warmupSec ?? 0) < 0) throw new PipelineError('CONFIG_INVALID', `warmupSec must be >= 0`);
+}
 
 export interface LatencySummary {
   p50: number;

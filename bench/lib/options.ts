@@ -1,41 +1,20 @@
-/** Options of the open-loop generator, validated once before a run. */
+/**
+ * The one command-line parser of the bench scripts: flags declared once (node:util parseArgs, strict),
+ * `--help` prints the script's usage, and a bad flag or value ends the script with one line naming it
+ * (exit 2), not a stack trace. The value checks are exported for scripts elsewhere (deploy/chaos.ts).
+ */
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PipelineError } from '../../schemas/errors.js';
 
-export interface OpenLoopOptions {
-  /** Target URL; only loopback http:// URLs are accepted. */
-  readonly url: string;
-  /** Offered rate, requests per second. */
-  readonly rate: number;
-  /** Measured window, seconds. */
-  readonly durationSec: number;
-  readonly warmupSec?: number;
-  readonly connections: number;
-  readonly timeoutMs?: number;
-  /** Builds the JSON body of request `seq` (0-based over the whole run, warm-up included). */
-  readonly body: (seq: number) => string;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Also count the answers (any status) received within this many ms of their scheduled time. */
-  readonly deadlineMs?: number;
-  /** Called for every measured request that got an HTTP answer in time (e.g. to record which ids were answered 204). */
-  readonly onAnswer?: (seq: number, status: number) => void;
-}
+type Flags = NonNullable<ParseArgsConfig['options']>;
+type Values<F extends Flags> = ReturnType<typeof parseArgs<{ options: F; strict: true; allowPositionals: true }>>['values'];
 
-/** Parses `url` and refuses anything but http:// on an IPv4 loopback address (127.0.0.0/8). */
-export function loopbackTarget(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch (cause) {
-    throw new PipelineError('CONFIG_INVALID', `--url ${JSON.stringify(url)} is not a URL`, { cause });
-  }
-  const loopback = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(u.hostname);
-  if (u.protocol !== 'http:' || !loopback) {
-    throw new PipelineError(
-      'CONFIG_INVALID',
-      `refusing to load ${url}: the load generator only targets http:// on a loopback address such as 127.0.0.1`,
-    );
-  }
-  return u;
+/** A string flag, with its default when given. */
+export function flag(): { type: 'string' };
+export function flag(d: string): { type: 'string'; default: string };
+export function flag(d?: string): { type: 'string'; default?: string } {
+  return d === undefined ? { type: 'string' } : { type: 'string', default: d };
 }
 
 /** A command-line value that must be a positive number; fails naming the flag. */
@@ -45,21 +24,43 @@ export function positiveArg(name: string, raw: string): number {
   return n;
 }
 
-/** A command-line number >= `min` (an integer when `integer`); fails naming the flag. */
-export function numArg(name: string, raw: string | undefined, min: number, integer = false): number {
+/** A command-line number from `min` to `max` (an integer when `integer`); fails naming the flag. */
+export function numArg(name: string, raw: string | undefined, min: number, integer = false, max = Infinity): number {
   const n = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new PipelineError('CONFIG_INVALID', `--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new PipelineError('CONFIG_INVALID', `--${name} must be ${integer ? 'an integer' : 'a number'} ${range}, got ${JSON.stringify(raw)}`);
   }
   return n;
 }
 
-/** Fails with a message naming the option when a value is out of range. */
-export function checkOptions(o: OpenLoopOptions): void {
-  const positive = { rate: o.rate, durationSec: o.durationSec, connections: o.connections, timeoutMs: o.timeoutMs ?? 1 };
-  for (const [name, v] of Object.entries(positive)) {
-    if (!Number.isFinite(v) || v <= 0) throw new PipelineError('CONFIG_INVALID', `${name} must be a positive number, got ${v}`);
+/** A comma-separated list of numbers (`--rates 250,500`). */
+export const listArg = (name: string, raw: string, min: number, integer = false): number[] => raw.split(',').map((r) => numArg(name, r.trim(), min, integer));
+
+/** A CPU to pin to, or undefined for `none`. */
+export const cpuArg = (name: string, raw: string): number | undefined => (raw === 'none' ? undefined : numArg(name, raw, 0, true));
+
+/** One of `choices`. */
+export function choiceArg<T extends string>(name: string, raw: string, choices: readonly T[]): T {
+  if (!choices.includes(raw as T)) throw new PipelineError('CONFIG_INVALID', `--${name} must be one of ${choices.join('|')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+/**
+ * Parses the command line by `flags` and hands the values (and, when `positionals`, the positionals) to `build`, which
+ * checks and converts them. `--help` prints `usage` and exits 0; any error in parsing or in `build` prints one line, exit 2.
+ */
+export function cli<F extends Flags, T>(usage: string, flags: F, build: (v: Values<F>, positionals: string[]) => T, o: { positionals?: boolean; argv?: string[] } = {}): T {
+  try {
+    const args = o.argv ?? process.argv.slice(2);
+    const { values, positionals } = parseArgs({ args, options: { ...flags, help: { type: 'boolean' } }, strict: true, allowPositionals: o.positionals ?? false });
+    if ((values as { help?: boolean }).help) {
+      process.stdout.write(`${usage.trim()}\n`);
+      process.exit(0);
+    }
+    return build(values as Values<F>, positionals);
+  } catch (err) {
+    process.stderr.write(`${path.basename(process.argv[1] ?? 'bench')}: ${(err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')} (--help for usage)\n`);
+    process.exit(2);
   }
-  if (!Number.isInteger(o.connections)) throw new PipelineError('CONFIG_INVALID', `connections must be an integer`);
-  if ((o.warmupSec ?? 0) < 0) throw new PipelineError('CONFIG_INVALID', `warmupSec must be >= 0`);
 }

@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DrainResult } from './drain-watch.js';
-import { median, processorsSummary, processorsTargetLines, summarize, type StageRun } from './processors-report.js';
-
-test('median ignores nulls, takes the middle of an odd count and averages an even one (rounded unless asked not to)', () => {
-  assert.equal(median([]), null);
-  assert.equal(median([null, null]), null);
-  assert.equal(median([3, null, 1, 2]), 2);
-  assert.equal(median([1.5, 2.5, 9]), 2.5);
-  assert.equal(median([1, 2]), 2);
-  assert.equal(median([1, 2], false), 1.5);
-  assert.equal(median([20.4, 19.1, 27.3, 26.9], false), (20.4 + 26.9) / 2);
-});
+import type { DrainResult } from './drain.js';
+import { processorsSummary, processorsTargetLines, summarize, type StageRun } from './processors-report.js';
 
 test('processorsSummary holds the three stage ratios and the pass-through over the client loop on the client\'s input', () => {
   const run = (stage: StageRun['stage'], input: string, rps: number | null): StageRun =>

@@ -1,13 +1,11 @@
 /**
- * The processor scenario's result files: per stage, records/s on one core next to the pass-through
- * processor on the same input in the same run (the ratio is what the stage's logic costs), the
- * pass-through next to a plain client loop (what the runner costs), plus the per-run details and what
- * each stage decided.
+ * The processor scenario's figures and result file: per stage, records/s on one core next to the pass-through
+ * processor on the same input in the same run (the ratio is what the stage's logic costs), the pass-through
+ * next to a plain client loop (what the runner costs), plus the per-run details and what each stage decided.
  */
-import type { DrainResult } from './drain-watch.js';
+import type { DrainResult } from './drain.js';
 import type { OutputStats } from './output-stats.js';
-import type { Machine } from './report.js';
-import { machineLines, percent as pct, writeResults } from './report.js';
+import { bullets, document, jsonBlock, median, percent as pct, ratio, section, table, type ResultHead } from './results.js';
 import type { Delivery, Stage } from './stages.js';
 
 export interface StageRun {
@@ -47,37 +45,19 @@ export interface ProcessorsSummary {
 /** Every ratio should be at least this. */
 export const PROCESSORS_TARGET = 0.5;
 
-export interface ProcessorsReport {
+export interface ProcessorsReport extends ResultHead {
   summary: ProcessorsSummary;
-  date: string;
-  machine: Machine;
-  command: string;
-  settings: Record<string, unknown>;
   seed: string[];
   pairs: PairSummary[];
   runs: StageRun[];
   notes: string[];
 }
 
-/** The median of the non-null values (null when none); an even count averages the middle two, rounded unless `round` is false. */
-export function median(values: ReadonlyArray<number | null>, round = true): number | null {
-  const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = Math.floor(v.length / 2);
-  if (v.length % 2) return v[m]!;
-  const mean = (v[m - 1]! + v[m]!) / 2;
-  return round ? Math.round(mean) : mean;
-}
-
-const ratio = (a: number | null, b: number | null): number | null => (a !== null && b ? Math.round((a / b) * 1000) / 1000 : null);
-
 /** Medians over the repetitions of a stage and of the pass-through on the same input. */
 export function summarize(stage: PairSummary['stage'], input: string, runs: readonly StageRun[]): PairSummary {
   const of = (s: Stage, f: (d: DrainResult) => number | null): number | null => median(runs.filter((r) => r.stage === s && r.input === input).map((r) => f(r.drain)));
-  const rps = of(stage, (d) => d.recordsPerSec);
-  const base = of('passthrough', (d) => d.recordsPerSec);
-  const rpc = of(stage, (d) => d.recordsPerCpuSec);
-  const baseRpc = of('passthrough', (d) => d.recordsPerCpuSec);
+  const [rps, base] = [of(stage, (d) => d.recordsPerSec), of('passthrough', (d) => d.recordsPerSec)];
+  const [rpc, baseRpc] = [of(stage, (d) => d.recordsPerCpuSec), of('passthrough', (d) => d.recordsPerCpuSec)];
   return { stage, input, recordsPerSec: rps, baselineRecordsPerSec: base, ratio: ratio(rps, base), recordsPerCpuSec: rpc, baselineRecordsPerCpuSec: baseRpc, cpuRatio: ratio(rpc, baseRpc) };
 }
 
@@ -93,43 +73,25 @@ export function processorsTargetLines(s: ProcessorsSummary): string[] {
   return rows.map(([k, v]) => `${k}: ${v ?? 'n/a'} (target >= ${PROCESSORS_TARGET}): ${v !== null && v >= PROCESSORS_TARGET ? 'met' : '**NOT met**'}`);
 }
 
-const cell = (v: number | null | undefined, suffix = ''): string => (v === null || v === undefined ? 'n/a' : `${v}${suffix}`);
+const label = (r: StageRun): string => `${r.stage} #${r.rep + 1} on ${r.input}`;
 
-function summaryTable(rows: readonly PairSummary[]): string[] {
-  return [
-    '| stage | input | records/s | pass-through records/s (same input) | ratio | records per CPU-s | pass-through per CPU-s | ratio (CPU) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.stage} | ${r.input} | ${cell(r.recordsPerSec)} | ${cell(r.baselineRecordsPerSec)} | ${cell(r.ratio)} | ${cell(r.recordsPerCpuSec)} | ${cell(r.baselineRecordsPerCpuSec)} | ${cell(r.cpuRatio)} |`),
-  ];
-}
-
-function runTable(runs: readonly StageRun[]): string[] {
-  return [
-    '| run | delivery | records | committed at first poll | seconds | records/s | CPU s | processor CPU (of one core) | Kafka broker CPU | Redis CPU | machine busy (both cores) | start-up s | output records | distinct ids | dead letters | error |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...runs.map((r) => {
-      const d = r.drain;
-      const c = d.cpuShares;
-      return `| ${r.stage} #${r.rep + 1} on ${r.input} | ${r.delivery ?? 'n/a'} | ${d.records} | ${d.committedAtStart} | ${d.seconds} | ${cell(d.recordsPerSec)} | ${cell(d.cpuSeconds)} | ${pct(c.processor ?? null)} | ${pct(c.kafka ?? null)} | ${pct(c.redis ?? null)} | ${pct(d.machineBusy)} | ${d.startupSec} | ${cell(r.output?.records)} | ${cell(r.output?.distinct)} | ${r.deadLetters} | ${(r.error ?? d.error ?? '').split('\n')[0]} |`;
-    }),
-  ];
-}
-
-function decisions(runs: readonly StageRun[]): string[] {
-  const rows = runs.filter((r) => r.output && ((r.stage !== 'passthrough' && r.stage !== 'client') || r.rep === 0));
-  return [
-    '| run | outcomes (share of records) | mean bids | mean output record bytes | campaigns in the bid index |',
-    '|---|---|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.stage} #${r.rep + 1} on ${r.input} | ${Object.entries(r.output!.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${cell(r.output!.meanBids)} | ${r.output!.meanBytes} | ${r.stage === 'bid' ? cell(r.catalogue) : ''} |`),
-  ];
+/** What the numbers say went wrong, spelled out. */
+export function processorsNotes(runs: readonly StageRun[], pinned: boolean): string[] {
+  const n: string[] = pinned ? [] : ['taskset is not available: the processors were not pinned, so "one core" is not enforced.'];
+  for (const r of runs) {
+    const err = r.error ?? r.drain.error;
+    if (err) n.push(`${label(r)} failed: ${err.split('\n')[0]}`);
+    if (r.output && r.output.records !== r.drain.records) n.push(`${label(r)}: ${r.output.records} output records for ${r.drain.records} input records.`);
+    if (r.output && r.output.distinct !== r.output.records) n.push(`${label(r)}: ${r.output.records - r.output.distinct} duplicate request ids in the output.`);
+    if (r.deadLetters > 0) n.push(`${label(r)}: the dead-letter topic gained ${r.deadLetters} records during the run (topic-wide).`);
+    if ((r.drain.machineBusy ?? 0) > 0.9) n.push(`${label(r)}: the machine was ${pct(r.drain.machineBusy)} busy: the rate is bounded by the shared cores, not only by the processor.`);
+  }
+  return n;
 }
 
 export function renderProcessors(r: ProcessorsReport): string {
-  return [
-    `# Processor throughput, ${r.date.slice(0, 10)}`,
-    '',
-    ...machineLines(r.date, r.machine, r.command, r.settings),
-    '',
+  const decided = r.runs.filter((x) => x.output && ((x.stage !== 'passthrough' && x.stage !== 'client') || x.rep === 0));
+  return document('Processor throughput', r, [], [
     'Each processor runs as ONE instance (its real main.ts, pinned to one core with taskset when available) over a topic ' +
       'pre-filled with the same records; records/s counts the records committed from the first poll of the consumer group\'s ' +
       'committed offsets that saw a commit to the poll that saw every partition at its end (start-up excluded). ' +
@@ -137,38 +99,24 @@ export function renderProcessors(r: ProcessorsReport): string {
       '(and its Redis round trips) costs. Records per CPU-second divide by the CPU time of the processor\'s own process group, ' +
       'which is less sensitive to the shared machine than the wall-clock rate.',
     '',
-    '## Summary',
-    '',
-    'ratios: each stage\'s records/s over the pass-through\'s on the same input (medians over repetitions); passThroughVsClient: the ' +
-      'pass-through\'s records/s over a plain consume -> produce loop on the same client over the same input (lib/client-loop.ts: bytes ' +
-      'copied unchanged, offsets committed after delivery), i.e. what the runner\'s decoding, encoding and bookkeeping cost.',
-    '',
-    '```json',
-    JSON.stringify(r.summary, null, 2),
-    '```',
-    '',
-    ...processorsTargetLines(r.summary).map((l) => `- ${l}`),
-    '',
-    '## Per stage (medians over repetitions)',
-    '',
-    ...summaryTable(r.pairs),
-    '',
-    '## Runs',
-    '',
-    ...runTable(r.runs),
-    '',
-    '## What the stages decided',
-    '',
-    ...decisions(r.runs),
-    '',
-    '## Seed',
-    '',
-    ...r.seed.map((l) => `    ${l}`),
-    '',
-    ...(r.notes.length ? ['## Notes', '', ...r.notes.map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
-}
-
-export async function writeProcessorsReport(dir: string, r: ProcessorsReport): Promise<string[]> {
-  return writeResults(dir, r.date, 'processors', renderProcessors(r), r);
+    ...section('Summary',
+      'ratios: each stage\'s records/s over the pass-through\'s on the same input (medians over repetitions); passThroughVsClient: the ' +
+        'pass-through\'s records/s over a plain consume -> produce loop on the same client over the same input (lib/client-loop.ts: bytes ' +
+        'copied unchanged, offsets committed after delivery), i.e. what the runner\'s decoding, encoding and bookkeeping cost.',
+      '', ...jsonBlock(r.summary), '', ...bullets(processorsTargetLines(r.summary))),
+    ...section('Per stage (medians over repetitions)', ...table(
+      ['stage', 'input', 'records/s', 'pass-through records/s (same input)', 'ratio', 'records per CPU-s', 'pass-through per CPU-s', 'ratio (CPU)'],
+      r.pairs.map((p) => [p.stage, p.input, p.recordsPerSec, p.baselineRecordsPerSec, p.ratio, p.recordsPerCpuSec, p.baselineRecordsPerCpuSec, p.cpuRatio]))),
+    ...section('Runs', ...table(
+      ['run', 'delivery', 'records', 'committed at first poll', 'seconds', 'records/s', 'CPU s', 'processor CPU (of one core)', 'Kafka broker CPU', 'Redis CPU',
+        'machine busy (both cores)', 'start-up s', 'output records', 'distinct ids', 'dead letters', 'error'],
+      r.runs.map((x) => {
+        const [d, c] = [x.drain, x.drain.cpuShares];
+        return [label(x), x.delivery, d.records, d.committedAtStart, d.seconds, d.recordsPerSec, d.cpuSeconds, pct(c.processor), pct(c.kafka), pct(c.redis), pct(d.machineBusy),
+          d.startupSec, x.output?.records, x.output?.distinct, x.deadLetters, (x.error ?? d.error ?? '').split('\n')[0]];
+      }))),
+    ...section('What the stages decided', ...table(['run', 'outcomes (share of records)', 'mean bids', 'mean output record bytes', 'campaigns in the bid index'],
+      decided.map((x) => [label(x), Object.entries(x.output!.outcomes).map(([k, v]) => `${k} ${v}`).join(', '), x.output!.meanBids, x.output!.meanBytes, x.stage === 'bid' ? x.catalogue : '']))),
+    ...section('Seed', ...r.seed.map((l) => `    ${l}`)),
+  ], r.notes);
 }

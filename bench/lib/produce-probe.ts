@@ -5,44 +5,33 @@
  * Prints one JSON line: CPU per record (whole process and per thread), delivery latency from the
  * scheduled time.
  *
- *   node --import tsx bench/lib/produce-probe.ts --topic T --rate 8000 --duration 5 --mode keyed|one-partition|none
- *     [--linger 5] [--compression lz4] [--poll-ms 1] [--warmup 1] [--users 100000]
- *
  * --mode keyed: keys from a pool of users, placed by the partitioner (what the edge does);
  * one-partition: the same keys, every record to partition 0 (one ProduceRequest per linger);
  * none: the schedule, the same per-record promise and timer work, no Kafka (the baseline).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { DeliveryProducer } from '../../processors/runtime/delivery-producer.js';
 import { kafkaSecurityProperties } from '../../processors/runtime/kafka.js';
 import { stackConfig } from './run-topics.js';
 import { Histogram } from './histogram.js';
-import { positiveArg } from './options.js';
+import { choiceArg, cli, flag as str, numArg, positiveArg } from './options.js';
 
-const { values: a } = parseArgs({
-  strict: true,
-  options: {
-    topic: { type: 'string' },
-    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
-    rate: { type: 'string', default: '8000' },
-    duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1' },
-    mode: { type: 'string', default: 'keyed' },
-    linger: { type: 'string', default: '5' },
-    compression: { type: 'string', default: 'lz4' },
-    'poll-ms': { type: 'string', default: '1' },
-    users: { type: 'string', default: '100000' },
-  },
+const USAGE = `
+node --import tsx bench/lib/produce-probe.ts --topic T --rate 8000 --duration 5 --mode keyed|one-partition|none
+  [--brokers host:port] [--linger 5] [--compression lz4] [--poll-ms 1] [--warmup 1] [--users 100000]`;
+const a = cli(USAGE, {
+  topic: str(), brokers: str(stackConfig.kafkaBrokers), rate: str('8000'), duration: str('5'), warmup: str('1'), mode: str('keyed'),
+  linger: str('5'), compression: str('lz4'), 'poll-ms': str('1'), users: str('100000'),
+}, (v) => {
+  if (!v.topic) throw new Error('--topic is required');
+  return {
+    topic: v.topic, brokers: v.brokers, rate: positiveArg('rate', v.rate), durationS: positiveArg('duration', v.duration), warmupS: numArg('warmup', v.warmup, 0),
+    mode: choiceArg('mode', v.mode, ['keyed', 'one-partition', 'none']), linger: numArg('linger', v.linger, 0), compression: v.compression,
+    pollMs: numArg('poll-ms', v['poll-ms'], 0), users: numArg('users', v.users, 1, true),
+  };
 });
-const rate = positiveArg('rate', a.rate);
-const durationS = positiveArg('duration', a.duration);
-const warmupS = Number(a.warmup);
-const mode = a.mode;
-if (!a.topic || !['keyed', 'one-partition', 'none'].includes(mode)) {
-  throw new Error('usage: produce-probe.ts --topic T --rate N --duration S --mode keyed|one-partition|none');
-}
+const { rate, durationS, warmupS, mode, users } = a;
 
 /** CPU ticks per thread name (the main thread is "main"), from /proc/self/task. */
 function threadTicks(): Map<string, number> {
@@ -58,16 +47,15 @@ function threadTicks(): Map<string, number> {
 
 const value = Buffer.alloc(700, 7);
 const producer = mode === 'none' ? null : await DeliveryProducer.connect({
-  brokers: a.brokers, clientId: 'bench-produce-probe', log: createLogger('probe', 'warn'), pollIntervalMs: Number(a['poll-ms']),
-  config: { 'enable.idempotence': true, acks: -1, 'linger.ms': Number(a.linger), 'compression.codec': a.compression, 'message.timeout.ms': 10_000, 'queue.buffering.max.messages': 1_000_000, ...kafkaSecurityProperties(stackConfig) },
+  brokers: a.brokers, clientId: 'bench-produce-probe', log: createLogger('probe', 'warn'), pollIntervalMs: a.pollMs,
+  config: { 'enable.idempotence': true, acks: -1, 'linger.ms': a.linger, 'compression.codec': a.compression, 'message.timeout.ms': 10_000, 'queue.buffering.max.messages': 1_000_000, ...kafkaSecurityProperties(stackConfig) },
 });
 const send: (key: string) => Promise<void> =
   producer === null ? () => new Promise((resolve) => setTimeout(resolve, 5))
-  : mode === 'one-partition' ? (key) => producer.produceTo(a.topic!, 0, key, value)
-  : (key) => producer.produce(a.topic!, key, value);
+  : mode === 'one-partition' ? (key) => producer.produceTo(a.topic, 0, key, value)
+  : (key) => producer.produce(a.topic, key, value);
 
 const hist = new Histogram();
-const users = Number(a.users);
 const total = Math.round(rate * (warmupS + durationS));
 const warm = Math.round(rate * warmupS);
 let failed = 0;

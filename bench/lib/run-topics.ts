@@ -4,6 +4,7 @@
  * another, and removing everything the run created at the end (topics, consumer groups, subjects).
  */
 import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
+import { PipelineError } from '../../schemas/errors.js';
 import { createKafka, ensureTopics, type Admin, type Kafka } from '../../processors/runtime/kafka.js';
 import type { RawRecord } from '../../processors/runtime/read-topic.js';
 import { readWholeTopic, type ReadOptions } from './topic-reader.js';
@@ -51,10 +52,15 @@ export class RunTopics {
     this.groupPrefixes.add(prefix);
   }
 
-  /** Encodes `values` under the topic's subject and writes them (plain producer: no transaction markers). */
-  async fill<T>(topic: string, values: readonly T[], keyOf: (v: T) => string): Promise<void> {
+  /**
+   * Encodes `values` under the topic's subject and writes them (plain producer: no transaction markers), failing after
+   * `timeoutMs` (a producer that never gets its acks retries for minutes; once a fill hung for a whole watchdog bound).
+   */
+  async fill<T>(topic: string, values: readonly T[], keyOf: (v: T) => string, timeoutMs = 90_000): Promise<void> {
     const subject = subjectFor(topic);
-    await this.send(topic, values.map((v) => ({ key: keyOf(v), value: this.codec.encode(subject, v) })));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PipelineError('DEPENDENCY_UNAVAILABLE', `filling ${topic} did not finish within ${timeoutMs / 1000} s`)), timeoutMs)));
+    await Promise.race([this.send(topic, values.map((v) => ({ key: keyOf(v), value: this.codec.encode(subject, v) }))), timeout]).finally(() => clearTimeout(timer));
   }
 
   /**

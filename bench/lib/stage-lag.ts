@@ -7,6 +7,7 @@
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
+import { percentiles, type Percentiles } from './results.js';
 import type { RunTopics } from './run-topics.js';
 
 export const HOPS = ['edge', 'enrich', 'bid', 'auction', 'total', 'decided'] as const;
@@ -19,14 +20,6 @@ export const HOP_MEANING: Readonly<Record<Hop, string>> = {
   total: 'edge receipt -> outcome produced (the edge sees it only after the auction commits and its listener fetches)',
   decided: 'edge receipt -> auction decidedAtMs',
 };
-
-export interface Percentiles {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
 
 export interface RateLag {
   rate: number;
@@ -41,13 +34,6 @@ export interface RateLag {
   /** Requests whose outcome has a win but which the edge answered 204 (from the load's answered ids); null without them. */
   lostToDeadline: number | null;
   hops: Record<Hop, Percentiles | null>;
-}
-
-export function percentiles(values: number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const v = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))]!;
-  return { count: v.length, p50: at(50), p95: at(95), p99: at(99), max: v[v.length - 1]! };
 }
 
 interface Seen {

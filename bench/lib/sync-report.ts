@@ -1,12 +1,12 @@
 /**
- * The sync scenario's result files: per offered rate, the edge in async mode (202 after the Kafka ack,
- * the baseline) and in sync mode (200 BidResponse or 204 within tmax, through enrich, bid and auction),
- * the difference between them, and where the time goes per stage.
+ * The sync scenario's figures and result file: per offered rate, the edge in async mode (202 after the Kafka ack,
+ * the baseline) and in sync mode (200 BidResponse or 204 within tmax, through enrich, bid and auction), the
+ * difference between them, where the time goes per stage, plain-language notes, and the picture.
  */
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
-import { machineLines, percent, writeResults, type Machine } from './report.js';
-import { HOP_MEANING, HOPS, type Percentiles, type RateLag } from './stage-lag.js';
+import { bullets, document, percent, section, table, type Percentiles, type ResultHead } from './results.js';
+import { HOP_MEANING, HOPS, type RateLag } from './stage-lag.js';
 import { renderSvg } from './svg-chart.js';
 
 export interface ModeRun {
@@ -44,8 +44,20 @@ export interface SyncSummary {
   rates: SyncRateSummary[];
 }
 
+export interface SyncReport extends ResultHead {
+  summary: SyncSummary;
+  seed: string[];
+  processes: Record<string, string>;
+  warmup: ModeRun[];
+  runs: ModeRun[];
+  lags: RateLag[];
+  notes: string[];
+}
+
 /** The issue's bar for the sync path, checked at `offeredRps`. */
 export const SYNC_TARGETS = { offeredRps: 2000, p99Ms: 50, answeredBeforeDeadlineShare: 0.99, lostToDeadlineShare: 0.01 } as const;
+/** Generator lag (ms, p99) above which the generator or the machine, not the target, set the pace. */
+const GENERATOR_LAG_MS = 5;
 
 const share = (n: number, of: number): number => Math.round((n / of) * 10_000) / 10_000;
 
@@ -78,6 +90,39 @@ export function syncTargetLines(s: SyncSummary): string[] {
   ];
 }
 
+/** Findings derived from the numbers: anything that says the pipeline (or the machine) misbehaved is spelled out. */
+export function syncNotes(runs: readonly ModeRun[], lags: readonly RateLag[], o: { pinned: boolean; dead: string | undefined; tmaxMs: number }): string[] {
+  const n: string[] = [];
+  if (!o.pinned) n.push('taskset is not available: nothing was pinned.');
+  if (o.dead) n.push(`A service died during the runs: ${o.dead.split('\n')[0]}`);
+  for (const m of runs) {
+    const label = `${m.mode} at ${m.rate} rps`;
+    if (m.error) n.push(`${label} failed: ${m.error.split('\n')[0]}`);
+    const r = m.result;
+    if (!r) continue;
+    const other = Object.entries(r.statusCounts).filter(([k]) => !['200', '202', '204'].includes(k));
+    if (other.length) n.push(`${label}: unexpected statuses ${other.map(([k, v]) => `${k} x${v}`).join(', ')}.`);
+    if (r.errorCount || r.timeouts) n.push(`${label}: ${r.errorCount} transport errors (${JSON.stringify(r.errors)}), ${r.timeouts} requests unanswered within ${r.timeoutMs} ms.`);
+    if (r.sendLagMs.p99 > GENERATOR_LAG_MS) n.push(`${label}: generator lag p99 ${r.sendLagMs.p99} ms: the generator or the machine was saturated, so latency is overstated.`);
+    const over = (['p50', 'p95', 'p99', 'p999'] as const).filter((p) => r.latencyMs[p] > o.tmaxMs);
+    if (m.mode === 'sync' && over.length > 0) {
+      const a = m.ackProbeMs;
+      n.push(`${label}: ${over.join(', ')} above tmax (${o.tmaxMs} ms; max ${r.latencyMs.max} ms): those answers came after the exchange stopped waiting. ` +
+        `In the same window: broker acks to a side producer p50/p99/max ${a ? `${a.p50}/${a.p99}/${a.max}` : 'n/a'} ms, both cores ${percent(m.cpu?.machine)} busy, ` +
+        `generator lag p99 ${r.sendLagMs.p99} ms.`);
+    }
+    if (m.mode === 'sync' && (m.tmaxExpired ?? 0) > 0) {
+      n.push(`${label}: ${m.tmaxExpired} of ${r.scheduled + Math.round(r.offeredRps * r.warmupSec)} requests (warm-up included) were answered 204 because tmax ran out, not because nothing bid; ` +
+        `${m.lateOutcomes ?? 'n/a'} outcomes arrived after their answer.`);
+    }
+  }
+  for (const l of lags) {
+    if (l.outcomes < l.requests) n.push(`sync at ${l.rate} rps: ${l.requests - l.outcomes} of ${l.requests} requests in the topic have no outcome (enriched ${l.enriched}, BidSets ${l.bidSets}).`);
+    if (l.winsPastDeadline > 0) n.push(`sync at ${l.rate} rps: ${l.winsPastDeadline} winning outcomes were produced after the edge's deadline: bids lost to time.`);
+  }
+  return n;
+}
+
 export function syncSvg(r: Pick<SyncReport, 'summary' | 'runs'>): string {
   const s = r.summary.rates;
   const asyncP99 = r.runs.filter((m) => m.mode === 'async' && m.result).map((m) => [m.rate, m.result!.latencyMs.p99] as const);
@@ -98,164 +143,64 @@ export function syncSvg(r: Pick<SyncReport, 'summary' | 'runs'>): string {
   ]);
 }
 
-function summaryTable(s: SyncSummary): string[] {
-  return [
-    '| offered rps | tmax ms | p50 ms | p99 ms | answered before tmax | bid (200) | lost to the deadline |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-    ...s.rates.map((r) => `| ${r.offeredRps} | ${r.tmaxMs} | ${r.p50Ms} | ${r.p99Ms} | ${r.answeredBeforeDeadlineShare ?? 'n/a'} | ${r.bidShare} | ${r.lostToDeadlineShare ?? 'n/a'} |`),
-  ];
-}
-
-export interface SyncReport {
-  summary: SyncSummary;
-  date: string;
-  machine: Machine;
-  command: string;
-  settings: Record<string, unknown>;
-  seed: string[];
-  processes: Record<string, string>;
-  warmup: ModeRun[];
-  runs: ModeRun[];
-  lags: RateLag[];
-  notes: string[];
-}
-
 const pct = (n: number, of: number): string => (of > 0 ? `${Math.round((n / of) * 1000) / 10}%` : 'n/a');
-const opt = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
 
 function latencyTable(runs: readonly ModeRun[]): string[] {
-  const rows = runs.map((m) => {
+  const cols = ['offered rps', 'mode', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', '200 bid', '204 no bid', '202 accepted', 'other status', 'transport errors', 'timeouts',
+    'tmax expired (edge)', 'late outcomes (edge)', 'generator lag p99 ms'];
+  return table(cols, runs.map((m) => {
     const r = m.result;
-    if (!r) return `| ${m.rate} | ${m.mode} | failed: ${(m.error ?? '').split('\n')[0]} |||||||||||||`;
-    const l = r.latencyMs;
-    const c = r.statusCounts;
+    if (!r) return [m.rate, m.mode, `failed: ${(m.error ?? '').split('\n')[0]}`, ...cols.slice(3).map(() => '')];
+    const [l, c] = [r.latencyMs, r.statusCounts];
     const other = r.responses - (c['200'] ?? 0) - (c['204'] ?? 0) - (c['202'] ?? 0);
-    return `| ${r.offeredRps} | ${m.mode} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${pct(c['200'] ?? 0, r.scheduled)} | ${pct(c['204'] ?? 0, r.scheduled)} | ` +
-      `${pct(c['202'] ?? 0, r.scheduled)} | ${other} | ${r.errorCount} | ${r.timeouts} | ${opt(m.tmaxExpired)} | ${opt(m.lateOutcomes)} | ${r.sendLagMs.p99} |`;
-  });
-  return [
-    '| offered rps | mode | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | 200 bid | 204 no bid | 202 accepted | other status | transport errors | timeouts | tmax expired (edge) | late outcomes (edge) | generator lag p99 ms |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
-  ];
-}
-
-function costTable(runs: readonly ModeRun[]): string[] {
-  const rates = [...new Set(runs.map((r) => r.rate))];
-  const rows = rates.map((rate) => {
-    const a = runs.find((r) => r.rate === rate && r.mode === 'async')?.result?.latencyMs;
-    const s = runs.find((r) => r.rate === rate && r.mode === 'sync')?.result?.latencyMs;
-    if (!a || !s) return `| ${rate} | n/a | n/a | n/a |`;
-    const d = (x: number, y: number): number => Math.round((x - y) * 1000) / 1000;
-    return `| ${rate} | ${d(s.p50, a.p50)} | ${d(s.p95, a.p95)} | ${d(s.p99, a.p99)} |`;
-  });
-  return ['| offered rps | p50 sync - async ms | p95 sync - async ms | p99 sync - async ms |', '|---:|---:|---:|---:|', ...rows];
-}
-
-function batchTable(runs: readonly ModeRun[]): string[] {
-  const rows = runs.flatMap((m) => (m.batches ?? []).map((b) =>
-    `| ${m.rate} | ${b.stage} | ${b.batches} | ${b.records} | ${opt(b.recordsPerBatch)} | ${opt(b.meanBatchMs)} | ${b.busyShare === null ? '' : `${Math.round(b.busyShare * 100)}%`} |`));
-  return [
-    '| offered rps | stage | partition batches | records | records per batch | mean batch ms (incl. its commit) | time in batches / run time |',
-    '|---:|---|---:|---:|---:|---:|---:|',
-    ...rows,
-  ];
-}
-
-function cpuTable(runs: readonly ModeRun[]): string[] {
-  const keys = [...new Set(runs.flatMap((m) => Object.keys(m.cpu ?? {})))];
-  return [
-    `| offered rps | mode | ${keys.join(' | ')} | broker ack p50 / p99 / max ms (side probe) |`,
-    `|---:|---|${keys.map(() => '---:').join('|')}|---:|`,
-    ...runs.map((m) => {
-      const a = m.ackProbeMs;
-      return `| ${m.rate} | ${m.mode} | ${keys.map((k) => percent(m.cpu?.[k], '')).join(' | ')} | ${a ? `${a.p50} / ${a.p99} / ${a.max}` : ''} |`;
-    }),
-  ];
-}
-
-function lagTable(lags: readonly RateLag[]): string[] {
-  const rows: string[] = [];
-  for (const l of lags) {
-    for (const h of HOPS) {
-      const p = l.hops[h];
-      rows.push(`| ${l.rate} | ${h} | ${p ? `${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.count}` : 'n/a | | | | 0'} |`);
-    }
-  }
-  return ['| offered rps | hop | p50 ms | p95 ms | p99 ms | max ms | requests |', '|---:|---|---:|---:|---:|---:|---:|', ...rows];
-}
-
-function flowTable(lags: readonly RateLag[]): string[] {
-  return [
-    '| offered rps | requests in topic | enriched | BidSets | outcomes | wins produced after the deadline | wins answered 204 |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-    ...lags.map((l) => `| ${l.rate} | ${l.requests} | ${l.enriched} | ${l.bidSets} | ${l.outcomes} | ${l.winsPastDeadline} | ${l.lostToDeadline ?? 'n/a'} |`),
-  ];
+    return [r.offeredRps, m.mode, l.p50, l.p95, l.p99, l.p999, l.max, pct(c['200'] ?? 0, r.scheduled), pct(c['204'] ?? 0, r.scheduled), pct(c['202'] ?? 0, r.scheduled),
+      other, r.errorCount, r.timeouts, m.tmaxExpired ?? '', m.lateOutcomes ?? '', r.sendLagMs.p99];
+  }));
 }
 
 export function renderSync(r: SyncReport): string {
-  return [
-    `# Synchronous OpenRTB latency, ${r.date.slice(0, 10)}`,
-    '',
-    ...machineLines(r.date, r.machine, r.command, r.settings),
-    ...Object.entries(r.processes).map(([k, v]) => `- ${k}: \`${v}\``),
-    '',
-    `## Summary (sync mode; picture: ${r.date.slice(0, 10)}-sync.svg)`,
-    '',
-    'Shares are of the requests sent in the measured window. Answered before tmax: any answer the load generator received within ' +
-      'tmax of the request\'s scheduled send time. Lost to the deadline: the auction-outcomes topic holds a win for the request, ' +
-      'but the edge answered 204.',
-    '',
-    ...summaryTable(r.summary),
-    '',
-    ...syncTargetLines(r.summary).map((l) => `- ${l}`),
-    '',
-    'Open-loop load (bench/load.ts in its own process): latency from each request\'s scheduled send time. For each rate the ' +
-      'async edge (202 once Kafka acknowledged the request; nothing downstream) runs first, then the sync edge, which publishes ' +
-      'the request and waits for its auction outcome from enrich -> bid -> auction until tmax minus the margin, answering 200 with a ' +
-      'BidResponse or 204. The difference between the two is what the pipeline costs a synchronous caller. Shares are of scheduled requests.',
-    '',
-    '## Latency and answers',
-    '',
-    ...latencyTable(r.runs),
-    '',
-    '## Pipeline cost (sync minus async, same rate, same run)',
-    '',
-    ...costTable(r.runs),
-    '',
-    '## Where the time goes (sync runs, from the topics\' record timestamps)',
-    '',
-    ...HOPS.map((h) => `- **${h}**: ${HOP_MEANING[h]}`),
-    '',
-    ...lagTable(r.lags),
-    '',
-    ...flowTable(r.lags),
-    '',
-    '## Processor batches during the sync runs (runner metrics; load warm-up included)',
-    '',
-    'A batch is one partition\'s records handed to the runner at once; its time runs from the start of its processing to the commit of ' +
-      'the transaction that carries it. With PROCESSOR_CONCURRENCY > 1 several partition batches run at once and share one transaction ' +
-      '(group commit), so time in batches / run time can exceed 100% (up to the concurrency); with one batch at a time, near 100% means ' +
-      'the stage\'s consume loop is saturated.',
-    '',
-    ...batchTable(r.runs),
-    '',
-    '## CPU and broker responsiveness during each run (CPU as a share of one core; machine = share of both cores busy)',
-    '',
-    ...cpuTable(r.runs),
-    '',
-    '## Warm-up (not measured)',
-    '',
-    ...latencyTable(r.warmup),
-    '',
-    '## Seed',
-    '',
-    ...r.seed.map((l) => `    ${l}`),
-    '',
-    ...(r.notes.length ? ['## Notes', '', ...r.notes.map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
-}
-
-export async function writeSyncReport(dir: string, r: SyncReport): Promise<string[]> {
-  return writeResults(dir, r.date, 'sync', renderSync(r), r, syncSvg(r));
+  const s = r.summary;
+  const rates = [...new Set(r.runs.map((x) => x.rate))];
+  const cpuKeys = [...new Set(r.runs.flatMap((m) => Object.keys(m.cpu ?? {})))];
+  return document('Synchronous OpenRTB latency', r, Object.entries(r.processes).map(([k, v]) => `- ${k}: \`${v}\``), [
+    ...section(`Summary (sync mode; picture: ${r.date.slice(0, 10)}-sync.svg)`,
+      'Shares are of the requests sent in the measured window. Answered before tmax: any answer the load generator received within ' +
+        'tmax of the request\'s scheduled send time. Lost to the deadline: the auction-outcomes topic holds a win for the request, ' +
+        'but the edge answered 204.',
+      '',
+      ...table(['offered rps', 'tmax ms', 'p50 ms', 'p99 ms', 'answered before tmax', 'bid (200)', 'lost to the deadline'],
+        s.rates.map((x) => [x.offeredRps, x.tmaxMs, x.p50Ms, x.p99Ms, x.answeredBeforeDeadlineShare, x.bidShare, x.lostToDeadlineShare])),
+      '', ...bullets(syncTargetLines(s)), '',
+      'Open-loop load (bench/load.ts in its own process): latency from each request\'s scheduled send time. For each rate the ' +
+        'async edge (202 once Kafka acknowledged the request; nothing downstream) runs first, then the sync edge, which publishes ' +
+        'the request and waits for its auction outcome from enrich -> bid -> auction until tmax minus the margin, answering 200 with a ' +
+        'BidResponse or 204. The difference between the two is what the pipeline costs a synchronous caller. Shares are of scheduled requests.'),
+    ...section('Latency and answers', ...latencyTable(r.runs)),
+    ...section('Pipeline cost (sync minus async, same rate, same run)', ...table(['offered rps', 'p50 sync - async ms', 'p95 sync - async ms', 'p99 sync - async ms'], rates.map((rate) => {
+      const [a, y] = (['async', 'sync'] as const).map((mode) => r.runs.find((x) => x.rate === rate && x.mode === mode)?.result?.latencyMs);
+      const d = (k: 'p50' | 'p95' | 'p99'): number | null => (a && y ? Math.round((y[k] - a[k]) * 1000) / 1000 : null);
+      return [rate, d('p50'), d('p95'), d('p99')];
+    }))),
+    ...section('Where the time goes (sync runs, from the topics\' record timestamps)', ...HOPS.map((h) => `- **${h}**: ${HOP_MEANING[h]}`), '',
+      ...table(['offered rps', 'hop', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'requests'],
+        r.lags.flatMap((l) => HOPS.map((h) => { const p = l.hops[h]; return p ? [l.rate, h, p.p50, p.p95, p.p99, p.max, p.count] : [l.rate, h, 'n/a', '', '', '', 0]; }))),
+      '',
+      ...table(['offered rps', 'requests in topic', 'enriched', 'BidSets', 'outcomes', 'wins produced after the deadline', 'wins answered 204'],
+        r.lags.map((l) => [l.rate, l.requests, l.enriched, l.bidSets, l.outcomes, l.winsPastDeadline, l.lostToDeadline]))),
+    ...section('Processor batches during the sync runs (runner metrics; load warm-up included)',
+      'A batch is one partition\'s records handed to the runner at once; its time runs from the start of its processing to the commit of ' +
+        'the transaction that carries it. With PROCESSOR_CONCURRENCY > 1 several partition batches run at once and share one transaction ' +
+        '(group commit), so time in batches / run time can exceed 100% (up to the concurrency); with one batch at a time, near 100% means ' +
+        'the stage\'s consume loop is saturated.',
+      '',
+      ...table(['offered rps', 'stage', 'partition batches', 'records', 'records per batch', 'mean batch ms (incl. its commit)', 'time in batches / run time'],
+        r.runs.flatMap((m) => (m.batches ?? []).map((b) => [m.rate, b.stage, b.batches, b.records, b.recordsPerBatch ?? '', b.meanBatchMs ?? '', percent(b.busyShare, '')])))),
+    ...section('CPU and broker responsiveness during each run (CPU as a share of one core; machine = share of both cores busy)',
+      ...table(['offered rps', 'mode', ...cpuKeys, 'broker ack p50 / p99 / max ms (side probe)'], r.runs.map((m) => {
+        const a = m.ackProbeMs;
+        return [m.rate, m.mode, ...cpuKeys.map((k) => percent(m.cpu?.[k], '')), a ? `${a.p50} / ${a.p99} / ${a.max}` : ''];
+      }))),
+    ...section('Warm-up (not measured)', ...latencyTable(r.warmup)),
+    ...section('Seed', ...r.seed.map((l) => `    ${l}`)),
+  ], r.notes);
 }

@@ -1,7 +1,7 @@
 /** Benchmark child processes: stop() waits for the whole process group, not just the shell wrapper. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTarget } from './child.js';
+import { startTarget } from './services.js';
 
 const groupAlive = (pgid: number): boolean => {
   try {

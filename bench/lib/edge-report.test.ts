@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OpenLoopResult } from './open-loop.js';
-import { cpuComparison, cpuUsPerRequest, sustainableRps, type RateRun, type TargetRuns } from './report.js';
+import { cpuComparison, cpuUsPerRequest, sustainableRps, type RateRun, type TargetRuns } from './edge-report.js';
 
 function run(rate: number, p99: number, targetCpuSec: number | null, accepted = rate): RateRun {
   const result = { offeredRps: rate, acceptedRps: accepted, ok2xx: accepted * 8, durationSec: 8, warmupSec: 1, elapsedSec: 8, latencyMs: { p99 } } as unknown as OpenLoopResult;

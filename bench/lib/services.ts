@@ -1,0 +1,276 @@
+/**
+ * Child processes of the benchmarks, and the one way a scenario starts and stops them: every service (a
+ * target under test, a processor, the sink, a plain client loop) runs in its own process group, pinned to a
+ * CPU with `taskset` when asked (from its first instruction), so its CPU can be read per group and stop()
+ * ends the whole group; one-shot commands (the load generator, the seed) run pinned to completion; and a
+ * guard bounds the scenario in time and cleans up on a signal.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { PipelineError } from '../../schemas/errors.js';
+import { freePort } from '../../processors/runtime/spawn-service.js';
+import type { CpuSubject } from './cpu.js';
+import type { OpenLoopResult } from './open-loop.js';
+
+/** The repository root: the working directory of every child. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TAIL_BYTES = 8192;
+const STOP_GRACE_MS = 35_000;
+const CLEANUP_BOUND_MS = 60_000;
+
+let tasksetAvailable: boolean | undefined;
+/** True when `taskset` can be run here. */
+export function hasTaskset(): boolean {
+  tasksetAvailable ??= spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+  return tasksetAvailable;
+}
+
+const pinned = (cpu: number | undefined, argv: string[]): [string, string[]] =>
+  cpu !== undefined && hasTaskset() ? ['taskset', ['-c', String(cpu), ...argv]] : [argv[0]!, argv.slice(1)];
+
+/** Keeps the last few KB of a stream (and always drains it, so a chatty child never blocks on a full pipe). */
+function tail(stream: NodeJS.ReadableStream | null): () => string {
+  let buf = '';
+  stream?.on('data', (c: Buffer) => void (buf = (buf + c.toString()).slice(-TAIL_BYTES)));
+  return () => buf;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface Target {
+  readonly pid: number;
+  readonly exited: Promise<number | null>;
+  output(): string;
+  /**
+   * SIGTERM to the whole process group, then waits until every process in it is gone (not only the
+   * `sh -c` wrapper, which dies at once while node is still shutting down); SIGKILL after the grace
+   * period. Resolves true when the group exited by itself, false when it had to be killed.
+   */
+  stop(): Promise<boolean>;
+}
+
+/** Starts `command` (a shell command line) in its own process group, pinned to `cpu`. */
+export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd?: string; stopGraceMs?: number }): Target {
+  const [file, args] = pinned(opts.cpu, ['sh', '-c', command]);
+  const child: ChildProcess = spawn(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `could not start: ${command}`);
+  const pid = child.pid;
+  const [out, err] = [tail(child.stdout), tail(child.stderr)];
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const signal = (sig: NodeJS.Signals | 0): boolean => {
+    try {
+      process.kill(-pid, sig);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const gone = async (ms: number): Promise<boolean> => {
+    const deadline = performance.now() + ms;
+    while (signal(0) && performance.now() < deadline) await sleep(25);
+    return !signal(0);
+  };
+  return {
+    pid,
+    exited,
+    output: () => `${out()}${err()}`.slice(-TAIL_BYTES),
+    async stop() {
+      if (!signal(0)) return true;
+      signal('SIGTERM');
+      // The edge drains in-flight requests on SIGTERM (INGEST_SHUTDOWN_TIMEOUT_MS, 30 s by default).
+      if (await gone(opts.stopGraceMs ?? STOP_GRACE_MS)) return true;
+      signal('SIGKILL');
+      await gone(5_000);
+      return false;
+    },
+  };
+}
+
+/** Polls `url` until it answers 200; fails if the target exits first or `timeoutMs` passes. */
+export async function waitReady(target: Target, url: string, timeoutMs: number): Promise<void> {
+  let exitCode: number | null | undefined;
+  void target.exited.then((c) => (exitCode = c));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `target exited with ${exitCode} before ${url} answered 200:\n${target.output()}`);
+    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (await r.body?.cancel(), r.status), () => 0);
+    if (status === 200) return;
+    await sleep(200);
+  }
+  throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
+}
+
+/** Runs a command to completion, pinned to `cpu`; resolves with its exit code (null if killed at `timeoutMs`) and output. */
+export function runPinned(argv: string[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [file, args] = pinned(opts.cpu, argv);
+  const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const stderr = tail(child.stderr);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr: stderr() }));
+  });
+}
+
+/** A bench script run to completion that prints one JSON line last (load.ts, produce-probe.ts); fails with its stderr. */
+export async function runJsonScript<T>(script: string, flags: unknown[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<T> {
+  const { code, stdout, stderr } = await runPinned([process.execPath, '--import', 'tsx', path.join(ROOT, script), ...flags.map(String)], opts);
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${script} ${code === null ? `killed after ${opts.timeoutMs} ms` : `exited ${code}`}: ${stderr.trim()}`);
+  return JSON.parse(line) as T;
+}
+
+/**
+ * One open-loop load run as its own process (bench/load.ts, openrtb bodies unless `extra` flags say otherwise), killed
+ * if it has not finished 30 s after its last scheduled time plus timeout.
+ */
+export function runLoad(r: { url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number }): Promise<OpenLoopResult> {
+  const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs, '--body', 'openrtb'];
+  return runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs: (r.durationSec + r.warmupSec) * 1000 + r.timeoutMs + 30_000 });
+}
+
+export interface Service {
+  readonly label: string;
+  readonly target: Target;
+  readonly url: string;
+  readonly command: string;
+  /** Why the service is gone (it exited, or, started with `ready: 'watch'`, never became ready), or undefined. */
+  failed(): string | undefined;
+}
+
+export interface ServiceSpec {
+  /** A script run as `node --import tsx <entry>`, or a shell command line given the service's port. */
+  entry?: string;
+  command?: (port: number) => string;
+  /** The variable that carries the service's HTTP port. */
+  portVar?: string;
+  env?: Record<string, string>;
+  cpu?: number;
+  /** 'wait' (default): resolve once GET /ready answers 200; 'watch': resolve at once, a /ready never reached shows in failed(); 'none': no HTTP server. */
+  ready?: 'wait' | 'watch' | 'none';
+}
+
+/**
+ * The services of a scenario by label: started (each on a free port, `RTB_DEV_MODE=1` and `LOG_LEVEL=warn` unless the spec
+ * says otherwise), checked for an unexpected exit, their process groups offered for CPU accounting, stopped one by one
+ * or all together, each stop timed until the whole group was gone.
+ */
+export class Services {
+  private readonly running = new Map<string, Service>();
+  /** Per stopped service: ms from SIGTERM until its whole process group was gone (null: SIGKILLed after the grace period). */
+  readonly stops: Array<{ label: string; goneAfterMs: number | null }> = [];
+
+  constructor(private readonly o: { readyTimeoutMs: number; log?: Logger }) {}
+
+  async start(label: string, spec: ServiceSpec): Promise<Service> {
+    const port = await freePort();
+    const command = spec.command?.(port) ?? `${process.execPath} --import tsx ${spec.entry}`;
+    this.o.log?.info({ label, command }, 'starting');
+    const env = { RTB_DEV_MODE: '1', ...process.env, LOG_LEVEL: 'warn', ...spec.env, ...(spec.portVar ? { [spec.portVar]: String(port) } : {}) };
+    const target = startTarget(command, { cpu: spec.cpu, env });
+    let failure: string | undefined;
+    void target.exited.then((code) => (failure ??= `${label} exited (${code}): ${target.output().slice(-1500)}`));
+    const svc: Service = { label, target, url: `http://127.0.0.1:${port}`, command, failed: () => failure };
+    this.running.set(label, svc);
+    if (spec.ready === 'none') return svc;
+    const ready = waitReady(target, `${svc.url}/ready`, this.o.readyTimeoutMs);
+    if (spec.ready === 'watch') {
+      ready.catch((err: unknown) => (failure ??= `${label} never ready: ${(err as Error).message}`));
+      return svc;
+    }
+    await ready.catch(async (err: unknown) => {
+      await this.stop(label);
+      throw err;
+    });
+    return svc;
+  }
+
+  get(label: string): Service {
+    const svc = this.running.get(label);
+    if (!svc) throw new Error(`no service ${label}`);
+    return svc;
+  }
+
+  /** Stops a service and waits for its whole process group: cleaning up under a service still finishing would be unsafe. */
+  async stop(label: string): Promise<void> {
+    const svc = this.running.get(label);
+    if (!svc) return;
+    this.running.delete(label);
+    const t0 = performance.now();
+    const graceful = await svc.target.stop();
+    this.stops.push({ label, goneAfterMs: graceful ? Math.round(performance.now() - t0) : null });
+  }
+
+  stopAll(): Promise<unknown> {
+    return Promise.all([...this.running.keys()].map((label) => this.stop(label)));
+  }
+
+  /** The first running service that has failed, with the tail of its output, or undefined while all are up. */
+  dead(): string | undefined {
+    return [...this.running.values()].map((s) => s.failed()).find((f) => f !== undefined);
+  }
+
+  cpuSubjects(): Record<string, CpuSubject> {
+    return Object.fromEntries([...this.running].map(([k, v]) => [k, { pgid: v.target.pid }]));
+  }
+
+  commands(): Record<string, string> {
+    return Object.fromEntries([...this.running].map(([k, v]) => [k, v.command]));
+  }
+}
+
+export interface Guard {
+  /** Names the step now running (logged, and named if the watchdog fires). */
+  step(name: string): void;
+  /** Runs the scenario's cleanup once (later calls wait for the same) and disarms the guard. */
+  cleanup(): Promise<void>;
+  /** Runs the steps; a failure ends them with a note ("Run stopped early: ...") and exit code 1, the results still written; then the cleanup. */
+  steps(body: () => Promise<void>, notes: string[]): Promise<void>;
+}
+
+/**
+ * Bounds a scenario: every step has a timeout of its own, but on SIGINT/SIGTERM, or when the run as a whole outlives
+ * `maxMs` (a broker call that never answers, say), the cleanup runs (itself bounded) and the process exits (130; 3 for
+ * the watchdog, which names the step it was in).
+ */
+export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown>): Guard {
+  let current = 'start';
+  let done: Promise<void> | undefined;
+  const once = (): Promise<void> => (done ??= cleanup().then(() => undefined, (err: unknown) => void log.error({ err }, 'cleanup failed')));
+  const exit = (code: number): void => {
+    setTimeout(() => process.exit(code), CLEANUP_BOUND_MS).unref();
+    void once().finally(() => process.exit(code));
+  };
+  const timer = setTimeout(() => {
+    log.error({ step: current, maxMs }, 'watchdog: the run exceeded its time bound; cleaning up and exiting');
+    exit(3);
+  }, maxMs);
+  timer.unref();
+  const onSignal = (): void => exit(130);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    step(name) {
+      current = name;
+      log.info({ step: name }, 'step');
+    },
+    cleanup() {
+      current = 'cleanup';
+      return once().finally(() => clearTimeout(timer));
+    },
+    async steps(body, notes) {
+      try {
+        await body();
+      } catch (err) {
+        notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        log.error({ err, step: current }, 'scenario step failed');
+        process.exitCode = 1;
+      } finally {
+        await this.cleanup();
+      }
+    },
+  };
+}
