@@ -15,13 +15,13 @@ import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
 import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
 import { readTopic, type RawRecord } from './runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from './runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { headerValue } from './runtime/trace-context.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import { campaignToRecord } from './domain/campaign-record.js';
-import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from './testing/campaign.fixture.js';
 import { encodeProfile } from './domain/profile-format.js';
 import { profileKey } from './domain/redis-keys.js';
 

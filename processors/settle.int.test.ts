@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
 import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
-import { spawnService, type ServiceProcess } from './runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { TrackingEvent, TrackingType } from '../schemas/tracking-event.js';

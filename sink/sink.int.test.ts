@@ -11,13 +11,13 @@ import { commonSpecs, loadConfig } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../processors/testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { appliedParts, drained, metric } from './sink-progress.js';
-import { WINDOW_MS, readTotals, rng, totalsOf } from './parts-fixture.js';
+import { WINDOW_MS, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';
 
 const cfg = loadConfig(commonSpecs);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { spawnService } from '../runtime/spawn-service.js';
+import { spawnService } from '../testing/spawn-service.js';
 import { operatorTokenFile } from './auth-fixture.js';
 
 /** Opens a socket and resolves once connected. */

@@ -13,7 +13,7 @@ import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, type Producer } from '../runtime/kafka.js';
 import { createRegistry } from '../runtime/metrics.js';
-import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
@@ -24,7 +24,7 @@ import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic } from 
 import { createCampaignFollower } from '../domain/campaign-follower.js';
 import { createApiHandler } from './api.js';
 import { createCampaignMetrics } from './metrics.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
 import { TokenStore } from './token-store.js';

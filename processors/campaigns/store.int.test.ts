@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { loadConfig, postgresSpecs } from '../../schemas/config.js';
 import { migrate } from '../../schemas/postgres/migrate.js';
 import { CampaignStore } from './store.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 
 const cfg = loadConfig(postgresSpecs);
 

@@ -13,7 +13,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../runtime/spawn-service.js';
+import { freePort } from '../testing/spawn-service.js';
 import { bearer, operatorTokenFile } from './auth-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'campaigns-tls-'));

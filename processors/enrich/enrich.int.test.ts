@@ -11,14 +11,14 @@ import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, ensureTopics } from '../runtime/kafka.js';
 import { readTopic } from '../runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor } from '../../schemas/topics.js';
 import { partitionKey, type BidRequest, type UserProfileRecord } from '../../schemas/bid-request.js';
 import { encodeProfile } from '../domain/profile-format.js';
 import { profileKey } from '../domain/redis-keys.js';
-import { makeRequest } from './bid-request-fixture.js';
-import { startThrowawayRedis } from '../runtime/throwaway-redis.js';
+import { makeRequest } from '../testing/bid-request.fixture.js';
+import { startThrowawayRedis } from '../testing/throwaway-redis.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'enrich-test', log: createLogger('test', 'silent') });

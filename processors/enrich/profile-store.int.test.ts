@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import { ProfileStore } from './profile-store.js';
 import { encodeProfile } from '../domain/profile-format.js';
 import { profileKey } from '../domain/redis-keys.js';
-import { startThrowawayRedis } from '../runtime/throwaway-redis.js';
-import { freePort } from '../runtime/spawn-service.js';
+import { startThrowawayRedis } from '../testing/throwaway-redis.js';
+import { freePort } from '../testing/spawn-service.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
 
 const alice: UserProfileRecord = { interests: { sports: 80 }, segments: ['s-1'], engagement: 42 };

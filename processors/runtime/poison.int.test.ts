@@ -12,10 +12,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ensureTopics, type Consumer } from './kafka.js';
 import { readTopic } from './read-topic.js';
-import { spawnService, type ServiceProcess } from './spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 
 const { cfg, kafka, created } = topicsFixture('poison-test');

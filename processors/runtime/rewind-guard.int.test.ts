@@ -15,7 +15,7 @@ import { Runner } from './runner.js';
 import type { Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 
 interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }
 

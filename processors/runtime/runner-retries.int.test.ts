@@ -17,7 +17,7 @@ import { Runner } from './runner.js';
 import type { Delivery, Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 
 /** The dead-letter record (schemas/avro/dead-letter.avsc): a small, known schema to carry through. */
 interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }

@@ -10,10 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { ensureTopics } from './kafka.js';
 import { readTopic } from './read-topic.js';
 import { waitDrained } from './group-lag.js';
-import { spawnService, type ServiceProcess } from './spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 import { frame } from '../../schemas/wire-format.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 

@@ -4,8 +4,8 @@
  */
 import { after } from 'node:test';
 import { commonSpecs, loadConfig } from '../../schemas/config.js';
-import { createKafka } from './kafka.js';
-import { createLogger } from './logger.js';
+import { createKafka } from '../runtime/kafka.js';
+import { createLogger } from '../runtime/logger.js';
 
 export function topicsFixture(clientId: string) {
   const cfg = loadConfig(commonSpecs);

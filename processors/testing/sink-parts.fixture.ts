@@ -4,9 +4,9 @@
  * WindowCount parts, as the aggregate does, so tests can re-aggregate a range with other boundaries.
  * `totalsOf` is the clean-pass truth to compare Postgres against; `readTotals` reads Postgres.
  */
-import type { WindowCount } from '../schemas/tracking-event.js';
-import type { Sql } from '../schemas/postgres/migrate.js';
-import { COUNTERS, COUNTER_COLUMNS } from './part-rows.js';
+import type { WindowCount } from '../../schemas/tracking-event.js';
+import type { Sql } from '../../schemas/postgres/migrate.js';
+import { COUNTERS, COUNTER_COLUMNS } from '../../sink/part-rows.js';
 
 type CounterField = (typeof COUNTERS)[number][0];
 export type Counters = Record<CounterField, number>;
@@ -18,7 +18,7 @@ export interface SourceEvent {
   counters: Counters;
 }
 
-export { mulberry32 as rng } from '../processors/runtime/seeded-random.js';
+export { mulberry32 as rng } from '../runtime/seeded-random.js';
 
 export const WINDOW_MS = 60_000;
 const T0 = Date.UTC(2026, 10, 22, 23, 50);
