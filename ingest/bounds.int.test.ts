@@ -14,6 +14,7 @@ import { spawnEdge, type EdgeProcess } from '../processors/testing/spawn-edge.js
 import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
+import { waitFor } from '../processors/testing/wait.js';
 
 const cfg = loadConfig(commonSpecs);
 const run = randomUUID().slice(0, 8);
@@ -117,17 +118,6 @@ async function metric(url: string, name: string, label?: string, absentIsZero = 
   return sum;
 }
 
-/** Polls `read` until `ok` holds (condition-based, never a bare sleep), up to `timeoutMs`; returns the last value. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    v = await read();
-  }
-  return v;
-}
-
 test('bounds: waits are capped (503 + Retry-After) and a client that hangs up frees its wait at once', async () => {
   const { edge, port } = await startEdge({ INGEST_MAX_WAITERS: '3', INGEST_MAX_TMAX_MS: '60000' });
   // Three clients wait (tmax 60 s: their outcomes never come).
@@ -137,18 +127,18 @@ test('bounds: waits are capped (503 + Retry-After) and a client that hangs up fr
     sockets.add(s);
     return s;
   });
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 3, 20_000), 3);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 3, atDeadline: 'last', what: 'ingest_sync_waiting === 3', timeoutMs: 20_000, intervalMs: 200 }), 3);
   const over = await fetch(`${edge.url}/openrtb2/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ortb()) });
   assert.equal(over.status, 503);
   assert.equal(over.headers.get('retry-after'), '1');
   assert.equal(((await over.json()) as { error: string }).error, 'overloaded');
   // One client hangs up: its wait (tmax 60 s) ends now, not in a minute.
   waiting[0]!.destroy();
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 2, 10_000), 2, 'the aborted wait was freed');
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 2, atDeadline: 'last', what: 'ingest_sync_waiting === 2', timeoutMs: 10_000, intervalMs: 200 }), 2, 'the aborted wait was freed');
   const res = await fetch(`${edge.url}/openrtb2/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ortb({ tmax: 100 })) });
   assert.equal(res.status, 204, 'a new request waits again (and gets its no-bid at tmax)');
   for (const s of waiting) s.destroy();
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 0, 10_000), 0);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_sync_waiting === 0', timeoutMs: 10_000, intervalMs: 200 }), 0);
   assert.ok((await metric(edge.url, 'ingest_bound_rejections_total')) >= 1);
 });
 
@@ -159,7 +149,7 @@ test('bounds: bodies must arrive within INGEST_BODY_TIMEOUT_MS (408) and request
   // Four slow bodies fill the bound: two bid requests, two POSTed win notices.
   const started = performance.now();
   const held = [slow('/openrtb2/bid'), slow('/bid'), slow('/notice/win?t=x&price=1'), slow('/notice/bill?t=x&price=1')];
-  assert.equal(await until(() => metric(edge.url, 'ingest_open_requests'), (n) => n === 4, 10_000), 4);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_open_requests'), { until: (n) => n === 4, atDeadline: 'last', what: 'ingest_open_requests === 4', timeoutMs: 10_000, intervalMs: 200 }), 4);
   const refused = await rawClient(port, request('/bid', body));
   assert.equal(refused.status, 503, 'a fifth request is refused while four are in progress');
   const refusedNotice = await rawClient(port, 'GET /notice/imp?t=x HTTP/1.1\r\nHost: edge\r\n\r\n');
@@ -171,7 +161,7 @@ test('bounds: bodies must arrive within INGEST_BODY_TIMEOUT_MS (408) and request
     assert.ok(a.closedAfterMs < 6000, `closed after ${a.closedAfterMs.toFixed(0)} ms`);
   }
   assert.ok(performance.now() - started < 8000);
-  assert.equal(await until(() => metric(edge.url, 'ingest_open_requests'), (n) => n === 0, 10_000), 0);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_open_requests'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_open_requests === 0', timeoutMs: 10_000, intervalMs: 200 }), 0);
   const ok = await fetch(`${edge.url}/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: randomUUID(), user_id: 'u', site: { domain: 'x.com' }, device: { ip: '1.2.3.4' } }) });
   assert.equal(ok.status, 202, 'accepted again once the slow clients are gone');
 });
@@ -249,8 +239,8 @@ test('bounds: under slowloris and abort-loop attacks the edge keeps answering an
   const answered408 = bodyAnswers.filter((a) => a.status === 408).length;
   assert.ok(answered408 >= bodyAnswers.length / 2, `${answered408} of ${bodyAnswers.length} slow bodies saw their 408`);
   // Nothing of the attack is held any more: no wait, no request in progress (condition-based: the last aborts settle).
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 0, 20_000), 0, 'aborted waits were freed, not left to their 60 s tmax');
-  assert.equal(await until(() => metric(edge.url, 'ingest_open_requests'), (n) => n === 0, 20_000), 0);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_sync_waiting === 0', timeoutMs: 20_000, intervalMs: 200 }), 0, 'aborted waits were freed, not left to their 60 s tmax');
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_open_requests'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_open_requests === 0', timeoutMs: 20_000, intervalMs: 200 }), 0);
   // The header tricklers hold nothing of the edge's and uWS closes them (it did so after ~12 s when measured).
   const headerClosed = await Promise.all(headerTricklers);
   assert.ok(headerClosed.every((a) => a.closedAfterMs < 45_000), 'uWS closed the header tricklers');
@@ -260,7 +250,7 @@ test('bounds: under slowloris and abort-loop attacks the edge keeps answering an
   // The series of a GC kind appears with its first collection: none yet counts as 0.
   const majorGcs = (): Promise<number> => metric(edge.url, 'nodejs_gc_duration_seconds_count', 'kind="major"', true);
   const gcsAtEnd = await majorGcs();
-  await until(majorGcs, (n) => n > gcsAtEnd, 45_000, 1000);
+  await waitFor(majorGcs, { until: (n) => n > gcsAtEnd, atDeadline: 'last', what: 'a major collection', timeoutMs: 45_000, intervalMs: 1000 });
   const heapAfter = await metric(edge.url, 'nodejs_heap_size_used_bytes');
   const rssAfter = await metric(edge.url, 'process_resident_memory_bytes');
   const mb = (n: number): string => (n / 1e6).toFixed(1);

@@ -23,6 +23,7 @@ import type { Campaign } from './domain/campaign.js';
 import { encodeProfile } from './domain/profile-format.js';
 import { profileKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 import { grants, verifyToken } from '../ingest/tracking-token.js';
+import { waitFor } from './testing/wait.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'pipeline-test', log: createLogger('test', 'silent') });
@@ -170,8 +171,7 @@ test('pipeline: two auction instances never overspend small budgets; spend equal
  * aggregate counts and the edge answers with).
  */
 async function waitForOutcomes(topic: string, ids: readonly string[], timeoutMs: number): Promise<{ byId: Map<string, AuctionOutcome>; copies: Map<string, AuctionOutcome[]> }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(async () => {
     const records = (await readTopic(kafka, topic, { timeoutMs: 30_000, idleMs: 1500 })).sort((a, b) => Number(a.offset) - Number(b.offset));
     const byId = new Map<string, AuctionOutcome>();
     const copies = new Map<string, AuctionOutcome[]>();
@@ -180,9 +180,8 @@ async function waitForOutcomes(topic: string, ids: readonly string[], timeoutMs:
       if (byId.has(o.requestId)) copies.set(o.requestId, [...(copies.get(o.requestId) ?? []), o]);
       else byId.set(o.requestId, o);
     }
-    if (ids.every((id) => byId.has(id)) || Date.now() > deadline) return { byId, copies };
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return { byId, copies };
+  }, { until: ({ byId }) => ids.every((id) => byId.has(id)), atDeadline: 'last', what: `outcomes of ${ids.length} requests`, timeoutMs, intervalMs: 1000 });
 }
 
 test('pipeline: SIGKILL of enrich, bid and auction under load loses no outcome (copies are counted once downstream: decision-kill.int.test.ts)', async () => {

@@ -24,6 +24,7 @@ import { campaignToRecord } from './domain/campaign-record.js';
 import { makeCampaign, makeCreative } from './testing/campaign.fixture.js';
 import { encodeProfile } from './domain/profile-format.js';
 import { profileKey } from './domain/redis-keys.js';
+import { waitFor } from './testing/wait.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'request-trace-test', log: createLogger('test', 'silent') });
@@ -104,19 +105,16 @@ async function requestIdOf(r: RawRecord): Promise<string | undefined> {
 
 /** The records of `topic` that belong to OpenRTB request `id` (read until at least one is there). */
 async function recordsOf(topic: string, id: string, timeoutMs = 30_000): Promise<RawRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(async () => {
     const mine: RawRecord[] = [];
     for (const r of await readTopic(kafka, topic, { timeoutMs: 20_000, idleMs: 1000 })) if ((await requestIdOf(r)) === id) mine.push(r);
-    if (mine.length > 0 || Date.now() > deadline) return mine;
-    await new Promise((res) => setTimeout(res, 500));
-  }
+    return mine;
+  }, { until: (mine) => mine.length > 0, atDeadline: 'last', what: `records of ${id} on ${topic}`, timeoutMs, intervalMs: 500 });
 }
 
 /** Waits until a JSON log line of `proc` satisfies `match`; returns it. */
 async function logLine(proc: ServiceProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown> | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(() => {
     for (const text of proc.output().split('\n')) {
       if (!text.startsWith('{')) continue;
       try {
@@ -126,9 +124,8 @@ async function logLine(proc: ServiceProcess, match: (line: Record<string, unknow
         // a partial line: read again later
       }
     }
-    if (Date.now() > deadline) return undefined;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+    return undefined;
+  }, { atDeadline: 'last', what: 'the log line', timeoutMs, intervalMs: 200 });
 }
 
 test('following one request: x-request-id and traceparent are answered and carried on every topic the request crossed', async () => {
@@ -201,12 +198,9 @@ test('following one request: a poison record in a hop is dead-lettered with its 
     topic: T.req,
     messages: [{ key: 'poison', value: Buffer.from('not avro at all'), headers: { 'x-request-id': requestId, traceparent: TRACEPARENT } }],
   });
-  const deadline = Date.now() + 30_000;
-  let letter: RawRecord | undefined;
-  while (!letter && Date.now() < deadline) {
-    letter = (await readTopic(kafka, TOPICS.deadLetters, { timeoutMs: 30_000, idleMs: 1000 })).find((r) => r.key?.toString() === `enrich-${run}` && headerValue(r.headers, 'x-request-id') === requestId);
-    if (!letter) await new Promise((res) => setTimeout(res, 500));
-  }
+  const letter = await waitFor(async () => (await readTopic(kafka, TOPICS.deadLetters, { timeoutMs: 30_000, idleMs: 1000 })).find((r) => r.key?.toString() === `enrich-${run}` && headerValue(r.headers, 'x-request-id') === requestId), {
+    atDeadline: 'last', what: 'the dead letter', timeoutMs: 30_000, intervalMs: 500,
+  });
   assert.ok(letter, 'the dead letter carries the x-request-id');
   assert.equal(headerValue(letter.headers, 'traceparent'), TRACEPARENT);
   const dl = await codec.decode<{ topic: string; errorCode: string; value: Buffer }>(letter.value as Buffer);
@@ -244,11 +238,10 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       ],
     });
     const byId = new Map<string, RawRecord>();
-    const deadline = Date.now() + 60_000;
-    while (byId.size < 2 && Date.now() < deadline) {
+    await waitFor(async () => {
       for (const r of await readTopic(kafka, output, { timeoutMs: 20_000, idleMs: 1000 })) byId.set((await requestIdOf(r))!, r);
-      if (byId.size < 2) await new Promise((res) => setTimeout(res, 500));
-    }
+      return byId.size;
+    }, { until: (n) => n >= 2, atDeadline: 'last', what: 'the two records on the output', timeoutMs: 60_000, intervalMs: 500 });
     const t = byId.get(traced);
     assert.ok(t, 'the traced record came through');
     assert.equal(headerValue(t.headers, 'x-request-id'), `rid-${traced}`);

@@ -19,6 +19,7 @@ import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { appliedParts, drained, metric } from './sink-progress.js';
 import { WINDOW_MS, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';
+import { waitFor } from '../processors/testing/wait.js';
 
 const cfg = loadConfig(commonSpecs);
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'sink-test', log: createLogger('test', 'silent') });
@@ -40,9 +41,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * session.timeout.ms (10 s): the group waits for the dead member before it can rebalance.
  */
 async function working(p: ServiceProcess): Promise<void> {
-  for (const deadline = Date.now() + 30_000; (await metric(p.url, 'sink_records_in_total')) === 0; await sleep(100)) {
-    assert.ok(Date.now() < deadline, 'the instance got partitions and applied records');
-  }
+  await waitFor(() => metric(p.url, 'sink_records_in_total'), { until: (n) => n !== 0, what: 'the instance to get partitions and apply records', timeoutMs: 30_000, intervalMs: 100 });
 }
 
 /** Partitions assigned to a sink instance so far (sink_partition_assignments_total{event="assigned"}). */

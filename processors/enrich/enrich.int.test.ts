@@ -19,6 +19,7 @@ import { encodeProfile } from '../domain/profile-format.js';
 import { profileKey } from '../domain/redis-keys.js';
 import { makeRequest } from '../testing/bid-request.fixture.js';
 import { startThrowawayRedis } from '../testing/throwaway-redis.js';
+import { waitFor } from '../testing/wait.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'enrich-test', log: createLogger('test', 'silent') });
@@ -67,11 +68,10 @@ async function pipeline(t: { after: (fn: () => Promise<void>) => void }) {
     await producer.send({ topic: input, messages: requests.map((r) => ({ key: partitionKey(r), value: codec.encode(subjectFor(input), r) })) });
   };
   const arrived = async (ids: string[], timeoutMs: number): Promise<Seen[]> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!ids.every((id) => seen.has(id))) {
-      if (Date.now() > deadline) assert.fail(`${ids.filter((id) => !seen.has(id)).length} of ${ids.length} records not on the output after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => ids.every((id) => seen.has(id)), {
+      what: `${ids.length} records on the output`, timeoutMs, intervalMs: 20,
+      detail: () => `${ids.filter((id) => !seen.has(id)).length} of ${ids.length} records not on the output after ${timeoutMs} ms`,
+    });
     return ids.map((id) => seen.get(id)!);
   };
   /** The whole output, read afresh (read_committed): each sent id exactly once and nothing else. */

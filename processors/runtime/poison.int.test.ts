@@ -17,6 +17,7 @@ import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 import { topicsFixture } from '../testing/topics.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
+import { waitFor } from '../testing/wait.js';
 
 const { cfg, kafka, created } = topicsFixture('poison-test');
 
@@ -29,15 +30,6 @@ function request(id: string): BidRequest {
     site: null, app: null, device: null, user: { id: `u-${id.slice(0, 3)}`, buyeruid: null, segments: [], interests: [], ext: null },
     tmax: null, at: 2, cur: [], bcat: [], badv: [], test: false, ext: null, receivedAtMs: Date.now(), ingestNodeId: 't', sourceFormat: 'OPENRTB', openrtbVersion: null, enrichment: 'NOT_ATTEMPTED', profile: null,
   };
-}
-
-/** Polls until `check` returns true; fails naming `what` after `timeoutMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Sum of the samples of `name` on the service's /metrics whose labels include every `labels` pair. */
@@ -93,7 +85,7 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       // Every partition flows first (the group has joined and owns them all).
       const before = Array.from({ length: 20 }, (_, i) => ({ key: `before-${i}-${run}`, partition: i % 4 }));
       await send(before);
-      await until('the first records in the output', () => before.every((r) => seen.has(r.key)));
+      await waitFor(() => before.every((r) => seen.has(r.key)), { what: 'the first records in the output', timeoutMs: 90_000 });
 
       poller = (async () => {
         while (polling) {
@@ -110,18 +102,18 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       // The poison record on partition 0, and records queued behind it on the same partition.
       const behind = Array.from({ length: 5 }, (_, i) => ({ key: `behind-${i}-${run}`, partition: 0 }));
       await send([{ key: poisonKey, partition: 0 }, ...behind]);
-      await until('partition 0 to fail', async () => (await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1);
+      await waitFor(async () => (await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1, { what: 'partition 0 to fail', timeoutMs: 90_000 });
 
       // While partition 0 backs off, the other partitions keep flowing.
       const during = Array.from({ length: 30 }, (_, i) => ({ key: `during-${i}-${run}`, partition: 1 + (i % 3) }));
       await send(during);
-      await until('the other partitions\' records in the output', () => during.every((r) => seen.has(r.key)), 60_000);
+      await waitFor(() => during.every((r) => seen.has(r.key)), { what: 'the other partitions\' records in the output', timeoutMs: 60_000 });
       assert.equal(await metric(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
       assert.ok(behind.every((r) => !seen.has(r.key)), 'records behind the poison wait for it (per-partition order)');
 
-      await until('the poison record to be dead-lettered', async () => (await metric(url, 'processor_dead_letters_total')) >= 1);
-      await until('the records behind the poison in the output', () => behind.every((r) => seen.has(r.key)), 60_000);
-      await until('/ready to answer 200 again', () => readyLog.at(-1)?.status === 200, 30_000);
+      await waitFor(async () => (await metric(url, 'processor_dead_letters_total')) >= 1, { what: 'the poison record to be dead-lettered', timeoutMs: 90_000 });
+      await waitFor(() => behind.every((r) => seen.has(r.key)), { what: 'the records behind the poison in the output', timeoutMs: 60_000 });
+      await waitFor(() => readyLog.at(-1)?.status === 200, { what: '/ready to answer 200 again', timeoutMs: 30_000 });
       polling = false;
       await poller;
 

@@ -16,6 +16,7 @@ import type { Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 import { topicsFixture } from '../testing/topics.fixture.js';
+import { waitFor } from '../testing/wait.js';
 
 interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }
 
@@ -48,12 +49,9 @@ test('runner (exactly-once): a consumer rewound to the start of its input does n
   });
   const outputs = async (want: number) => {
     let out: Awaited<ReturnType<typeof readTopic>> = [];
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && fatal === null;) {
-      out = await readTopic(kafka, output, { timeoutMs: 10_000, idleMs: 1000, readCommitted: true });
-      if (new Set(out.map((r) => r.key?.toString())).size >= want) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    return out;
+    return waitFor(async () => (fatal === null ? (out = await readTopic(kafka, output, { timeoutMs: 10_000, idleMs: 1000, readCommitted: true })) : out), {
+      until: (o) => fatal !== null || new Set(o.map((r) => r.key?.toString())).size >= want, atDeadline: 'last', what: `${want} records on the output`, timeoutMs: 60_000, intervalMs: 300,
+    });
   };
   await runner.start();
   try {

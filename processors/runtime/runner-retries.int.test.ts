@@ -18,6 +18,7 @@ import type { Delivery, Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 import { topicsFixture } from '../testing/topics.fixture.js';
+import { waitFor } from '../testing/wait.js';
 
 /** The dead-letter record (schemas/avro/dead-letter.avsc): a small, known schema to carry through. */
 interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }
@@ -68,13 +69,10 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const) {
     });
     await runner.start();
     try {
-      const deadline = Date.now() + 60_000;
       let out: Awaited<ReturnType<typeof readTopic>> = [];
-      while (Date.now() < deadline && fatal === null) {
-        out = await readTopic(kafka, output, { timeoutMs: 10_000, idleMs: 1000, readCommitted: true });
-        if (new Set(out.map((r) => r.key?.toString())).size === 400) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      out = await waitFor(async () => (fatal === null ? (out = await readTopic(kafka, output, { timeoutMs: 10_000, idleMs: 1000, readCommitted: true })) : out), {
+        until: (o) => fatal !== null || new Set(o.map((r) => r.key?.toString())).size === 400, atDeadline: 'last', what: '400 records on the output', timeoutMs: 60_000, intervalMs: 500,
+      });
       assert.equal(fatal, null, `the runner gave up after ${failures} failed batches in all`);
       assert.ok(failures > 4, `the outage failed more batches (${failures}) than one partition may fail in a row, so a shared count would have been fatal`);
       assert.equal(new Set(out.map((r) => r.key?.toString())).size, 400, 'every record made it through once the dependency was back');
