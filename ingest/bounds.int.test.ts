@@ -15,6 +15,7 @@ import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 import { waitFor } from '../processors/testing/wait.js';
+import { scrapeSamples, sumSamples } from '../processors/runtime/metrics-scrape.js';
 
 const cfg = loadConfig(commonSpecs);
 const run = randomUUID().slice(0, 8);
@@ -102,20 +103,11 @@ function abortingClient(port: number, body: string, afterMs: number): Promise<vo
   });
 }
 
-/** The sum of a metric's series (those whose labels include `label`, when given) on the edge's /metrics. */
-async function metric(url: string, name: string, label?: string, absentIsZero = false): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-  let sum = 0;
-  let found = false;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m && m[1] === name && (label === undefined || (m[2] ?? '').includes(label))) {
-      sum += Number(m[3]);
-      found = true;
-    }
-  }
-  assert.ok(found || absentIsZero, `${name} is exported`);
-  return sum;
+/** The sum of a metric's series (those with `labels`, when given) on the edge's /metrics; it must be exported unless `absentIsZero`. */
+async function metric(url: string, name: string, labels: Record<string, string> = {}, absentIsZero = false): Promise<number> {
+  const sum = sumSamples(await scrapeSamples(url), name, labels);
+  assert.ok(sum !== undefined || absentIsZero, `${name} is exported`);
+  return sum ?? 0;
 }
 
 test('bounds: waits are capped (503 + Retry-After) and a client that hangs up frees its wait at once', async () => {
@@ -248,7 +240,7 @@ test('bounds: under slowloris and abort-loop attacks the edge keeps answering an
   // heapUsed counts garbage until a major collection: read it after one (V8 collects an idle heap within
   // seconds; measured: 22 s at most), while the waits of the aborted requests (tmax 60 s) would still be live.
   // The series of a GC kind appears with its first collection: none yet counts as 0.
-  const majorGcs = (): Promise<number> => metric(edge.url, 'nodejs_gc_duration_seconds_count', 'kind="major"', true);
+  const majorGcs = (): Promise<number> => metric(edge.url, 'nodejs_gc_duration_seconds_count', { kind: 'major' }, true);
   const gcsAtEnd = await majorGcs();
   await waitFor(majorGcs, { until: (n) => n > gcsAtEnd, atDeadline: 'last', what: 'a major collection', timeoutMs: 45_000, intervalMs: 1000 });
   const heapAfter = await metric(edge.url, 'nodejs_heap_size_used_bytes');

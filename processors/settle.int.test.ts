@@ -19,6 +19,7 @@ import type { BidRecord } from '../schemas/bid-set.js';
 import { redisReserve } from './auction/reserve.js';
 import { pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 import { waitFor } from './testing/wait.js';
+import { metricSum } from './runtime/metrics-scrape.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'settle-test', log: createLogger('test', 'silent') });
@@ -66,11 +67,10 @@ const event = (requestId: string, type: TrackingType): TrackingEvent => ({
   priceMicros: 2_000_000, costMicros: 2_000, auctionAtMs: Date.now(), occurredAtMs: Date.now(), ingestNodeId: 'test',
 });
 const send = (events: TrackingEvent[]) => producer.send({ topic, messages: events.map((e) => ({ key: e.requestId, value: codec.encode(subjectFor(topic), e) })) });
-const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`${service.url}/metrics`)).text())?.[1] ?? 0);
 test('settle service: won reservations are settled and kept, the others released after the timeout', async () => {
   // Wait until the consumer has its partitions, so the wins below are consumed well within the timeout.
   await send([event('warm-up', 'CLICK')]);
-  await waitFor(async () => (await metric(/processor_records_in_total\{[^}]*\} (\d+)/)) >= 1, { what: 'the service to consume', timeoutMs: 30_000, detail: () => service.output() });
+  await waitFor(async () => (await metricSum(service.url, 'processor_records_in_total')) >= 1, { what: 'the service to consume', timeoutMs: 30_000, detail: () => service.output() });
 
   const reserve = redisReserve(redis, { pendingIndexKey: index });
   const ids = Array.from({ length: 6 }, (_, i) => `req-${run}-${i}`);
@@ -89,10 +89,10 @@ test('settle service: won reservations are settled and kept, the others released
   assert.equal(await redis.zcard(pendingKey(cid)), 0);
   await waitFor(async () => (await redis.sismember(index, cid)) === 0, { what: 'the campaign to leave the index', timeoutMs: 30_000, detail: () => service.output() });
 
-  assert.equal(await metric(/settle_reservations_total\{result="settled"[^}]*\} (\d+)/), 3);
-  assert.equal(await metric(/settle_reservations_total\{result="duplicate"[^}]*\} (\d+)/), 1);
-  assert.equal(await metric(/settle_reservations_total\{result="unknown"[^}]*\} (\d+)/), 1);
-  assert.equal(await metric(/settle_reservations_total\{result="released"[^}]*\} (\d+)/), 3);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'settled' }), 3);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'duplicate' }), 1);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'unknown' }), 1);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'released' }), 3);
 });
 
 test('settle service stops cleanly on SIGTERM (the releaser is stopped, Redis closed)', async () => {

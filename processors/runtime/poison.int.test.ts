@@ -18,6 +18,7 @@ import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 import { topicsFixture } from '../testing/topics.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import { waitFor } from '../testing/wait.js';
+import { metricSum } from './metrics-scrape.js';
 
 const { cfg, kafka, created } = topicsFixture('poison-test');
 
@@ -30,17 +31,6 @@ function request(id: string): BidRequest {
     site: null, app: null, device: null, user: { id: `u-${id.slice(0, 3)}`, buyeruid: null, segments: [], interests: [], ext: null },
     tmax: null, at: 2, cur: [], bcat: [], badv: [], test: false, ext: null, receivedAtMs: Date.now(), ingestNodeId: 't', sourceFormat: 'OPENRTB', openrtbVersion: null, enrichment: 'NOT_ATTEMPTED', profile: null,
   };
-}
-
-/** Sum of the samples of `name` on the service's /metrics whose labels include every `labels` pair. */
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
-  }
-  return sum;
 }
 
 for (const delivery of ['exactly-once', 'at-least-once'] as const) {
@@ -102,16 +92,16 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       // The poison record on partition 0, and records queued behind it on the same partition.
       const behind = Array.from({ length: 5 }, (_, i) => ({ key: `behind-${i}-${run}`, partition: 0 }));
       await send([{ key: poisonKey, partition: 0 }, ...behind]);
-      await waitFor(async () => (await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1, { what: 'partition 0 to fail', timeoutMs: 90_000 });
+      await waitFor(async () => (await metricSum(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1, { what: 'partition 0 to fail', timeoutMs: 90_000 });
 
       // While partition 0 backs off, the other partitions keep flowing.
       const during = Array.from({ length: 30 }, (_, i) => ({ key: `during-${i}-${run}`, partition: 1 + (i % 3) }));
       await send(during);
       await waitFor(() => during.every((r) => seen.has(r.key)), { what: 'the other partitions\' records in the output', timeoutMs: 60_000 });
-      assert.equal(await metric(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
+      assert.equal(await metricSum(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
       assert.ok(behind.every((r) => !seen.has(r.key)), 'records behind the poison wait for it (per-partition order)');
 
-      await waitFor(async () => (await metric(url, 'processor_dead_letters_total')) >= 1, { what: 'the poison record to be dead-lettered', timeoutMs: 90_000 });
+      await waitFor(async () => (await metricSum(url, 'processor_dead_letters_total')) >= 1, { what: 'the poison record to be dead-lettered', timeoutMs: 90_000 });
       await waitFor(() => behind.every((r) => seen.has(r.key)), { what: 'the records behind the poison in the output', timeoutMs: 60_000 });
       await waitFor(() => readyLog.at(-1)?.status === 200, { what: '/ready to answer 200 again', timeoutMs: 30_000 });
       polling = false;
@@ -120,8 +110,8 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       const stuckAnswers = readyLog.filter((r) => r.status === 503);
       assert.ok(stuckAnswers.length > 0, '/ready answered 503 while the partition was stuck');
       assert.match(stuckAnswers[0]!.body.reason ?? '', new RegExp(`partition ${input}/0 stuck`), JSON.stringify(stuckAnswers[0]!.body));
-      assert.equal(await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' }), POISON_RETRIES - 1, 'each failed attempt but the last (which dead-lettered it) counted against partition 0');
-      assert.equal(await metric(url, 'processor_partition_failures_total', { topic: input, partition: '1' }), 0, 'no other partition failed');
+      assert.equal(await metricSum(url, 'processor_partition_failures_total', { topic: input, partition: '0' }), POISON_RETRIES - 1, 'each failed attempt but the last (which dead-lettered it) counted against partition 0');
+      assert.equal(await metricSum(url, 'processor_partition_failures_total', { topic: input, partition: '1' }), 0, 'no other partition failed');
       assert.equal(svc.child.exitCode, null, 'still running');
       assert.equal(svc.child.pid, pid);
       assert.doesNotMatch(svc.output(), /exiting without committing/, 'never gave up');
