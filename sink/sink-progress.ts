@@ -32,9 +32,3 @@ export async function drained(admin: Admin, sql: Sql, brokers: string, topic: st
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-
-/** Ledger rows (applied or superseded parts). */
-export async function appliedParts(sql: Sql): Promise<number> {
-  const [row] = await sql<{ n: string }[]>`select count(*) as n from window_count_parts`;
-  return Number(row?.n ?? 0);
-}
