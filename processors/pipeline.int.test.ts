@@ -24,6 +24,7 @@ import { encodeProfile } from './domain/profile-format.js';
 import { profileKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 import { grants, verifyToken } from '../ingest/tracking-token.js';
 import { waitFor } from './testing/wait.js';
+import { createTopics } from './testing/topics.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'pipeline-test', log: createLogger('test', 'silent') });
@@ -125,11 +126,7 @@ test('pipeline answers an OpenRTB request synchronously with the winning campaig
 test('pipeline: two auction instances never overspend small budgets; spend equals the sum of win costs', async () => {
   const input = `e2e-budget-bids-${run}`;
   const output = `e2e-budget-out-${run}`;
-  extraTopics.push(input, output);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
-  await admin.disconnect();
+  await createTopics(kafka, extraTopics, [input, output], 4);
   await codec.register(subjectFor(input), loadSchema('bid-set.avsc'));
   const budgets = { [`bud-${run}-1`]: 50_000, [`bud-${run}-2`]: 80_000, [`bud-${run}-3`]: 1_000_000_000 };
   const rec = (campaignId: string, price: number): BidRecord => ({

@@ -25,6 +25,7 @@ import { makeCampaign, makeCreative } from './testing/campaign.fixture.js';
 import { encodeProfile } from './domain/profile-format.js';
 import { profileKey } from './domain/redis-keys.js';
 import { waitFor } from './testing/wait.js';
+import { createTopics } from './testing/topics.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'request-trace-test', log: createLogger('test', 'silent') });
@@ -216,11 +217,7 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
   test(`following one request (runner, ${delivery}): outputs and dead letters carry the input's trace headers, only those, and none when it had none`, async () => {
     const input = `rt-pt-in-${run}-${delivery}`;
     const output = `rt-pt-out-${run}-${delivery}`;
-    created.push(input, output);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })));
-    await admin.disconnect();
+    await createTopics(kafka, created, [input, output], 2);
     await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
     const name = `rt-pt-${run}-${delivery === 'exactly-once' ? 'eo' : 'alo'}`;
     const pt = await spawnService('processors/passthrough/main.ts', 'PROCESSOR_HTTP_PORT', {

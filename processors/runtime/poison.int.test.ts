@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ensureTopics, type Consumer } from './kafka.js';
+import type { Consumer } from './kafka.js';
 import { readTopic } from './read-topic.js';
 import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
@@ -20,7 +20,7 @@ import type { BidRequest } from '../../schemas/bid-request.js';
 import { waitFor } from '../testing/wait.js';
 import { metricSum } from './metrics-scrape.js';
 
-const { cfg, kafka, created } = topicsFixture('poison-test');
+const { cfg, kafka, createTopics } = topicsFixture('poison-test');
 
 /** Failed attempts before the poison record is dead-lettered: backoffs 0.1+0.2+0.4+0.8+1.6+3.2 s = 6.3 s stuck. */
 const POISON_RETRIES = 7;
@@ -40,11 +40,7 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
     const output = `poison-out-${run}`;
     const name = `poison-${delivery === 'exactly-once' ? 'eos' : 'alo'}-${run}`;
     const poisonKey = `poison-${run}`;
-    created.push(input, output);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
-    await admin.disconnect();
+    await createTopics([input, output], 4);
     const codec = new AvroCodec(cfg.schemaRegistryUrl);
     await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
     const producer = kafka.producer({ 'linger.ms': 1 });
