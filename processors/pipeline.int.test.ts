@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
-import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
+import { createKafka, type Producer } from './runtime/kafka.js';
 import { readTopic } from './runtime/read-topic.js';
 import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
@@ -25,48 +25,33 @@ import { profileKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.j
 import { grants, verifyToken } from '../ingest/tracking-token.js';
 import { waitFor } from './testing/wait.js';
 import { createTopics } from './testing/topics.fixture.js';
+import { createDecisionTopics, decisionTopics, ortbRequest, processorEnv } from './testing/decision-pipeline.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'pipeline-test', log: createLogger('test', 'silent') });
 const redis = new Redis(cfg.redisUrl);
 const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const run = randomUUID().slice(0, 8);
-const T = { req: `e2e-req-${run}`, enr: `e2e-enr-${run}`, bids: `e2e-bids-${run}`, out: `e2e-out-${run}`, camps: `e2e-camps-${run}` };
+const T = decisionTopics('e2e', run);
 const procs: ServiceProcess[] = [];
 /** The edge refuses to start without a tracking secret of its own (issue 11). */
 const trackingSecret = randomBytes(32).toString('base64');
 const extraTopics: string[] = [];
 let producer: Producer;
 
-const processorEnv = (name: string, instance: string): Record<string, string> => ({ PROCESSOR_INSTANCE_ID: instance, TOPIC_PARTITIONS: '4', PROCESSOR_MAX_BATCH: '100', [`${name.toUpperCase()}_NAME`]: `${name}-${run}` });
-const startEnrich = (i = 'a') => spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('enrich', i), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
-const startBid = (i = 'a') => spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('bid', i), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000);
+const startEnrich = (i = 'a') => spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'enrich', i), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
+const startBid = (i = 'a') => spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'bid', i), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000);
 const startAuction = (i = 'a', input = T.bids, output = T.out, name = `auction-${run}`) =>
-  spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('auction', i), AUCTION_INPUT: input, AUCTION_OUTPUT: output, AUCTION_NAME: name });
+  spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'auction', i), AUCTION_INPUT: input, AUCTION_OUTPUT: output, AUCTION_NAME: name });
 
 async function publishCampaign(c: Campaign): Promise<void> {
   await producer.send({ topic: T.camps, messages: [{ key: c.id, value: codec.encode(subjectFor(T.camps), campaignToRecord(c)) }] });
 }
 
-const ortb = (over: Record<string, unknown> = {}) => ({
-  id: randomUUID(),
-  imp: [{ id: '1', banner: { w: 300, h: 250 }, bidfloor: 0.5 }],
-  site: { domain: 'news.example.com', cat: ['IAB17'] },
-  device: { ip: '192.0.2.1', devicetype: 2, geo: { country: 'USA' } },
-  user: { id: `e2e-user-${run}` },
-  tmax: 3000,
-  ...over,
-});
+const ortb = (over: Record<string, unknown> = {}) => ortbRequest(`e2e-user-${run}`, 3000, over);
 
 before(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
-    ...[T.req, T.enr, T.bids, T.out].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })),
-    { topic: T.camps, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ]);
-  await admin.disconnect();
-  await codec.register(subjectFor(T.camps), loadSchema('campaign.avsc'));
+  await createDecisionTopics(kafka, codec, T);
   await codec.register(subjectFor(T.bids), loadSchema('bid-set.avsc'));
   producer = kafka.producer({ 'linger.ms': 2 });
   await producer.connect();

@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
-import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
+import { createKafka, type Producer } from './runtime/kafka.js';
 import { readTopic, type RawRecord } from './runtime/read-topic.js';
 import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { headerValue } from './runtime/trace-context.js';
@@ -26,13 +26,14 @@ import { encodeProfile } from './domain/profile-format.js';
 import { profileKey } from './domain/redis-keys.js';
 import { waitFor } from './testing/wait.js';
 import { createTopics } from './testing/topics.fixture.js';
+import { createDecisionTopics, decisionTopics, ortbRequest, processorEnv } from './testing/decision-pipeline.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'request-trace-test', log: createLogger('test', 'silent') });
 const redis = new Redis(cfg.redisUrl);
 const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const run = randomUUID().slice(0, 8);
-const T = { req: `rt-req-${run}`, enr: `rt-enr-${run}`, bids: `rt-bids-${run}`, out: `rt-out-${run}`, camps: `rt-camps-${run}` };
+const T = decisionTopics('rt', run);
 const created: string[] = [...Object.values(T)];
 const procs: ServiceProcess[] = [];
 let producer: Producer;
@@ -43,27 +44,10 @@ const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const processorEnv = (name: string): Record<string, string> => ({ PROCESSOR_INSTANCE_ID: 'a', TOPIC_PARTITIONS: '4', PROCESSOR_MAX_BATCH: '100', [`${name.toUpperCase()}_NAME`]: `${name}-${run}` });
-
-const ortb = (over: Record<string, unknown> = {}) => ({
-  id: randomUUID(),
-  imp: [{ id: '1', banner: { w: 300, h: 250 }, bidfloor: 0.5 }],
-  site: { domain: 'news.example.com', cat: ['IAB17'] },
-  device: { ip: '192.0.2.1', devicetype: 2, geo: { country: 'USA' } },
-  user: { id: `rt-user-${run}` },
-  tmax: 5000,
-  ...over,
-});
+const ortb = (over: Record<string, unknown> = {}) => ortbRequest(`rt-user-${run}`, 5000, over);
 
 before(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
-    ...[T.req, T.enr, T.bids, T.out].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })),
-    { topic: T.camps, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ]);
-  await admin.disconnect();
-  await codec.register(subjectFor(T.camps), loadSchema('campaign.avsc'));
+  await createDecisionTopics(kafka, codec, T);
   producer = kafka.producer({ 'linger.ms': 2 });
   await producer.connect();
   await redis.set(profileKey(`rt-user-${run}`), encodeProfile({ interests: { [`trace-${run}`]: 90 }, segments: [], engagement: 50 }));
@@ -73,10 +57,10 @@ before(async () => {
     creatives: [makeCreative({ id: `cr-${run}`, width: 300, height: 250 })],
   });
   await producer.send({ topic: T.camps, messages: [{ key: campaign.id, value: codec.encode(subjectFor(T.camps), campaignToRecord(campaign)) }] });
-  enrichProc = await spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('enrich'), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
+  enrichProc = await spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'enrich'), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
   procs.push(enrichProc);
-  procs.push(await spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('bid'), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000));
-  procs.push(await spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('auction'), AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out }));
+  procs.push(await spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'bid'), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000));
+  procs.push(await spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'auction'), AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out }));
   edge = await spawnService('ingest/main.ts', 'INGEST_PORT', { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4', INGEST_MAX_TMAX_MS: '20000', INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), RTB_DEV_MODE: '1' });
   procs.push(edge);
 });
