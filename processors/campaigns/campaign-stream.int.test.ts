@@ -16,12 +16,10 @@ import { createRegistry } from '../runtime/metrics.js';
 import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
-import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
 import { migrate } from '../../schemas/postgres/migrate.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
-import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic } from './publisher.js';
-import { createCampaignFollower } from '../domain/campaign-follower.js';
+import { CampaignPublisher } from './publisher.js';
 import { createApiHandler } from './api.js';
 import { createCampaignMetrics } from './metrics.js';
 import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
@@ -30,6 +28,7 @@ import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixtur
 import { TokenStore } from './token-store.js';
 import type { Campaign } from '../domain/campaign.js';
 import { waitFor } from '../testing/wait.js';
+import { campaignsTopic } from '../testing/campaigns-topic.fixture.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('campaign-stream-test', 'error');
@@ -47,17 +46,8 @@ before(async () => {
   operator = await operatorTokenFile();
   svc = await spawnService('processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { CAMPAIGNS_HOST: '127.0.0.1', ...operator.env });
   await migrate(sql);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureCampaignsTopic(admin, { numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication });
-  await admin.disconnect();
-  await registerTopicSchemas(codec, [TOPICS.campaigns]);
-  producer = createCampaignProducer(kafka, 5000);
-  await producer.connect();
+  ({ producer, follower } = await campaignsTopic(kafka, codec, cfg, log));
   await store.upsertAdvertiser({ id: advertiserId, name: 'Stream test' });
-  follower = createCampaignFollower({ kafka, codec, log });
-  await follower.start();
-  await follower.ready;
 });
 after(async () => {
   await svc.stop();

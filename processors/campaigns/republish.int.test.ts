@@ -13,17 +13,16 @@ import { createKafka, type Producer } from '../runtime/kafka.js';
 import { spawnService } from '../testing/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
-import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
 import { freshSchema, type FreshSchema } from '../runtime/fresh-schema.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
-import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, type PublishResult } from './publisher.js';
-import { createCampaignFollower } from '../domain/campaign-follower.js';
+import { CampaignPublisher, type PublishResult } from './publisher.js';
 import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile } from './auth-fixture.js';
 import type { Campaign } from '../domain/campaign.js';
 import { waitFor } from '../testing/wait.js';
+import { campaignsTopic } from '../testing/campaigns-topic.fixture.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('republish-test', 'error');
@@ -33,16 +32,7 @@ let producer: Producer;
 let follower: TableFollower<Campaign>;
 
 before(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureCampaignsTopic(admin, { numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication });
-  await admin.disconnect();
-  await registerTopicSchemas(codec, [TOPICS.campaigns]);
-  producer = createCampaignProducer(kafka, 5000);
-  await producer.connect();
-  follower = createCampaignFollower({ kafka, codec, log });
-  await follower.start();
-  await follower.ready;
+  ({ producer, follower } = await campaignsTopic(kafka, codec, cfg, log));
 });
 after(async () => {
   await follower.stop();
