@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { projectServices, type ProjectService } from './services.js';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../processors/testing/spawn-service.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { ensureTopics } from '../processors/runtime/kafka.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';

@@ -10,10 +10,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
+import { spawnEdge, type EdgeProcess } from '../processors/testing/spawn-edge.js';
 import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
+import { waitFor } from '../processors/testing/wait.js';
+import { scrapeSamples, sumSamples } from '../processors/runtime/metrics-scrape.js';
 
 const cfg = loadConfig(commonSpecs);
 const run = randomUUID().slice(0, 8);
@@ -101,31 +103,11 @@ function abortingClient(port: number, body: string, afterMs: number): Promise<vo
   });
 }
 
-/** The sum of a metric's series (those whose labels include `label`, when given) on the edge's /metrics. */
-async function metric(url: string, name: string, label?: string, absentIsZero = false): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-  let sum = 0;
-  let found = false;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m && m[1] === name && (label === undefined || (m[2] ?? '').includes(label))) {
-      sum += Number(m[3]);
-      found = true;
-    }
-  }
-  assert.ok(found || absentIsZero, `${name} is exported`);
-  return sum;
-}
-
-/** Polls `read` until `ok` holds (condition-based, never a bare sleep), up to `timeoutMs`; returns the last value. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    v = await read();
-  }
-  return v;
+/** The sum of a metric's series (those with `labels`, when given) on the edge's /metrics; it must be exported unless `absentIsZero`. */
+async function metric(url: string, name: string, labels: Record<string, string> = {}, absentIsZero = false): Promise<number> {
+  const sum = sumSamples(await scrapeSamples(url), name, labels);
+  assert.ok(sum !== undefined || absentIsZero, `${name} is exported`);
+  return sum ?? 0;
 }
 
 test('bounds: waits are capped (503 + Retry-After) and a client that hangs up frees its wait at once', async () => {
@@ -137,18 +119,18 @@ test('bounds: waits are capped (503 + Retry-After) and a client that hangs up fr
     sockets.add(s);
     return s;
   });
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 3, 20_000), 3);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 3, atDeadline: 'last', what: 'ingest_sync_waiting === 3', timeoutMs: 20_000, intervalMs: 200 }), 3);
   const over = await fetch(`${edge.url}/openrtb2/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ortb()) });
   assert.equal(over.status, 503);
   assert.equal(over.headers.get('retry-after'), '1');
   assert.equal(((await over.json()) as { error: string }).error, 'overloaded');
   // One client hangs up: its wait (tmax 60 s) ends now, not in a minute.
   waiting[0]!.destroy();
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 2, 10_000), 2, 'the aborted wait was freed');
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 2, atDeadline: 'last', what: 'ingest_sync_waiting === 2', timeoutMs: 10_000, intervalMs: 200 }), 2, 'the aborted wait was freed');
   const res = await fetch(`${edge.url}/openrtb2/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ortb({ tmax: 100 })) });
   assert.equal(res.status, 204, 'a new request waits again (and gets its no-bid at tmax)');
   for (const s of waiting) s.destroy();
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 0, 10_000), 0);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_sync_waiting === 0', timeoutMs: 10_000, intervalMs: 200 }), 0);
   assert.ok((await metric(edge.url, 'ingest_bound_rejections_total')) >= 1);
 });
 
@@ -159,7 +141,7 @@ test('bounds: bodies must arrive within INGEST_BODY_TIMEOUT_MS (408) and request
   // Four slow bodies fill the bound: two bid requests, two POSTed win notices.
   const started = performance.now();
   const held = [slow('/openrtb2/bid'), slow('/bid'), slow('/notice/win?t=x&price=1'), slow('/notice/bill?t=x&price=1')];
-  assert.equal(await until(() => metric(edge.url, 'ingest_open_requests'), (n) => n === 4, 10_000), 4);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_open_requests'), { until: (n) => n === 4, atDeadline: 'last', what: 'ingest_open_requests === 4', timeoutMs: 10_000, intervalMs: 200 }), 4);
   const refused = await rawClient(port, request('/bid', body));
   assert.equal(refused.status, 503, 'a fifth request is refused while four are in progress');
   const refusedNotice = await rawClient(port, 'GET /notice/imp?t=x HTTP/1.1\r\nHost: edge\r\n\r\n');
@@ -171,7 +153,7 @@ test('bounds: bodies must arrive within INGEST_BODY_TIMEOUT_MS (408) and request
     assert.ok(a.closedAfterMs < 6000, `closed after ${a.closedAfterMs.toFixed(0)} ms`);
   }
   assert.ok(performance.now() - started < 8000);
-  assert.equal(await until(() => metric(edge.url, 'ingest_open_requests'), (n) => n === 0, 10_000), 0);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_open_requests'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_open_requests === 0', timeoutMs: 10_000, intervalMs: 200 }), 0);
   const ok = await fetch(`${edge.url}/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: randomUUID(), user_id: 'u', site: { domain: 'x.com' }, device: { ip: '1.2.3.4' } }) });
   assert.equal(ok.status, 202, 'accepted again once the slow clients are gone');
 });
@@ -249,8 +231,8 @@ test('bounds: under slowloris and abort-loop attacks the edge keeps answering an
   const answered408 = bodyAnswers.filter((a) => a.status === 408).length;
   assert.ok(answered408 >= bodyAnswers.length / 2, `${answered408} of ${bodyAnswers.length} slow bodies saw their 408`);
   // Nothing of the attack is held any more: no wait, no request in progress (condition-based: the last aborts settle).
-  assert.equal(await until(() => metric(edge.url, 'ingest_sync_waiting'), (n) => n === 0, 20_000), 0, 'aborted waits were freed, not left to their 60 s tmax');
-  assert.equal(await until(() => metric(edge.url, 'ingest_open_requests'), (n) => n === 0, 20_000), 0);
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_sync_waiting'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_sync_waiting === 0', timeoutMs: 20_000, intervalMs: 200 }), 0, 'aborted waits were freed, not left to their 60 s tmax');
+  assert.equal(await waitFor(() => metric(edge.url, 'ingest_open_requests'), { until: (n) => n === 0, atDeadline: 'last', what: 'ingest_open_requests === 0', timeoutMs: 20_000, intervalMs: 200 }), 0);
   // The header tricklers hold nothing of the edge's and uWS closes them (it did so after ~12 s when measured).
   const headerClosed = await Promise.all(headerTricklers);
   assert.ok(headerClosed.every((a) => a.closedAfterMs < 45_000), 'uWS closed the header tricklers');
@@ -258,9 +240,9 @@ test('bounds: under slowloris and abort-loop attacks the edge keeps answering an
   // heapUsed counts garbage until a major collection: read it after one (V8 collects an idle heap within
   // seconds; measured: 22 s at most), while the waits of the aborted requests (tmax 60 s) would still be live.
   // The series of a GC kind appears with its first collection: none yet counts as 0.
-  const majorGcs = (): Promise<number> => metric(edge.url, 'nodejs_gc_duration_seconds_count', 'kind="major"', true);
+  const majorGcs = (): Promise<number> => metric(edge.url, 'nodejs_gc_duration_seconds_count', { kind: 'major' }, true);
   const gcsAtEnd = await majorGcs();
-  await until(majorGcs, (n) => n > gcsAtEnd, 45_000, 1000);
+  await waitFor(majorGcs, { until: (n) => n > gcsAtEnd, atDeadline: 'last', what: 'a major collection', timeoutMs: 45_000, intervalMs: 1000 });
   const heapAfter = await metric(edge.url, 'nodejs_heap_size_used_bytes');
   const rssAfter = await metric(edge.url, 'process_resident_memory_bytes');
   const mb = (n: number): string => (n / 1e6).toFixed(1);

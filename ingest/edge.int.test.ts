@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
+import { spawnEdge, type EdgeProcess } from '../processors/testing/spawn-edge.js';
 import { parseOpenRtb } from './openrtb.js';
 import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';

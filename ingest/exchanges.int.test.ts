@@ -13,21 +13,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
+import { spawnEdge, type EdgeProcess } from '../processors/testing/spawn-edge.js';
 import { hashKey } from './exchanges.js';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics, type Producer } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../processors/testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import { requestKey } from '../schemas/request-key.js';
 import { campaignToRecord } from '../processors/domain/campaign-record.js';
-import { makeCampaign, makeCreative } from '../processors/domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../processors/testing/campaign.fixture.js';
 import { parsePendingMember } from '../processors/domain/pending-reservation.js';
 import { pendingKey, reservationKey, spendLifetimeKey } from '../processors/domain/redis-keys.js';
+import { waitFor } from '../processors/testing/wait.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'exchanges-test', log: createLogger('test', 'silent') });
@@ -154,11 +155,9 @@ test('exchanges: each request is authenticated by its exchange key, limited per 
   assert.ok(checked <= 4 + Math.ceil(seconds) + 1, `${checked} guesses were checked in ${seconds.toFixed(1)} s: at most the burst left plus 1/s`);
   assert.equal((await post(edge.url, ortb(), KEYS.b)).status, 429, 'while the IP is refused, even a good key is not checked');
   // It recovers at INGEST_AUTH_FAILURE_RPS.
-  let status = 0;
-  for (const deadline = Date.now() + 15_000; status !== 202 && Date.now() < deadline;) {
-    status = (await post(edge.url, ortb(), KEYS.b)).status;
-    if (status !== 202) await new Promise((r) => setTimeout(r, 250));
-  }
+  const status = await waitFor(async () => (await post(edge.url, ortb(), KEYS.b)).status, {
+    until: (s) => s === 202, atDeadline: 'last', what: 'the good key to be accepted again', timeoutMs: 15_000, intervalMs: 250,
+  });
   assert.equal(status, 202, 'the good key is accepted again once the IP has tokens');
 
   // The records name their exchange.

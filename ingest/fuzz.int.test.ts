@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { spawnEdge, type EdgeProcess } from './spawn-edge.js';
+import { spawnEdge, type EdgeProcess } from '../processors/testing/spawn-edge.js';
 import { parseOpenRtb } from './openrtb.js';
 
 let edge: EdgeProcess;

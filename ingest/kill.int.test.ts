@@ -6,13 +6,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { spawnEdge } from './spawn-edge.js';
+import { spawnEdge } from '../processors/testing/spawn-edge.js';
 import { loadConfig, commonSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
 import { AvroCodec } from '../schemas/codec.js';
 import type { BidRequest } from '../schemas/bid-request.js';
+import { waitFor } from '../processors/testing/wait.js';
 
 const cfg = loadConfig(commonSpecs);
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'kill-test', log: createLogger('test', 'silent') });
@@ -61,8 +62,7 @@ async function loadAndStop(signal: NodeJS.Signals) {
   });
   // The signal lands once the load is real (200 accepted), not after a fixed time: on a loaded machine a
   // fixed 1.5 s saw as few as 46 answers.
-  const loadDeadline = Date.now() + 60_000;
-  while (accepted.size < 200 && Date.now() < loadDeadline) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => accepted.size >= 200, { atDeadline: 'last', what: '200 accepted requests', timeoutMs: 60_000, intervalMs: 20 });
   stopped = true;
   edge.child.kill(signal);
   const exit = await edge.exited;

@@ -10,61 +10,48 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
-import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
+import { createKafka, type Producer } from './runtime/kafka.js';
 import { readTopic } from './runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from './runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { BidSet, BidRecord } from '../schemas/bid-set.js';
 import { campaignToRecord } from './domain/campaign-record.js';
-import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from './testing/campaign.fixture.js';
 import type { Campaign } from './domain/campaign.js';
 import { encodeProfile } from './domain/profile-format.js';
 import { profileKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 import { grants, verifyToken } from '../ingest/tracking-token.js';
+import { waitFor } from './testing/wait.js';
+import { createTopics } from './testing/topics.fixture.js';
+import { createDecisionTopics, decisionTopics, ortbRequest, processorEnv } from './testing/decision-pipeline.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'pipeline-test', log: createLogger('test', 'silent') });
 const redis = new Redis(cfg.redisUrl);
 const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const run = randomUUID().slice(0, 8);
-const T = { req: `e2e-req-${run}`, enr: `e2e-enr-${run}`, bids: `e2e-bids-${run}`, out: `e2e-out-${run}`, camps: `e2e-camps-${run}` };
+const T = decisionTopics('e2e', run);
 const procs: ServiceProcess[] = [];
 /** The edge refuses to start without a tracking secret of its own (issue 11). */
 const trackingSecret = randomBytes(32).toString('base64');
 const extraTopics: string[] = [];
 let producer: Producer;
 
-const processorEnv = (name: string, instance: string): Record<string, string> => ({ PROCESSOR_INSTANCE_ID: instance, TOPIC_PARTITIONS: '4', PROCESSOR_MAX_BATCH: '100', [`${name.toUpperCase()}_NAME`]: `${name}-${run}` });
-const startEnrich = (i = 'a') => spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('enrich', i), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
-const startBid = (i = 'a') => spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('bid', i), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000);
+const startEnrich = (i = 'a') => spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'enrich', i), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
+const startBid = (i = 'a') => spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'bid', i), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000);
 const startAuction = (i = 'a', input = T.bids, output = T.out, name = `auction-${run}`) =>
-  spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('auction', i), AUCTION_INPUT: input, AUCTION_OUTPUT: output, AUCTION_NAME: name });
+  spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'auction', i), AUCTION_INPUT: input, AUCTION_OUTPUT: output, AUCTION_NAME: name });
 
 async function publishCampaign(c: Campaign): Promise<void> {
   await producer.send({ topic: T.camps, messages: [{ key: c.id, value: codec.encode(subjectFor(T.camps), campaignToRecord(c)) }] });
 }
 
-const ortb = (over: Record<string, unknown> = {}) => ({
-  id: randomUUID(),
-  imp: [{ id: '1', banner: { w: 300, h: 250 }, bidfloor: 0.5 }],
-  site: { domain: 'news.example.com', cat: ['IAB17'] },
-  device: { ip: '192.0.2.1', devicetype: 2, geo: { country: 'USA' } },
-  user: { id: `e2e-user-${run}` },
-  tmax: 3000,
-  ...over,
-});
+const ortb = (over: Record<string, unknown> = {}) => ortbRequest(`e2e-user-${run}`, 3000, over);
 
 before(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
-    ...[T.req, T.enr, T.bids, T.out].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })),
-    { topic: T.camps, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ]);
-  await admin.disconnect();
-  await codec.register(subjectFor(T.camps), loadSchema('campaign.avsc'));
+  await createDecisionTopics(kafka, codec, T);
   await codec.register(subjectFor(T.bids), loadSchema('bid-set.avsc'));
   producer = kafka.producer({ 'linger.ms': 2 });
   await producer.connect();
@@ -124,11 +111,7 @@ test('pipeline answers an OpenRTB request synchronously with the winning campaig
 test('pipeline: two auction instances never overspend small budgets; spend equals the sum of win costs', async () => {
   const input = `e2e-budget-bids-${run}`;
   const output = `e2e-budget-out-${run}`;
-  extraTopics.push(input, output);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
-  await admin.disconnect();
+  await createTopics(kafka, extraTopics, [input, output], 4);
   await codec.register(subjectFor(input), loadSchema('bid-set.avsc'));
   const budgets = { [`bud-${run}-1`]: 50_000, [`bud-${run}-2`]: 80_000, [`bud-${run}-3`]: 1_000_000_000 };
   const rec = (campaignId: string, price: number): BidRecord => ({
@@ -170,8 +153,7 @@ test('pipeline: two auction instances never overspend small budgets; spend equal
  * aggregate counts and the edge answers with).
  */
 async function waitForOutcomes(topic: string, ids: readonly string[], timeoutMs: number): Promise<{ byId: Map<string, AuctionOutcome>; copies: Map<string, AuctionOutcome[]> }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(async () => {
     const records = (await readTopic(kafka, topic, { timeoutMs: 30_000, idleMs: 1500 })).sort((a, b) => Number(a.offset) - Number(b.offset));
     const byId = new Map<string, AuctionOutcome>();
     const copies = new Map<string, AuctionOutcome[]>();
@@ -180,9 +162,8 @@ async function waitForOutcomes(topic: string, ids: readonly string[], timeoutMs:
       if (byId.has(o.requestId)) copies.set(o.requestId, [...(copies.get(o.requestId) ?? []), o]);
       else byId.set(o.requestId, o);
     }
-    if (ids.every((id) => byId.has(id)) || Date.now() > deadline) return { byId, copies };
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return { byId, copies };
+  }, { until: ({ byId }) => ids.every((id) => byId.has(id)), atDeadline: 'last', what: `outcomes of ${ids.length} requests`, timeoutMs, intervalMs: 1000 });
 }
 
 test('pipeline: SIGKILL of enrich, bid and auction under load loses no outcome (copies are counted once downstream: decision-kill.int.test.ts)', async () => {

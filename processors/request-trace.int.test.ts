@@ -13,24 +13,27 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
-import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
+import { createKafka, type Producer } from './runtime/kafka.js';
 import { readTopic, type RawRecord } from './runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from './runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { headerValue } from './runtime/trace-context.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import { campaignToRecord } from './domain/campaign-record.js';
-import { makeCampaign, makeCreative } from './domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from './testing/campaign.fixture.js';
 import { encodeProfile } from './domain/profile-format.js';
 import { profileKey } from './domain/redis-keys.js';
+import { waitFor } from './testing/wait.js';
+import { createTopics } from './testing/topics.fixture.js';
+import { createDecisionTopics, decisionTopics, ortbRequest, processorEnv } from './testing/decision-pipeline.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'request-trace-test', log: createLogger('test', 'silent') });
 const redis = new Redis(cfg.redisUrl);
 const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const run = randomUUID().slice(0, 8);
-const T = { req: `rt-req-${run}`, enr: `rt-enr-${run}`, bids: `rt-bids-${run}`, out: `rt-out-${run}`, camps: `rt-camps-${run}` };
+const T = decisionTopics('rt', run);
 const created: string[] = [...Object.values(T)];
 const procs: ServiceProcess[] = [];
 let producer: Producer;
@@ -41,27 +44,10 @@ const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const processorEnv = (name: string): Record<string, string> => ({ PROCESSOR_INSTANCE_ID: 'a', TOPIC_PARTITIONS: '4', PROCESSOR_MAX_BATCH: '100', [`${name.toUpperCase()}_NAME`]: `${name}-${run}` });
-
-const ortb = (over: Record<string, unknown> = {}) => ({
-  id: randomUUID(),
-  imp: [{ id: '1', banner: { w: 300, h: 250 }, bidfloor: 0.5 }],
-  site: { domain: 'news.example.com', cat: ['IAB17'] },
-  device: { ip: '192.0.2.1', devicetype: 2, geo: { country: 'USA' } },
-  user: { id: `rt-user-${run}` },
-  tmax: 5000,
-  ...over,
-});
+const ortb = (over: Record<string, unknown> = {}) => ortbRequest(`rt-user-${run}`, 5000, over);
 
 before(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
-    ...[T.req, T.enr, T.bids, T.out].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })),
-    { topic: T.camps, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ]);
-  await admin.disconnect();
-  await codec.register(subjectFor(T.camps), loadSchema('campaign.avsc'));
+  await createDecisionTopics(kafka, codec, T);
   producer = kafka.producer({ 'linger.ms': 2 });
   await producer.connect();
   await redis.set(profileKey(`rt-user-${run}`), encodeProfile({ interests: { [`trace-${run}`]: 90 }, segments: [], engagement: 50 }));
@@ -71,10 +57,10 @@ before(async () => {
     creatives: [makeCreative({ id: `cr-${run}`, width: 300, height: 250 })],
   });
   await producer.send({ topic: T.camps, messages: [{ key: campaign.id, value: codec.encode(subjectFor(T.camps), campaignToRecord(campaign)) }] });
-  enrichProc = await spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('enrich'), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
+  enrichProc = await spawnService('processors/enrich/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'enrich'), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr });
   procs.push(enrichProc);
-  procs.push(await spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('bid'), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000));
-  procs.push(await spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv('auction'), AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out }));
+  procs.push(await spawnService('processors/bid/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'bid'), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps }, 60_000));
+  procs.push(await spawnService('processors/auction/main.ts', 'PROCESSOR_HTTP_PORT', { ...processorEnv(run, 'auction'), AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out }));
   edge = await spawnService('ingest/main.ts', 'INGEST_PORT', { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_OPENRTB_MODE: 'sync', TOPIC_PARTITIONS: '4', INGEST_MAX_TMAX_MS: '20000', INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), RTB_DEV_MODE: '1' });
   procs.push(edge);
 });
@@ -104,19 +90,16 @@ async function requestIdOf(r: RawRecord): Promise<string | undefined> {
 
 /** The records of `topic` that belong to OpenRTB request `id` (read until at least one is there). */
 async function recordsOf(topic: string, id: string, timeoutMs = 30_000): Promise<RawRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(async () => {
     const mine: RawRecord[] = [];
     for (const r of await readTopic(kafka, topic, { timeoutMs: 20_000, idleMs: 1000 })) if ((await requestIdOf(r)) === id) mine.push(r);
-    if (mine.length > 0 || Date.now() > deadline) return mine;
-    await new Promise((res) => setTimeout(res, 500));
-  }
+    return mine;
+  }, { until: (mine) => mine.length > 0, atDeadline: 'last', what: `records of ${id} on ${topic}`, timeoutMs, intervalMs: 500 });
 }
 
 /** Waits until a JSON log line of `proc` satisfies `match`; returns it. */
 async function logLine(proc: ServiceProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown> | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(() => {
     for (const text of proc.output().split('\n')) {
       if (!text.startsWith('{')) continue;
       try {
@@ -126,9 +109,8 @@ async function logLine(proc: ServiceProcess, match: (line: Record<string, unknow
         // a partial line: read again later
       }
     }
-    if (Date.now() > deadline) return undefined;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+    return undefined;
+  }, { atDeadline: 'last', what: 'the log line', timeoutMs, intervalMs: 200 });
 }
 
 test('following one request: x-request-id and traceparent are answered and carried on every topic the request crossed', async () => {
@@ -201,12 +183,9 @@ test('following one request: a poison record in a hop is dead-lettered with its 
     topic: T.req,
     messages: [{ key: 'poison', value: Buffer.from('not avro at all'), headers: { 'x-request-id': requestId, traceparent: TRACEPARENT } }],
   });
-  const deadline = Date.now() + 30_000;
-  let letter: RawRecord | undefined;
-  while (!letter && Date.now() < deadline) {
-    letter = (await readTopic(kafka, TOPICS.deadLetters, { timeoutMs: 30_000, idleMs: 1000 })).find((r) => r.key?.toString() === `enrich-${run}` && headerValue(r.headers, 'x-request-id') === requestId);
-    if (!letter) await new Promise((res) => setTimeout(res, 500));
-  }
+  const letter = await waitFor(async () => (await readTopic(kafka, TOPICS.deadLetters, { timeoutMs: 30_000, idleMs: 1000 })).find((r) => r.key?.toString() === `enrich-${run}` && headerValue(r.headers, 'x-request-id') === requestId), {
+    atDeadline: 'last', what: 'the dead letter', timeoutMs: 30_000, intervalMs: 500,
+  });
   assert.ok(letter, 'the dead letter carries the x-request-id');
   assert.equal(headerValue(letter.headers, 'traceparent'), TRACEPARENT);
   const dl = await codec.decode<{ topic: string; errorCode: string; value: Buffer }>(letter.value as Buffer);
@@ -222,11 +201,7 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
   test(`following one request (runner, ${delivery}): outputs and dead letters carry the input's trace headers, only those, and none when it had none`, async () => {
     const input = `rt-pt-in-${run}-${delivery}`;
     const output = `rt-pt-out-${run}-${delivery}`;
-    created.push(input, output);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })));
-    await admin.disconnect();
+    await createTopics(kafka, created, [input, output], 2);
     await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
     const name = `rt-pt-${run}-${delivery === 'exactly-once' ? 'eo' : 'alo'}`;
     const pt = await spawnService('processors/passthrough/main.ts', 'PROCESSOR_HTTP_PORT', {
@@ -244,11 +219,10 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       ],
     });
     const byId = new Map<string, RawRecord>();
-    const deadline = Date.now() + 60_000;
-    while (byId.size < 2 && Date.now() < deadline) {
+    await waitFor(async () => {
       for (const r of await readTopic(kafka, output, { timeoutMs: 20_000, idleMs: 1000 })) byId.set((await requestIdOf(r))!, r);
-      if (byId.size < 2) await new Promise((res) => setTimeout(res, 500));
-    }
+      return byId.size;
+    }, { until: (n) => n >= 2, atDeadline: 'last', what: 'the two records on the output', timeoutMs: 60_000, intervalMs: 500 });
     const t = byId.get(traced);
     assert.ok(t, 'the traced record came through');
     assert.equal(headerValue(t.headers, 'x-request-id'), `rid-${traced}`);

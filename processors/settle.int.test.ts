@@ -11,13 +11,15 @@ import { Redis } from 'ioredis';
 import { loadConfig, commonSpecs, redisSpecs } from '../schemas/config.js';
 import { createLogger } from './runtime/logger.js';
 import { createKafka, ensureTopics, type Producer } from './runtime/kafka.js';
-import { spawnService, type ServiceProcess } from './runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from './testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { TrackingEvent, TrackingType } from '../schemas/tracking-event.js';
 import type { BidRecord } from '../schemas/bid-set.js';
 import { redisReserve } from './auction/reserve.js';
 import { pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
+import { waitFor } from './testing/wait.js';
+import { metricSum } from './runtime/metrics-scrape.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'settle-test', log: createLogger('test', 'silent') });
@@ -65,19 +67,10 @@ const event = (requestId: string, type: TrackingType): TrackingEvent => ({
   priceMicros: 2_000_000, costMicros: 2_000, auctionAtMs: Date.now(), occurredAtMs: Date.now(), ingestNodeId: 'test',
 });
 const send = (events: TrackingEvent[]) => producer.send({ topic, messages: events.map((e) => ({ key: e.requestId, value: codec.encode(subjectFor(topic), e) })) });
-const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`${service.url}/metrics`)).text())?.[1] ?? 0);
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${service.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('settle service: won reservations are settled and kept, the others released after the timeout', async () => {
   // Wait until the consumer has its partitions, so the wins below are consumed well within the timeout.
   await send([event('warm-up', 'CLICK')]);
-  await until('the service to consume', async () => (await metric(/processor_records_in_total\{[^}]*\} (\d+)/)) >= 1);
+  await waitFor(async () => (await metricSum(service.url, 'processor_records_in_total')) >= 1, { what: 'the service to consume', timeoutMs: 30_000, detail: () => service.output() });
 
   const reserve = redisReserve(redis, { pendingIndexKey: index });
   const ids = Array.from({ length: 6 }, (_, i) => `req-${run}-${i}`);
@@ -86,20 +79,20 @@ test('settle service: won reservations are settled and kept, the others released
   const won = ids.slice(0, 3);
   await send([event(won[0]!, 'WIN'), event(won[1]!, 'WIN'), event(won[2]!, 'BILLING'), event(won[0]!, 'BILLING'), event(ids[3]!, 'IMPRESSION'), event(`never-${run}`, 'WIN')]);
 
-  await until('the wins to settle', async () => (await Promise.all(won.map((id) => redis.get(reservationKey(cid, id, '1'))))).every((s) => s === 'S'), RELEASE_AFTER_MS);
-  await until('the others to be released', async () => (await Promise.all(ids.slice(3).map((id) => redis.get(reservationKey(cid, id, '1'))))).every((s) => s === 'R'));
+  await waitFor(async () => (await Promise.all(won.map((id) => redis.get(reservationKey(cid, id, '1'))))).every((s) => s === 'S'), { what: 'the wins to settle', timeoutMs: RELEASE_AFTER_MS, detail: () => service.output() });
+  await waitFor(async () => (await Promise.all(ids.slice(3).map((id) => redis.get(reservationKey(cid, id, '1'))))).every((s) => s === 'R'), { what: 'the others to be released', timeoutMs: 30_000, detail: () => service.output() });
 
   const kept = costs.slice(0, 3).reduce((a, b) => a + b, 0);
   assert.equal(Number(await redis.get(spendDayKey(cid, day))), kept, 'daily spend = the won reservations exactly');
   assert.equal(Number(await redis.get(spendLifetimeKey(cid))), kept);
   assert.deepEqual(await Promise.all(won.map((id) => redis.get(reservationKey(cid, id, '1')))), ['S', 'S', 'S'], 'never released');
   assert.equal(await redis.zcard(pendingKey(cid)), 0);
-  await until('the campaign to leave the index', async () => (await redis.sismember(index, cid)) === 0);
+  await waitFor(async () => (await redis.sismember(index, cid)) === 0, { what: 'the campaign to leave the index', timeoutMs: 30_000, detail: () => service.output() });
 
-  assert.equal(await metric(/settle_reservations_total\{result="settled"[^}]*\} (\d+)/), 3);
-  assert.equal(await metric(/settle_reservations_total\{result="duplicate"[^}]*\} (\d+)/), 1);
-  assert.equal(await metric(/settle_reservations_total\{result="unknown"[^}]*\} (\d+)/), 1);
-  assert.equal(await metric(/settle_reservations_total\{result="released"[^}]*\} (\d+)/), 3);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'settled' }), 3);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'duplicate' }), 1);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'unknown' }), 1);
+  assert.equal(await metricSum(service.url, 'settle_reservations_total', { result: 'released' }), 3);
 });
 
 test('settle service stops cleanly on SIGTERM (the releaser is stopped, Redis closed)', async () => {

@@ -14,7 +14,7 @@ import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { waitDrained } from '../processors/runtime/group-lag.js';
 import { drained } from './sink-progress.js';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../processors/testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';

@@ -1,6 +1,6 @@
 /**
  * Test and operator support: how far a sink group has got, read from where the truth is (Postgres
- * positions against the partitions' committed data ends), and a metric read from a running sink.
+ * positions against the partitions' committed data ends).
  */
 import type { Admin, KafkaSecurityConfig } from '../processors/runtime/kafka.js';
 import { committedDataEnds } from '../processors/runtime/read-topic.js';
@@ -31,17 +31,4 @@ export async function drained(admin: Admin, sql: Sql, brokers: string, topic: st
     if (Date.now() > deadline) throw new Error(`sink group ${group} not drained after ${timeoutMs} ms: ${lag} records of ${topic} left`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** The value of an unlabelled (or first labelled) sample of `name` on a service's /metrics, 0 when absent. */
-export async function metric(baseUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
-
-/** Ledger rows (applied or superseded parts). */
-export async function appliedParts(sql: Sql): Promise<number> {
-  const [row] = await sql<{ n: string }[]>`select count(*) as n from window_count_parts`;
-  return Number(row?.n ?? 0);
 }

@@ -11,14 +11,16 @@ import { commonSpecs, loadConfig } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../processors/testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
-import { appliedParts, drained, metric } from './sink-progress.js';
-import { WINDOW_MS, readTotals, rng, totalsOf } from './parts-fixture.js';
+import { drained } from './sink-progress.js';
+import { WINDOW_MS, appliedParts, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';
+import { waitFor } from '../processors/testing/wait.js';
+import { metricSum } from '../processors/runtime/metrics-scrape.js';
 
 const cfg = loadConfig(commonSpecs);
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'sink-test', log: createLogger('test', 'silent') });
@@ -40,17 +42,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * session.timeout.ms (10 s): the group waits for the dead member before it can rebalance.
  */
 async function working(p: ServiceProcess): Promise<void> {
-  for (const deadline = Date.now() + 30_000; (await metric(p.url, 'sink_records_in_total')) === 0; await sleep(100)) {
-    assert.ok(Date.now() < deadline, 'the instance got partitions and applied records');
-  }
+  await waitFor(() => metricSum(p.url, 'sink_records_in_total'), { until: (n) => n !== 0, what: 'the instance to get partitions and apply records', timeoutMs: 30_000, intervalMs: 100 });
 }
 
 /** Partitions assigned to a sink instance so far (sink_partition_assignments_total{event="assigned"}). */
-async function assignments(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('sink_partition_assignments_total{') && l.includes('event="assigned"'));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const assignments = (url: string): Promise<number> => metricSum(url, 'sink_partition_assignments_total', { event: 'assigned' });
 
 async function setup(t: Parameters<typeof freshSchema>[0], seed: number) {
   const db = await freshSchema(t);
@@ -139,7 +135,7 @@ test('sink: SIGKILL and restart while it works neither loses nor double-counts; 
   assert.ok(progress.every((n, i) => n > (progress[i - 1] ?? 0)), `every instance applied records before it was killed: ${progress.join(', ')}`);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.equal(await appliedParts(s.db.sql), s.produced.length);
-  assert.ok((await metric(last.url, 'sink_rows_written_total')) > 0);
+  assert.ok((await metricSum(last.url, 'sink_rows_written_total')) > 0);
   assert.equal((await last.stop('SIGTERM')).code, 0, 'SIGTERM exits 0');
 
   const letters = (await readTopic(kafka, TOPICS.deadLetters, { timeoutMs: 30_000 })).filter((r) => r.key?.toString() === 'sink');
@@ -176,7 +172,7 @@ test('sink: instances joining and leaving the group (rebalances) still add every
   await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.equal(await appliedParts(s.db.sql), s.produced.length);
-  assert.ok((await metric(a.url, 'sink_records_in_total')) > 0, 'the first instance worked too');
+  assert.ok((await metricSum(a.url, 'sink_records_in_total')) > 0, 'the first instance worked too');
   await Promise.all([a.stop(), d.stop()]);
 });
 
@@ -206,7 +202,7 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   await s.produce(50, 2);
   await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
-  const rejected = await metric(second.url, 'sink_zombie_rejections_total');
+  const rejected = await metricSum(second.url, 'sink_zombie_rejections_total');
   const reassigned = (await assignments(second.url)) - assignedBefore;
   t.diagnostic(`zombie rejections ${rejected}, partitions assigned meanwhile ${reassigned}`);
   assert.ok(rejected >= 1 || reassigned >= 1, `the stale position was rejected (or re-read on a new assignment), not written; the sink's log:\n${second.output()}`);

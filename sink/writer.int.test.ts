@@ -6,7 +6,7 @@ import { isPipelineError } from '../schemas/errors.js';
 import type { Sql } from '../schemas/postgres/migrate.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { claimOffsets, storedOffset } from './offsets.js';
-import { aggregateBatches, events, readTotals, rng, totalsOf } from './parts-fixture.js';
+import { aggregateBatches, events, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
 import { applyBatch, removeFromSource, removeFromWindowCountsOffset, type PartAt } from './writer.js';
 
 const G = 'g1';

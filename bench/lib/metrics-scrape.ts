@@ -2,7 +2,9 @@
  * Reads series from a service's Prometheus /metrics text: the edge's sync counters, and the runner's
  * batch histograms (processor_batch_duration_seconds, processor_batch_records), whose deltas over a run
  * say how many partition batches a stage handled, how big they were and how much of the run it spent in them.
+ * The scrape and the parsing are processors/runtime/metrics-scrape.ts's, shared with the tests.
  */
+import { scrapeSamples, sumSamples } from '../../processors/runtime/metrics-scrape.js';
 
 /**
  * Values by metric name; labelled series of one name are summed; null when the scrape failed or the series
@@ -11,12 +13,10 @@
 export async function scrapeMetrics(baseUrl: string, names: readonly string[]): Promise<Record<string, number | null>> {
   const out: Record<string, number | null> = Object.fromEntries(names.map((n) => [n, null]));
   try {
-    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    for (const line of (await res.text()).split('\n')) {
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
-      if (!m) continue;
-      const pairs = m[2] ? m[2].slice(1, -1).split(',').map((p) => `${m[1]}{${p}}`) : [];
-      for (const key of [m[1]!, ...pairs]) if (key in out) out[key] = (out[key] ?? 0) + Number(m[3]);
+    const samples = await scrapeSamples(baseUrl, 5000);
+    for (const n of names) {
+      const [, name, label, value] = /^([^{]+)(?:\{(\w+)="([^"]*)"\})?$/.exec(n) ?? [];
+      out[n] = sumSamples(samples, name ?? n, label === undefined ? {} : { [label]: value! }) ?? null;
     }
   } catch {
     // the service is gone or slow: every value stays null

@@ -11,7 +11,7 @@ import { createLogger } from '../runtime/logger.js';
 import { createKafka, ensureTopics } from '../runtime/kafka.js';
 import { readTopic } from '../runtime/read-topic.js';
 import { waitDrained } from '../runtime/group-lag.js';
-import { spawnService } from '../runtime/spawn-service.js';
+import { spawnService } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor } from '../../schemas/topics.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';

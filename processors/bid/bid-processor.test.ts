@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Counter } from 'prom-client';
 import { bidProcessor } from './bid-processor.js';
 import { CampaignIndex } from './campaign-index.js';
-import { makeCampaign } from '../domain/campaign-fixture.js';
+import { makeCampaign } from '../testing/campaign.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import type { InRecord } from '../runtime/processor.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Campaign, Targeting } from '../domain/campaign.js';
-import { makeCampaign } from '../domain/campaign-fixture.js';
+import { makeCampaign } from '../testing/campaign.fixture.js';
 import { CampaignIndex } from './campaign-index.js';
 import { mulberry32 as prng } from '../runtime/seeded-random.js';
 import { matchesTargeting, normalizeTargeting, requestAttributes } from './targeting.js';

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import { frequencyKey, perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
-import { makeCampaign } from '../domain/campaign-fixture.js';
+import { makeCampaign } from '../testing/campaign.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import { CampaignIndex } from './campaign-index.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCampaign } from '../domain/campaign-fixture.js';
+import { makeCampaign } from '../testing/campaign.fixture.js';
 import type { Campaign } from '../domain/campaign.js';
 import { perfClicksKey, perfImpressionsKey, spendDayKey, spendLifetimeKey } from '../domain/redis-keys.js';
 import type { MgetClient } from './bid-state.js';

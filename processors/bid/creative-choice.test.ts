@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCreative } from '../domain/campaign-fixture.js';
+import { makeCreative } from '../testing/campaign.fixture.js';
 import { chooseCreative, fnv1a32 } from './creative-choice.js';
 
 const creatives = [

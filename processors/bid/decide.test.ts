@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Campaign } from '../domain/campaign.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { CampaignIndex } from './campaign-index.js';
 import { decideBids, impCandidates } from './decide.js';
 import type { BidRequestView, BidState, ImpView, PerfStats } from './types.js';

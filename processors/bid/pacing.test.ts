@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCampaign } from '../domain/campaign-fixture.js';
+import { makeCampaign } from '../testing/campaign.fixture.js';
 import { dayElapsedPpm, pacingFactorPpm } from './pacing.js';
 
 const daily = 100_000_000;

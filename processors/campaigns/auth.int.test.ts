@@ -13,12 +13,13 @@ import postgres from 'postgres';
 import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka } from '../runtime/kafka.js';
-import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
 import { campaignsSpecs } from './config.js';
 import { TOKEN_PATTERN, generateToken } from './tokens.js';
+import { waitFor } from '../testing/wait.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const sql = postgres(cfg.postgresUrl, { max: 2, onnotice: () => undefined });
@@ -168,11 +169,9 @@ test('auth: a revoked token is refused at once; revoking is idempotent; last use
   assert.equal((await call('GET', '/campaigns', undefined, t.body.token)).status, 200);
   // The last use is written after the request is answered (authenticating is a read; the write is not
   // awaited), so the test waits for it instead of assuming it landed first (it had not, once, in CI).
-  let used: { lastUsedAtMs: number | null } = { lastUsedAtMs: null };
-  for (const deadline = Date.now() + 15_000; used.lastUsedAtMs === null && Date.now() < deadline;) {
-    used = (await asOperator('GET', '/tokens')).body.tokens.find((x: { id: string }) => x.id === t.body.id);
-    if (used.lastUsedAtMs === null) await new Promise((r) => setTimeout(r, 100));
-  }
+  const used: { lastUsedAtMs: number | null } = await waitFor(async () => (await asOperator('GET', '/tokens')).body.tokens.find((x: { id: string }) => x.id === t.body.id), {
+    until: (u: { lastUsedAtMs: number | null }) => u.lastUsedAtMs !== null, atDeadline: 'last', what: "the token's last use", timeoutMs: 15_000, intervalMs: 100,
+  });
   assert.ok(used.lastUsedAtMs !== null && Math.abs(used.lastUsedAtMs - Date.now()) < 60_000, `last use recorded: ${JSON.stringify(used)}`);
   const revoked = await asOperator('DELETE', `/tokens/${t.body.id}`, {});
   assert.equal(revoked.status, 200);

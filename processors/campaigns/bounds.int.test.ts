@@ -6,8 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { spawnService } from '../runtime/spawn-service.js';
+import { spawnService } from '../testing/spawn-service.js';
 import { operatorTokenFile } from './auth-fixture.js';
+import { waitFor } from '../testing/wait.js';
 
 /** Opens a socket and resolves once connected. */
 function open(port: number): Promise<Socket> {
@@ -65,13 +66,9 @@ test('campaign API: a slow request is cut off at the request deadline; extra con
     assert.equal(refused.data, '', 'a connection over the cap was answered');
     for (const s of held) s.destroy();
     // Once they are gone the API answers again (within the bound, by condition).
-    const deadline = Date.now() + 10_000;
-    let status = 0;
-    while (Date.now() < deadline) {
-      status = await fetch(`${svc.url}/health`).then((r) => r.status, () => 0);
-      if (status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const status = await waitFor(() => fetch(`${svc.url}/health`).then((r) => r.status, () => 0), {
+      until: (s) => s === 200, atDeadline: 'last', what: 'the API to answer again', timeoutMs: 10_000, intervalMs: 100,
+    });
     assert.equal(status, 200);
   } finally {
     await svc.stop();

@@ -13,22 +13,22 @@ import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, type Producer } from '../runtime/kafka.js';
 import { createRegistry } from '../runtime/metrics.js';
-import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
-import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
 import { migrate } from '../../schemas/postgres/migrate.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
-import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic } from './publisher.js';
-import { createCampaignFollower } from '../domain/campaign-follower.js';
+import { CampaignPublisher } from './publisher.js';
 import { createApiHandler } from './api.js';
 import { createCampaignMetrics } from './metrics.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile, type OperatorTokenFile } from './auth-fixture.js';
 import { TokenStore } from './token-store.js';
 import type { Campaign } from '../domain/campaign.js';
+import { waitFor } from '../testing/wait.js';
+import { campaignsTopic } from '../testing/campaigns-topic.fixture.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('campaign-stream-test', 'error');
@@ -46,17 +46,8 @@ before(async () => {
   operator = await operatorTokenFile();
   svc = await spawnService('processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { CAMPAIGNS_HOST: '127.0.0.1', ...operator.env });
   await migrate(sql);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureCampaignsTopic(admin, { numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication });
-  await admin.disconnect();
-  await registerTopicSchemas(codec, [TOPICS.campaigns]);
-  producer = createCampaignProducer(kafka, 5000);
-  await producer.connect();
+  ({ producer, follower } = await campaignsTopic(kafka, codec, cfg, log));
   await store.upsertAdvertiser({ id: advertiserId, name: 'Stream test' });
-  follower = createCampaignFollower({ kafka, codec, log });
-  await follower.start();
-  await follower.ready;
 });
 after(async () => {
   await svc.stop();
@@ -66,15 +57,6 @@ after(async () => {
   await sql.end();
   await operator.remove();
 });
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<number> {
-  const started = Date.now();
-  while (!cond()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - started;
-}
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const headers = { ...bearer(operator.token), ...(body ? { 'content-type': 'application/json' } : {}) };
@@ -91,19 +73,21 @@ test('campaign stream delivers a created, updated and paused campaign to a runni
   const created = await call(svc.url, 'POST', '/campaigns', body());
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const id: string = created.body.id;
-  const ms = await until(() => follower.get(id) !== undefined, 'the created campaign');
+  const waitedFrom = Date.now();
+  await waitFor(() => follower.get(id) !== undefined, { what: 'the created campaign', timeoutMs: 10_000, intervalMs: 20 });
+  const ms = Date.now() - waitedFrom;
   assert.ok(ms < 5000, `arrived after ${ms} ms`);
   const { version: _v, ...asCampaign } = created.body;
   assert.deepEqual(follower.get(id), asCampaign, 'the follower holds exactly what the API answered');
 
   const updated = await call(svc.url, 'PUT', `/campaigns/${id}`, { ...body(), id, bidCpmMicros: 6_000_000, creatives: created.body.creatives });
   assert.equal(updated.status, 200);
-  await until(() => follower.get(id)?.bidCpmMicros === 6_000_000, 'the update');
+  await waitFor(() => follower.get(id)?.bidCpmMicros === 6_000_000, { what: 'the update', timeoutMs: 10_000, intervalMs: 20 });
   assert.equal(follower.get(id)?.updatedAtMs, updated.body.updatedAtMs);
 
   const paused = await call(svc.url, 'POST', `/campaigns/${id}/pause`, {});
   assert.equal(paused.status, 200);
-  await until(() => follower.get(id)?.status === 'paused', 'the pause');
+  await waitFor(() => follower.get(id)?.status === 'paused', { what: 'the pause', timeoutMs: 10_000, intervalMs: 20 });
   assert.equal(follower.get(id)?.updatedAtMs, paused.body.updatedAtMs);
 });
 
@@ -119,7 +103,7 @@ test('campaign stream keeps the newest version when an older one is re-sent late
   const marker = await store.addCreative(created.value.id, makeCreative({ id: `cr-${randomUUID()}` }));
   assert.ok(marker.ok);
   await send(marker.value);
-  await until(() => follower.get(created.value.id)?.creatives.length === 2, 'the last record');
+  await waitFor(() => follower.get(created.value.id)?.creatives.length === 2, { what: 'the last record', timeoutMs: 10_000, intervalMs: 20 });
   assert.equal(follower.get(created.value.id)?.status, 'paused', 'the late older (active) version did not win');
   const publisher = new CampaignPublisher(producer, codec);
   await publisher.publish(newer.value);
@@ -145,7 +129,7 @@ test('campaign stream: a change whose publish failed is answered 503, kept in Po
   assert.equal(follower.get(saved.id), undefined, 'nothing was published');
   const result = await new CampaignPublisher(producer, codec).republishAll(store);
   assert.ok(result.sent > 0);
-  await until(() => follower.get(saved.id) !== undefined, 'the republished campaign');
+  await waitFor(() => follower.get(saved.id) !== undefined, { what: 'the republished campaign', timeoutMs: 10_000, intervalMs: 20 });
   assert.equal(follower.get(saved.id)?.updatedAtMs, saved.updatedAtMs);
 });
 
@@ -153,7 +137,7 @@ test('campaign stream: republishAll is idempotent (a second run changes no campa
   const publisher = new CampaignPublisher(producer, codec);
   const first = await publisher.republishAll(store);
   const all = await store.listCampaigns();
-  await until(() => all.every((c) => follower.get(c.id)?.updatedAtMs === c.updatedAtMs), 'the first republish');
+  await waitFor(() => all.every((c) => follower.get(c.id)?.updatedAtMs === c.updatedAtMs), { what: 'the first republish', timeoutMs: 10_000, intervalMs: 20 });
   const snapshot = new Map([...follower.entries()].map(([k, v]) => [k, JSON.stringify(v)]));
   const second = await publisher.republishAll(store);
   assert.equal(second.sent, first.sent, 'the same campaigns are re-sent');
@@ -161,7 +145,7 @@ test('campaign stream: republishAll is idempotent (a second run changes no campa
   const marker = await store.createCampaign(makeCampaign({ ...body(), id: `cmp-stream-${randomUUID()}` } as unknown as Campaign));
   assert.ok(marker.ok);
   await publisher.publish(marker.value);
-  await until(() => follower.get(marker.value.id) !== undefined, 'the marker');
+  await waitFor(() => follower.get(marker.value.id) !== undefined, { what: 'the marker', timeoutMs: 10_000, intervalMs: 20 });
   for (const c of all) {
     assert.equal(JSON.stringify(follower.get(c.id)), snapshot.get(c.id), `campaign ${c.id} unchanged`);
     assert.equal(follower.get(c.id)?.updatedAtMs, c.updatedAtMs, `campaign ${c.id} matches Postgres`);
@@ -173,6 +157,6 @@ test('campaign stream: tombstones (the test clean-up) remove campaigns from a ru
   assert.ok(held.length >= 4, `the follower holds this file's campaigns (${held.length})`);
   const purged = await purgeAdvertisers(sql, producer, [advertiserId]);
   assert.deepEqual([...purged].sort(), [...held].sort());
-  await until(() => purged.every((id) => follower.get(id) === undefined), 'the tombstones');
+  await waitFor(() => purged.every((id) => follower.get(id) === undefined), { what: 'the tombstones', timeoutMs: 10_000, intervalMs: 20 });
   assert.equal(await store.getCampaign(purged[0]!), null);
 });

@@ -10,19 +10,19 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../schemas/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createKafka, type Producer } from '../runtime/kafka.js';
-import { spawnService } from '../runtime/spawn-service.js';
+import { spawnService } from '../testing/spawn-service.js';
 import type { TableFollower } from '../runtime/table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
-import { TOPICS, registerTopicSchemas } from '../../schemas/topics.js';
 import { freshSchema, type FreshSchema } from '../runtime/fresh-schema.js';
 import { campaignsSpecs } from './config.js';
 import { CampaignStore } from './store.js';
-import { CampaignPublisher, createCampaignProducer, ensureCampaignsTopic, type PublishResult } from './publisher.js';
-import { createCampaignFollower } from '../domain/campaign-follower.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { CampaignPublisher, type PublishResult } from './publisher.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { bearer, operatorTokenFile } from './auth-fixture.js';
 import type { Campaign } from '../domain/campaign.js';
+import { waitFor } from '../testing/wait.js';
+import { campaignsTopic } from '../testing/campaigns-topic.fixture.js';
 
 const cfg = loadConfig(campaignsSpecs);
 const log = createLogger('republish-test', 'error');
@@ -32,29 +32,12 @@ let producer: Producer;
 let follower: TableFollower<Campaign>;
 
 before(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureCampaignsTopic(admin, { numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication });
-  await admin.disconnect();
-  await registerTopicSchemas(codec, [TOPICS.campaigns]);
-  producer = createCampaignProducer(kafka, 5000);
-  await producer.connect();
-  follower = createCampaignFollower({ kafka, codec, log });
-  await follower.start();
-  await follower.ready;
+  ({ producer, follower } = await campaignsTopic(kafka, codec, cfg, log));
 });
 after(async () => {
   await follower.stop();
   await producer.disconnect();
 });
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * A schema with an advertiser, one good campaign before the bad row, the bad row (a lifetime budget of
@@ -90,7 +73,7 @@ test('republishAll skips and reports a campaign the schema cannot carry, and sti
     assert.deepEqual(reported.map(([id]) => id), [bad]);
     assert.match(reported[0]![1], /lifetimeBudgetMicros/, 'the reason names the field');
     assert.equal(results.filter((x) => x === 'unpublishable').length, 1, 'counted');
-    await until(() => good.every((g) => follower.get(g) !== undefined), 'the good campaigns, before and after the bad one');
+    await waitFor(() => good.every((g) => follower.get(g) !== undefined), { what: 'the good campaigns, before and after the bad one', timeoutMs: 15_000, intervalMs: 50 });
     assert.equal(follower.get(bad), undefined, 'the bad one was not sent');
   } finally {
     await purgeAdvertisers(db.sql, producer, [adv]);
@@ -109,12 +92,12 @@ test('the campaigns service starts despite an unpublishable row: start-up and pe
       CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: db.url, CAMPAIGNS_REPUBLISH_MS: '1000', ...operator.env,
     }, 60_000);
     t.after(() => svc.stop());
-    await until(() => follower.get(good[2]!)?.updatedAtMs === bumped, 'the start-up re-send of the campaign after the bad row');
+    await waitFor(() => follower.get(good[2]!)?.updatedAtMs === bumped, { what: 'the start-up re-send of the campaign after the bad row', timeoutMs: 15_000, intervalMs: 50 });
 
     // A campaign created after start-up, behind the bad row in id order, straight in Postgres: the periodic re-send delivers it.
     const later = `${good[2]}-later`;
     assert.ok((await store.createCampaign(makeCampaign({ id: later, advertiserId: adv, creatives: [makeCreative({ id: `${later}-cr` })] }))).ok);
-    await until(() => follower.get(later) !== undefined, 'the periodic re-send of a later campaign');
+    await waitFor(() => follower.get(later) !== undefined, { what: 'the periodic re-send of a later campaign', timeoutMs: 15_000, intervalMs: 50 });
 
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     const count = Number(/campaigns_published_total\{[^}]*result="unpublishable"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);

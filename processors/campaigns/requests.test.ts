@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAdvertiser, checkCampaign, checkCreative } from './requests.js';
 import { isJsonContentType } from './json-body.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 
 const fields = (r: { ok: boolean; errors?: readonly { field: string }[] }): string[] => (r.ok ? [] : (r.errors ?? []).map((e) => e.field));
 

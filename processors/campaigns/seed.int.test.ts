@@ -19,6 +19,7 @@ import { createCampaignFollower } from '../domain/campaign-follower.js';
 import { purgeAdvertisers } from './campaign-cleanup.js';
 import { seedProfile } from './seed-catalogue.js';
 import type { Campaign } from '../domain/campaign.js';
+import { waitFor } from '../testing/wait.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...postgresSpecs, ...redisSpecs });
 const log = createLogger('seed-test', 'error');
@@ -35,14 +36,6 @@ async function seed(...extra: string[]): Promise<string> {
   const args = ['--campaigns', String(sizes.campaigns), '--advertisers', String(sizes.advertisers), '--users', String(sizes.users), '--prefix', prefix, ...extra];
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 60_000 });
   return stdout;
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const seeded = (): Campaign[] => [...follower.entries()].filter(([id]) => id.startsWith(prefix)).map(([, c]) => c);
@@ -89,7 +82,7 @@ test('seed script re-run updates the same campaigns instead of duplicating them,
   assert.match(stdout, new RegExp(`${sizes.campaigns} campaigns: 0 created, ${sizes.campaigns} updated`));
   const [row] = await sql<{ n: number; v: number }[]>`select count(*)::int as n, min(version)::int as v from campaigns where id like ${`${prefix}%`}`;
   assert.deepEqual(row, { n: sizes.campaigns, v: 2 });
-  await until(() => seeded().every((c) => c.updatedAtMs > before.get(c.id)!), 'the re-seeded versions');
+  await waitFor(() => seeded().every((c) => c.updatedAtMs > before.get(c.id)!), { what: 'the re-seeded versions', timeoutMs: 15_000, intervalMs: 25 });
   assert.equal(seeded().length, sizes.campaigns);
 });
 

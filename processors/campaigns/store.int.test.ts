@@ -1,26 +1,12 @@
 /** CampaignStore against the real Postgres, in a throw-away schema migrated by schemas/postgres/migrate.ts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
-import { loadConfig, postgresSpecs } from '../../schemas/config.js';
-import { migrate } from '../../schemas/postgres/migrate.js';
+import { freshSchema } from '../runtime/fresh-schema.js';
 import { CampaignStore } from './store.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
-
-const cfg = loadConfig(postgresSpecs);
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, clock: () => number) {
-  const schema = `store_${randomUUID().replaceAll('-', '')}`;
-  const admin = postgres(cfg.postgresUrl, { max: 1, onnotice: () => undefined });
-  await admin`create schema ${admin(schema)}`;
-  const sql = postgres(cfg.postgresUrl, { max: 4, onnotice: () => undefined, connection: { search_path: schema } });
-  t.after(async () => {
-    await sql.end();
-    await admin`drop schema ${admin(schema)} cascade`;
-    await admin.end();
-  });
-  await migrate(sql);
+  const { sql } = await freshSchema(t, 'store');
   const store = new CampaignStore(sql, clock);
   await store.upsertAdvertiser({ id: 'adv-1', name: 'Acme' });
   return { store, sql };

@@ -13,8 +13,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../runtime/spawn-service.js';
+import { freePort } from '../testing/spawn-service.js';
 import { bearer, operatorTokenFile } from './auth-fixture.js';
+import { waitFor } from '../testing/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'campaigns-tls-'));
 const certFile = join(dir, 'api.pem');
@@ -57,14 +58,12 @@ test('campaign API over HTTPS with a self-signed certificate', async () => {
   const port = await freePort();
   const svc = start({ CAMPAIGNS_PORT: String(port), CAMPAIGNS_TLS_CERT_FILE: certFile, CAMPAIGNS_TLS_KEY_FILE: keyFile, ...operator.env });
   try {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
+    await waitFor(async () => {
       const r = await get(port, '/ready', { tls: true, ca }).catch(() => null);
-      if (r?.status === 200) break;
+      if (r?.status === 200) return true;
       assert.equal(svc.child.exitCode, null, `the service exited:\n${svc.output()}`);
-      assert.ok(Date.now() < deadline, `not ready over HTTPS within 90 s:\n${svc.output()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return false;
+    }, { what: 'the API to be ready over HTTPS', timeoutMs: 90_000, intervalMs: 200, detail: () => svc.output() });
     const list = await get(port, '/campaigns', { tls: true, ca, headers: bearer(operator.token) });
     assert.equal(list.status, 200, list.body);
     assert.ok(Array.isArray(JSON.parse(list.body)) || typeof JSON.parse(list.body) === 'object');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMITS, validateCampaign } from './validate-campaign.js';
-import { makeCampaign, makeCreative } from '../domain/campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 
 /** Validates a fixture campaign with some fields replaced (undefined removes the field). */
 function check(overrides: Record<string, unknown>) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import avro from 'avsc';
 import { loadSchema } from '../../schemas/topics.js';
 import { campaignToRecord, recordToCampaign, type CampaignRecord } from './campaign-record.js';
-import { makeCampaign, makeCreative } from './campaign-fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { TARGETING_DIMENSIONS } from './campaign.js';
 
 const type = avro.Type.forSchema(loadSchema('campaign.avsc') as avro.Schema);

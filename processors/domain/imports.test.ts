@@ -6,6 +6,8 @@
  * - a processor folder (processors/<name>/) imports only itself, processors/domain, processors/runtime and
  *   schemas/; never another processor folder. Tests that drive several processors live in processors/ itself.
  * - sink/ and processors/campaigns do not import each other (both use schemas/postgres/ for the tables).
+ * - processors/testing (fixtures and helpers that exist only for tests) is imported only by tests (*.test.ts)
+ *   and by processors/testing itself, never by production code; it may import anything, as tests may.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,11 +47,17 @@ function area(path: string): string {
   return parts[0] === 'processors' && parts.length > 2 ? `processors/${parts[1]}` : parts[0]!;
 }
 
+const TESTING = 'processors/testing';
+
+/** A test, or test support: may import processors/testing. */
+const isTestCode = (path: string): boolean => path.endsWith('.test.ts') || area(path) === TESTING;
+
 /** Why `from` may not import `to`, or null when it may. */
 function violation(from: string, to: string): string | null {
   const a = area(from);
   const b = area(to);
-  if (a === b) return null;
+  if (b === TESTING) return isTestCode(from) ? null : 'production code never imports processors/testing (test support)';
+  if (a === b || a === TESTING) return null;
   if ((a === 'sink' && b === 'processors/campaigns') || (a === 'processors/campaigns' && b === 'sink')) {
     return 'sink/ and processors/campaigns do not import each other';
   }
@@ -76,6 +84,10 @@ test('imports: the rules themselves', () => {
     ['processors/bid/decide.ts', 'processors/bid/types.ts'],
     ['processors/pipeline.int.test.ts', 'processors/auction/reserve.ts'], // cross-processor tests live in processors/
     ['deploy/services.ts', 'processors/bid/config.ts'],
+    ['processors/bid/decide.test.ts', 'processors/testing/campaign.fixture.ts'], // tests in any folder use test support
+    ['ingest/edge.int.test.ts', 'processors/testing/spawn-edge.ts'],
+    ['processors/testing/spawn-edge.ts', 'processors/testing/spawn-service.ts'],
+    ['processors/testing/sink-parts.fixture.ts', 'sink/part-rows.ts'], // test support may import anything
   ];
   const refused: Array<[string, string]> = [
     ['processors/bid/decide.ts', 'processors/auction/auction.ts'],
@@ -86,6 +98,11 @@ test('imports: the rules themselves', () => {
     ['schemas/codec.ts', 'processors/runtime/errors.ts'],
     ['processors/runtime/x.ts', 'processors/enrich/y.ts'],
     ['processors/domain/x.ts', 'processors/bid/y.ts'],
+    ['processors/bid/decide.ts', 'processors/testing/campaign.fixture.ts'], // production code never imports test support
+    ['processors/runtime/runner.ts', 'processors/testing/wait.ts'],
+    ['bench/e2e.ts', 'processors/testing/spawn-service.ts'],
+    ['deploy/chaos/run.ts', 'processors/testing/topics.fixture.ts'],
+    ['sink/replay.ts', 'processors/testing/sink-parts.fixture.ts'],
   ];
   for (const [from, to] of allowed) assert.equal(violation(from, to), null, `${from} -> ${to}`);
   for (const [from, to] of refused) assert.notEqual(violation(from, to), null, `${from} -> ${to}`);
@@ -107,4 +124,18 @@ test('imports: no processor folder imports another, schemas/ imports nothing of 
   }
   assert.ok(files.includes('processors/bid/main.ts') && seen > 500, `the scan sees the sources (${files.length} files, ${seen} imports)`);
   assert.deepEqual(broken, []);
+});
+
+test('imports: production code (not *.test.ts, not processors/testing) never imports processors/testing', () => {
+  const files = sourceFiles();
+  const fromTests: string[] = [];
+  const fromProduction: string[] = [];
+  for (const file of files) {
+    for (const target of relativeImports(file, readFileSync(new URL(file, ROOT), 'utf8'))) {
+      if (area(target) !== TESTING) continue;
+      (isTestCode(file) ? fromTests : fromProduction).push(`${file} -> ${target}`);
+    }
+  }
+  assert.ok(fromTests.length > 50, `the scan sees the tests' imports of processors/testing (${fromTests.length})`);
+  assert.deepEqual(fromProduction, []);
 });

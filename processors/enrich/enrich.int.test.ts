@@ -3,33 +3,26 @@
  * profiles stored in Redis reach the output; a hung Redis never stalls the stream (requests pass on
  * UNAVAILABLE within a bounded time) and enrichment resumes after it recovers; every input once on the output.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
-import { createLogger } from '../runtime/logger.js';
-import { createKafka, ensureTopics } from '../runtime/kafka.js';
 import { readTopic } from '../runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from '../runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor } from '../../schemas/topics.js';
 import { partitionKey, type BidRequest, type UserProfileRecord } from '../../schemas/bid-request.js';
 import { encodeProfile } from '../domain/profile-format.js';
 import { profileKey } from '../domain/redis-keys.js';
-import { makeRequest } from './bid-request-fixture.js';
-import { startThrowawayRedis } from '../runtime/throwaway-redis.js';
+import { makeRequest } from '../testing/bid-request.fixture.js';
+import { startThrowawayRedis } from '../testing/throwaway-redis.js';
+import { waitFor } from '../testing/wait.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
-const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'enrich-test', log: createLogger('test', 'silent') });
+const { kafka, createTopics } = topicsFixture('enrich-test');
 const codec = new AvroCodec(cfg.schemaRegistryUrl);
-const created: string[] = [];
-after(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => undefined);
-  await admin.disconnect();
-});
 
 const profileOf = (i: number): UserProfileRecord => ({ interests: { sports: i % 101, news: 50 }, segments: [`seg-${i}`], engagement: i % 101 });
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -41,11 +34,7 @@ async function pipeline(t: { after: (fn: () => Promise<void>) => void }) {
   const run = randomUUID().slice(0, 8);
   const input = `enrich-in-${run}`;
   const output = `enrich-out-${run}`;
-  created.push(input, output);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
-  await admin.disconnect();
+  await createTopics([input, output], 4);
   await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
   const producer = kafka.producer({ 'linger.ms': 2 });
   await producer.connect();
@@ -67,11 +56,10 @@ async function pipeline(t: { after: (fn: () => Promise<void>) => void }) {
     await producer.send({ topic: input, messages: requests.map((r) => ({ key: partitionKey(r), value: codec.encode(subjectFor(input), r) })) });
   };
   const arrived = async (ids: string[], timeoutMs: number): Promise<Seen[]> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!ids.every((id) => seen.has(id))) {
-      if (Date.now() > deadline) assert.fail(`${ids.filter((id) => !seen.has(id)).length} of ${ids.length} records not on the output after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => ids.every((id) => seen.has(id)), {
+      what: `${ids.length} records on the output`, timeoutMs, intervalMs: 20,
+      detail: () => `${ids.filter((id) => !seen.has(id)).length} of ${ids.length} records not on the output after ${timeoutMs} ms`,
+    });
     return ids.map((id) => seen.get(id)!);
   };
   /** The whole output, read afresh (read_committed): each sent id exactly once and nothing else. */

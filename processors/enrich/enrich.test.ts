@@ -6,7 +6,7 @@ import type { BidRequest, UserProfileRecord } from '../../schemas/bid-request.js
 import { CircuitBreaker } from './circuit-breaker.js';
 import { enrich, profileUserId, type EnrichContext } from './enrich.js';
 import type { ProfileLookup } from './profile-store.js';
-import { makeRequest } from './bid-request-fixture.js';
+import { makeRequest } from '../testing/bid-request.fixture.js';
 
 const alice: UserProfileRecord = { interests: { sports: 80, travel: 20 }, segments: ['s-1', 's-2'], engagement: 42 };
 

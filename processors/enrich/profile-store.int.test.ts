@@ -5,19 +5,16 @@ import { Redis } from 'ioredis';
 import { ProfileStore } from './profile-store.js';
 import { encodeProfile } from '../domain/profile-format.js';
 import { profileKey } from '../domain/redis-keys.js';
-import { startThrowawayRedis } from '../runtime/throwaway-redis.js';
-import { freePort } from '../runtime/spawn-service.js';
+import { startThrowawayRedis } from '../testing/throwaway-redis.js';
+import { freePort } from '../testing/spawn-service.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
+import { waitFor } from '../testing/wait.js';
 
 const alice: UserProfileRecord = { interests: { sports: 80 }, segments: ['s-1'], engagement: 42 };
 
 async function ready(store: ProfileStore): Promise<void> {
   store.connect();
-  const deadline = Date.now() + 5000;
-  while (store.redis.status !== 'ready') {
-    if (Date.now() > deadline) throw new Error(`redis not ready: ${store.redis.status}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(() => store.redis.status === 'ready', { what: 'the Redis connection', timeoutMs: 5000, intervalMs: 10, detail: () => `redis not ready: ${store.redis.status}` });
 }
 
 async function mgetCalls(admin: Redis): Promise<number> {
@@ -73,11 +70,6 @@ test('profile store starts while Redis is down and reconnects by itself when it 
   await assert.rejects(store.lookup(['x']), 'nothing listens yet: fails, does not queue');
   const redis = await startThrowawayRedis(port);
   t.after(() => redis.stop());
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const answer = await store.lookup(['x']).catch(() => null);
-    if (answer) return assert.deepEqual([...answer], [['x', null]]);
-    assert.ok(Date.now() < deadline, 'reconnected within 5 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const answer = await waitFor(() => store.lookup(['x']).catch(() => undefined), { what: 'a lookup after the reconnect (within 5 s)', timeoutMs: 5000, intervalMs: 50 });
+  assert.deepEqual([...answer], [['x', null]]);
 });

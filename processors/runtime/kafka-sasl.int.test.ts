@@ -16,11 +16,12 @@ import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { createKafka, ensureTopics, type Kafka } from './kafka.js';
 import { readTopic } from './read-topic.js';
-import { spawnService } from './spawn-service.js';
-import { startSaslKafka, type SaslKafka } from './throwaway-sasl-kafka.js';
+import { spawnService } from '../testing/spawn-service.js';
+import { startSaslKafka, type SaslKafka } from '../testing/throwaway-sasl-kafka.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor } from '../../schemas/topics.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
+import { waitFor } from '../testing/wait.js';
 
 const log = createLogger('test', 'silent');
 const dir = mkdtempSync(join(tmpdir(), 'kafka-sasl-'));
@@ -106,13 +107,9 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       PASSTHROUGH_DELIVERY: delivery, PROCESSOR_INSTANCE_ID: 'a', TOPIC_PARTITIONS: '2',
     }, 90_000);
     try {
-      const deadline = Date.now() + 90_000;
-      let keys: string[] = [];
-      while (Date.now() < deadline) {
-        keys = (await readTopic(kafka, output, { timeoutMs: 20_000 })).map((r) => r.key!.toString());
-        if (keys.length >= ids.length) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const keys = await waitFor(async () => (await readTopic(kafka, output, { timeoutMs: 20_000 })).map((r) => r.key!.toString()), {
+        until: (k) => k.length >= ids.length, atDeadline: 'last', what: 'every record on the output', timeoutMs: 90_000, intervalMs: 500,
+      });
       assert.deepEqual([...new Set(keys)].sort(), [...ids].sort(), svc.output());
     } finally {
       await svc.stop();

@@ -10,15 +10,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ensureTopics, type Consumer } from './kafka.js';
+import type { Consumer } from './kafka.js';
 import { readTopic } from './read-topic.js';
-import { spawnService, type ServiceProcess } from './spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
+import { waitFor } from '../testing/wait.js';
+import { metricSum } from './metrics-scrape.js';
 
-const { cfg, kafka, created } = topicsFixture('poison-test');
+const { cfg, kafka, createTopics } = topicsFixture('poison-test');
 
 /** Failed attempts before the poison record is dead-lettered: backoffs 0.1+0.2+0.4+0.8+1.6+3.2 s = 6.3 s stuck. */
 const POISON_RETRIES = 7;
@@ -31,26 +33,6 @@ function request(id: string): BidRequest {
   };
 }
 
-/** Polls until `check` returns true; fails naming `what` after `timeoutMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** Sum of the samples of `name` on the service's /metrics whose labels include every `labels` pair. */
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
-  }
-  return sum;
-}
-
 for (const delivery of ['exactly-once', 'at-least-once'] as const) {
   test(`runner (${delivery}): a poison record is dead-lettered after ${POISON_RETRIES} attempts while the other partitions flow; /ready 503 while stuck; no restart`, async () => {
     const run = randomUUID().slice(0, 8);
@@ -58,11 +40,7 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
     const output = `poison-out-${run}`;
     const name = `poison-${delivery === 'exactly-once' ? 'eos' : 'alo'}-${run}`;
     const poisonKey = `poison-${run}`;
-    created.push(input, output);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
-    await admin.disconnect();
+    await createTopics([input, output], 4);
     const codec = new AvroCodec(cfg.schemaRegistryUrl);
     await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
     const producer = kafka.producer({ 'linger.ms': 1 });
@@ -93,7 +71,7 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       // Every partition flows first (the group has joined and owns them all).
       const before = Array.from({ length: 20 }, (_, i) => ({ key: `before-${i}-${run}`, partition: i % 4 }));
       await send(before);
-      await until('the first records in the output', () => before.every((r) => seen.has(r.key)));
+      await waitFor(() => before.every((r) => seen.has(r.key)), { what: 'the first records in the output', timeoutMs: 90_000 });
 
       poller = (async () => {
         while (polling) {
@@ -110,26 +88,26 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       // The poison record on partition 0, and records queued behind it on the same partition.
       const behind = Array.from({ length: 5 }, (_, i) => ({ key: `behind-${i}-${run}`, partition: 0 }));
       await send([{ key: poisonKey, partition: 0 }, ...behind]);
-      await until('partition 0 to fail', async () => (await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1);
+      await waitFor(async () => (await metricSum(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1, { what: 'partition 0 to fail', timeoutMs: 90_000 });
 
       // While partition 0 backs off, the other partitions keep flowing.
       const during = Array.from({ length: 30 }, (_, i) => ({ key: `during-${i}-${run}`, partition: 1 + (i % 3) }));
       await send(during);
-      await until('the other partitions\' records in the output', () => during.every((r) => seen.has(r.key)), 60_000);
-      assert.equal(await metric(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
+      await waitFor(() => during.every((r) => seen.has(r.key)), { what: 'the other partitions\' records in the output', timeoutMs: 60_000 });
+      assert.equal(await metricSum(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
       assert.ok(behind.every((r) => !seen.has(r.key)), 'records behind the poison wait for it (per-partition order)');
 
-      await until('the poison record to be dead-lettered', async () => (await metric(url, 'processor_dead_letters_total')) >= 1);
-      await until('the records behind the poison in the output', () => behind.every((r) => seen.has(r.key)), 60_000);
-      await until('/ready to answer 200 again', () => readyLog.at(-1)?.status === 200, 30_000);
+      await waitFor(async () => (await metricSum(url, 'processor_dead_letters_total')) >= 1, { what: 'the poison record to be dead-lettered', timeoutMs: 90_000 });
+      await waitFor(() => behind.every((r) => seen.has(r.key)), { what: 'the records behind the poison in the output', timeoutMs: 60_000 });
+      await waitFor(() => readyLog.at(-1)?.status === 200, { what: '/ready to answer 200 again', timeoutMs: 30_000 });
       polling = false;
       await poller;
 
       const stuckAnswers = readyLog.filter((r) => r.status === 503);
       assert.ok(stuckAnswers.length > 0, '/ready answered 503 while the partition was stuck');
       assert.match(stuckAnswers[0]!.body.reason ?? '', new RegExp(`partition ${input}/0 stuck`), JSON.stringify(stuckAnswers[0]!.body));
-      assert.equal(await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' }), POISON_RETRIES - 1, 'each failed attempt but the last (which dead-lettered it) counted against partition 0');
-      assert.equal(await metric(url, 'processor_partition_failures_total', { topic: input, partition: '1' }), 0, 'no other partition failed');
+      assert.equal(await metricSum(url, 'processor_partition_failures_total', { topic: input, partition: '0' }), POISON_RETRIES - 1, 'each failed attempt but the last (which dead-lettered it) counted against partition 0');
+      assert.equal(await metricSum(url, 'processor_partition_failures_total', { topic: input, partition: '1' }), 0, 'no other partition failed');
       assert.equal(svc.child.exitCode, null, 'still running');
       assert.equal(svc.child.pid, pid);
       assert.doesNotMatch(svc.output(), /exiting without committing/, 'never gave up');

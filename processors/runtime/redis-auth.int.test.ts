@@ -13,7 +13,7 @@ import { loadConfig, redisSpecs } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { isPipelineError } from '../../schemas/errors.js';
 import { connectRedis } from './redis.js';
-import { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.js';
+import { startThrowawayRedis, type ThrowawayRedis } from '../testing/throwaway-redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'redis-auth-'));
 const servers: ThrowawayRedis[] = [];

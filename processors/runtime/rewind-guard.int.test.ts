@@ -6,38 +6,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { createLogger } from './logger.js';
-import { ensureTopics, type Consumer } from './kafka.js';
-import { readTopic } from './read-topic.js';
+import type { Consumer } from './kafka.js';
 import { Runner } from './runner.js';
 import type { Processor } from './processor.js';
-import { AvroCodec } from '../../schemas/codec.js';
-import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { subjectFor } from '../../schemas/topics.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
+import { deadLetterRecord, deadLetterRunnerTopics, type DeadLetter } from '../testing/dead-letter-runner.fixture.js';
 
-interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }
-
-const { cfg, kafka, created } = topicsFixture('rewind-guard-test');
+const fx = topicsFixture('rewind-guard-test');
+const { cfg, kafka } = fx;
 const PARTITIONS = 2;
 
 test('runner (exactly-once): a consumer rewound to the start of its input does not process committed records again', async () => {
-  const run = randomUUID().slice(0, 8);
-  const input = `rw-in-${run}`;
-  const output = `rw-out-${run}`;
-  created.push(input, output);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [input, output, TOPICS.deadLetters].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })));
-  await admin.disconnect();
-  const codec = new AvroCodec(cfg.schemaRegistryUrl);
-  for (const t of [input, output, TOPICS.deadLetters]) await codec.register(subjectFor(t), loadSchema('dead-letter.avsc'));
-  const record = (i: number): DeadLetter => ({ processor: 'x', topic: 't', partition: 0, offset: i, errorCode: 'X', errorMessage: String(i), key: null, value: null, failedAtMs: 1 });
-  const producer = kafka.producer({ 'linger.ms': 5 });
-  await producer.connect();
+  const { run, input, output, codec, producer, readOutput } = await deadLetterRunnerTopics(fx, 'rw', PARTITIONS);
   const send = (from: number, n: number) => producer.send({
-    topic: input, messages: Array.from({ length: n }, (_, k) => ({ key: `k${from + k}`, value: codec.encode(subjectFor(input), record(from + k)), partition: (from + k) % PARTITIONS })),
+    topic: input, messages: Array.from({ length: n }, (_, k) => ({ key: `k${from + k}`, value: codec.encode(subjectFor(input), deadLetterRecord(from + k)), partition: (from + k) % PARTITIONS })),
   });
 
   const processor: Processor<DeadLetter> = { name: `rw-${run}`, input, outputs: [output], process: (r) => [{ topic: output, key: r.key, value: r.value }] };
@@ -46,15 +31,7 @@ test('runner (exactly-once): a consumer rewound to the start of its input does n
   const runner = new Runner(processor, {
     kafka, codec, log: createLogger('test', 'silent'), registry, brokers: cfg.kafkaBrokers, instanceId: run, onFatal: (err) => void (fatal = err ?? 'fatal'),
   });
-  const outputs = async (want: number) => {
-    let out: Awaited<ReturnType<typeof readTopic>> = [];
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && fatal === null;) {
-      out = await readTopic(kafka, output, { timeoutMs: 10_000, idleMs: 1000, readCommitted: true });
-      if (new Set(out.map((r) => r.key?.toString())).size >= want) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    return out;
-  };
+  const outputs = (want: number) => readOutput(want, () => fatal !== null, 300);
   await runner.start();
   try {
     await send(0, 100);

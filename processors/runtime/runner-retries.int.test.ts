@@ -7,43 +7,25 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { createLogger } from './logger.js';
-import { ensureTopics } from './kafka.js';
-import { readTopic } from './read-topic.js';
 import { PipelineError } from '../../schemas/errors.js';
 import { Runner } from './runner.js';
 import type { Delivery, Processor } from './processor.js';
-import { AvroCodec } from '../../schemas/codec.js';
-import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { subjectFor } from '../../schemas/topics.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
+import { deadLetterRecord, deadLetterRunnerTopics, type DeadLetter } from '../testing/dead-letter-runner.fixture.js';
 
-/** The dead-letter record (schemas/avro/dead-letter.avsc): a small, known schema to carry through. */
-interface DeadLetter { processor: string; topic: string; partition: number; offset: number; errorCode: string; errorMessage: string; key: Buffer | null; value: Buffer | null; failedAtMs: number }
-
-const { cfg, kafka, created } = topicsFixture('runner-retries-test');
+const fx = topicsFixture('runner-retries-test');
+const { cfg, kafka } = fx;
 
 const PARTITIONS = 8;
 
 for (const delivery of ['at-least-once', 'exactly-once'] as const) {
   test(`runner (${delivery}): every partition failing at once for a moment is retried per partition, not fatal`, async () => {
-    const run = randomUUID().slice(0, 8);
-    const input = `rr-in-${run}`;
-    const output = `rr-out-${run}`;
-    created.push(input, output);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [input, output, TOPICS.deadLetters].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })));
-    await admin.disconnect();
-    const codec = new AvroCodec(cfg.schemaRegistryUrl);
     // Any schema does: the dead-letter record (a small, known one).
-    for (const t of [input, output]) await codec.register(subjectFor(t), loadSchema('dead-letter.avsc'));
-    await codec.register(subjectFor(TOPICS.deadLetters), loadSchema('dead-letter.avsc'));
-    const record = (i: number): DeadLetter => ({ processor: 'x', topic: 't', partition: 0, offset: i, errorCode: 'X', errorMessage: String(i), key: null, value: null, failedAtMs: 1 });
-    const producer = kafka.producer({ 'linger.ms': 5 });
-    await producer.connect();
-    await producer.send({ topic: input, messages: Array.from({ length: 400 }, (_, i) => ({ key: `k${i}`, value: codec.encode(subjectFor(input), record(i)), partition: i % PARTITIONS })) });
+    const { run, input, output, codec, producer, readOutput } = await deadLetterRunnerTopics(fx, 'rr', PARTITIONS);
+    await producer.send({ topic: input, messages: Array.from({ length: 400 }, (_, i) => ({ key: `k${i}`, value: codec.encode(subjectFor(input), deadLetterRecord(i)), partition: i % PARTITIONS })) });
     await producer.disconnect();
 
     // "Redis" is down for 600 ms from the first batch: each partition fails at 0, ~0.1 and ~0.3 s and succeeds
@@ -68,13 +50,7 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const) {
     });
     await runner.start();
     try {
-      const deadline = Date.now() + 60_000;
-      let out: Awaited<ReturnType<typeof readTopic>> = [];
-      while (Date.now() < deadline && fatal === null) {
-        out = await readTopic(kafka, output, { timeoutMs: 10_000, idleMs: 1000, readCommitted: true });
-        if (new Set(out.map((r) => r.key?.toString())).size === 400) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const out = await readOutput(400, () => fatal !== null, 500);
       assert.equal(fatal, null, `the runner gave up after ${failures} failed batches in all`);
       assert.ok(failures > 4, `the outage failed more batches (${failures}) than one partition may fail in a row, so a shared count would have been fatal`);
       assert.equal(new Set(out.map((r) => r.key?.toString())).size, 400, 'every record made it through once the dependency was back');

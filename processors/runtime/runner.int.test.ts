@@ -7,17 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ensureTopics } from './kafka.js';
 import { readTopic } from './read-topic.js';
 import { waitDrained } from './group-lag.js';
-import { spawnService, type ServiceProcess } from './spawn-service.js';
+import { spawnService, type ServiceProcess } from '../testing/spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
-import { topicsFixture } from './topics-fixture.js';
+import { topicsFixture } from '../testing/topics.fixture.js';
 import { frame } from '../../schemas/wire-format.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 
-const { cfg, kafka, created } = topicsFixture('runner-test');
+const { cfg, kafka, createTopics } = topicsFixture('runner-test');
 
 function request(id: string): BidRequest {
   return {
@@ -30,11 +29,7 @@ function request(id: string): BidRequest {
 async function setup(n: number) {
   const input = `rt-in-${randomUUID()}`;
   const output = `rt-out-${randomUUID()}`;
-  created.push(input, output);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [input, output].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })));
-  await admin.disconnect();
+  await createTopics([input, output], 4);
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   await codec.register(subjectFor(input), loadSchema('bid-request.avsc'));
   const producer = kafka.producer({ 'linger.ms': 5 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
-import { spawnService } from './spawn-service.js';
+import { spawnService } from '../testing/spawn-service.js';
 import { createKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { loadConfig, commonSpecs } from '../../schemas/config.js';

@@ -7,6 +7,7 @@ import { createLogger } from './logger.js';
 import { createKafka, ensureTopics, type Kafka } from './kafka.js';
 import { TableFollower } from './table-follower.js';
 import { AvroCodec } from '../../schemas/codec.js';
+import { waitFor } from '../testing/wait.js';
 
 const cfg = loadConfig(commonSpecs);
 const log = createLogger('table-follower-test', 'error');
@@ -46,14 +47,6 @@ function follow(t: { after: (fn: () => Promise<void>) => void }, kafka: Kafka, c
   return { follower, events };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 test('table follower loads the existing topic before ready resolves, latest value per key, tombstones applied', async (t) => {
   const { topic, kafka, codec, put } = await setup(t);
   for (let i = 0; i < 30; i++) await put(`k${i}`, { name: `item ${i}`, rev: 1 });
@@ -91,9 +84,9 @@ test('table follower keeps following after ready: upserts and deletes arrive wit
   const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
   for (let rev = 2; rev <= 4; rev++) for (const k of keys) await write(k, { name: `${k}${rev}`, rev });
   await write('b', null);
-  await until(() => keys.every((k) => k === 'b' || follower.get(k)?.rev === 4) && follower.get('b') === undefined, 'the records written after ready');
+  await waitFor(() => keys.every((k) => k === 'b' || follower.get(k)?.rev === 4) && follower.get('b') === undefined, { what: 'the records written after ready', timeoutMs: 15_000, intervalMs: 25 });
   await write('b', { name: 'b again', rev: 5 });
-  await until(() => follower.get('b')?.rev === 5, 'the key written again after its tombstone');
+  await waitFor(() => follower.get('b')?.rev === 5, { what: 'the key written again after its tombstone', timeoutMs: 15_000, intervalMs: 25 });
 
   for (const k of keys) assert.deepEqual(follower.get(k), k === 'b' ? { name: 'b again', rev: 5 } : { name: `${k}4`, rev: 4 }, `latest value of ${k}`);
   assert.equal(events[0], 'upsert a 1', 'the record loaded before ready comes first');
@@ -181,5 +174,5 @@ test('table follower started before its topic exists waits for it, then loads an
   await producer.connect();
   t.after(() => producer.disconnect());
   await producer.send({ topic, messages: [{ key: 'late', value: codec.encode(`${topic}-value`, { name: 'late', rev: 1 }) }] });
-  await until(() => follower.get('late') !== undefined, 'the first record');
+  await waitFor(() => follower.get('late') !== undefined, { what: 'the first record', timeoutMs: 15_000, intervalMs: 25 });
 });

@@ -1,6 +1,6 @@
 /** Test support: the real edge (ingest/main.ts) as a child process on loopback, ready to take traffic. */
 import { randomBytes } from 'node:crypto';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { spawnService, type ServiceProcess } from './spawn-service.js';
 
 export type EdgeProcess = ServiceProcess;
 

@@ -2,7 +2,7 @@
  * Test support: a valid campaign with overridable fields, shared by the campaigns, bid and auction tests.
  * Not used by production code.
  */
-import type { Campaign, Creative } from './campaign.js';
+import type { Campaign, Creative } from '../domain/campaign.js';
 
 export function makeCreative(overrides: Partial<Creative> = {}): Creative {
   return {

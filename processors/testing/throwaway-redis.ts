@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { freePort } from './spawn-service.js';
+import { waitFor } from './wait.js';
 
 export interface ThrowawayRedis {
   url: string;
@@ -40,16 +41,17 @@ export async function startThrowawayRedis(port?: number, bin = '/usr/bin/redis-s
     ...(opts.tls ? { tls: { ca: readFileSync(opts.tls.caFile) } } : {}),
   });
   probe.on('error', () => undefined);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await probe.connect().then(() => probe.ping(), () => null);
-    if (up === 'PONG') break;
-    probe.disconnect();
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${port}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(async () => {
+      const up = await probe.connect().then(() => probe.ping(), () => null);
+      if (up === 'PONG') return true;
+      probe.disconnect();
+      if (child.exitCode !== null) throw new Error('redis-server exited');
+      return false;
+    }, { what: 'redis-server', timeoutMs: 10_000, intervalMs: 50 });
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`redis-server did not start on port ${port}`);
   }
   probe.disconnect();
   return {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './spawn-service.js';
+import { waitFor } from './wait.js';
 
 export interface SaslKafka {
   brokers: string;
@@ -77,13 +78,15 @@ export async function startSaslKafka(readyTimeoutMs = 180_000): Promise<SaslKafk
     rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', () => child.kill('SIGKILL'));
-  const deadline = Date.now() + readyTimeoutMs;
-  while (!(/Kafka Server started/.test(out) && (await portOpen(port)))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await kill();
-      throw new Error(`the SASL Kafka broker did not start within ${readyTimeoutMs} ms:\n${out.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    await waitFor(async () => {
+      if (/Kafka Server started/.test(out) && (await portOpen(port))) return true;
+      if (child.exitCode !== null) throw new Error('the broker exited');
+      return false;
+    }, { what: 'the SASL Kafka broker', timeoutMs: readyTimeoutMs, intervalMs: 250 });
+  } catch {
+    await kill();
+    throw new Error(`the SASL Kafka broker did not start within ${readyTimeoutMs} ms:\n${out.slice(-3000)}`);
   }
   return { brokers: `127.0.0.1:${port}`, user, password, stop: kill };
 }
