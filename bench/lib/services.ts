@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { PipelineError } from '../../schemas/errors.js';
-import { freePort } from '../../processors/runtime/spawn-service.js';
+import { freePort } from '../../processors/runtime/free-port.js';
 import type { CpuSubject } from './cpu.js';
 import type { OpenLoopResult } from './open-loop.js';
 

@@ -1,6 +1,5 @@
 /** Test support: runs a real service entry point as a child process on a free port and waits until /ready answers 200. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export interface ServiceExit {
@@ -31,16 +30,9 @@ process.on('exit', () => {
 const PROBE_TIMEOUT_MS = 2000;
 const PROBE_INTERVAL_MS = 100;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+import { freePort } from '../runtime/free-port.js';
+
+export { freePort };
 
 /** 'ready', or what the probe saw instead (an HTTP status, or why no answer came). */
 async function probeReady(url: string): Promise<'ready' | string> {
