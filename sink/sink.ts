@@ -27,6 +27,7 @@ import { isPipelineError } from '../processors/runtime/errors.js';
 import type { FlowMessage } from '../processors/runtime/flow-consumer.js';
 import { PartitionFailures, errorCodeOf } from '../processors/runtime/partition-failures.js';
 import { fatal, type OnFatal } from '../processors/runtime/retry.js';
+import { topicEnds } from '../processors/runtime/end-offsets.js';
 import type { AvroCodec } from '../schemas/codec.js';
 import type { Sql } from './migrate.js';
 import { applyBatch, type ApplyResult } from './writer.js';
@@ -98,7 +99,7 @@ export class Sink {
     for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
     const out: TopicPartitionOffset[] = [];
     for (const [topic, partitions] of byTopic) {
-      const marks = new Map((await this.admin!.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }]));
+      const marks = new Map((await topicEnds(this.admin!, topic)).map((p) => [p.partition, p]));
       const beginnings = new Map(partitions.map((p) => [p, marks.get(p)?.low ?? 0n]));
       const stored = await claimOffsets(sql, group, topic, beginnings);
       for (const partition of partitions) {
