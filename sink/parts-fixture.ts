@@ -2,7 +2,8 @@
  * Test support: a tiny model of the aggregate. `events` gives every input offset of a source partition
  * one event (a key and counters); `aggregateBatches` sums them per key over batch boundaries into
  * WindowCount parts, as the aggregate does, so tests can re-aggregate a range with other boundaries.
- * `totalsOf` is the clean-pass truth to compare Postgres against; `readTotals` reads Postgres.
+ * `totalsOf` is the clean-pass truth to compare Postgres against; `readTotals` reads Postgres, `appliedParts`
+ * counts its ledger.
  */
 import type { WindowCount } from '../schemas/tracking-event.js';
 import type { Sql } from './migrate.js';
@@ -86,4 +87,10 @@ export async function readTotals(sql: Sql): Promise<Totals> {
     `select campaign_id || '|' || creative_id || '|' || window_start_ms || '|' || window_ms as k, concat_ws(',', ${COUNTER_COLUMNS.join(', ')}) as v from window_counts`,
   );
   return new Map(rows.map((r) => [r.k, r.v]));
+}
+
+/** Ledger rows (applied or superseded parts). */
+export async function appliedParts(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: string }[]>`select count(*) as n from window_count_parts`;
+  return Number(row?.n ?? 0);
 }

@@ -11,13 +11,14 @@ import { commonSpecs, loadConfig } from '../processors/runtime/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
-import { spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
+import { serviceMetric, spawnService, type ServiceProcess } from '../processors/runtime/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
 import { freshSchema } from './fresh-schema.js';
-import { appliedParts, drained, metric } from './sink-progress.js';
-import { WINDOW_MS, readTotals, rng, totalsOf } from './parts-fixture.js';
+import { topicEnds } from '../processors/runtime/end-offsets.js';
+import { sinkDrained } from './offsets.js';
+import { WINDOW_MS, appliedParts, readTotals, rng, totalsOf } from './parts-fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';
 
 const cfg = loadConfig(commonSpecs);
@@ -40,17 +41,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * session.timeout.ms (10 s): the group waits for the dead member before it can rebalance.
  */
 async function working(p: ServiceProcess): Promise<void> {
-  for (const deadline = Date.now() + 30_000; (await metric(p.url, 'sink_records_in_total')) === 0; await sleep(100)) {
+  for (const deadline = Date.now() + 30_000; (await serviceMetric(p.url, 'sink_records_in_total')) === 0; await sleep(100)) {
     assert.ok(Date.now() < deadline, 'the instance got partitions and applied records');
   }
 }
 
-/** Partitions assigned to a sink instance so far (sink_partition_assignments_total{event="assigned"}). */
-async function assignments(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('sink_partition_assignments_total{') && l.includes('event="assigned"'));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+/** Partitions assigned to a sink instance so far. */
+const assignments = (url: string): Promise<number> => serviceMetric(url, 'sink_partition_assignments_total', { event: 'assigned' });
 
 async function setup(t: Parameters<typeof freshSchema>[0], seed: number) {
   const db = await freshSchema(t);
@@ -134,12 +131,12 @@ test('sink: SIGKILL and restart while it works neither loses nor double-counts; 
   producingDone = true;
   await producing;
   const last = await s.start();
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   t.diagnostic(`ledger rows at each SIGKILL: ${progress.join(', ')} of ${s.produced.length}`);
   assert.ok(progress.every((n, i) => n > (progress[i - 1] ?? 0)), `every instance applied records before it was killed: ${progress.join(', ')}`);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.equal(await appliedParts(s.db.sql), s.produced.length);
-  assert.ok((await metric(last.url, 'sink_rows_written_total')) > 0);
+  assert.ok((await serviceMetric(last.url, 'sink_rows_written_total')) > 0);
   assert.equal((await last.stop('SIGTERM')).code, 0, 'SIGTERM exits 0');
 
   const letters = (await readTopic(kafka, TOPICS.deadLetters, { timeoutMs: 30_000 })).filter((r) => r.key?.toString() === 'sink');
@@ -173,10 +170,10 @@ test('sink: instances joining and leaving the group (rebalances) still add every
   const d = await s.start();
   producingDone = true;
   assert.equal(await producing, null, 'producing failed');
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.equal(await appliedParts(s.db.sql), s.produced.length);
-  assert.ok((await metric(a.url, 'sink_records_in_total')) > 0, 'the first instance worked too');
+  assert.ok((await serviceMetric(a.url, 'sink_records_in_total')) > 0, 'the first instance worked too');
   await Promise.all([a.stop(), d.stop()]);
 });
 
@@ -184,19 +181,15 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   const s = await setup(t, 13);
   await s.produce(1200);
   const first = await s.start();
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   await first.stop();
   const clean = totalsOf(s.produced);
   assert.deepEqual(await readTotals(s.db.sql), clean);
   // Kafka's committed offsets stay at the end; Postgres moves back to the middle.
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(s.topic);
-  await admin.disconnect();
-  for (const e of ends) await removeFromWindowCountsOffset(s.db.sql, s.topic, e.partition, BigInt(e.high) / 2n);
+  for (const e of await topicEnds(s.admin, s.topic)) await removeFromWindowCountsOffset(s.db.sql, s.topic, e.partition, e.high / 2n);
   assert.notDeepEqual(await readTotals(s.db.sql), clean);
   const second = await s.start({ LOG_LEVEL: 'info' });
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   assert.deepEqual(await readTotals(s.db.sql), clean, 're-applied from the Postgres offsets');
   // A replay under a running sink: its next batch on that partition is rejected, and it seeks back
   // (or, if the group rebalanced meanwhile, the new assignment starts from the stored position).
@@ -204,9 +197,9 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   const removal = await removeFromWindowCountsOffset(s.db.sql, s.topic, 2, 0);
   assert.ok(removal.partsRemoved > 0 && removal.groupsRewound.includes(s.group), 'the replay took back applied parts and rewound this group');
   await s.produce(50, 2);
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
-  const rejected = await metric(second.url, 'sink_zombie_rejections_total');
+  const rejected = await serviceMetric(second.url, 'sink_zombie_rejections_total');
   const reassigned = (await assignments(second.url)) - assignedBefore;
   t.diagnostic(`zombie rejections ${rejected}, partitions assigned meanwhile ${reassigned}`);
   assert.ok(rejected >= 1 || reassigned >= 1, `the stale position was rejected (or re-read on a new assignment), not written; the sink's log:\n${second.output()}`);

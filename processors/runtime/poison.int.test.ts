@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ensureTopics, type Consumer } from './kafka.js';
 import { readTopic } from './read-topic.js';
-import { spawnService, type ServiceProcess } from './spawn-service.js';
+import { serviceMetric, spawnService, type ServiceProcess } from './spawn-service.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 import { topicsFixture } from './topics-fixture.js';
@@ -38,17 +38,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-/** Sum of the samples of `name` on the service's /metrics whose labels include every `labels` pair. */
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
-  }
-  return sum;
 }
 
 for (const delivery of ['exactly-once', 'at-least-once'] as const) {
@@ -110,16 +99,16 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       // The poison record on partition 0, and records queued behind it on the same partition.
       const behind = Array.from({ length: 5 }, (_, i) => ({ key: `behind-${i}-${run}`, partition: 0 }));
       await send([{ key: poisonKey, partition: 0 }, ...behind]);
-      await until('partition 0 to fail', async () => (await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1);
+      await until('partition 0 to fail', async () => (await serviceMetric(url, 'processor_partition_failures_total', { topic: input, partition: '0' })) >= 1);
 
       // While partition 0 backs off, the other partitions keep flowing.
       const during = Array.from({ length: 30 }, (_, i) => ({ key: `during-${i}-${run}`, partition: 1 + (i % 3) }));
       await send(during);
       await until('the other partitions\' records in the output', () => during.every((r) => seen.has(r.key)), 60_000);
-      assert.equal(await metric(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
+      assert.equal(await serviceMetric(url, 'processor_dead_letters_total'), 0, 'the other partitions\' records were written before the poison record was dead-lettered');
       assert.ok(behind.every((r) => !seen.has(r.key)), 'records behind the poison wait for it (per-partition order)');
 
-      await until('the poison record to be dead-lettered', async () => (await metric(url, 'processor_dead_letters_total')) >= 1);
+      await until('the poison record to be dead-lettered', async () => (await serviceMetric(url, 'processor_dead_letters_total')) >= 1);
       await until('the records behind the poison in the output', () => behind.every((r) => seen.has(r.key)), 60_000);
       await until('/ready to answer 200 again', () => readyLog.at(-1)?.status === 200, 30_000);
       polling = false;
@@ -128,8 +117,8 @@ for (const delivery of ['exactly-once', 'at-least-once'] as const) {
       const stuckAnswers = readyLog.filter((r) => r.status === 503);
       assert.ok(stuckAnswers.length > 0, '/ready answered 503 while the partition was stuck');
       assert.match(stuckAnswers[0]!.body.reason ?? '', new RegExp(`partition ${input}/0 stuck`), JSON.stringify(stuckAnswers[0]!.body));
-      assert.equal(await metric(url, 'processor_partition_failures_total', { topic: input, partition: '0' }), POISON_RETRIES - 1, 'each failed attempt but the last (which dead-lettered it) counted against partition 0');
-      assert.equal(await metric(url, 'processor_partition_failures_total', { topic: input, partition: '1' }), 0, 'no other partition failed');
+      assert.equal(await serviceMetric(url, 'processor_partition_failures_total', { topic: input, partition: '0' }), POISON_RETRIES - 1, 'each failed attempt but the last (which dead-lettered it) counted against partition 0');
+      assert.equal(await serviceMetric(url, 'processor_partition_failures_total', { topic: input, partition: '1' }), 0, 'no other partition failed');
       assert.equal(svc.child.exitCode, null, 'still running');
       assert.equal(svc.child.pid, pid);
       assert.doesNotMatch(svc.output(), /exiting without committing/, 'never gave up');

@@ -1,4 +1,4 @@
-/** Test support: runs a real service entry point as a child process on a free port and waits until /ready answers 200. */
+/** Test support: runs a real service entry point as a child process on a free port and waits until /ready answers 200; reads its metrics. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -110,4 +110,15 @@ export async function spawnService(entry: string, portVar: string, env: Record<s
       return exited;
     },
   };
+}
+
+/** Sum of the samples of `name` on the service's /metrics whose labels include every `labels` pair (0 when absent). */
+export async function serviceMetric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
+  }
+  return sum;
 }
