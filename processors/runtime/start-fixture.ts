@@ -16,7 +16,7 @@ await runService({
       health: { host: '127.0.0.1', port: 0, portVariable: 'FIXTURE_HTTP_PORT', ready: () => ({ ready: true }) },
       started: { msg: 'fixture started', fields: { answer: 42 } },
       stopping: { msg: 'stopping: fixture', fields: () => ({ inFlight: 0 }) },
-      stop: async () => void (await new Promise((r) => setTimeout(r, 50))),
+      stop: async () => void (await new Promise((r) => setTimeout(r, 200))),
       stopped: 'fixture stopped',
     };
   },
