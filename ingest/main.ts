@@ -1,14 +1,15 @@
 /**
- * The ingest edge process. With INGEST_WORKERS=N > 1 it forks N workers that share the port
- * (uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads connections across them) and
- * forwards SIGTERM/SIGINT to them.
+ * The ingest edge process, on the one start-up path (processors/runtime/start.ts). With INGEST_WORKERS=N > 1
+ * it forks N workers that share the port (uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads
+ * connections across them) and forwards SIGTERM/SIGINT to them.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadIngestConfig, type IngestConfig } from './config.js';
-import { createLogger, type Logger } from '../processors/runtime/logger.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics, kafkaSecurityProperties } from '../processors/runtime/kafka.js';
-import { createRegistry } from '../processors/runtime/metrics.js';
+import { runService, type Running } from '../processors/runtime/start.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import { Publisher } from './publisher.js';
@@ -24,7 +25,7 @@ import { loadExchanges, type Exchanges } from './exchanges.js';
 import { parseRequestKey } from '../schemas/request-key.js';
 import { resolveTrackingSecrets } from './tracking-secret.js';
 
-async function runWorker(cfg: IngestConfig, log: Logger, exchanges: Exchanges): Promise<void> {
+async function startWorker(cfg: IngestConfig, log: Logger, registry: Registry, exchanges: Exchanges): Promise<Running> {
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `ingest-${cfg.nodeId}`, log, security: cfg });
   const admin = kafka.admin();
   await admin.connect();
@@ -78,7 +79,6 @@ async function runWorker(cfg: IngestConfig, log: Logger, exchanges: Exchanges): 
   }, 2000);
   probe.unref();
 
-  const registry = createRegistry('ingest');
   const metrics = createEdgeMetrics(registry, () => publisher.inflight + tracker.inflight, sync ? waiter : undefined);
   const edge = await startEdge({
     cfg, log, metrics, registry, publish: (r, headers) => publisher.publish(r, headers),
@@ -95,28 +95,27 @@ async function runWorker(cfg: IngestConfig, log: Logger, exchanges: Exchanges): 
     cancelOutcome: (key, wait) => waiter.cancel(key, wait),
     exchanges,
   });
-  log.info({ port: edge.port, tls: edge.tls, metricsPort: edge.metricsPort, topic: cfg.topic, exchanges: exchanges.open ? ['dev (RTB_DEV_MODE, no keys)'] : exchanges.list.map((e) => e.id) }, 'ingest edge listening');
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal, inFlight: edge.inFlight }, 'shutting down: draining in-flight requests');
-    clearInterval(probe);
-    await edge.drain(cfg.shutdownTimeoutMs);
-    waiter.cancelAll();
-    await listener?.stop();
-    await producer.flush(cfg.shutdownTimeoutMs).catch((err: unknown) => log.error({ err }, 'producer flush failed'));
-    await producer.disconnect().catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-    log.info('ingest edge stopped');
-    process.exit(0);
+  return {
+    started: {
+      msg: 'ingest edge listening',
+      fields: { port: edge.port, tls: edge.tls, metricsPort: edge.metricsPort, topic: cfg.topic, exchanges: exchanges.open ? ['dev (RTB_DEV_MODE, no keys)'] : exchanges.list.map((e) => e.id) },
+    },
+    stopping: { msg: 'shutting down: draining in-flight requests', fields: () => ({ inFlight: edge.inFlight }) },
+    stop: async () => {
+      clearInterval(probe);
+      await edge.drain(cfg.shutdownTimeoutMs);
+      waiter.cancelAll();
+      await listener?.stop();
+      await producer.flush(cfg.shutdownTimeoutMs).catch((err: unknown) => log.error({ err }, 'producer flush failed'));
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+    },
+    stopped: 'ingest edge stopped',
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-function runSupervisor(cfg: IngestConfig, log: Logger): void {
+/** Forks the workers; a signal is forwarded to them and the process exits when the last one has (0 only if it exited 0). */
+function startSupervisor(cfg: IngestConfig, log: Logger): Running {
   const self = fileURLToPath(import.meta.url);
   let stopping = false;
   let alive = cfg.workers;
@@ -133,28 +132,28 @@ function runSupervisor(cfg: IngestConfig, log: Logger): void {
     });
     return child;
   });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
+  return {
+    started: { msg: 'ingest supervisor started workers', fields: { workers: cfg.workers, port: cfg.port } },
+    stop: () => {
       stopping = true;
       for (const c of children) c.kill('SIGTERM');
-    });
-  }
-  log.info({ workers: cfg.workers, port: cfg.port }, 'ingest supervisor started workers');
+      // The workers drain; the exit handler above ends the process once the last one is gone.
+      return new Promise<never>(() => undefined);
+    },
+  };
 }
 
-let log = createLogger('ingest', 'info');
-try {
-  const loaded = loadIngestConfig();
-  log = createLogger('ingest', loaded.logLevel);
-  // Before anything else: an edge without a secret of its own (unset, or a published one) must not sign or accept notices.
-  const secrets = await resolveTrackingSecrets(loaded);
-  if (secrets.warning) log.warn(secrets.warning);
-  const cfg: IngestConfig = { ...loaded, trackingSecret: secrets.trackingSecret, trackingSecretPrevious: secrets.trackingSecretPrevious };
-  // Exchanges are validated here, before any worker starts: a bad entry is one line naming the field.
-  const exchanges = loadExchanges(cfg, (message) => log.warn(message));
-  if (cfg.workers > 1) runSupervisor(cfg, log);
-  else await runWorker(cfg, log, exchanges);
-} catch (err) {
-  log.fatal({ err }, `ingest failed to start: ${(err as Error).message}`);
-  process.exit(1);
-}
+await runService({
+  name: 'ingest',
+  loadConfig: () => loadIngestConfig(),
+  start: async ({ cfg: loaded, log, registry }) => {
+    // Before anything else: an edge without a secret of its own (unset, or a published one) must not sign or accept notices.
+    const secrets = await resolveTrackingSecrets(loaded);
+    if (secrets.warning) log.warn(secrets.warning);
+    const cfg: IngestConfig = { ...loaded, trackingSecret: secrets.trackingSecret, trackingSecretPrevious: secrets.trackingSecretPrevious };
+    // Exchanges are validated here, before any worker starts: a bad entry is one line naming the field.
+    const exchanges = loadExchanges(cfg, (message) => log.warn(message));
+    // The edge answers /health, /ready and /metrics on its own uWS server (and INGEST_METRICS_PORT).
+    return cfg.workers > 1 ? startSupervisor(cfg, log) : startWorker(cfg, log, registry, exchanges);
+  },
+});

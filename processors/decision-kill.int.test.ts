@@ -25,7 +25,7 @@ import { campaignToRecord } from './domain/campaign-record.js';
 import { makeCampaign, makeCreative } from './testing/campaign.fixture.js';
 import { spendLifetimeKey } from './domain/redis-keys.js';
 import { freshSchema } from './runtime/fresh-schema.js';
-import { drained as sinkDrained } from '../sink/sink-progress.js';
+import { sinkDrained } from '../sink/offsets.js';
 
 const cfg = loadConfig({ ...commonSpecs, ...redisSpecs });
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'decision-kill-test', log: createLogger('test', 'silent') });
@@ -142,7 +142,7 @@ test('decision hops: SIGKILL of enrich, bid and auction under sync load: one ans
   for (const [group, topics] of [['enrich', [T.req]], ['bid', [T.enr]], ['auction', [T.bids]], ['aggregate', [T.out, T.trk]]] as const) {
     assert.ok(await waitDrained(admin, `rtb-dk-${group}-${run}`, [...topics], 180_000), `${group} drained`);
   }
-  await sinkDrained(admin, pg.sql, cfg.kafkaBrokers, T.wc, `rtb-dk-sink-${run}`, 120_000);
+  assert.ok(await sinkDrained(admin, pg.sql, cfg.kafkaBrokers, T.wc, `rtb-dk-sink-${run}`, 120_000), 'sink drained');
   const first = new Map<string, AuctionOutcome>();
   let copies = 0;
   for (const r of (await readTopic(kafka, T.out, { timeoutMs: 60_000 })).sort((a, b) => Number(a.offset) - Number(b.offset))) {

@@ -1,23 +1,20 @@
 /**
  * Decodes a batch of window-counts records into parts. A record that cannot be applied (undecodable,
- * unknown schema id, or failing `invalidPart`) goes to the dead-letter topic with its origin, error code
- * and original bytes, like the runner does, and the rest of the batch carries on. A registry outage is
- * retryable and fails the whole attempt instead: those records are fine, just not readable yet.
+ * unknown schema id, or failing `invalidPart`) becomes the runner's dead letter (processors/runtime/
+ * dead-letter.ts: origin, error code, original bytes, trace headers) and the rest of the batch carries on.
+ * A registry outage is retryable and fails the whole attempt instead: those records are fine, just not
+ * readable yet.
  */
 import type { Logger } from '../processors/runtime/logger.js';
 import type { Producer } from '../processors/runtime/kafka.js';
 import { PipelineError, isPipelineError } from '../schemas/errors.js';
+import { deadLetter } from '../processors/runtime/dead-letter.js';
+import type { FlowMessage } from '../processors/runtime/flow-consumer.js';
+import { toKafkaJsHeaders } from '../processors/runtime/trace-context.js';
 import type { AvroCodec } from '../schemas/codec.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
 import { TOPICS, subjectFor } from '../schemas/topics.js';
 import { invalidPart, type PartAt } from './part-rows.js';
-
-export interface RawRecord {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-}
 
 export interface DecodedBatch {
   parts: PartAt[];
@@ -29,11 +26,11 @@ export async function decodeBatch(
   deps: { codec: AvroCodec; producer: Producer; log: Logger },
   topic: string,
   partition: number,
-  records: readonly RawRecord[],
+  records: readonly FlowMessage[],
 ): Promise<DecodedBatch> {
   const subject = subjectFor(topic);
   const parts: PartAt[] = [];
-  const letters: Array<{ key: string; value: Buffer }> = [];
+  const letters: Array<{ key: string | null; value: Buffer; headers?: ReturnType<typeof toKafkaJsHeaders> }> = [];
   const dead: string[] = [];
   for (const msg of records) {
     try {
@@ -44,16 +41,9 @@ export async function decodeBatch(
       parts.push({ part, offset: BigInt(msg.offset), timestampMs: Number(msg.timestamp) });
     } catch (err) {
       if (isPipelineError(err) && err.retryable) throw err;
-      const code = isPipelineError(err) ? err.code : 'INVALID_RECORD';
-      deps.log.warn({ topic, partition, offset: msg.offset, code, err }, 'record dead-lettered');
-      dead.push(code);
-      letters.push({
-        key: 'sink',
-        value: deps.codec.encode(subjectFor(TOPICS.deadLetters), {
-          processor: 'sink', topic, partition, offset: Number(msg.offset), errorCode: code,
-          errorMessage: err instanceof Error ? err.message : String(err), key: msg.key, value: msg.value, failedAtMs: Date.now(),
-        }),
-      });
+      const d = deadLetter(deps.log, 'sink', topic, partition, msg, err);
+      dead.push(d.code);
+      letters.push({ key: d.record.key, value: deps.codec.encode(subjectFor(d.record.topic), d.record.value), ...(d.headers ? { headers: toKafkaJsHeaders(d.headers) } : {}) });
     }
   }
   if (letters.length > 0) {

@@ -13,7 +13,7 @@ import { loadConfig, commonSpecs, postgresSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
 import { waitDrained } from '../processors/runtime/group-lag.js';
-import { drained } from './sink-progress.js';
+import { sinkDrained } from './offsets.js';
 import { spawnService, type ServiceProcess } from '../processors/testing/spawn-service.js';
 import { AvroCodec } from '../schemas/codec.js';
 import { loadSchema, subjectFor } from '../schemas/topics.js';
@@ -102,7 +102,7 @@ test('exactness: kill -9 aggregate and sink under traffic; Postgres equals indep
     }
     await producer.disconnect();
     assert.ok(await waitDrained(admin, aggGroup, [T.o, T.t], 120_000), 'aggregate drained');
-    await drained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000); // sink drained
+    assert.ok(await sinkDrained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000), 'sink drained');
     const got = await postgresTotals();
     assert.equal(got.size, want.size, 'same keys and windows');
     for (const [k, w] of want) assert.deepEqual(got.get(k), w, `after kills: ${k}`);
@@ -113,7 +113,7 @@ test('exactness: kill -9 aggregate and sink under traffic; Postgres equals indep
     assert.match(out, /aggregate rewound to/);
     procs.push(await startAggregate());
     assert.ok(await waitDrained(admin, aggGroup, [T.o, T.t], 120_000), 'aggregate drained after replay');
-    await drained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000); // sink drained after replay
+    assert.ok(await sinkDrained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000), 'sink drained after replay');
     const afterAggReplay = await postgresTotals();
     for (const [k, w] of want) assert.deepEqual(afterAggReplay.get(k), w, `after aggregate replay: ${k}`);
     assert.equal(afterAggReplay.size, want.size);
@@ -123,7 +123,7 @@ test('exactness: kill -9 aggregate and sink under traffic; Postgres equals indep
     const sinkOut = await replay(['--consumer', 'sink', '--from', '-1h', '--group', sinkGroup, '--topic', T.w]);
     assert.match(sinkOut, /sink rewound to/);
     procs.push(await startSink());
-    await drained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000); // sink drained after its replay
+    assert.ok(await sinkDrained(admin, sql, cfg.kafkaBrokers, T.w, sinkGroup, 120_000), 'sink drained after its replay');
     const afterSinkReplay = await postgresTotals();
     for (const [k, w] of want) assert.deepEqual(afterSinkReplay.get(k), w, `after sink replay: ${k}`);
     assert.ok(duplicates.length > 50, 'duplicate notices were in the traffic');

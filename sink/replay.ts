@@ -24,8 +24,9 @@ import { commonSpecs, loadConfig, postgresSpecs } from '../schemas/config.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, setGroupOffsets, type Admin } from '../processors/runtime/kafka.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
-import { CommittedOffsets, groupLag } from '../processors/runtime/group-lag.js';
-import { sinkLag } from './sink-progress.js';
+import { CommittedOffsets, groupLag, untilCaughtUp } from '../processors/runtime/group-lag.js';
+import { offsetsAtTime } from '../processors/runtime/end-offsets.js';
+import { sinkLag } from './offsets.js';
 import { parseReplayArgs, resolveFrom, type ReplayArgs } from './replay-args.js';
 import { removeFromSource, removeFromWindowCountsOffset } from './writer.js';
 
@@ -65,12 +66,7 @@ async function targets(admin: Admin, topic: string, args: ReplayArgs): Promise<M
     for (const o of args.offsets.filter((x) => x.topic === topic)) out.set(o.partition, o.offset);
     return out;
   }
-  const fromMs = resolveFrom(args.from!, Date.now());
-  const ends = await admin.fetchTopicOffsets(topic);
-  for (const p of await admin.fetchTopicOffsetsByTimestamp(topic, fromMs)) {
-    const end = ends.find((e) => e.partition === p.partition)?.high ?? '0';
-    out.set(p.partition, BigInt(Number(p.offset) < 0 ? end : p.offset));
-  }
+  for (const p of await offsetsAtTime(admin, topic, resolveFrom(args.from!, Date.now()))) out.set(p.partition, p.offset);
   return out;
 }
 
@@ -78,15 +74,16 @@ async function watch(lagNow: () => Promise<bigint>): Promise<void> {
   say('watching: start the service again to replay (Ctrl-C stops watching, not the replay)');
   let last: bigint | null = null;
   let lastAt = Date.now();
-  for (;;) {
-    const lag = await lagNow();
-    const now = Date.now();
-    const rate = last === null ? 0 : Number(last - lag) / ((now - lastAt) / 1000);
-    say(`lag left ${lag} records${last === null ? '' : `, ${Math.max(0, Math.round(rate))} records/s replayed`}`);
-    if (lag === 0n) return say('replay complete: the consumer has caught up');
-    [last, lastAt] = [lag, now];
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  await untilCaughtUp(lagNow, {
+    pollMs: 2000,
+    onPoll: (lag) => {
+      const now = Date.now();
+      const rate = last === null ? 0 : Number(last - lag) / ((now - lastAt) / 1000);
+      say(`lag left ${lag} records${last === null ? '' : `, ${Math.max(0, Math.round(rate))} records/s replayed`}`);
+      [last, lastAt] = [lag, now];
+    },
+  });
+  say('replay complete: the consumer has caught up');
 }
 
 async function main(): Promise<void> {
@@ -110,7 +107,7 @@ async function main(): Promise<void> {
       }
     } else {
       say(`waiting until the sink (${sinkGroup}) has applied everything on ${windowCounts}`);
-      while ((await sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, sinkGroup, cfg)) > 0n) await new Promise((r) => setTimeout(r, 1000));
+      await untilCaughtUp(async () => (await sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, sinkGroup, cfg)).total, { pollMs: 1000 });
       for (const topic of c.topics) {
         const partitions: Array<{ partition: number; offset: string }> = [];
         for (const [partition, offset] of await targets(admin, topic, args)) {
@@ -124,7 +121,7 @@ async function main(): Promise<void> {
     if (args.watch) {
       // Through a consumer client, not the admin API: a broker restarting meanwhile must not kill the tool (group-lag.ts).
       const committed = new CommittedOffsets(cfg.kafkaBrokers, c.group, cfg);
-      await watch(() => (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group, cfg) : groupLag(admin, c.group, c.topics, committed).then((l) => l.total)))
+      await watch(async () => (await (args.consumer === 'sink' ? sinkLag(admin, sql, cfg.kafkaBrokers, windowCounts, c.group, cfg) : groupLag(admin, c.group, c.topics, committed))).total)
         .finally(() => committed.close());
     }
   } finally {

@@ -16,7 +16,8 @@ import { AvroCodec } from '../schemas/codec.js';
 import { TOPICS, loadSchema, subjectFor } from '../schemas/topics.js';
 import type { WindowCount } from '../schemas/tracking-event.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
-import { drained } from './sink-progress.js';
+import { topicEnds } from '../processors/runtime/end-offsets.js';
+import { sinkDrained } from './offsets.js';
 import { WINDOW_MS, appliedParts, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';
 import { waitFor } from '../processors/testing/wait.js';
@@ -130,7 +131,7 @@ test('sink: SIGKILL and restart while it works neither loses nor double-counts; 
   producingDone = true;
   await producing;
   const last = await s.start();
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   t.diagnostic(`ledger rows at each SIGKILL: ${progress.join(', ')} of ${s.produced.length}`);
   assert.ok(progress.every((n, i) => n > (progress[i - 1] ?? 0)), `every instance applied records before it was killed: ${progress.join(', ')}`);
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
@@ -169,7 +170,7 @@ test('sink: instances joining and leaving the group (rebalances) still add every
   const d = await s.start();
   producingDone = true;
   assert.equal(await producing, null, 'producing failed');
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   assert.equal(await appliedParts(s.db.sql), s.produced.length);
   assert.ok((await metricSum(a.url, 'sink_records_in_total')) > 0, 'the first instance worked too');
@@ -180,19 +181,15 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   const s = await setup(t, 13);
   await s.produce(1200);
   const first = await s.start();
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   await first.stop();
   const clean = totalsOf(s.produced);
   assert.deepEqual(await readTotals(s.db.sql), clean);
   // Kafka's committed offsets stay at the end; Postgres moves back to the middle.
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(s.topic);
-  await admin.disconnect();
-  for (const e of ends) await removeFromWindowCountsOffset(s.db.sql, s.topic, e.partition, BigInt(e.high) / 2n);
+  for (const e of await topicEnds(s.admin, s.topic)) await removeFromWindowCountsOffset(s.db.sql, s.topic, e.partition, e.high / 2n);
   assert.notDeepEqual(await readTotals(s.db.sql), clean);
   const second = await s.start({ LOG_LEVEL: 'info' });
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   assert.deepEqual(await readTotals(s.db.sql), clean, 're-applied from the Postgres offsets');
   // A replay under a running sink: its next batch on that partition is rejected, and it seeks back
   // (or, if the group rebalanced meanwhile, the new assignment starts from the stored position).
@@ -200,7 +197,7 @@ test('sink: resumes from the Postgres offsets after a replay, stopped or running
   const removal = await removeFromWindowCountsOffset(s.db.sql, s.topic, 2, 0);
   assert.ok(removal.partsRemoved > 0 && removal.groupsRewound.includes(s.group), 'the replay took back applied parts and rewound this group');
   await s.produce(50, 2);
-  await drained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group);
+  assert.ok(await sinkDrained(s.admin, s.db.sql, cfg.kafkaBrokers, s.topic, s.group, 90_000), 'sink drained');
   assert.deepEqual(await readTotals(s.db.sql), totalsOf(s.produced));
   const rejected = await metricSum(second.url, 'sink_zombie_rejections_total');
   const reassigned = (await assignments(second.url)) - assignedBefore;

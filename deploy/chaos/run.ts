@@ -17,16 +17,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import postgres from 'postgres';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { createRedis } from '../../processors/runtime/redis.js';
 import { CommittedOffsets, groupLag, waitDrained } from '../../processors/runtime/group-lag.js';
+import { topicEnds } from '../../processors/runtime/end-offsets.js';
 import { purgeAdvertisers } from '../../processors/campaigns/campaign-cleanup.js';
 import { bearer, operatorTokenFile } from '../../processors/campaigns/auth-fixture.js';
 import { PENDING_CAMPAIGNS_KEY } from '../../processors/domain/redis-keys.js';
 import { outcomeEventId } from '../../processors/aggregate/aggregate.js';
 import { seenKey } from '../../processors/aggregate/dedup.js';
-import { drained as sinkDrained } from '../../sink/sink-progress.js';
+import { sinkDrained, sinkPositions } from '../../sink/offsets.js';
 import { freshSchema, type FreshSchema } from '../../processors/runtime/fresh-schema.js';
 import { RunTopics, stackConfig } from '../../bench/lib/run-topics.js';
 import { readWholeTopic } from '../../bench/lib/topic-reader.js';
@@ -300,7 +300,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const ok = await waitDrained(topics.admin, g.group, g.topics, drainEnd - performance.now(), committed).finally(() => committed.close());
         if (!ok) throw new Error(`${g.group} not drained within ${o.drainTimeoutMs} ms`);
       }
-      await sinkDrained(topics.admin, pg!.sql, stackConfig.kafkaBrokers, T.wc, sinkGroup, Math.max(1000, drainEnd - performance.now()));
+      if (!(await sinkDrained(topics.admin, pg!.sql, stackConfig.kafkaBrokers, T.wc, sinkGroup, Math.max(1000, drainEnd - performance.now())))) throw new Error(`the sink (${sinkGroup}) not drained within ${o.drainTimeoutMs} ms`);
     });
     say('drained: every group at its ends, the sink\'s Postgres positions at the window-counts data ends');
 
@@ -439,13 +439,13 @@ interface FaultCtx {
  * so the last stable offset (read_committed end) minus one is the marker ending the last committed
  * transaction, and the sink's next_offset equals it once that transaction is applied. (If that
  * transaction was aborted the target is reached only with the next commit: a slight over-estimate; the
- * final drain uses sink-progress.ts, which reads the data ends exactly but takes a second per partition.)
+ * final drain uses sink/offsets.ts sinkDrained, which reads the data ends exactly but takes a second per partition.)
  */
 async function snapshot(c: FaultCtx): Promise<{ ends: Map<string, bigint>; sinkEnds: Map<number, bigint> }> {
   const ends = new Map<string, bigint>();
-  for (const topic of new Set(c.groups.flatMap((g) => g.topics))) for (const p of await c.admin!.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
-  const stable = await c.admin!.fetchTopicOffsets(c.wc, { isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED });
-  const sinkEnds = new Map(stable.map((p) => [p.partition, BigInt(p.high) > BigInt(p.low) ? BigInt(p.high) - 1n : 0n]));
+  for (const topic of new Set(c.groups.flatMap((g) => g.topics))) for (const p of await topicEnds(c.admin!, topic)) ends.set(`${topic}/${p.partition}`, p.high);
+  const stable = await topicEnds(c.admin!, c.wc, { readCommitted: true });
+  const sinkEnds = new Map(stable.map((p) => [p.partition, p.high > p.low ? p.high - 1n : 0n]));
   return { ends, sinkEnds };
 }
 
@@ -459,9 +459,9 @@ async function behind(c: FaultCtx, snap: { ends: Map<string, bigint>; sinkEnds: 
       if (part.committed < want) out.push(`${g.group} ${part.topic}/${part.partition} ${part.committed}<${want}`);
     }
   }
-  const rows = await c.sql<Array<{ partition: number; next_offset: string }>>`select partition, next_offset::text from sink_offsets where group_id = ${c.sinkGroup} and topic = ${c.wc}`;
+  const positions = await sinkPositions(c.sql, c.sinkGroup).read([...snap.sinkEnds.keys()].map((partition) => ({ topic: c.wc, partition })));
   for (const [partition, end] of snap.sinkEnds) {
-    const at = BigInt(rows.find((r) => r.partition === partition)?.next_offset ?? 0);
+    const at = positions.get(`${c.wc}/${partition}`) ?? 0n;
     if (at < end) out.push(`sink ${c.wc}/${partition} ${at}<${end}`);
   }
   return out;

@@ -14,6 +14,7 @@ import { RdKafka } from '@confluentinc/kafka-javascript';
 import { commonSpecs, loadConfig } from '../../schemas/config.js';
 import { createLogger } from './logger.js';
 import { createKafka, kafkaSecurityProperties } from './kafka.js';
+import { offsetsAtTime } from './end-offsets.js';
 import { REQUEST_ID_HEADER, headerValue, type RecordHeaders } from './trace-context.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { TOPICS } from '../../schemas/topics.js';
@@ -69,11 +70,8 @@ async function main(): Promise<void> {
         process.stderr.write(`[find-request] no topic ${topic}: skipped\n`);
         continue;
       }
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-      for (const p of await admin.fetchTopicOffsetsByTimestamp(topic, fromMs)) {
-        const end = ends.get(p.partition) ?? 0;
-        const start = Number(p.offset) < 0 ? end : Number(p.offset);
-        if (start < end) ranges.push({ topic, partition: p.partition, start, end });
+      for (const p of await offsetsAtTime(admin, topic, fromMs)) {
+        if (p.offset < p.end) ranges.push({ topic, partition: p.partition, start: Number(p.offset), end: Number(p.end) });
       }
     }
   } finally {

@@ -6,7 +6,7 @@
  * configuration (config.ts `kafkaSecuritySpecs`) into librdkafka properties. `createKafka({ security })`
  * puts them into the common configuration of every producer, consumer and admin client made from it; the
  * clients built on librdkafka's own API (flow-consumer.ts, delivery-producer.ts, setGroupOffsets,
- * read-topic.ts committedDataEnds, find-request.ts) take the same properties.
+ * end-offsets.ts committedDataEnds, group-lag.ts CommittedOffsets, find-request.ts) take the same properties.
  */
 import { accessSync, constants } from 'node:fs';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
@@ -110,6 +110,23 @@ export function createKafka(opts: { brokers: string; clientId: string; log: Logg
     },
     ...kafkaSecurityProperties(opts.security),
   });
+}
+
+/**
+ * The consumer settings of an exactly-once stage (the runner's exactly-once mode, the sink): offsets are
+ * never auto-committed (the stage commits them with its writes), only committed data is read, partitions
+ * move cooperatively, batches hold up to `maxBatch` records, and a member silent for 10 s loses its partitions.
+ */
+export function exactlyOnceConsumerConfig(group: string, maxBatch: number) {
+  return {
+    'group.id': group,
+    'enable.auto.commit': false,
+    'auto.offset.reset': 'earliest',
+    'isolation.level': 'read_committed',
+    'partition.assignment.strategy': 'cooperative-sticky',
+    'js.consumer.max.batch.size': maxBatch,
+    'session.timeout.ms': 10_000,
+  } as const satisfies KafkaJS.ConsumerConstructorConfig;
 }
 
 /** Creates the topics that do not exist yet (idempotent); existing topics are left as they are. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PartitionFailures, backoffMs, looksLikeInfrastructure } from './partition-failures.js';
+import { PartitionFailures, looksLikeInfrastructure } from './partition-failures.js';
+import { backoffMs } from './retry.js';
 import { PipelineError } from '../../schemas/errors.js';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {

@@ -23,12 +23,13 @@
  *    backing off) is forgotten.
  */
 import { isPipelineError } from '../../schemas/errors.js';
+import { backoffMs } from './retry.js';
 
 export interface PartitionFailureOptions {
-  /** Failed attempts of one record before it is dead-lettered (when rules 1 and 2 above allow). */
-  poisonRetries: number;
-  /** A partition failing for longer than this makes the process not ready. */
-  stuckReadyMs: number;
+  /** Failed attempts of one record before it is dead-lettered (when rules 1 and 2 above allow). Default 5. */
+  poisonRetries?: number;
+  /** A partition failing for longer than this makes the process not ready. Default 30 s. */
+  stuckReadyMs?: number;
   /** A partition with no attempt for this long is forgotten (it was revoked). Default 60 s. */
   staleMs?: number;
   now?: () => number;
@@ -86,7 +87,7 @@ export class PartitionFailures {
   private okSeq = 0;
   private readonly now: () => number;
 
-  constructor(private readonly opts: PartitionFailureOptions) {
+  constructor(private readonly opts: PartitionFailureOptions = {}) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -117,7 +118,7 @@ export class PartitionFailures {
     r.attempts++;
     const infrastructure = looksLikeInfrastructure(err);
     const environmentWorks = okInBatch || this.okSeq > r.okSeqAtFirst;
-    return { attempts: r.attempts, infrastructure, deadLetter: !infrastructure && r.attempts >= this.opts.poisonRetries && environmentWorks };
+    return { attempts: r.attempts, infrastructure, deadLetter: !infrastructure && r.attempts >= (this.opts.poisonRetries ?? 5) && environmentWorks };
   }
 
   /** Failed attempts of a record so far (0 when none). */
@@ -198,13 +199,8 @@ export class PartitionFailures {
 
   /** Partitions stuck for longer than `stuckReadyMs`. */
   stuck(): StuckPartition[] {
-    return this.failing().filter((p) => p.stuckMs > this.opts.stuckReadyMs);
+    return this.failing().filter((p) => p.stuckMs > (this.opts.stuckReadyMs ?? 30_000));
   }
-}
-
-/** The runner's backoff after a partition's n-th failed attempt in a row: 100 ms doubling, at most 5 s. */
-export function backoffMs(failures: number): number {
-  return Math.min(5000, 100 * 2 ** Math.max(0, failures - 1));
 }
 
 export function errorCodeOf(err: unknown): string {

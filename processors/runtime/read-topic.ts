@@ -3,7 +3,8 @@
  * consumer group. For tests and operator tools, never for the pipeline's own processing.
  */
 import { randomUUID } from 'node:crypto';
-import { kafkaSecurityProperties, type Kafka, type KafkaSecurityConfig } from './kafka.js';
+import type { Kafka } from './kafka.js';
+import { topicEnds } from './end-offsets.js';
 import type { KafkaJsHeaders } from './trace-context.js';
 
 export interface RawRecord {
@@ -30,7 +31,7 @@ export async function readTopic(
   await admin.connect();
   const ends = new Map<number, bigint>();
   try {
-    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(p.partition, BigInt(p.high));
+    for (const p of await topicEnds(admin, topic)) ends.set(p.partition, p.high);
   } finally {
     await admin.disconnect();
   }
@@ -70,45 +71,5 @@ export async function readTopic(
   return records;
 }
 
-/**
- * Per partition, the offset after the last committed data record: where a consumer that stores
- * "last record + 1" (the sink) stands when it has read everything. The high watermark is not that
- * on a transactional topic: commit markers occupy offsets that are never delivered. Reads each
- * partition's tail (read_committed) from `tail` offsets before the end.
- */
-export async function committedDataEnds(brokers: string, topic: string, ends: ReadonlyArray<{ partition: number; low: string; high: string }>, tail = 200, security?: KafkaSecurityConfig): Promise<Map<number, bigint>> {
-  const { RdKafka } = await import('@confluentinc/kafka-javascript');
-  const out = new Map<number, bigint>();
-  const consumer = new RdKafka.KafkaConsumer({
-    'group.id': `data-end-${randomUUID()}`, 'metadata.broker.list': brokers, 'enable.auto.commit': false,
-    'isolation.level': 'read_committed', 'enable.partition.eof': true, ...kafkaSecurityProperties(security),
-  }, {});
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
-  try {
-    for (const e of ends) {
-      const low = BigInt(e.low);
-      const high = BigInt(e.high);
-      let end = low;
-      if (high > low) {
-        const from = high - BigInt(tail) > low ? high - BigInt(tail) : low;
-        end = from;
-        consumer.assign([{ topic, partition: e.partition, offset: Number(from) }]);
-        const deadline = Date.now() + 10_000;
-        for (let eof = false; !eof && Date.now() < deadline; ) {
-          const batch = await new Promise<Array<{ offset?: number; partition?: number; value?: Buffer | null } | null>>((resolve, reject) =>
-            consumer.consume(500, (err, msgs) => (err ? reject(err) : resolve(msgs as Array<{ offset?: number }>))));
-          for (const m of batch) if (m && typeof m.offset === 'number' && m.value !== undefined) end = BigInt(m.offset) + 1n;
-          // librdkafka reports the end of the partition as an event, not a message: poll position instead.
-          const [pos] = consumer.position([{ topic, partition: e.partition }]);
-          if (pos && typeof pos.offset === 'number' && BigInt(pos.offset) >= high) eof = true;
-          if (batch.length === 0 && pos && typeof pos.offset === 'number' && BigInt(pos.offset) >= high - 1n) eof = true;
-        }
-        consumer.unassign();
-      }
-      out.set(e.partition, end);
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
-  return out;
-}
+/** Kept here for bench/ (lib/sink-drain.ts) until it imports end-offsets.ts, where it lives now. */
+export { committedDataEnds } from './end-offsets.js';

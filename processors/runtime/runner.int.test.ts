@@ -16,7 +16,7 @@ import { topicsFixture } from '../testing/topics.fixture.js';
 import { frame } from '../../schemas/wire-format.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 
-const { cfg, kafka, createTopics } = topicsFixture('runner-test');
+const { cfg, kafka, admin, createTopics } = topicsFixture('runner-test');
 
 function request(id: string): BidRequest {
   return {
@@ -42,16 +42,6 @@ async function setup(n: number) {
   await producer.send({ topic: input, messages: poison.map((value) => ({ key: 'poison', value, partition: 0 })) });
   await producer.disconnect();
   return { input, output, ids, poison };
-}
-
-async function drained(group: string, topic: string, timeoutMs: number): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await waitDrained(admin, group, [topic], timeoutMs);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 function start(name: string, input: string, output: string, instance: string, delivery = 'exactly-once'): Promise<ServiceProcess> {
@@ -98,7 +88,7 @@ test('runner: SIGKILL and restart mid-stream neither loses nor duplicates a reco
   }
   const last = await start(name, s.input, s.output, 'a');
   try {
-    assert.ok(await drained(`rtb-${name}`, s.input, 90_000), 'input fully consumed');
+    assert.ok(await waitDrained(await admin(), `rtb-${name}`, [s.input], 90_000), 'input fully consumed');
   } finally {
     await last.stop();
   }
@@ -113,7 +103,7 @@ test('runner: two instances share the partitions; killing one moves its work wit
   await new Promise((r) => setTimeout(r, 1000));
   await b.stop('SIGKILL');
   try {
-    assert.ok(await drained(`rtb-${name}`, s.input, 90_000), 'input fully consumed by the survivor');
+    assert.ok(await waitDrained(await admin(), `rtb-${name}`, [s.input], 90_000), 'input fully consumed by the survivor');
   } finally {
     await a.stop();
   }
@@ -130,7 +120,7 @@ test('runner (at-least-once): SIGKILL and restart mid-stream loses no record, ke
   }
   const last = await start(name, s.input, s.output, 'a', 'at-least-once');
   try {
-    assert.ok(await drained(`rtb-${name}`, s.input, 90_000), 'input fully consumed');
+    assert.ok(await waitDrained(await admin(), `rtb-${name}`, [s.input], 90_000), 'input fully consumed');
   } finally {
     await last.stop();
   }

@@ -25,18 +25,20 @@
  * counts, which sum many requests) carry none. Log lines about one record name its requestId and traceId.
  */
 import { hostname } from 'node:os';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
-import type { Consumer, Kafka } from './kafka.js';
+import { exactlyOnceConsumerConfig, type Consumer, type Kafka } from './kafka.js';
 import { PipelineError, isPipelineError } from '../../schemas/errors.js';
-import { LATENCY_BUCKETS } from './metrics.js';
+import { createStageMetrics, type StageMetrics } from './metrics.js';
+import { deadLetter as deadLetterOf } from './dead-letter.js';
+import { fatal, isRetryable, type OnFatal } from './retry.js';
 import { RewindGuard } from './rewind-guard.js';
 import type { Delivery, InRecord, OutRecord, Processor } from './processor.js';
 import { DeliveryProducer } from './delivery-producer.js';
 import { TransactionalWriter, type TopicMessages } from './transactional-writer.js';
 import { FlowConsumer, type FlowMessage } from './flow-consumer.js';
 import type { AvroCodec } from '../../schemas/codec.js';
-import { TOPICS, subjectFor } from '../../schemas/topics.js';
+import { subjectFor } from '../../schemas/topics.js';
 import { GroupCommit } from './group-commit.js';
 import { toKafkaJsHeaders, traceHeaders, traceLogFields, type RecordHeaders } from './trace-context.js';
 import { PartitionFailures, errorCodeOf, looksLikeInfrastructure, type StuckPartition } from './partition-failures.js';
@@ -54,7 +56,7 @@ export interface RunnerOptions {
   /** Partition batches processed at once; their outputs and offsets share one transaction (group commit). */
   concurrency?: number;
   /** Called on a fatal error (default: exit 1 without committing). */
-  onFatal?: (err: unknown) => void;
+  onFatal?: OnFatal;
   /** Bootstrap servers, for the at-least-once mode's producer (librdkafka's own API). */
   brokers?: string;
   /** Override of the processor's delivery: only to exactly-once (start() refuses the reverse). */
@@ -120,22 +122,18 @@ export class Runner<T, Ctx> {
   private readonly groupCommit = new GroupCommit<Contribution>((cs) => this.commit(cs));
   /** Exactly-once: what this process committed per partition; records below it are not processed again (rewind-guard.ts). */
   private readonly rewind = new RewindGuard();
+  /** The standard metrics (metrics.ts), labelled with the processor's name. */
+  private readonly std: StageMetrics;
   private readonly m;
 
   constructor(
     private readonly processor: Processor<T, Ctx>,
     private readonly opts: RunnerOptions,
   ) {
-    const labelNames = ['processor'] as const;
     const r = [opts.registry];
+    this.std = createStageMetrics(opts.registry, 'processor', { processor: processor.name });
     this.m = {
-      recordsIn: new Counter({ name: 'processor_records_in_total', help: 'Records consumed', labelNames, registers: r }),
       recordsOut: new Counter({ name: 'processor_records_out_total', help: 'Records produced', labelNames: ['processor', 'topic'], registers: r }),
-      batchSeconds: new Histogram({ name: 'processor_batch_duration_seconds', help: 'Batch processing time including the transaction commit', labelNames, buckets: LATENCY_BUCKETS, registers: r }),
-      batchSize: new Histogram({ name: 'processor_batch_records', help: 'Records per batch', labelNames, buckets: [1, 10, 50, 100, 250, 500, 1000, 2500], registers: r }),
-      errors: new Counter({ name: 'processor_errors_total', help: 'Failed batches by error code', labelNames: ['processor', 'code'], registers: r }),
-      deadLetters: new Counter({ name: 'processor_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['processor', 'code'], registers: r }),
-      lag: new Gauge({ name: 'processor_consumer_lag_records', help: 'High watermark minus next offset, per partition', labelNames: ['processor', 'partition'], registers: r }),
       partitionFailures: new Counter({ name: 'processor_partition_failures_total', help: 'Failed batch attempts per partition', labelNames: ['processor', 'topic', 'partition'], registers: r }),
       rewound: new Counter({
         name: 'processor_rewound_records_skipped_total', help: 'Records handed over again below an offset this process had committed (a consumer offset reset), skipped instead of counted twice',
@@ -218,15 +216,7 @@ export class Runner<T, Ctx> {
       'compression.codec': 'lz4',
     }, this.opts.log);
     await this.txWriter.connect();
-    this.consumer = kafka.consumer({
-      'group.id': this.group,
-      'enable.auto.commit': false,
-      'auto.offset.reset': 'earliest',
-      'isolation.level': 'read_committed',
-      'partition.assignment.strategy': 'cooperative-sticky',
-      'js.consumer.max.batch.size': maxBatch,
-      'session.timeout.ms': 10_000,
-    });
+    this.consumer = kafka.consumer(exactlyOnceConsumerConfig(this.group, maxBatch));
     await this.consume((c) => this.groupCommit.join(c));
   }
 
@@ -335,7 +325,7 @@ export class Runner<T, Ctx> {
     const failures = this.failures;
     // Record-by-record mode (a whole batch kept failing in prepare or flush): one record per batch.
     const messages = batch.length > 1 && failures.isolating(topic, partition, batch[0]!.offset) ? batch.slice(0, 1) : batch;
-    const end = this.m.batchSeconds.startTimer({ processor: name });
+    const end = this.std.batchTimer();
     const inputSubject = this.subjectOf(topic);
     const dead: OutRecord[] = [];
     const deadHeaders: Array<RecordHeaders | undefined> = [];
@@ -343,18 +333,10 @@ export class Runner<T, Ctx> {
     // The record whose retryable error fails the batch, named in the log line about the failure.
     let failing: KafkaMessage | undefined;
     const deadLetter = (msg: KafkaMessage, err: unknown, attempts = 1): void => {
-      const code = isPipelineError(err) ? err.code : 'INVALID_RECORD';
-      deadCodes.push(code);
-      log.warn({ topic, partition, offset: msg.offset, ...traceLogFields(msg.headers), code, attempts, err }, attempts > 1 ? `record dead-lettered after ${attempts} failed attempts (poison)` : 'record dead-lettered');
-      deadHeaders.push(traceHeaders(msg.headers));
-      dead.push({
-        topic: TOPICS.deadLetters,
-        key: name,
-        value: {
-          processor: name, topic, partition, offset: Number(msg.offset), errorCode: code,
-          errorMessage: err instanceof Error ? err.message : String(err), key: msg.key, value: msg.value, failedAtMs: Date.now(), attempts,
-        },
-      });
+      const d = deadLetterOf(log, name, topic, partition, msg, err, attempts);
+      deadCodes.push(d.code);
+      deadHeaders.push(d.headers);
+      dead.push(d.record);
     };
     /** A retryable failure pinned on one record: counted against it; true when it is dead-lettered now (poison). */
     const isolated = (msg: KafkaMessage, err: unknown, okInBatch: boolean): boolean => {
@@ -458,28 +440,25 @@ export class Runner<T, Ctx> {
       const lastOffset = messages[messages.length - 1]!.offset;
       await write({ topic, partition, next: (BigInt(lastOffset) + 1n).toString(), messages: encoded });
       failures.batchSucceeded(topic, partition, lastOffset);
-      this.m.recordsIn.inc({ processor: name }, messages.length);
-      for (const code of deadCodes) this.m.deadLetters.inc({ processor: name, code });
-      this.m.batchSize.observe({ processor: name }, messages.length);
+      this.std.recordsIn(messages.length);
+      for (const code of deadCodes) this.std.deadLetter(code);
+      this.std.batchRecords(messages.length);
       // Counted per topic, then one labelled increment each: a label lookup per record costs more than the record.
       const perTopic = new Map<string, number>();
       for (const o of out) perTopic.set(o.topic, (perTopic.get(o.topic) ?? 0) + 1);
       for (const [t, n] of perTopic) this.m.recordsOut.inc({ processor: name, topic: t }, n);
       const last = BigInt(lastOffset);
-      this.m.lag.set({ processor: name, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - last - 1n)));
+      this.std.lag(partition, Math.max(0, Number(BigInt(highWatermark) - last - 1n)));
       end();
       return lastOffset;
     } catch (err) {
       const code = errorCodeOf(err);
-      this.m.errors.inc({ processor: name, code });
+      this.std.error(code);
       this.m.partitionFailures.inc({ processor: name, topic, partition: String(partition) });
       const { failures: inARow, backoffMs } = failures.batchFailed(topic, partition, err, failing?.offset, messages[messages.length - 1]!.offset);
       const attempts = failing ? failures.attemptsOf(topic, partition, failing.offset) : undefined;
-      const retryable = !isPipelineError(err) || err.retryable;
-      if (!retryable || inARow > (this.opts.maxRetries ?? 10)) {
-        log.fatal({ err, topic, partition, ...this.failingRecord(failing), attempts, failures: inARow }, 'batch failed and cannot be retried: exiting without committing');
-        (this.opts.onFatal ?? (() => process.exit(1)))(err);
-        return new Promise(() => undefined);
+      if (!isRetryable(err) || inARow > (this.opts.maxRetries ?? 10)) {
+        return fatal(log, err, { topic, partition, ...this.failingRecord(failing), attempts, failures: inARow }, 'batch failed and cannot be retried: exiting without committing', this.opts.onFatal);
       }
       log.error({ err, topic, partition, ...this.failingRecord(failing), attempts, failures: inARow, backoffMs }, 'batch failed: aborted, will re-read it');
       throw new RetryLater(backoffMs, err);

@@ -1,15 +1,14 @@
 /**
- * Runs one processor as a service: validates config, creates its topics, registers the schemas it
- * reads and writes, starts the runner and the health server, and shuts down gracefully on SIGTERM/SIGINT.
- * Each processor's main.ts is a few lines calling `runProcessorService`.
+ * Runs one processor as a service on the one start-up path (start.ts): validates config, creates its
+ * topics, registers the schemas it reads and writes, starts the runner and the health server, and shuts
+ * down gracefully on SIGTERM/SIGINT. Each processor's main.ts is a few lines calling `runProcessorService`.
  */
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { commonSpecs, loadConfig, type ConfigOf, type Spec } from '../../schemas/config.js';
-import { createLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { createKafka, ensureTopics, kafkaSecurityProperties } from './kafka.js';
-import { createRegistry } from './metrics.js';
-import { startHealthServer } from './http.js';
+import { runService } from './start.js';
 import { Runner, inputsOf } from './runner.js';
 import type { Processor } from './processor.js';
 import { AvroCodec } from '../../schemas/codec.js';
@@ -47,62 +46,43 @@ export interface ServiceDefinition<S extends Record<string, Spec>, T, Ctx> {
 }
 
 export async function runProcessorService<S extends Record<string, Spec>, T, Ctx>(def: ServiceDefinition<S, T, Ctx>): Promise<void> {
-  let log = createLogger(def.name, 'info');
-  try {
-    const cfg = loadConfig({ ...def.specs, ...runnerSpecs } as S & typeof runnerSpecs);
-    log = createLogger(def.name, cfg.logLevel);
-    // Every start-up step is bounded as a whole: one that never completes (a request nobody answers)
-    // must end in an exit that names it, not in a process that is alive and never ready.
-    let step = 'create';
-    const deadline = setTimeout(() => {
-      log.fatal({ step, timeoutMs: cfg.startupTimeoutMs }, `${def.name} did not finish start-up step '${step}' within PROCESSOR_STARTUP_TIMEOUT_MS (${cfg.startupTimeoutMs} ms): exiting`);
-      process.exit(1);
-    }, cfg.startupTimeoutMs);
-    deadline.unref();
-    const registry = createRegistry(def.name);
-    const processor = await def.create(cfg, log, registry);
-    step = 'topics';
-    const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log, security: cfg });
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = [...inputsOf(processor), ...processor.outputs, TOPICS.deadLetters];
-    await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
-    await admin.disconnect();
-    step = 'schemas';
-    const codec = new AvroCodec(cfg.schemaRegistryUrl);
-    for (const topic of new Set(topics)) {
-      const file = def.schemaFor?.(topic, cfg) ?? (TOPIC_SCHEMAS as Record<string, string>)[topic];
-      if (!file) throw new Error(`no schema known for topic ${topic}`);
-      await codec.register(subjectFor(topic), loadSchema(file));
-    }
-    const runner = new Runner(processor, {
-      kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, concurrency: cfg.concurrency, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
-      brokers: cfg.kafkaBrokers, delivery: cfg.delivery === 'default' ? undefined : cfg.delivery, commitIntervalMs: cfg.commitIntervalMs, lingerMs: cfg.lingerMs,
-      poisonRetries: cfg.poisonRetries, stuckReadyMs: cfg.stuckReadyMs, security: kafkaSecurityProperties(cfg),
-    });
-    step = 'init';
-    await processor.init?.();
-    step = 'consume';
-    await runner.start();
-    step = 'health server';
-    const http = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, registry, isReady: () => runner.readiness() });
-    clearTimeout(deadline);
-    const address = http.address();
-    log.info({ input: processor.input, outputs: processor.outputs, group: runner.group, delivery: runner.delivery, port: typeof address === 'object' ? address?.port : address }, 'processor started');
-    let stopping = false;
-    const stop = async (signal: string): Promise<void> => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping: finishing the current batch');
-      await runner.stop();
-      http.close();
-      log.info('processor stopped');
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-  } catch (err) {
-    log.fatal({ err }, `${def.name} failed to start: ${(err as Error).message}`);
-    process.exit(1);
-  }
+  await runService({
+    name: def.name,
+    loadConfig: () => loadConfig({ ...def.specs, ...runnerSpecs } as S & typeof runnerSpecs),
+    startupDeadline: (cfg) => ({ ms: cfg.startupTimeoutMs, variable: 'PROCESSOR_STARTUP_TIMEOUT_MS' }),
+    start: async ({ cfg, log, registry, step }) => {
+      step('create');
+      const processor = await def.create(cfg, log, registry);
+      step('topics');
+      const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: `${def.name}-${cfg.instanceId}`, log, security: cfg });
+      const admin = kafka.admin();
+      await admin.connect();
+      const topics = [...inputsOf(processor), ...processor.outputs, TOPICS.deadLetters];
+      await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
+      await admin.disconnect();
+      step('schemas');
+      const codec = new AvroCodec(cfg.schemaRegistryUrl);
+      for (const topic of new Set(topics)) {
+        const file = def.schemaFor?.(topic, cfg) ?? (TOPIC_SCHEMAS as Record<string, string>)[topic];
+        if (!file) throw new Error(`no schema known for topic ${topic}`);
+        await codec.register(subjectFor(topic), loadSchema(file));
+      }
+      const runner = new Runner(processor, {
+        kafka, codec, log, registry, instanceId: cfg.instanceId, maxBatch: cfg.maxBatch, concurrency: cfg.concurrency, maxRetries: cfg.maxRetries, transactionTimeoutMs: cfg.transactionTimeoutMs,
+        brokers: cfg.kafkaBrokers, delivery: cfg.delivery === 'default' ? undefined : cfg.delivery, commitIntervalMs: cfg.commitIntervalMs, lingerMs: cfg.lingerMs,
+        poisonRetries: cfg.poisonRetries, stuckReadyMs: cfg.stuckReadyMs, security: kafkaSecurityProperties(cfg),
+      });
+      step('init');
+      await processor.init?.();
+      step('consume');
+      await runner.start();
+      return {
+        health: { host: cfg.httpHost, port: cfg.httpPort, portVariable: 'PROCESSOR_HTTP_PORT', ready: () => runner.readiness() },
+        started: { msg: 'processor started', fields: { input: processor.input, outputs: processor.outputs, group: runner.group, delivery: runner.delivery } },
+        stopping: { msg: 'stopping: finishing the current batch' },
+        stop: () => runner.stop(),
+        stopped: 'processor stopped',
+      };
+    },
+  });
 }

@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from './kafka.js';
 import type { Logger } from './logger.js';
 import { isPipelineError } from '../../schemas/errors.js';
+import { backoffMs } from './retry.js';
 import { committedEndOffsets } from './end-offsets.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import { subjectFor } from '../../schemas/topics.js';
@@ -152,7 +153,7 @@ export class TableFollower<V> {
       } catch (err) {
         if (isPipelineError(err) && err.retryable && !this.stopped) {
           log.error({ err, topic, partition, offset, attempt }, 'decoding failed, retrying');
-          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+          await new Promise((r) => setTimeout(r, backoffMs(attempt + 1)));
           continue;
         }
         this.skippedCount++;

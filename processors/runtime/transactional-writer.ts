@@ -13,6 +13,7 @@
 import type { Consumer, Kafka, Producer } from './kafka.js';
 import type { Logger } from './logger.js';
 import { PipelineError, isPipelineError } from '../../schemas/errors.js';
+import { backoffMs } from './retry.js';
 import type { KafkaJsHeaders } from './trace-context.js';
 
 export interface TopicMessages {
@@ -90,7 +91,7 @@ export class TransactionalWriter {
       } catch (err) {
         if (!flags(err).retriable || flags(err).fatal || Date.now() >= until) throw err;
         this.log.warn({ err, attempt }, `transaction ${what} failed with a retriable error: resuming it`);
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** (attempt - 1))));
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, { maxMs: 2000 })));
       }
     }
   }

@@ -1,4 +1,4 @@
-/** Test support: runs a real service entry point as a child process on a free port and waits until /ready answers 200. */
+/** Test support: runs a real service entry point as a child process on a free port and waits until /ready answers 200; reads its metrics. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -5,7 +5,7 @@
  */
 import { after } from 'node:test';
 import { commonSpecs, loadConfig } from '../../schemas/config.js';
-import { createKafka, ensureTopics, type Kafka } from '../runtime/kafka.js';
+import { createKafka, ensureTopics, type Admin, type Kafka } from '../runtime/kafka.js';
 import { createLogger } from '../runtime/logger.js';
 
 /**
@@ -26,14 +26,21 @@ export function topicsFixture(clientId: string) {
   const cfg = loadConfig(commonSpecs);
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, log: createLogger('test', 'silent'), security: cfg });
   const created: string[] = [];
+  /** One connected admin client for the file, made when first asked for. */
+  let connected: Promise<Admin> | undefined;
+  const admin = (): Promise<Admin> =>
+    (connected ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })());
   after(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: created }).catch(() => undefined);
-    await admin.disconnect();
+    const a = await admin();
+    await a.deleteTopics({ topics: created }).catch(() => undefined);
+    await a.disconnect();
   });
   return {
-    cfg, kafka, created,
+    cfg, kafka, admin, created,
     /** createTopics on this file's client, deleted when its tests are done. */
     createTopics: (topics: readonly string[], partitions: number, shared: readonly string[] = []) => createTopics(kafka, created, topics, partitions, shared),
   };

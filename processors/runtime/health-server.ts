@@ -1,4 +1,4 @@
-/** The small HTTP server every processor runs beside its work: /health (live), /ready, /metrics. */
+/** The health server every processor and the sink run beside their work: /health (live), /ready, /metrics. */
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
@@ -9,7 +9,8 @@ export interface ReadyState {
   [detail: string]: unknown;
 }
 
-export function startHealthServer(opts: { host: string; port: number; registry: Registry; isReady: () => boolean | ReadyState }): Promise<Server> {
+/** `portVariable`: the variable that sets `port`, named when it cannot be listened on. */
+export function startHealthServer(opts: { host: string; port: number; portVariable: string; registry: Registry; isReady: () => boolean | ReadyState }): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method === 'GET' && url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -28,7 +29,7 @@ export function startHealthServer(opts: { host: string; port: number; registry: 
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
   });
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`could not listen on ${opts.host}:${opts.port} (${err.message}): set PROCESSOR_HTTP_PORT to a free port`)));
+    server.once('error', (err) => reject(new Error(`could not listen on ${opts.host}:${opts.port} (${err.message}): set ${opts.portVariable} to a free port`)));
     server.listen(opts.port, opts.host, () => resolve(server));
   });
 }
