@@ -1,7 +1,8 @@
 /**
  * Who may import whom, checked on the source files (README "Architecture"):
  * - schemas/ imports nothing else of the repository: the contracts sit below everything.
- * - processors/runtime imports no processor folder and not processors/domain: the kit knows no business.
+ * - processors/runtime imports no processor folder and not processors/domain: the kit knows no business;
+ *   and nothing of ingest/, sink/, bench/ or deploy/ (its non-test code imports only itself and schemas/).
  * - processors/domain imports only processors/domain, processors/runtime and schemas/.
  * - a processor folder (processors/<name>/) imports only itself, processors/domain, processors/runtime and
  *   schemas/; never another processor folder. Tests that drive several processors live in processors/ itself.
@@ -63,7 +64,8 @@ function violation(from: string, to: string): string | null {
   }
   if (a === 'schemas') return 'schemas/ imports nothing else of the repository';
   if (a === 'processors/runtime') {
-    return b.startsWith('processors/') ? 'processors/runtime imports no processor folder and not processors/domain' : null;
+    if (b.startsWith('processors/')) return 'processors/runtime imports no processor folder and not processors/domain';
+    return b === 'schemas' || isTestCode(from) ? null : 'processors/runtime imports only schemas/ (ingest, sink, bench and deploy stand on it, not under it)';
   }
   if (a === 'processors/domain') {
     return b === 'processors/runtime' || b === 'schemas' ? null : 'processors/domain imports only processors/runtime and schemas/';
@@ -84,6 +86,7 @@ test('imports: the rules themselves', () => {
     ['processors/bid/decide.ts', 'processors/bid/types.ts'],
     ['processors/pipeline.int.test.ts', 'processors/auction/reserve.ts'], // cross-processor tests live in processors/
     ['deploy/services.ts', 'processors/bid/config.ts'],
+    ['deploy/find-request.ts', 'sink/replay-args.ts'],
     ['processors/bid/decide.test.ts', 'processors/testing/campaign.fixture.ts'], // tests in any folder use test support
     ['ingest/edge.int.test.ts', 'processors/testing/spawn-edge.ts'],
     ['processors/testing/spawn-edge.ts', 'processors/testing/spawn-service.ts'],
@@ -97,6 +100,7 @@ test('imports: the rules themselves', () => {
     ['sink/main.ts', 'processors/campaigns/store.ts'],
     ['schemas/codec.ts', 'processors/runtime/errors.ts'],
     ['processors/runtime/x.ts', 'processors/enrich/y.ts'],
+    ['processors/runtime/find-request.ts', 'sink/replay-args.ts'], // an operator tool on the kit lives in deploy/
     ['processors/domain/x.ts', 'processors/bid/y.ts'],
     ['processors/bid/decide.ts', 'processors/testing/campaign.fixture.ts'], // production code never imports test support
     ['processors/runtime/runner.ts', 'processors/testing/wait.ts'],

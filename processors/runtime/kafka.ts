@@ -6,7 +6,7 @@
  * configuration (config.ts `kafkaSecuritySpecs`) into librdkafka properties. `createKafka({ security })`
  * puts them into the common configuration of every producer, consumer and admin client made from it; the
  * clients built on librdkafka's own API (flow-consumer.ts, delivery-producer.ts, setGroupOffsets,
- * end-offsets.ts committedDataEnds, group-lag.ts CommittedOffsets, find-request.ts) take the same properties.
+ * end-offsets.ts committedDataEnds, group-lag.ts CommittedOffsets, deploy/find-request.ts) take the same properties.
  */
 import { accessSync, constants } from 'node:fs';
 import { KafkaJS } from '@confluentinc/kafka-javascript';

@@ -2,7 +2,7 @@
  * Operator tool: every record one request left on the pipeline's topics, found by its `x-request-id`
  * record header (README "Following one request"). No kcat needed.
  *
- *   node --import tsx processors/runtime/find-request.ts <request-id> [--from -15m | <ISO time> | <epoch ms>] [--topic T ...]
+ *   node --import tsx deploy/find-request.ts <request-id> [--from -15m | <ISO time> | <epoch ms>] [--topic T ...]
  *
  * Reads each topic (default: the decision path, tracking-events and dead-letters) from `--from`
  * (default 15 minutes ago) to the end each partition had at start, read_committed, with a throw-away
@@ -11,14 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RdKafka } from '@confluentinc/kafka-javascript';
-import { commonSpecs, loadConfig } from '../../schemas/config.js';
-import { createLogger } from './logger.js';
-import { createKafka, kafkaSecurityProperties } from './kafka.js';
-import { offsetsAtTime } from './end-offsets.js';
-import { REQUEST_ID_HEADER, headerValue, type RecordHeaders } from './trace-context.js';
-import { AvroCodec } from '../../schemas/codec.js';
-import { TOPICS } from '../../schemas/topics.js';
-import { resolveFrom } from '../../sink/replay-args.js';
+import { commonSpecs, loadConfig } from '../schemas/config.js';
+import { createLogger } from '../processors/runtime/logger.js';
+import { createKafka, kafkaSecurityProperties } from '../processors/runtime/kafka.js';
+import { offsetsAtTime } from '../processors/runtime/end-offsets.js';
+import { REQUEST_ID_HEADER, headerValue, type RecordHeaders } from '../processors/runtime/trace-context.js';
+import { AvroCodec } from '../schemas/codec.js';
+import { TOPICS } from '../schemas/topics.js';
+import { resolveFrom } from '../sink/replay-args.js';
 
 const USAGE = 'usage: find-request <request-id> [--from -15m | ISO time | epoch ms] [--topic T ...]';
 const DEFAULT_TOPICS = [TOPICS.bidRequests, TOPICS.bidRequestsEnriched, TOPICS.bids, TOPICS.auctionOutcomes, TOPICS.trackingEvents, TOPICS.deadLetters];
