@@ -19,15 +19,15 @@ import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { TrackingEvent } from '../schemas/tracking-event.js';
 import { WindowSums } from '../processors/aggregate/window.js';
 import { FIELDS, makeTraffic, totals } from '../processors/aggregate/traffic-fixture.js';
-import { stackCpuSubjects } from './lib/cpu.js';
-import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
+import { cpuShares, postgresCpu, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { BATCH_SERIES, batchDelta, batchSeries, scrapeMetrics } from './lib/metrics-scrape.js';
 import { loadAverage, median, ratio, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
 import { guard, Services } from './lib/services.js';
 import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
 import { groupLagProgress, ledgerByPartition, sinkDrainResult, sinkProgress, sinkSample, sinkTargets, watchDrain } from './lib/drain.js';
-import { runFixedRate } from './lib/e2e-delay.js';
+import { fixedRateDelay } from './lib/lag.js';
 import { cleanupRun } from './lib/sink-cleanup.js';
 import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type Exactness, type ThroughputRun } from './lib/aggregate-sink-report.js';
 
@@ -244,18 +244,24 @@ async function main(): Promise<void> {
     report.exactness = await exactness(outcomes, notices);
     log.info({ keys: report.exactness.gotKeys, mismatches: report.exactness.mismatches.length }, 'exactness checked');
 
+    const subjects = { aggregate: { pgid: aggSvc.target.pid }, sink: { pgid: sink.target.pid }, ...stackSubjects };
+    const scrape = async (): Promise<Array<Record<string, number | null>>> => Promise.all([scrapeMetrics(aggSvc.url, batchSeries()), scrapeMetrics(sink.url, batchSeries('sink'))]);
     for (const rate of s.rates) {
       dog.step(`e2e ${rate}/s`);
       const dead = aggSvc.failed() ?? sink.failed();
       if (dead) throw new PipelineError('DEPENDENCY_UNAVAILABLE', dead);
-      const res = await runFixedRate({
-        kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, rate, durationSec: s.durationSec, campaignPrefix: `${campPrefix}-e${rate}`,
-        pollMs: s.pgPollMs, settleMs: s.settleMs, subjects: { aggregate: { pgid: aggSvc.target.pid }, sink: { pgid: sink.target.pid }, ...stackSubjects }, ledgerTopic: T.w,
-        metricsUrls: { aggregate: aggSvc.url, sink: sink.url },
+      const [m0, cpu0, pg0] = [await scrape(), snapshotCpu(subjects), postgresCpu()];
+      const res = await fixedRateDelay({
+        kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, ledgerTopic: T.w, rate, durationSec: s.durationSec, campaignPrefix: `${campPrefix}-e${rate}`,
+        pollMs: s.pgPollMs, settleMs: s.settleMs,
       }).catch((err: unknown) => {
         throw new PipelineError('DEPENDENCY_UNAVAILABLE', `end-to-end at ${rate}/s failed: ${(err as Error).message}`);
       });
-      report.e2e.push(res);
+      const [cpu1, pgSec, m1] = [snapshotCpu(subjects), postgresCpu().minus(pg0), await scrape()];
+      const wall = (cpu1.at - cpu0.at) / 1000;
+      const batches = { aggregate: batchDelta('aggregate', m0[0]!, m1[0]!, wall), sink: batchDelta('sink', m0[1]!, m1[1]!, wall, 'sink') };
+      const postgresShare = pgSec !== null && wall > 0 ? Math.round((pgSec / wall) * 100) / 100 : null;
+      report.e2e.push({ ...res, cpuShares: cpuShares(cpu0, cpu1), postgresShare, batches });
       log.info({ rate, delayMs: res.delayMs, visible: res.secondsVisible }, 'e2e rate done');
       await new Promise((r) => setTimeout(r, 2000));
     }

@@ -3,8 +3,8 @@
  * auction, settle, aggregate, sink, ingest edge) on topics, consumer groups and a Postgres schema of this run,
  * at offered rates rising until the pipeline stops keeping up: after each rate's load, the first rate after
  * which Postgres does not catch up within --drain-limit seconds is the last. Per rate: what the edge
- * accepted, each request's lag from receipt to its window visible in Postgres (lib/visible-lag.ts), the
- * consumer lag at the end of the load and over time (lib/pipeline-lag.ts). At the end: whether Postgres
+ * accepted, each request's lag from receipt to its window visible in Postgres (lib/lag.ts), the
+ * consumer lag at the end of the load and over time (lib/lag.ts). At the end: whether Postgres
  * counted exactly the requests the edge accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
  *
  * Shared with the rest of the stack: the `campaigns` topic (bid follows the seed catalogue there; the run's
@@ -25,12 +25,11 @@ import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
 import { scrapeMetrics } from './lib/metrics-scrape.js';
 import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
-import { lagByGroup, lagSnapshot, netLag, sampleLag, type GroupTopics } from './lib/pipeline-lag.js';
+import { lagByGroup, lagSnapshot, netLag, PartIndex, sampleLag, visibleLags, type GroupTopics } from './lib/lag.js';
 import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
-import { loadParts, requestLags } from './lib/visible-lag.js';
 
 const USAGE = `
 node --import tsx bench/e2e.ts [--rates 1000,2000,3000,5000,7500,10000] [--duration 60] [--warmup-sec 10]
@@ -183,7 +182,7 @@ async function main(): Promise<void> {
     if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);
     dog.step('receipt -> visible lag');
     const all = [...(report.warmup ? [report.warmup] : []), ...report.runs];
-    const lags = await requestLags(topics, T.out, await loadParts(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
+    const lags = await visibleLags(topics, T.out, await PartIndex.load(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
     all.forEach((r, i) => (r.lag = lags[i]!));
   }, report.notes);
   report.summary = e2eSummary(report.runs, report.totals, limits);

@@ -16,13 +16,12 @@ import { TOPICS } from '../schemas/topics.js';
 import { loadIngestConfig } from '../ingest/config.js';
 import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
-import { startAckProbe } from './lib/ack-probe.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
 import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
-import { stageLags } from './lib/stage-lag.js';
+import { hopLags, openLoopProducer } from './lib/lag.js';
 import { groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
 import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun, type SyncReport } from './lib/sync-report.js';
 
@@ -95,7 +94,9 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   const scrape = (): Promise<Array<Record<string, number | null>>> => Promise.all([scrapeMetrics(edge.url, gauges), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
   const before = await scrape();
   const subjects = { ...services.cpuSubjects(), ...stackSubjects };
-  const probe = await startAckProbe(topics.kafka, T.probe);
+  // How responsive the broker is meanwhile: one record every 50 ms, produced like the edge produces.
+  const probe = openLoopProducer(topics.kafka, { topic: T.probe, rate: 20, total: Infinity, linger: 0, compression: 'none', message: () => ({ key: null, value: Buffer.from('probe') }) });
+  await probe.started;
   const cpu0 = snapshotCpu(subjects);
   const out: ModeRun = { mode, rate, connections };
   const idsFile = path.join(os.tmpdir(), `bench-sync-${run}-${idPrefix}.json`);
@@ -110,7 +111,7 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   }
   const cpu1 = snapshotCpu(subjects);
   out.cpu = cpuShares(cpu0, cpu1);
-  out.ackProbeMs = await probe.stop();
+  out.ackProbeMs = (await probe.stop()).ackMs;
   if (mode === 'sync') {
     const after = await scrape();
     const delta = (k: string): number | null => (after[0]![k] != null && before[0]![k] != null ? after[0]![k]! - before[0]![k]! : null);
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     const dead = services.dead();
     await services.stopAll();
     dog.step('stage lag');
-    const lags = await stageLags(topics, T, s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) })), { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
+    const lags = await hopLags(topics, T, s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) })), { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
     const summary = syncSummary(runs, lags, s.tmax);
     const report: SyncReport = { summary, ...head, processes, seed, warmup, runs, lags, notes: syncNotes(runs, lags, { pinned: head.machine.pinned, dead, tmaxMs: s.tmax }) };
     const files = await writeResults(s.out, 'sync', report, renderSync(report), syncSvg(report));

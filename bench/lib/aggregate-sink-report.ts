@@ -6,7 +6,7 @@
 import type { BatchStats } from './metrics-scrape.js';
 import { document, fmt as f, percent as pct, section, table, type Percentiles, type ResultHead } from './results.js';
 import type { DrainResult, SinkDrainResult } from './drain.js';
-import type { FixedRateResult } from './e2e-delay.js';
+import type { fixedRateDelay } from './lag.js';
 import type { CleanupResult } from './sink-cleanup.js';
 
 export interface ThroughputRun {
@@ -45,7 +45,8 @@ export interface AggregateSinkReport extends ResultHead {
   stops: Array<{ label: string; goneAfterMs: number | null }>;
   sinkGroupDeletion: string;
   exactness: Exactness | null;
-  e2e: FixedRateResult[];
+  /** Per rate, with both services' CPU and batches during it. */
+  e2e: Array<Awaited<ReturnType<typeof fixedRateDelay>> & { cpuShares: Record<string, number | null>; postgresShare: number | null; batches: Record<'aggregate' | 'sink', BatchStats> }>;
   cleanup: CleanupResult | null;
   notes: string[];
 }

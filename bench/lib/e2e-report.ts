@@ -7,7 +7,7 @@
 import type { OpenLoopResult } from './open-loop.js';
 import { bullets, document, jsonBlock, percent, section, table, type ResultHead } from './results.js';
 import { renderSvg } from './svg-chart.js';
-import type { RunLag } from './visible-lag.js';
+import type { RunLag } from './lag.js';
 
 export interface E2eRateRun {
   offeredRps: number;

@@ -6,7 +6,7 @@
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { bullets, document, percent, section, table, type Percentiles, type ResultHead } from './results.js';
-import { HOP_MEANING, HOPS, type RateLag } from './stage-lag.js';
+import { HOPS, type Hop, type RateLag } from './lag.js';
 import { renderSvg } from './svg-chart.js';
 
 export interface ModeRun {
@@ -181,9 +181,9 @@ export function renderSync(r: SyncReport): string {
       const d = (k: 'p50' | 'p95' | 'p99'): number | null => (a && y ? Math.round((y[k] - a[k]) * 1000) / 1000 : null);
       return [rate, d('p50'), d('p95'), d('p99')];
     }))),
-    ...section('Where the time goes (sync runs, from the topics\' record timestamps)', ...HOPS.map((h) => `- **${h}**: ${HOP_MEANING[h]}`), '',
+    ...section('Where the time goes (sync runs, from the topics\' record timestamps)', ...Object.entries(HOPS).map(([h, meaning]) => `- **${h}**: ${meaning}`), '',
       ...table(['offered rps', 'hop', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'requests'],
-        r.lags.flatMap((l) => HOPS.map((h) => { const p = l.hops[h]; return p ? [l.rate, h, p.p50, p.p95, p.p99, p.max, p.count] : [l.rate, h, 'n/a', '', '', '', 0]; }))),
+        r.lags.flatMap((l) => (Object.keys(HOPS) as Hop[]).map((h) => { const p = l.hops[h]; return p ? [l.rate, h, p.p50, p.p95, p.p99, p.max, p.count] : [l.rate, h, 'n/a', '', '', '', 0]; }))),
       '',
       ...table(['offered rps', 'requests in topic', 'enriched', 'BidSets', 'outcomes', 'wins produced after the deadline', 'wins answered 204'],
         r.lags.map((l) => [l.rate, l.requests, l.enriched, l.bidSets, l.outcomes, l.winsPastDeadline, l.lostToDeadline]))),
