@@ -3,9 +3,9 @@
  * auction, settle, aggregate, sink, ingest edge) on topics, consumer groups and a Postgres schema of this run,
  * at offered rates rising until the pipeline stops keeping up: after each rate's load, the first rate after
  * which Postgres does not catch up within --drain-limit seconds is the last. Per rate: what the edge
- * accepted, each request's lag from receipt to its window visible in Postgres (lib/lag.ts), the
- * consumer lag at the end of the load and over time (lib/lag.ts). At the end: whether Postgres
- * counted exactly the requests the edge accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
+ * accepted, each request's lag from receipt to its window visible in Postgres, the consumer lag at the end
+ * of the load and over time (lib/lag.ts). At the end: whether Postgres counted exactly the requests the edge
+ * accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
  *
  * Shared with the rest of the stack: the `campaigns` topic (bid follows the seed catalogue there; the run's
  * campaigns API serves the run's empty schema, so it publishes nothing), the dead-letter topic, and Redis
@@ -13,7 +13,7 @@
  * ids, deleted after; settle gets a pending-reservation index of its own, so it releases nobody's reservations).
  */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
 import { TOPICS } from '../schemas/topics.js';
@@ -23,9 +23,9 @@ import { outcomeEventId } from '../processors/aggregate/aggregate.js';
 import { resetCounters, seedCatalogue, seedTraffic, unlinkMatching } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
-import { scrapeMetrics } from './lib/metrics-scrape.js';
-import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
 import { lagByGroup, lagSnapshot, netLag, PartIndex, sampleLag, visibleLags, type GroupTopics } from './lib/lag.js';
+import { scrapeMetrics } from './lib/metrics-scrape.js';
+import { cli, cpuArg, errorText, flag, listArg, numArg } from './lib/options.js';
 import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
@@ -51,7 +51,10 @@ const { s, limits } = cli(USAGE, {
   limits: { drainSec: numArg('drain-limit', a['drain-limit'], 0), lagP99Ms: numArg('lag-limit', a['lag-limit'], 1), acceptedShare: 0.99 } satisfies E2eLimits,
 }));
 const run = randomBytes(4).toString('hex');
-const T = { req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`, wc: `bench-e2e-${run}-window-counts` };
+const T = {
+  req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`,
+  wc: `bench-e2e-${run}-window-counts`,
+};
 const name = (svc: string): string => `e2e-${run}-${svc}`;
 const sinkGroup = `bench-e2e-${run}-sink`;
 const pendingIndex = `bench:e2e:${run}:pending-campaigns`;
@@ -70,15 +73,17 @@ async function startAll(pgUrl: string): Promise<void> {
   const stage = (st: 'enrich' | 'bid' | 'auction', input: string, output: string): Record<string, string> =>
     stageEnv(st, { name: name(st), input, output, partitions: s.partitions, campaignsTopic: TOPICS.campaigns });
   const proc = { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
+  const aggregate = { AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc, AGGREGATE_WINDOW_MS: String(WINDOW_MS) };
+  // A throw-away operator token: the campaigns API must have one to start, and the bench never calls it.
+  const campaigns = { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` };
   const starts: Array<[string, string, string, Record<string, string>]> = [
     ['sink', 'sink/main.ts', 'SINK_HTTP_PORT', { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', POSTGRES_URL: pgUrl }],
-    ['aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }],
+    ['aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, ...aggregate }],
     ['settle', 'processors/settle/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }],
     ['auction', STAGE_ENTRY.auction, 'PROCESSOR_HTTP_PORT', stage('auction', T.bids, T.out)],
     ['bid', STAGE_ENTRY.bid, 'PROCESSOR_HTTP_PORT', stage('bid', T.enr, T.bids)],
     ['enrich', STAGE_ENTRY.enrich, 'PROCESSOR_HTTP_PORT', stage('enrich', T.req, T.enr)],
-    // A throw-away operator token: the API must have one to start, and the bench never calls it.
-    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` }],
+    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', campaigns],
   ];
   for (const g of groups) topics.track('group', g.group);
   // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
@@ -88,23 +93,21 @@ async function startAll(pgUrl: string): Promise<void> {
     entry: 'ingest/main.ts', portVar: 'INGEST_PORT', env: {
       ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
       INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
-      // A throw-away tracking secret: the edge refuses to start without one of its own.
-      INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'),
+      INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), // the edge refuses to start without one of its own
     },
   });
 }
 
 const ACCEPTED = 'ingest_requests_total{status="202"}';
 const edgeAccepted = async (): Promise<number | null> => (await scrapeMetrics(services.get('edge').url, [ACCEPTED]))[ACCEPTED] ?? null;
-const sumRequests = async (sql: postgres.Sql): Promise<number> => Number((await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`)[0]?.n ?? 0);
+const sumRequests = async (sql: postgres.Sql): Promise<number> =>
+  Number((await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`)[0]?.n ?? 0);
 const published = async (): Promise<number> => (await topics.admin.fetchTopicOffsets(T.req)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 
 /** Polls until Postgres counts every request on the request topic; seconds it took, or null after `timeoutMs`. */
 async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number | null> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
+  for (const t0 = performance.now(); performance.now() - t0 < timeoutMs; await new Promise((r) => setTimeout(r, 200))) {
     if ((await sumRequests(sql)) >= (await published())) return Math.round(performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 200));
   }
   return null;
 }
@@ -119,12 +122,10 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   const cpu0 = snapshotCpu(subjects);
   out.startedAtMs = Date.now();
   try {
-    out.load = await runLoad({
-      url: `${services.get('edge').url}/openrtb2/bid`, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu,
-      extra: [...loadFlags, '--id-prefix', idPrefix],
-    });
+    const url = `${services.get('edge').url}/openrtb2/bid`;
+    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix] });
   } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
+    out.error = errorText(err);
   }
   out.cpu = cpuShares(cpu0, snapshotCpu(subjects));
   const end = await lagSnapshot(topics.admin, groups);
@@ -141,11 +142,13 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
 async function main(): Promise<void> {
   const head = resultHead({ ...s, loadCpu: s.loadCpu ?? 'none', run, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags });
   const cleanup: string[] = [];
-  const dog = guard((900 + s.warmupSec + s.rates.length * (s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30)) * 1000, log, async () => {
+  const perRate = s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30;
+  const dog = guard((900 + s.warmupSec + s.rates.length * perRate) * 1000, log, async () => {
     await services.stopAll();
-    for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${(err as Error).message}`));
+    for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${errorText(err)}`));
     const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`, 'dev'))}*`, pendingIndex]).catch(() => null);
-    cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* reset`);
+    const counters = await resetCounters(s.prefix);
+    cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${counters} counter keys of ${s.prefix}cmp-* reset`);
     await topics.cleanup();
   });
   dog.step('seed');
@@ -159,8 +162,8 @@ async function main(): Promise<void> {
   };
   await dog.steps(async () => {
     dog.step('create topics');
-    const schemas: Record<keyof typeof T, string> = { req: 'bid-request.avsc', enr: 'bid-request.avsc', bids: 'bid-set.avsc', out: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', wc: 'window-count.avsc' };
-    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, schemas[k as keyof typeof T]);
+    const schemas = { req: 'bid-request', enr: 'bid-request', bids: 'bid-set', out: 'auction-outcome', tracking: 'tracking-event', wc: 'window-count' } as const;
+    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, `${schemas[k as keyof typeof T]}.avsc`);
     dog.step('start services');
     await startAll(pg.url);
     report.processes = services.commands();
@@ -171,7 +174,10 @@ async function main(): Promise<void> {
       const r = await rate(pg.sql, offered, s.durationSec, `${run}-r${offered}`);
       report.runs.push(r);
       if (r.error || r.drainSec === null || r.drainSec > limits.drainSec) {
-        report.notes.push(`Stopped rising after ${offered} req/s: ${r.error ? `it failed (${r.error.split('\n')[0]})` : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeoutMs / 1000} s after the load` : `Postgres caught up only ${r.drainSec} s after the load (limit ${limits.drainSec} s)`}.`);
+        const why = r.error ? `it failed (${r.error.split('\n')[0]})`
+          : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeoutMs / 1000} s after the load`
+          : `Postgres caught up only ${r.drainSec} s after the load (limit ${limits.drainSec} s)`;
+        report.notes.push(`Stopped rising after ${offered} req/s: ${why}.`);
         break;
       }
     }

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
-import { edgeReport, writeEdgeReport, type TargetRuns } from './lib/edge-report.js';
-import { choiceArg, cli, flag, listArg, numArg, positiveArg } from './lib/options.js';
-import { RESULTS_DIR, resultHead } from './lib/results.js';
+import { cpuSeconds, cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { edgeReport, renderEdge, type TargetRuns } from './lib/edge-report.js';
+import { choiceArg, cli, errorText, flag, listArg, numArg, positiveArg } from './lib/options.js';
+import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { guard, runLoad, Services } from './lib/services.js';
 
 const USAGE = `
@@ -39,7 +39,8 @@ const TARGETS = [
     // (the edge refuses to start without one); RTB_DEV_MODE: no exchange configured, the load (no API key) is exchange `dev`.
     env: {
       INGEST_TOPIC: process.env.INGEST_TOPIC ?? 'bench-bid-requests', INGEST_OPENRTB_MODE: process.env.INGEST_OPENRTB_MODE ?? 'async', INGEST_WORKERS: '1',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...(process.env.INGEST_TRACKING_SECRET || process.env.INGEST_TRACKING_SECRET_FILE ? {} : { INGEST_TRACKING_SECRET: randomBytes(32).toString('base64') }),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...(process.env.INGEST_TRACKING_SECRET || process.env.INGEST_TRACKING_SECRET_FILE ? {} : { INGEST_TRACKING_SECRET: randomBytes(32).toString('base64') }),
     },
   },
 ].filter((t) => s.only === undefined || s.only === t.name);
@@ -51,26 +52,24 @@ async function runTarget(spec: (typeof TARGETS)[number]): Promise<TargetRuns> {
     const svc = await services.start(spec.name, { command: spec.command, portVar: 'INGEST_PORT', env: spec.env, cpu: TARGET_CPU });
     Object.assign(out, { command: svc.command, url: `${svc.url}${s.edgePath}` });
     for (const rate of s.rates) {
-      const dead = svc.failed();
-      if (dead) throw new Error(`target exited during the run: ${dead}`);
+      if (svc.failed()) throw new Error(`target exited during the run: ${svc.failed()}`);
       try {
         // The broker shares the machine's cores with the target and the generator: its CPU is reported too.
-        const subjects = { target: { pgid: svc.target.pid }, ...stackCpuSubjects() };
+        const subjects = { target: { pgid: svc.pid }, ...stackCpuSubjects() };
         const before = snapshotCpu(subjects);
         const extra = ['--body', s.body, ...s.headers.flatMap((h) => ['--header', h])];
         const result = await runLoad({ url: out.url, rate, durationSec: s.durationSec, warmupSec: s.warmupSec, connections: s.connections, timeoutMs: s.timeoutMs, cpu: LOAD_CPU, extra });
         const after = snapshotCpu(subjects);
-        const [a, b] = [before.seconds.target, after.seconds.target];
-        out.runs.push({ rate, result, targetCpuSec: a == null || b == null ? null : Math.round((b - a) * 100) / 100, cpuShares: cpuShares(before, after) });
+        out.runs.push({ rate, result, targetCpuSec: cpuSeconds(before, after, 'target'), cpuShares: cpuShares(before, after) });
         log.info({ target: spec.name, rate, accepted: result.acceptedRps, p99: result.latencyMs.p99 }, 'rate done');
       } catch (err) {
-        out.runs.push({ rate, error: err instanceof Error ? err.message : String(err) });
+        out.runs.push({ rate, error: errorText(err) });
         log.error({ err, target: spec.name, rate }, 'rate failed');
       }
       await new Promise((r) => setTimeout(r, s.pauseMs)); // let the target drain before the next rate
     }
   } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
+    out.error = errorText(err);
     log.error({ err, target: spec.name }, 'target failed');
   } finally {
     await services.stop(spec.name);
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
   }
   await dog.cleanup();
   const report = edgeReport(head, targets);
-  const files = await writeEdgeReport(s.out, report);
+  const files = await writeResults(s.out, 'edge', report, renderEdge(report));
   process.stdout.write(`${JSON.stringify({ files, sustainableRps: report.sustainableRps, ratioEdgeToNoop: report.ratioEdgeToNoop, cpu: report.cpu })}\n`);
   if (targets.some((t) => t.error !== undefined)) process.exitCode = 1;
 }

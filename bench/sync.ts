@@ -16,14 +16,14 @@ import { TOPICS } from '../schemas/topics.js';
 import { loadIngestConfig } from '../ingest/config.js';
 import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { hopLags, openLoopProducer } from './lib/lag.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
-import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
+import { cli, cpuArg, errorText, flag, listArg, numArg } from './lib/options.js';
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
-import { hopLags, openLoopProducer } from './lib/lag.js';
 import { groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
-import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun, type SyncReport } from './lib/sync-report.js';
+import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun } from './lib/sync-report.js';
 
 const USAGE = `
 node --import tsx bench/sync.ts [--rates 250,500,1000,1500,2000] [--duration 60] [--tmax 100] [--warmup-sec 10] [--out bench/results]
@@ -45,15 +45,12 @@ const s = cli(USAGE, {
 }));
 const ingest = loadIngestConfig();
 const run = randomBytes(4).toString('hex');
-const trackingSecret = randomBytes(32).toString('base64');
 const T = {
   req: `bench-sync-${run}-req`, enr: `bench-sync-${run}-enr`, bids: `bench-sync-${run}-bids`, out: `bench-sync-${run}-out`,
   areq: `bench-sync-${run}-async-req`, probe: `bench-sync-${run}-ack-probe`,
 };
 const topics = new RunTopics(createLogger('bench-sync', 'warn'), `bench-sync-${run}`);
 const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
-/** The stack's servers share the two cores with the pipeline: their CPU is reported beside it (read from /proc only). */
-const stackSubjects = stackCpuSubjects();
 const traffic = seedTraffic(s, s.tmax);
 const loadFlags = ['--tmax', String(s.tmax), '--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
 /** Enough connections that waiting for one never adds latency: rate x (tmax + slack) in flight, with headroom. */
@@ -69,13 +66,12 @@ async function startAll(): Promise<void> {
   }));
   for (const r of started) if (r.status === 'rejected') throw r.reason;
   topics.trackGroupPrefix(`rtb-edge-bench-sync-${run}-`); // the sync edge's outcome listener (ingest/outcome-listener.ts)
+  const trackingSecret = randomBytes(32).toString('base64'); // the edge refuses to start without one of its own
   for (const [mode, topic] of [['sync', T.req], ['async', T.areq]] as const) {
     await services.start(`edge-${mode}`, {
       entry: 'ingest/main.ts', portVar: 'INGEST_PORT', cpu: s.edgeCpu, env: {
         INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: mode, INGEST_TOPIC: topic, INGEST_OUTCOMES_TOPIC: T.out,
-        INGEST_NODE_ID: `bench-sync-${run}-${mode}`, TOPIC_PARTITIONS: String(s.partitions),
-        // A throw-away tracking secret: the edge refuses to start without one of its own.
-        INGEST_TRACKING_SECRET: trackingSecret,
+        INGEST_NODE_ID: `bench-sync-${run}-${mode}`, TOPIC_PARTITIONS: String(s.partitions), INGEST_TRACKING_SECRET: trackingSecret,
       },
     });
   }
@@ -86,14 +82,14 @@ const noBidSeqs = new Map<number, Set<number>>();
 
 async function measure(mode: 'sync' | 'async', rate: number, durationSec: number, warmupSec: number, idPrefix: string, measured = false): Promise<ModeRun> {
   const edge = services.get(`edge-${mode}`);
-  const gauges = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
   const connections = connectionsFor(rate);
   const dead = services.dead();
   if (dead) return { mode, rate, connections, error: dead };
   const stages = mode === 'sync' ? (['enrich', 'bid', 'auction'] as const) : [];
-  const scrape = (): Promise<Array<Record<string, number | null>>> => Promise.all([scrapeMetrics(edge.url, gauges), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
+  const scrape = (): Promise<Array<Record<string, number | null>>> =>
+    Promise.all([scrapeMetrics(edge.url, ['ingest_sync_timeouts', 'ingest_sync_late_outcomes']), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
   const before = await scrape();
-  const subjects = { ...services.cpuSubjects(), ...stackSubjects };
+  const subjects = { ...services.cpuSubjects(), ...stackCpuSubjects() };
   // How responsive the broker is meanwhile: one record every 50 ms, produced like the edge produces.
   const probe = openLoopProducer(topics.kafka, { topic: T.probe, rate: 20, total: Infinity, linger: 0, compression: 'none', message: () => ({ key: null, value: Buffer.from('probe') }) });
   await probe.started;
@@ -102,10 +98,11 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   const idsFile = path.join(os.tmpdir(), `bench-sync-${run}-${idPrefix}.json`);
   const idFlags = mode === 'sync' && measured ? ['--deadline', String(s.tmax), '--ids-out', idsFile] : [];
   try {
-    out.result = await runLoad({ url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix, ...idFlags] });
+    const extra = [...loadFlags, '--id-prefix', idPrefix, ...idFlags];
+    out.result = await runLoad({ url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra });
     if (idFlags.length) noBidSeqs.set(rate, new Set((JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, number[]>)['204']));
   } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
+    out.error = errorText(err);
   } finally {
     rmSync(idsFile, { force: true });
   }
@@ -115,8 +112,9 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   if (mode === 'sync') {
     const after = await scrape();
     const delta = (k: string): number | null => (after[0]![k] != null && before[0]![k] != null ? after[0]![k]! - before[0]![k]! : null);
-    const batches = stages.map((st, i) => batchDelta(st, before[i + 1]!, after[i + 1]!, (cpu1.at - cpu0.at) / 1000));
-    Object.assign(out, { tmaxExpired: delta('ingest_sync_timeouts'), lateOutcomes: delta('ingest_sync_late_outcomes'), batches });
+    out.tmaxExpired = delta('ingest_sync_timeouts');
+    out.lateOutcomes = delta('ingest_sync_late_outcomes');
+    out.batches = stages.map((st, i) => batchDelta(st, before[i + 1]!, after[i + 1]!, (cpu1.at - cpu0.at) / 1000));
   }
   log.info({ mode, rate, p50: out.result?.latencyMs.p50, p99: out.result?.latencyMs.p99, status: out.result?.statusCounts, error: out.error }, 'run done');
   await new Promise((r) => setTimeout(r, s.pauseMs));
@@ -129,8 +127,8 @@ async function main(): Promise<void> {
     run, tmaxMarginMs: ingest.tmaxMarginMs, loadFlags, topics: T, catalogueTopic: TOPICS.campaigns,
   });
   // Every step is bounded on its own; this bounds the whole run (start-up, each rate's two runs, the lag read).
-  const dog = guard((600 + s.warmupSec + s.rates.length * 2 * (s.durationSec + s.warmup + s.timeoutMs / 1000 + s.pauseMs / 1000 + 45)) * 1000, log,
-    () => services.stopAll().then(() => topics.cleanup()));
+  const perRate = 2 * (s.durationSec + s.warmup + s.timeoutMs / 1000 + s.pauseMs / 1000 + 45);
+  const dog = guard((600 + s.warmupSec + s.rates.length * perRate) * 1000, log, () => services.stopAll().then(() => topics.cleanup()));
   dog.step('seed');
   const seed = await seedCatalogue(s);
   seed.push(`reset ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* campaigns in Redis`);
@@ -156,11 +154,13 @@ async function main(): Promise<void> {
     const dead = services.dead();
     await services.stopAll();
     dog.step('stage lag');
-    const lags = await hopLags(topics, T, s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) })), { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
+    const lagRuns = s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) }));
+    const lags = await hopLags(topics, T, lagRuns, { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
     const summary = syncSummary(runs, lags, s.tmax);
-    const report: SyncReport = { summary, ...head, processes, seed, warmup, runs, lags, notes: syncNotes(runs, lags, { pinned: head.machine.pinned, dead, tmaxMs: s.tmax }) };
+    const report = { summary, ...head, processes, seed, warmup, runs, lags, notes: syncNotes(runs, lags, { head, dead, tmaxMs: s.tmax }) };
     const files = await writeResults(s.out, 'sync', report, renderSync(report), syncSvg(report));
-    process.stdout.write(`${JSON.stringify({ files, summary, targets: syncTargetLines(summary), errors: runs.filter((r) => r.error).map((r) => `${r.mode} ${r.rate}: ${r.error}`) })}\n`);
+    const errors = runs.filter((r) => r.error).map((r) => `${r.mode} ${r.rate}: ${r.error}`);
+    process.stdout.write(`${JSON.stringify({ files, summary, targets: syncTargetLines(summary), errors })}\n`);
     if (runs.some((r) => r.error)) process.exitCode = 1;
   } finally {
     await dog.cleanup();

@@ -10,6 +10,9 @@ import { PipelineError } from '../../schemas/errors.js';
 type Flags = NonNullable<ParseArgsConfig['options']>;
 type Values<F extends Flags> = ReturnType<typeof parseArgs<{ options: F; strict: true; allowPositionals: true }>>['values'];
 
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+export const firstLine = (s: string | undefined): string => (s ?? '').split('\n')[0]!;
+
 /** A string flag, with its default when given. */
 export function flag(): { type: 'string' };
 export function flag(d: string): { type: 'string'; default: string };
@@ -33,6 +36,9 @@ export function numArg(name: string, raw: string | undefined, min: number, integ
   }
   return n;
 }
+
+/** An optional integer flag: undefined when not given. */
+export const optInt = (name: string, raw: string | undefined, min: number): number | undefined => (raw === undefined ? undefined : numArg(name, raw, min, true));
 
 /** A comma-separated list of numbers (`--rates 250,500`). */
 export const listArg = (name: string, raw: string, min: number, integer = false): number[] => raw.split(',').map((r) => numArg(name, r.trim(), min, integer));

@@ -84,17 +84,10 @@ export class RunTopics {
     return r.records;
   }
 
-  /** Hands every committed record of `topic` to `each` without keeping them; resolves with how many. */
-  async scan(topic: string, each: NonNullable<ReadOptions['onRecord']>, opts: ReadOptions = {}): Promise<number> {
-    let n = 0;
-    await this.read(topic, { ...opts, onRecord: async (r) => void (n++, await each(r)) });
-    return n;
-  }
-
   /** Records ever written to the shared dead-letter topic (sum of its end offsets; 0 when it does not exist): compare before and after a run. */
-  async deadLetterCount(): Promise<bigint> {
+  async deadLetterCount(): Promise<number> {
     const offsets = await this.admin.fetchTopicOffsets(TOPICS.deadLetters).catch(() => []);
-    return offsets.reduce((n, p) => n + BigInt(p.high), 0n);
+    return offsets.reduce((n, p) => n + Number(p.high), 0);
   }
 
   private async send(topic: string, messages: Array<{ key: string | Buffer | null; value: Buffer }>): Promise<void> {
