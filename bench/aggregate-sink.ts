@@ -26,31 +26,18 @@ import { loadAverage, median, ratio, RESULTS_DIR, resultHead, writeResults } fro
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
 import { guard, Services } from './lib/services.js';
-import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
+import { cli, cpu, int, list, str } from './lib/options.js';
 import { drainService, groupLagProgress, ledgerByPartition, sinkDrainResult, sinkProgress, sinkTargets } from './lib/drain.js';
 import { cleanupRun } from './lib/sink-cleanup.js';
 import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type Exactness, type ThroughputRun } from './lib/aggregate-sink-report.js';
 
-const USAGE = `
-node --import tsx bench/aggregate-sink.ts [--events 20000] [--repeat 3] [--rates 50,200] [--duration 15] [--partitions 12]
-  [--cpu 1|none] [--max-batch N] [--sink-max-batch N] [--poll-ms 50] [--pg-poll-ms 100] [--settle 20]
-  [--ready-timeout 60] [--drain-timeout 150] [--max-seconds 420] [--out bench/results]`;
 const log = pino({ name: 'bench-aggregate-sink' }, pino.destination({ dest: 2, sync: true }));
-const s = cli(USAGE, {
-  events: flag('20000'), rates: flag('50,200'), duration: flag('15'), partitions: flag('12'), cpu: flag('1'), 'max-batch': flag(), 'sink-max-batch': flag(),
-  repeat: flag('3'), 'poll-ms': flag('50'), 'pg-poll-ms': flag('100'), settle: flag('20'), 'ready-timeout': flag('60'), 'drain-timeout': flag('150'), 'max-seconds': flag('420'), out: flag(RESULTS_DIR),
-}, (a) => {
-  const int = (name: string, raw: string | undefined, min: number): number => numArg(name, raw, min, true);
-  return {
-    events: int('events', a.events, 2000), rates: listArg('rates', a.rates, 1, true), durationSec: int('duration', a.duration, 2),
-    repeat: int('repeat', a.repeat, 1), partitions: int('partitions', a.partitions, 1), cpu: cpuArg('cpu', a.cpu),
-    maxBatch: a['max-batch'] === undefined ? undefined : int('max-batch', a['max-batch'], 1),
-    sinkMaxBatch: a['sink-max-batch'] === undefined ? undefined : int('sink-max-batch', a['sink-max-batch'], 1),
-    pollMs: int('poll-ms', a['poll-ms'], 10), pgPollMs: int('pg-poll-ms', a['pg-poll-ms'], 10), settleMs: int('settle', a.settle, 1) * 1000,
-    readyTimeoutMs: int('ready-timeout', a['ready-timeout'], 5) * 1000, drainTimeoutMs: int('drain-timeout', a['drain-timeout'], 10) * 1000,
-    maxSeconds: int('max-seconds', a['max-seconds'], 60), out: a.out,
-  };
+const s = cli('bench/aggregate-sink.ts', {
+  events: int(2000, '20000'), repeat: int(1, '3'), rates: list(1, '50,200', true), duration: int(2, '15'), partitions: int(1, '12'), cpu: cpu('1'), maxBatch: int(1),
+  sinkMaxBatch: int(1), pollMs: int(10, '50'), pgPollMs: int(10, '100'), settle: int(1, '20'), readyTimeout: int(5, '60'), drainTimeout: int(10, '150'),
+  maxSeconds: int(60, '420'), out: str(RESULTS_DIR),
 });
+
 const run = randomBytes(4).toString('hex');
 const campPrefix = `bas-${run}`;
 const T = {
@@ -62,7 +49,7 @@ const sinkGroup = `bench-as-${run}-sink`;
 const pg = loadConfig(postgresSpecs);
 const sql = postgres(pg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(pg) });
 const topics = new RunTopics(createLogger('bench-aggregate-sink', 'warn'), `bench-aggregate-sink-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const EXTRA_SERIES = ['processor_records_out_total', 'aggregate_duplicate_notices_total', 'aggregate_late_records_total', 'processor_dead_letters_total'];
 
 /** The pre-filled traffic: `calls` x makeTraffic (2000 outcomes each) with distinct prefixes and seeds. */
@@ -80,7 +67,7 @@ async function measureProcessor(label: ThroughputRun['label'], rep: number, inpu
   const dl0 = await topics.deadLetterCount();
   const { perTopic, records, progress } = await groupLagProgress(topics.admin, group, inputs);
   const { drain: { samples, ...drain } } = await drainService(services, `${label} #${rep + 1}`, { entry, portVar: 'PROCESSOR_HTTP_PORT', env, cpu: s.cpu }, {
-    records, progress, pollMs: s.pollMs, postgres: true, timeoutMs: s.drainTimeoutMs, moreHint: 'use more events',
+    records, progress, pollMs: s.pollMs, postgres: true, timeoutMs: s.drainTimeout * 1000, moreHint: 'use more events',
     sample: (svc) => scrapeMetrics(svc.url, [...BATCH_SERIES, ...EXTRA_SERIES]),
   });
   const [before, after] = [samples?.first ?? {}, samples?.last ?? {}];
@@ -204,7 +191,7 @@ async function main(): Promise<void> {
     // Watched from its first instruction, not started after /ready: it consumes before its HTTP server is up and, on a small topic, finishes first.
     const env = { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions), ...(s.sinkMaxBatch ? { SINK_MAX_BATCH: String(s.sinkMaxBatch) } : {}) };
     const { drain, svc: sink } = await drainService(services, 'sink', { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', cpu: s.cpu, ready: 'watch', env }, {
-      ...sinkProgress(sql, sinkGroup, T.w, targets), postgres: true, moreHint: 'use more events', pollMs: s.pollMs, timeoutMs: s.drainTimeoutMs, keep: true,
+      ...sinkProgress(sql, sinkGroup, T.w, targets), postgres: true, moreHint: 'use more events', pollMs: s.pollMs, timeoutMs: s.drainTimeout * 1000, keep: true,
     });
     const sd = sinkDrainResult(drain, targets);
     report.sink = { ...sd, deadLetters: (await topics.deadLetterCount()) - dl0, ledgerPartitions: await ledgerByPartition(sql, T.w) };
@@ -222,8 +209,8 @@ async function main(): Promise<void> {
       if (dead) throw new PipelineError('DEPENDENCY_UNAVAILABLE', dead);
       const [m0, cpu0] = [await scrape(), snapshotCpu(subjects, true)];
       const res = await fixedRateDelay({
-        kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, ledgerTopic: T.w, rate, durationSec: s.durationSec, campaignPrefix: `${campPrefix}-e${rate}`,
-        pollMs: s.pgPollMs, settleMs: s.settleMs,
+        kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, ledgerTopic: T.w, rate, durationSec: s.duration, campaignPrefix: `${campPrefix}-e${rate}`,
+        pollMs: s.pgPollMs, settleMs: s.settle * 1000,
       }).catch((err: unknown) => {
         throw new PipelineError('DEPENDENCY_UNAVAILABLE', `end-to-end at ${rate}/s failed: ${(err as Error).message}`);
       });

@@ -25,31 +25,20 @@ import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
 import { lagByGroup, lagSnapshot, netLag, PartIndex, sampleLag, visibleLags, type GroupTopics } from './lib/lag.js';
 import { scrapeMetrics } from './lib/metrics-scrape.js';
-import { cli, cpuArg, errorText, flag, listArg, numArg } from './lib/options.js';
+import { bool, cli, cpu, errorText, int, list, num, str } from './lib/options.js';
 import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
 
-const USAGE = `
-node --import tsx bench/e2e.ts [--rates 1000,2000,3000,5000,7500,10000] [--duration 60] [--warmup-sec 10]
-  [--drain-limit 5] [--lag-limit 5000] [--drain-timeout 120] [--connections 256] [--timeout 2000] [--partitions 12]
-  [--load-cpu none] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 120] [--out bench/results]`;
 const WINDOW_MS = 60_000;
 const log = pino({ name: 'bench-e2e' }, pino.destination({ dest: 2, sync: true }));
-const { s, limits } = cli(USAGE, {
-  rates: flag('1000,2000,3000,5000,7500,10000'), duration: flag('60'), 'warmup-sec': flag('10'), 'drain-limit': flag('5'), 'lag-limit': flag('5000'),
-  'drain-timeout': flag('120'), connections: flag('256'), timeout: flag('2000'), partitions: flag('12'), 'load-cpu': flag('none'), prefix: flag('bench-'),
-  campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': flag('120'), out: flag(RESULTS_DIR),
-}, (a) => ({
-  s: {
-    rates: listArg('rates', a.rates, 1, true), durationSec: numArg('duration', a.duration, 1), warmupSec: numArg('warmup-sec', a['warmup-sec'], 0),
-    drainTimeoutMs: numArg('drain-timeout', a['drain-timeout'], 1) * 1000, connections: numArg('connections', a.connections, 1, true), timeoutMs: numArg('timeout', a.timeout, 1),
-    partitions: numArg('partitions', a.partitions, 1, true), loadCpu: cpuArg('load-cpu', a['load-cpu']), prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true),
-    users: numArg('users', a.users, 1, true), skipSeed: a['skip-seed'], readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000, out: a.out,
-  },
-  limits: { drainSec: numArg('drain-limit', a['drain-limit'], 0), lagP99Ms: numArg('lag-limit', a['lag-limit'], 1), acceptedShare: 0.99 } satisfies E2eLimits,
-}));
+const s = cli('bench/e2e.ts', {
+  rates: list(1, '1000,2000,3000,5000,7500,10000', true), duration: num(1, '60'), warmupSec: num(0, '10'), drainLimit: num(0, '5'), lagLimit: num(1, '5000'),
+  drainTimeout: num(1, '120'), connections: int(1, '256'), timeout: num(1, '2000'), partitions: int(1, '12'), loadCpu: cpu('none'), prefix: str('bench-'),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), readyTimeout: num(5, '120'), out: str(RESULTS_DIR),
+});
+const limits: E2eLimits = { drainSec: s.drainLimit, lagP99Ms: s.lagLimit, acceptedShare: 0.99 };
 const run = randomBytes(4).toString('hex');
 const T = {
   req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`,
@@ -63,7 +52,7 @@ const groups: GroupTopics[] = [
   { group: groupOf(name('aggregate')), topics: [T.out, T.tracking] }, { group: groupOf(name('settle')), topics: [T.tracking] }, { group: sinkGroup, topics: [T.wc] },
 ];
 const topics = new RunTopics(createLogger('bench-e2e', 'warn'), `bench-e2e-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const dropSchema: Array<() => Promise<void>> = [];
 const traffic = seedTraffic(s, 120);
 const loadFlags = ['--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
@@ -123,13 +112,13 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   out.startedAtMs = Date.now();
   try {
     const url = `${services.get('edge').url}/openrtb2/bid`;
-    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix] });
+    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix] });
   } catch (err) {
     out.error = errorText(err);
   }
   out.cpu = cpuShares(cpu0, snapshotCpu(subjects));
   const end = await lagSnapshot(topics.admin, groups);
-  out.drainSec = await drained(sql, s.drainTimeoutMs);
+  out.drainSec = await drained(sql, s.drainTimeout * 1000);
   out.lagTimeline = await sampler.stop();
   out.endLagByGroup = lagByGroup(end);
   out.endLagRecords = netLag(end, out.drainSec === null ? null : await lagSnapshot(topics.admin, groups));
@@ -142,7 +131,7 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
 async function main(): Promise<void> {
   const head = resultHead({ ...s, loadCpu: s.loadCpu ?? 'none', run, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags });
   const cleanup: string[] = [];
-  const perRate = s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30;
+  const perRate = s.duration + 1 + s.timeout / 1000 + s.drainTimeout + 30;
   const dog = guard((900 + s.warmupSec + s.rates.length * perRate) * 1000, log, async () => {
     await services.stopAll();
     for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${errorText(err)}`));
@@ -171,18 +160,18 @@ async function main(): Promise<void> {
     if (s.warmupSec > 0) report.warmup = await rate(pg.sql, s.rates[0]!, s.warmupSec, `${run}-w`);
     for (const offered of s.rates) {
       dog.step(`rate ${offered}`);
-      const r = await rate(pg.sql, offered, s.durationSec, `${run}-r${offered}`);
+      const r = await rate(pg.sql, offered, s.duration, `${run}-r${offered}`);
       report.runs.push(r);
       if (r.error || r.drainSec === null || r.drainSec > limits.drainSec) {
         const why = r.error ? `it failed (${r.error.split('\n')[0]})`
-          : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeoutMs / 1000} s after the load`
+          : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeout} s after the load`
           : `Postgres caught up only ${r.drainSec} s after the load (limit ${limits.drainSec} s)`;
         report.notes.push(`Stopped rising after ${offered} req/s: ${why}.`);
         break;
       }
     }
     dog.step('final drain');
-    const final = await drained(pg.sql, s.drainTimeoutMs);
+    const final = await drained(pg.sql, s.drainTimeout * 1000);
     report.totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql), drained: final !== null };
     const dead = services.dead();
     if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);

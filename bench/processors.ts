@@ -17,31 +17,20 @@ import { bidRequests, resetCounters, seedCatalogue, seedTraffic } from './lib/ca
 import { drainService, failedDrain, groupLagProgress } from './lib/drain.js';
 import { outputStats } from './lib/output-stats.js';
 import { processorsNotes, processorsSummary, processorsTargetLines, renderProcessors, summarize, type StageRun } from './lib/processors-report.js';
-import { cli, flag, numArg } from './lib/options.js';
+import { bool, cli, int, str } from './lib/options.js';
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
 import { guard, Services, type ServiceSpec } from './lib/services.js';
 import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
 
-const USAGE = `
-node --import tsx bench/processors.ts [--records 20000] [--repeat 1] [--partitions 12] [--cpu 1]
-  [--max-batch 500] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--poll-ms 50]
-  [--stage-timeout 300] [--ready-timeout 90] [--out bench/results]`;
 const log = pino({ name: 'bench-processors' }, pino.destination({ dest: 2, sync: true }));
-const s = cli(USAGE, {
-  records: flag('20000'), repeat: flag('1'), partitions: flag('12'), cpu: flag('1'), 'max-batch': flag(), concurrency: flag(), prefix: flag('bench-'),
-  campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'poll-ms': flag('50'), 'stage-timeout': flag('300'),
-  'ready-timeout': flag('90'), out: flag(RESULTS_DIR),
-}, (a) => ({
-  records: numArg('records', a.records, 100, true), repeat: numArg('repeat', a.repeat, 1, true), partitions: numArg('partitions', a.partitions, 1, true), cpu: numArg('cpu', a.cpu, 0, true),
-  maxBatch: a['max-batch'] === undefined ? undefined : numArg('max-batch', a['max-batch'], 1, true),
-  concurrency: a.concurrency === undefined ? undefined : numArg('concurrency', a.concurrency, 1, true), prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true),
-  users: numArg('users', a.users, 1, true), skipSeed: a['skip-seed'], pollMs: numArg('poll-ms', a['poll-ms'], 10, true),
-  stageTimeoutMs: numArg('stage-timeout', a['stage-timeout'], 10, true) * 1000, readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5, true) * 1000, out: a.out,
-}));
+const s = cli('bench/processors.ts', {
+  records: int(100, '20000'), repeat: int(1, '1'), partitions: int(1, '12'), cpu: int(0, '1'), maxBatch: int(1), concurrency: int(1), prefix: str('bench-'),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'), out: str(RESULTS_DIR),
+});
 const run = randomBytes(4).toString('hex');
 const topics = new RunTopics(createLogger('bench-processors', 'warn'), `bench-processors-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 
 /** The delivery each stage logged at start; its pass-through baseline runs with the same. */
 const deliveries = new Map<Stage, Delivery>();
@@ -74,7 +63,7 @@ async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stag
     };
   const { drain, output: text } = records === 0
     ? { drain: failedDrain(records, `input ${input} is empty: the stage before produced nothing`), output: '' }
-    : await drainService(services, name, spec, { records, progress, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, moreHint: 'use more --records' });
+    : await drainService(services, name, spec, { records, progress, pollMs: s.pollMs, timeoutMs: s.stageTimeout * 1000, moreHint: 'use more --records' });
   const out = await topics.read(output).catch(() => []);
   const logged = stage === 'client' ? 'at-least-once' : stageDelivery(text);
   if (stage !== 'passthrough' && stage !== 'client' && logged) deliveries.set(stage, logged);
@@ -114,7 +103,7 @@ async function copyTo(topic: string, schema: string, records: readonly RawRecord
 async function main(): Promise<void> {
   const head = resultHead({ ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', run, catalogueTopic: TOPICS.campaigns });
   // Each stage run is bounded (ready + drain timeouts); this bounds the whole scenario.
-  const dog = guard(600_000 + 6 * s.repeat * (s.readyTimeoutMs + s.stageTimeoutMs + 120_000), log, () => services.stopAll().then(() => topics.cleanup()));
+  const dog = guard(600_000 + 6 * s.repeat * ((s.readyTimeout + s.stageTimeout) * 1000 + 120_000), log, () => services.stopAll().then(() => topics.cleanup()));
   dog.step('seed');
   const seed = await seedCatalogue(s);
   const runs: StageRun[] = [];

@@ -13,20 +13,18 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
-import { cli, flag, listArg, numArg, positiveArg } from './lib/options.js';
+import { cli, int, list, num, positive, str } from './lib/options.js';
 import { document, median, RESULTS_DIR, resultHead, table, writeResults } from './lib/results.js';
 import { stackConfig } from './lib/run-topics.js';
 import { runJsonScript } from './lib/services.js';
 
-const USAGE = `
-node --import tsx bench/producer.ts [--rates 4000,8000,16000,24000] [--duration 5] [--repeat 2]
-  [--partitions 12] [--linger 5] [--compression lz4] [--out bench/results]`;
 const MODES = ['none', 'one-partition', 'keyed'] as const;
 type Mode = (typeof MODES)[number];
-const s = cli(USAGE, { rates: flag('4000,8000,16000,24000'), duration: flag('5'), repeat: flag('2'), partitions: flag('12'), linger: flag('5'), compression: flag('lz4'), out: flag(RESULTS_DIR) }, (a) => ({
-  rates: listArg('rates', a.rates, 1), durationS: positiveArg('duration', a.duration), repeat: numArg('repeat', a.repeat, 1, true),
-  partitions: numArg('partitions', a.partitions, 1, true), lingerMs: numArg('linger', a.linger, 0), compression: a.compression, out: a.out,
-}));
+const s = cli('bench/producer.ts', {
+  rates: list(1, '4000,8000,16000,24000'), duration: positive('5'), repeat: int(1, '2'), partitions: int(1, '12'), linger: num(0, '5'), compression: str('lz4'),
+  out: str(RESULTS_DIR),
+});
+
 interface ProbeResult {
   mode: Mode;
   rate: number;
@@ -51,7 +49,7 @@ try {
   for (const rate of s.rates) {
     for (let r = 0; r < s.repeat; r++) {
       for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
-        const args = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.durationS, '--mode', mode, '--linger', s.lingerMs, '--compression', s.compression];
+        const args = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.duration, '--mode', mode, '--linger', s.linger, '--compression', s.compression];
         const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', args, { cpu: 0, timeoutMs: 120_000 });
         log.info({ rate, mode, cpuUsPerRecord: result.cpuUsPerRecord, p99Ms: result.latencyMs.p99, failed: result.failed }, 'probe done');
         results.push(result);

@@ -18,31 +18,20 @@ import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { hopLags, openLoopProducer } from './lib/lag.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
-import { cli, cpuArg, errorText, flag, listArg, numArg } from './lib/options.js';
+import { bool, cli, cpu, errorText, int, list, num, numArg, str, type Flag } from './lib/options.js';
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
 import { groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
 import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun } from './lib/sync-report.js';
 
-const USAGE = `
-node --import tsx bench/sync.ts [--rates 250,500,1000,1500,2000] [--duration 60] [--tmax 100] [--warmup-sec 10] [--out bench/results]
-  [--warmup 1] [--connections auto] [--timeout 1000] [--partitions 12] [--pause 2] [--edge-cpu 0]
-  [--load-cpu 1] [--processor-cpu none] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 90]`;
 const log = pino({ name: 'bench-sync' }, pino.destination({ dest: 2, sync: true }));
-const s = cli(USAGE, {
-  rates: flag('250,500,1000,1500,2000'), duration: flag('60'), tmax: flag('100'), 'warmup-sec': flag('10'), warmup: flag('1'), connections: flag('auto'),
-  timeout: flag('1000'), partitions: flag('12'), pause: flag('2'), 'edge-cpu': flag('0'), 'load-cpu': flag('1'), 'processor-cpu': flag('none'),
-  prefix: flag('bench-'), campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': flag('90'),
-  concurrency: flag(), out: flag(RESULTS_DIR),
-}, (a) => ({
-  rates: listArg('rates', a.rates, 1), durationSec: numArg('duration', a.duration, 1), tmax: numArg('tmax', a.tmax, 1),
-  warmupSec: numArg('warmup-sec', a['warmup-sec'], 0), warmup: numArg('warmup', a.warmup, 0), connections: a.connections === 'auto' ? null : numArg('connections', a.connections, 1),
-  timeoutMs: numArg('timeout', a.timeout, 1), partitions: numArg('partitions', a.partitions, 1), pauseMs: numArg('pause', a.pause, 0) * 1000,
-  edgeCpu: cpuArg('edge-cpu', a['edge-cpu']), loadCpu: cpuArg('load-cpu', a['load-cpu']), processorCpu: cpuArg('processor-cpu', a['processor-cpu']),
-  prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1), users: numArg('users', a.users, 1), skipSeed: a['skip-seed'], readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000,
-  concurrency: a.concurrency === undefined ? undefined : numArg('concurrency', a.concurrency, 1), out: a.out,
-}));
+const s = cli('bench/sync.ts', {
+  rates: list(1, '250,500,1000,1500,2000'), duration: num(1, '60'), tmax: num(1, '100'), warmupSec: num(0, '10'), warmup: num(0, '1'),
+  connections: { def: 'auto', parse: (name, raw) => (raw === 'auto' ? null : numArg(name, raw, 1)) } satisfies Flag<number | null>, timeout: num(1, '1000'),
+  partitions: int(1, '12'), pause: num(0, '2'), edgeCpu: cpu('0'), loadCpu: cpu('1'), processorCpu: cpu('none'), concurrency: int(1), prefix: str('bench-'),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), readyTimeout: num(5, '90'), out: str(RESULTS_DIR),
+});
 const ingest = loadIngestConfig();
 const run = randomBytes(4).toString('hex');
 const T = {
@@ -50,7 +39,7 @@ const T = {
   areq: `bench-sync-${run}-async-req`, probe: `bench-sync-${run}-ack-probe`,
 };
 const topics = new RunTopics(createLogger('bench-sync', 'warn'), `bench-sync-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const traffic = seedTraffic(s, s.tmax);
 const loadFlags = ['--tmax', String(s.tmax), '--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
 /** Enough connections that waiting for one never adds latency: rate x (tmax + slack) in flight, with headroom. */
@@ -99,7 +88,7 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   const idFlags = mode === 'sync' && measured ? ['--deadline', String(s.tmax), '--ids-out', idsFile] : [];
   try {
     const extra = [...loadFlags, '--id-prefix', idPrefix, ...idFlags];
-    out.result = await runLoad({ url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra });
+    out.result = await runLoad({ url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra });
     if (idFlags.length) noBidSeqs.set(rate, new Set((JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, number[]>)['204']));
   } catch (err) {
     out.error = errorText(err);
@@ -117,7 +106,7 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
     out.batches = stages.map((st, i) => batchDelta(st, before[i + 1]!, after[i + 1]!, (cpu1.at - cpu0.at) / 1000));
   }
   log.info({ mode, rate, p50: out.result?.latencyMs.p50, p99: out.result?.latencyMs.p99, status: out.result?.statusCounts, error: out.error }, 'run done');
-  await new Promise((r) => setTimeout(r, s.pauseMs));
+  await new Promise((r) => setTimeout(r, s.pause * 1000));
   return out;
 }
 
@@ -127,7 +116,7 @@ async function main(): Promise<void> {
     run, tmaxMarginMs: ingest.tmaxMarginMs, loadFlags, topics: T, catalogueTopic: TOPICS.campaigns,
   });
   // Every step is bounded on its own; this bounds the whole run (start-up, each rate's two runs, the lag read).
-  const perRate = 2 * (s.durationSec + s.warmup + s.timeoutMs / 1000 + s.pauseMs / 1000 + 45);
+  const perRate = 2 * (s.duration + s.warmup + s.timeout / 1000 + s.pause + 45);
   const dog = guard((600 + s.warmupSec + s.rates.length * perRate) * 1000, log, () => services.stopAll().then(() => topics.cleanup()));
   dog.step('seed');
   const seed = await seedCatalogue(s);
@@ -148,8 +137,8 @@ async function main(): Promise<void> {
     const runs: ModeRun[] = [];
     for (const rate of s.rates) {
       dog.step(`rate ${rate}`);
-      runs.push(await measure('async', rate, s.durationSec, s.warmup, `a${rate}-${run}`));
-      runs.push(await measure('sync', rate, s.durationSec, s.warmup, `s${rate}-${run}`, true));
+      runs.push(await measure('async', rate, s.duration, s.warmup, `a${rate}-${run}`));
+      runs.push(await measure('sync', rate, s.duration, s.warmup, `s${rate}-${run}`, true));
     }
     const dead = services.dead();
     await services.stopAll();
