@@ -16,11 +16,10 @@ import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
-import { TOPICS } from '../schemas/topics.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { seenKey } from '../processors/aggregate/dedup.js';
 import { outcomeEventId } from '../processors/aggregate/aggregate.js';
-import { resetCounters, seedCatalogue, seedTraffic, unlinkMatching } from './lib/catalogue.js';
+import { resetCounters, seedCatalogue, seedLoadFlags, unlinkMatching } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
 import { lagByGroup, lagSnapshot, netLag, PartIndex, sampleLag, visibleLags, type GroupTopics } from './lib/lag.js';
@@ -29,7 +28,7 @@ import { bool, cli, cpu, errorText, int, list, num, str } from './lib/options.js
 import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
-import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
+import { decisionStages, edgeSpec, groupOf } from './lib/stages.js';
 
 const WINDOW_MS = 60_000;
 const log = pino({ name: 'bench-e2e' }, pino.destination({ dest: 2, sync: true }));
@@ -54,37 +53,27 @@ const groups: GroupTopics[] = [
 const topics = new RunTopics(createLogger('bench-e2e', 'warn'), `bench-e2e-${run}`);
 const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const dropSchema: Array<() => Promise<void>> = [];
-const traffic = seedTraffic(s, 120);
-const loadFlags = ['--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
+const loadFlags = seedLoadFlags(s);
 
 async function startAll(pgUrl: string): Promise<void> {
   const common = { TOPIC_PARTITIONS: String(s.partitions) };
-  const stage = (st: 'enrich' | 'bid' | 'auction', input: string, output: string): Record<string, string> =>
-    stageEnv(st, { name: name(st), input, output, partitions: s.partitions, campaignsTopic: TOPICS.campaigns });
-  const proc = { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
-  const aggregate = { AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc, AGGREGATE_WINDOW_MS: String(WINDOW_MS) };
+  const proc = (entry: string, env: Record<string, string>) =>
+    ({ entry, portVar: 'PROCESSOR_HTTP_PORT', env: { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', ...env } });
+  const aggregate = { AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc };
   // A throw-away operator token: the campaigns API must have one to start, and the bench never calls it.
-  const campaigns = { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` };
-  const starts: Array<[string, string, string, Record<string, string>]> = [
-    ['sink', 'sink/main.ts', 'SINK_HTTP_PORT', { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', POSTGRES_URL: pgUrl }],
-    ['aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, ...aggregate }],
-    ['settle', 'processors/settle/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }],
-    ['auction', STAGE_ENTRY.auction, 'PROCESSOR_HTTP_PORT', stage('auction', T.bids, T.out)],
-    ['bid', STAGE_ENTRY.bid, 'PROCESSOR_HTTP_PORT', stage('bid', T.enr, T.bids)],
-    ['enrich', STAGE_ENTRY.enrich, 'PROCESSOR_HTTP_PORT', stage('enrich', T.req, T.enr)],
-    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', campaigns],
-  ];
+  const pg = { POSTGRES_URL: pgUrl };
+  const campaigns = { ...common, CAMPAIGNS_HOST: '127.0.0.1', ...pg, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` };
+  const { enrich, bid, auction } = decisionStages(`e2e-${run}`, T, { partitions: s.partitions });
   for (const g of groups) topics.track('group', g.group);
-  // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
-  const started = await Promise.allSettled(starts.map(([label, entry, portVar, env]) => services.start(label, { entry, portVar, env })));
-  for (const r of started) if (r.status === 'rejected') throw r.reason;
-  await services.start('edge', {
-    entry: 'ingest/main.ts', portVar: 'INGEST_PORT', env: {
-      ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
-      INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
-      INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), // the edge refuses to start without one of its own
-    },
+  await services.startAll({
+    sink: { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', env: { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', ...pg } },
+    aggregate: proc('processors/aggregate/main.ts', { ...aggregate, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }),
+    settle: proc('processors/settle/main.ts', { SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }),
+    auction, bid, enrich,
+    campaigns: { entry: 'processors/campaigns/main.ts', portVar: 'CAMPAIGNS_PORT', env: campaigns },
   });
+  const env = { INGEST_TRACKING_TOPIC: T.tracking };
+  await services.start('edge', edgeSpec({ mode: 'async', topic: T.req, outcomes: T.out, nodeId: `bench-e2e-${run}`, partitions: s.partitions, env }));
 }
 
 const ACCEPTED = 'ingest_requests_total{status="202"}';
@@ -102,7 +91,10 @@ async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number | n
 }
 
 async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, idPrefix: string): Promise<E2eRateRun> {
-  const out: E2eRateRun = { offeredRps, idPrefix, startedAtMs: Date.now(), load: null, edgeAccepted: null, drainSec: null, endLagRecords: null, endLagByGroup: {}, lagTimeline: [], cpu: {}, lag: null };
+  const out: E2eRateRun = {
+    offeredRps, idPrefix, startedAtMs: Date.now(), load: null, edgeAccepted: null, drainSec: null, endLagRecords: null, endLagByGroup: {}, lagTimeline: [], cpu: {},
+    lag: null,
+  };
   const dead = services.dead();
   if (dead) return { ...out, error: dead };
   const accepted0 = await edgeAccepted();
@@ -112,7 +104,8 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   out.startedAtMs = Date.now();
   try {
     const url = `${services.get('edge').url}/openrtb2/bid`;
-    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix] });
+    const extra = [...loadFlags, '--id-prefix', idPrefix];
+    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra });
   } catch (err) {
     out.error = errorText(err);
   }
@@ -124,7 +117,8 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   out.endLagRecords = netLag(end, out.drainSec === null ? null : await lagSnapshot(topics.admin, groups));
   const accepted1 = await edgeAccepted();
   out.edgeAccepted = accepted0 !== null && accepted1 !== null ? accepted1 - accepted0 : null;
-  log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag: out.endLagRecords, drainSec: out.drainSec, error: out.error }, 'rate done');
+  const { drainSec, endLagRecords: endLag, error } = out;
+  log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag, drainSec, error }, 'rate done');
   return out;
 }
 
@@ -147,7 +141,8 @@ async function main(): Promise<void> {
   const pg = await freshSchema({ after: (fn) => void dropSchema.push(fn) }, `bench_e2e_${run}`);
   const report: E2eReport = {
     summary: { sustainedRps: null, exact: false, lagP99Ms: null, rates: [] }, ...head, loadAvgEnd: [], settings: { ...head.settings, schema: pg.schema },
-    limits, processes: {}, seed, warmup: null, runs: [], totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
+    limits, processes: {}, seed, warmup: null, runs: [],
+    totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
   };
   await dog.steps(async () => {
     dog.step('create topics');
@@ -172,12 +167,14 @@ async function main(): Promise<void> {
     }
     dog.step('final drain');
     const final = await drained(pg.sql, s.drainTimeout * 1000);
-    report.totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql), drained: final !== null };
+    const totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql) };
+    report.totals = { ...totals, drained: final !== null };
     const dead = services.dead();
     if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);
     dog.step('receipt -> visible lag');
     const all = [...(report.warmup ? [report.warmup] : []), ...report.runs];
-    const lags = await visibleLags(topics, T.out, await PartIndex.load(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
+    const runs = all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs }));
+    const lags = await visibleLags(topics, T.out, await PartIndex.load(pg.sql, T.out), runs, WINDOW_MS);
     all.forEach((r, i) => (r.lag = lags[i]!));
   }, report.notes);
   report.summary = e2eSummary(report.runs, report.totals, limits);

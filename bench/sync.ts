@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
 import { TOPICS } from '../schemas/topics.js';
 import { loadIngestConfig } from '../ingest/config.js';
-import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
+import { resetCounters, seedCatalogue, seedLoadFlags } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { hopLags, openLoopProducer } from './lib/lag.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
@@ -22,7 +22,7 @@ import { bool, cli, cpu, errorText, int, list, num, numArg, str, type Flag } fro
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
-import { groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
+import { decisionStages, edgeSpec, groupOf } from './lib/stages.js';
 import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun } from './lib/sync-report.js';
 
 const log = pino({ name: 'bench-sync' }, pino.destination({ dest: 2, sync: true }));
@@ -40,31 +40,20 @@ const T = {
 };
 const topics = new RunTopics(createLogger('bench-sync', 'warn'), `bench-sync-${run}`);
 const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
-const traffic = seedTraffic(s, s.tmax);
-const loadFlags = ['--tmax', String(s.tmax), '--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
+const loadFlags = ['--tmax', String(s.tmax), ...seedLoadFlags(s)];
 /** Enough connections that waiting for one never adds latency: rate x (tmax + slack) in flight, with headroom. */
 const connectionsFor = (rate: number): number => s.connections ?? Math.max(32, Math.ceil(rate * ((s.tmax + 50) / 1000) * 1.5));
 
 async function startAll(): Promise<void> {
-  const stages: Array<[Stage, string, string]> = [['enrich', T.req, T.enr], ['bid', T.enr, T.bids], ['auction', T.bids, T.out]];
-  // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
-  const started = await Promise.allSettled(stages.map(([st, input, output]) => {
-    topics.track('group', groupOf(`bench-sync-${run}-${st}`));
-    const env = stageEnv(st, { name: `bench-sync-${run}-${st}`, input, output, partitions: s.partitions, concurrency: s.concurrency, campaignsTopic: TOPICS.campaigns });
-    return services.start(st, { entry: STAGE_ENTRY[st], portVar: 'PROCESSOR_HTTP_PORT', env, cpu: s.processorCpu });
-  }));
-  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  for (const st of ['enrich', 'bid', 'auction']) topics.track('group', groupOf(`bench-sync-${run}-${st}`));
+  await services.startAll(decisionStages(`bench-sync-${run}`, T, { partitions: s.partitions, concurrency: s.concurrency, cpu: s.processorCpu }));
   topics.trackGroupPrefix(`rtb-edge-bench-sync-${run}-`); // the sync edge's outcome listener (ingest/outcome-listener.ts)
-  const trackingSecret = randomBytes(32).toString('base64'); // the edge refuses to start without one of its own
   for (const [mode, topic] of [['sync', T.req], ['async', T.areq]] as const) {
-    await services.start(`edge-${mode}`, {
-      entry: 'ingest/main.ts', portVar: 'INGEST_PORT', cpu: s.edgeCpu, env: {
-        INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: mode, INGEST_TOPIC: topic, INGEST_OUTCOMES_TOPIC: T.out,
-        INGEST_NODE_ID: `bench-sync-${run}-${mode}`, TOPIC_PARTITIONS: String(s.partitions), INGEST_TRACKING_SECRET: trackingSecret,
-      },
-    });
+    await services.start(`edge-${mode}`, edgeSpec({ mode, topic, outcomes: T.out, nodeId: `bench-sync-${run}-${mode}`, partitions: s.partitions, cpu: s.edgeCpu }));
   }
 }
+
+const SYNC_SERIES = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
 
 /** Per measured sync rate, the load's sequence numbers answered 204 (request id `<idPrefix>-<seq>`). */
 const noBidSeqs = new Map<number, Set<number>>();
@@ -76,11 +65,12 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   if (dead) return { mode, rate, connections, error: dead };
   const stages = mode === 'sync' ? (['enrich', 'bid', 'auction'] as const) : [];
   const scrape = (): Promise<Array<Record<string, number | null>>> =>
-    Promise.all([scrapeMetrics(edge.url, ['ingest_sync_timeouts', 'ingest_sync_late_outcomes']), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
+    Promise.all([scrapeMetrics(edge.url, SYNC_SERIES), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
   const before = await scrape();
   const subjects = { ...services.cpuSubjects(), ...stackCpuSubjects() };
   // How responsive the broker is meanwhile: one record every 50 ms, produced like the edge produces.
-  const probe = openLoopProducer(topics.kafka, { topic: T.probe, rate: 20, total: Infinity, linger: 0, compression: 'none', message: () => ({ key: null, value: Buffer.from('probe') }) });
+  const message = (): { key: null; value: Buffer } => ({ key: null, value: Buffer.from('probe') });
+  const probe = openLoopProducer(topics.kafka, { topic: T.probe, rate: 20, total: Infinity, linger: 0, compression: 'none', message });
   await probe.started;
   const cpu0 = snapshotCpu(subjects);
   const out: ModeRun = { mode, rate, connections };
@@ -112,7 +102,8 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
 
 async function main(): Promise<void> {
   const head = resultHead({
-    ...s, connections: s.connections ?? 'auto: max(32, rate x (tmax + 50 ms) x 1.5)', processorCpu: s.processorCpu ?? 'none', concurrency: s.concurrency ?? 'runner default',
+    ...s, connections: s.connections ?? 'auto: max(32, rate x (tmax + 50 ms) x 1.5)', processorCpu: s.processorCpu ?? 'none',
+    concurrency: s.concurrency ?? 'runner default',
     run, tmaxMarginMs: ingest.tmaxMarginMs, loadFlags, topics: T, catalogueTopic: TOPICS.campaigns,
   });
   // Every step is bounded on its own; this bounds the whole run (start-up, each rate's two runs, the lag read).

@@ -104,7 +104,9 @@ export async function runJsonScript<T>(script: string, flags: unknown[], opts: {
 }
 
 /** One open-loop run of bench/load.ts in its own process (openrtb bodies unless `extra` says otherwise), killed 30 s after it should have ended. */
-export function runLoad(r: { url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number }) {
+export function runLoad(r: {
+  url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number;
+}) {
   const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs];
   const timeoutMs = (r.durationSec + r.warmupSec) * 1000 + r.timeoutMs + 30_000;
   return runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, '--body', 'openrtb', ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs });
@@ -174,6 +176,12 @@ export class Services {
       });
     }
     return svc;
+  }
+
+  /** Starts them all at once; fails, once every start has settled (none left starting unseen by the cleanup), if one failed. */
+  async startAll(specs: Record<string, ServiceSpec>): Promise<void> {
+    const started = await Promise.allSettled(Object.entries(specs).map(([label, spec]) => this.start(label, spec)));
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
   }
 
   get(label: string): Service {
