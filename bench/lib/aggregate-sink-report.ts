@@ -6,7 +6,8 @@
 import type { DrainResult, SinkDrainResult } from './drain.js';
 import type { fixedRateDelay } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
-import { busyNote, document, failedRow, fmt as f, machineNotes, percent as pct, section, table, type Block, type Percentiles, type ResultHead } from './results.js';
+import { busyNote, document, failedRow, fmt as f, machineNotes, percent as pct, section, table } from './results.js';
+import type { Block, Percentiles, ResultHead } from './results.js';
 import type { CleanupResult } from './sink-cleanup.js';
 
 export interface ThroughputRun {
@@ -86,7 +87,10 @@ export function aggregateSinkNotes(r: AggregateSinkReport, pgPollMs: number): st
       n.push(`${e.rate}/s: the median delay (${e.delayMs.p50} ms) is within one poll interval (${pgPollMs} ms): below that the figure mostly reflects where ` +
         'the poll fell, not the pipeline (true delay lies between the lower bound and the figure).');
     }
-    if (e.sendLagMs && e.sendLagMs.p99 > 20) n.push(`${e.rate}/s: the producer fired up to ${e.sendLagMs.max} ms late (p99 ${e.sendLagMs.p99} ms): the bench process was starved; delays are still from the scheduled times.`);
+    if (e.sendLagMs && e.sendLagMs.p99 > 20) {
+      n.push(`${e.rate}/s: the producer fired up to ${e.sendLagMs.max} ms late (p99 ${e.sendLagMs.p99} ms): the bench process was starved; ` +
+        'delays are still from the scheduled times.');
+    }
     n.push(...busyNote(`${e.rate}/s`, e.cpuShares.machine));
   }
   return n;
@@ -100,6 +104,14 @@ function throughputRow(t: ThroughputRun): unknown[] {
     ...shares(d.cpuShares, ['processor', 'kafka', 'redis', 'postgres', 'machine']), `${f(b.batches)} / ${f(b.recordsPerBatch)} / ${f(b.meanBatchMs)}`, d.startupSec];
 }
 
+const pair = (p: Percentiles | null): string | null => (p ? `${p.p50} / ${p.p99}` : null);
+
+function e2eRow(e: AggregateSinkReport['e2e'][number]): unknown[] {
+  const sendLag = e.sendLagMs && `${e.sendLagMs.p99} / ${e.sendLagMs.max}`;
+  return [e.rate, e.durationSec, e.produced, `${e.secondsVisible}/${e.secondsTotal}`, ...pcts(e.delayMs), pair(e.lowerMs), sendLag, pair(e.ackMs),
+    `${e.polls} / ${f(e.meanPollQueryMs, 1)}`, ...shares(e.cpuShares, ['aggregate', 'sink', 'postgres', 'kafka', 'redis', 'machine'])];
+}
+
 function sinkBlocks(r: AggregateSinkReport): Block[] {
   const d = r.sink;
   if (!d) return ['Not run.'];
@@ -107,15 +119,17 @@ function sinkBlocks(r: AggregateSinkReport): Block[] {
   const [a, b, batches] = [d.ledgerAtStart, d.ledgerAtEnd, d.batches];
   const total = d.ledgerPartitions.reduce((x, p) => x + p.parts, 0);
   const star = d.ledgerPartitions.find((p) => p.allRequestParts > 0);
-  const starShare = star && ` the all-request key '*' alone is ${star.allRequestParts} records (${Math.round((star.allRequestParts / Math.max(1, total)) * 100)}% of all)`;
+  const starShare = star && ` the all-request key '*' alone is ${star.allRequestParts} records (${Math.round((star.allRequestParts / Math.max(1, total)) * 100)}%)`;
   return [
     table(['window-counts records applied (in window)', 'seconds', '**records/s**', 'rows touched (ledger)', '**rows touched/s**', 'rows written/s (sink metric)',
-      'distinct window_counts rows', 'batches / records per batch / mean batch ms', 'CPU s', 'records per CPU s', 'sink (of one core)', 'postgres', 'kafka', 'machine busy',
-      'start-up s'], [[`${(b?.parts ?? 0) - (a?.parts ?? 0)} of ${f(b?.parts)}`, d.seconds, `**${f(d.recordsPerSec)}**`, (b?.touched ?? 0) - (a?.touched ?? 0),
-      `**${f(d.rowsTouchedPerSec)}**`, d.metricRowsWrittenPerSec, b?.rows, `${batches.batches} / ${f(batches.recordsPerBatch)} / ${f(batches.meanBatchMs)}`,
-      f(d.cpuSeconds, 2), d.recordsPerCpuSec, ...shares(d.cpuShares, ['processor', 'postgres', 'kafka', 'machine']), d.startupSec]]),
+      'distinct window_counts rows', 'batches / records per batch / mean batch ms', 'CPU s', 'records per CPU s', 'sink (of one core)', 'postgres', 'kafka',
+      'machine busy', 'start-up s'], [[`${(b?.parts ?? 0) - (a?.parts ?? 0)} of ${f(b?.parts)}`, d.seconds, `**${f(d.recordsPerSec)}**`,
+      (b?.touched ?? 0) - (a?.touched ?? 0), `**${f(d.rowsTouchedPerSec)}**`, d.metricRowsWrittenPerSec, b?.rows,
+      `${batches.batches} / ${f(batches.recordsPerBatch)} / ${f(batches.meanBatchMs)}`, f(d.cpuSeconds, 2), d.recordsPerCpuSec,
+      ...shares(d.cpuShares, ['processor', 'postgres', 'kafka', 'machine']), d.startupSec]]),
     [
-      `Committed data ends per partition: ${Object.entries(d.dataEnds).map(([p, e]) => `${p}:${e}`).join(', ')} (sum of offset spans ${d.offsetSpan}, transaction markers included).`,
+      `Committed data ends per partition: ${Object.entries(d.dataEnds).map(([p, e]) => `${p}:${e}`).join(', ')} ` +
+        `(sum of offset spans ${d.offsetSpan}, transaction markers included).`,
       `Ledger rows per window-counts partition (records are keyed by campaign id): ${d.ledgerPartitions.map((p) => `${p.partition}:${p.parts}`).join(', ')}` +
         `${star ? `;${starShare} on partition ${star.partition}.` : '.'}`,
       `Sink metric deltas over the window: ${Object.entries(d.metrics).map(([k, v]) => `${k}=${f(v, v !== null && !Number.isInteger(v) ? 3 : 0)}`).join(', ')}. ` +
@@ -129,43 +143,28 @@ export function renderAggregateSink(r: AggregateSinkReport): string {
   const blends = ['passthrough', 'passthrough-tracking', 'passthrough-same-events', 'aggregate'] as const;
   const exact = r.exactness;
   return document({
-    title: 'Aggregate and sink: throughput and end-to-end delay', head: r, extra: [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`], notes: r.notes,
+    title: 'Aggregate and sink: throughput and end-to-end delay', head: r, notes: r.notes,
+    extra: [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`],
     sections: [
-      section('Method (bench/README.md, aggregate-sink.ts, says more)',
-        `Topics, consumer groups and campaign ids of this run (deleted at the end) on the local stack. Pre-filled traffic: ${t.calls} calls of ` +
-          `processors/aggregate/traffic-fixture.ts \`makeTraffic\` = ${t.outcomes} auction outcomes (${t.campaigns} campaigns) and their ${t.notices} notices, ` +
-          'plain producer (no transaction markers), keyed by request id.',
-        [
-          '1. **Aggregate events/s.** The pass-through processor over the outcomes (the baseline) and over the notices, and ONE aggregate over both, ' +
-            '`repeat` times alternating the order, each with a group of its own, timed from the first poll of its committed offsets that sees a commit ' +
-            'to the poll that sees lag 0 (start-up excluded).',
-          '2. **Sink records/s and rows/s.** The sink on the first aggregate\'s output, timed from the first poll of `sink_offsets` that sees progress to ' +
-            'the committed data ends. Records = ledger rows; rows touched = distinct (applied_at, key) in the ledger (one upsert per key per batch). ' +
-            'Postgres totals are then compared with totals computed from the inputs (`WindowSums`).',
-          '3. **End-to-end delay.** An open-loop producer (idempotent, acks=all, linger 2 ms) writes outcomes, each second\'s for a campaign of its own; ' +
-            `a poller (every ${String(r.settings.pgPollMs)} ms on average, intervals uniform in 0.5-1.5x) sums bids per campaign. A second's delay runs ` +
-            'from the scheduled time of its last event to the first poll that sees its full count (the query\'s midpoint; "lower bound": the previous ' +
-            'poll), so it includes the wait for the poll (about 54 ms at 100 ms); the ledger gives a poll-independent figure.',
-        ],
-        'CPU columns are shares of ONE core over the measured window from /proc (a service = its process group; postgres = the postmaster and its ' +
-          'backends); "machine busy" is the share of both cores busy with anything, including other work on the machine.'),
+      section('Method',
+        `bench/README.md, aggregate-sink.ts. Pre-filled: ${t.calls} calls of traffic-fixture.ts \`makeTraffic\` = ${t.outcomes} outcomes (${t.campaigns} ` +
+          `campaigns) and their ${t.notices} notices. Polls every ${String(r.settings.pgPollMs)} ms on average (uniform in 0.5-1.5x) for the delays. CPU: ` +
+          'shares of ONE core over the measured window (a service = its process group; postgres = the postmaster and its backends; machine = both cores).'),
       section('1. Events/s through the aggregate (vs the pass-through on the same outcomes)',
-        table(['processor', 'events in (per topic)', 'committed at first poll', 'seconds', 'events/s', 'CPU s', 'events per CPU s', 'processor (of one core)', 'kafka',
-          'redis', 'postgres', 'machine busy (both cores)', 'batches / events per batch / mean batch ms', 'start-up s'], r.throughput.map(throughputRow)),
+        table(['processor', 'events in (per topic)', 'committed at first poll', 'seconds', 'events/s', 'CPU s', 'events per CPU s', 'processor (of one core)',
+          'kafka', 'redis', 'postgres', 'machine busy (both cores)', 'batches / events per batch / mean batch ms', 'start-up s'], r.throughput.map(throughputRow)),
         ...(m ? [
           `Medians over ${r.throughput.filter((x) => x.label === 'aggregate').length} run(s), events/s (events per CPU second of the processor):`,
           table(['pass-through, outcomes', 'pass-through, notices', 'pass-through, the same events (blend)', 'aggregate'],
             [blends.map((k) => `${f(m[k].eventsPerSec)} (${f(m[k].eventsPerCpuSec)})`)]),
-          'The blend is the pass-through\'s time for the aggregate\'s exact input: outcomes at the outcome rate plus notices at the notice rate, ' +
-            '(n_o + n_t) / (n_o / rate_o + n_t / rate_t).',
+          'The blend: the pass-through\'s rate on the aggregate\'s exact input, (n_o + n_t) / (n_o / rate_o + n_t / rate_t).',
         ] : []),
         `**Ratio aggregate / pass-through over the outcomes (the baseline asked for): events/s ${f(r.ratio.eventsPerSec, 3)}, per CPU second ` +
           `${f(r.ratio.eventsPerCpuSec, 3)}. Aggregate / pass-through of the same events: events/s ${f(r.ratio.sameEventsPerSec, 3)}, per CPU second ` +
           `${f(r.ratio.sameEventsPerCpuSec, 3)}.**`,
-        'Metric deltas below run from a scrape taken just after the first poll (so a batch committed in between falls outside) to the end:',
         [
-          ...r.throughput.filter((x) => Object.keys(x.extra).length > 0).map((x) => `- ${x.label} #${x.rep + 1} metric deltas over the window: ${Object.entries(x.extra).map(([k, v]) => `${k}=${f(v)}`).join(', ')}; ` +
-            `dead-letter topic gained ${x.deadLetters} records (topic-wide).`),
+          ...r.throughput.filter((x) => Object.keys(x.extra).length > 0).map((x) => `- ${x.label} #${x.rep + 1} metric deltas from the first poll that saw ` +
+            `progress: ${Object.entries(x.extra).map(([k, v]) => `${k}=${f(v)}`).join(', ')}; dead-letter topic gained ${x.deadLetters} records (topic-wide).`),
           `The aggregate wrote ${f(t.windowCountsRecords)} window-counts records (partial sums) for these events.`,
         ]),
       section('2. Sink into Postgres', ...sinkBlocks(r), exact
@@ -174,21 +173,14 @@ export function renderAggregateSink(r: AggregateSinkReport): string {
         : 'Exactness check: not run.'),
       section('3. End-to-end delay: outcome produced -> its bids visible in window_counts',
         table(['events/s', 's', 'produced (acked)', 'seconds complete', 'delay p50 ms', 'p95', 'p99', 'max', 'lower bound p50 / p99 ms', 'send lag p99 / max ms',
-          'ack p50 / p99 ms', 'polls / mean query ms', 'aggregate CPU', 'sink CPU', 'postgres', 'kafka', 'redis', 'machine busy'], r.e2e.map((e) => [e.rate, e.durationSec,
-          e.produced, `${e.secondsVisible}/${e.secondsTotal}`, ...pcts(e.delayMs), e.lowerMs ? `${e.lowerMs.p50} / ${e.lowerMs.p99}` : null,
-          e.sendLagMs ? `${e.sendLagMs.p99} / ${e.sendLagMs.max}` : null, e.ackMs ? `${e.ackMs.p50} / ${e.ackMs.p99}` : null, `${e.polls} / ${f(e.meanPollQueryMs, 1)}`,
-          ...shares(e.cpuShares, ['aggregate', 'sink', 'postgres', 'kafka', 'redis', 'machine'])])),
-        'Poll-independent breakdown per second from the ledger (ms): aggregate hop = last event sent (wall clock) -> Kafka timestamp of the last ' +
-          'window-counts record for that second\'s campaign (stamped when the aggregate\'s transaction produced it); sink hop = that timestamp -> ' +
-          '`applied_at` of the sink transaction that applied it (the transaction\'s start: its commit comes a few ms later); total = the two together, ' +
-          'a lower bound of the visibility delay.',
+          'ack p50 / p99 ms', 'polls / mean query ms', 'aggregate CPU', 'sink CPU', 'postgres', 'kafka', 'redis', 'machine busy'], r.e2e.map(e2eRow)),
+        'From the ledger, per second (ms): aggregate hop = last send -> Kafka timestamp of its window-counts record; sink hop = that -> `applied_at` ' +
+          'of the sink transaction (its start); total: a lower bound of the visibility delay.',
         table(['events/s', 'aggregate hop p50', 'p95', 'p99', 'max', 'sink hop p50', 'p95', 'p99', 'max', 'total (ledger) p50', 'p95', 'p99', 'max'],
           r.e2e.map((e) => [e.rate, ...pcts(e.hops.aggregate), ...pcts(e.hops.sink), ...pcts(e.hops.ledger)])),
-        'Batches during each rate (from the services\' metrics): the sink\'s batch time includes its Postgres transaction up to the commit, which is what ' +
-          'separates the ledger\'s `applied_at` from visibility.',
+        'Batches during each rate (the sink\'s include its Postgres transaction up to the commit: what separates `applied_at` from visibility).',
         table(['events/s', 'aggregate batches', 'records per batch', 'mean batch ms', 'sink batches', 'records per batch', 'mean batch ms'],
-          r.e2e.map(({ rate, batches: { aggregate: a, sink: s } }) => [rate, a.batches, f(a.recordsPerBatch, 1), f(a.meanBatchMs, 1), s.batches, f(s.recordsPerBatch, 1),
-            f(s.meanBatchMs, 1)])),
+          r.e2e.map(({ rate, batches: b }) => [rate, ...[b.aggregate, b.sink].flatMap((x) => [x.batches, f(x.recordsPerBatch, 1), f(x.meanBatchMs, 1)])])),
         r.e2e.flatMap((e) => [
           ...(e.missing.length ? [`- ${e.rate}/s: ${e.missing.length} seconds never complete within the settle time: ${e.missing.slice(0, 5).join('; ')}`] : []),
           ...(e.overcounted.length ? [`- ${e.rate}/s: counted more than produced: ${e.overcounted.slice(0, 5).join('; ')}`] : []),
@@ -199,7 +191,8 @@ export function renderAggregateSink(r: AggregateSinkReport): string {
           `updated; then deleted: ${c.leftoverRowsDeleted} leftover rows under the campaign prefix, ${c.ledgerRowsDeleted} ledger rows, ${c.offsetRowsDeleted} ` +
           `sink_offsets rows, ${c.dedupKeysDeleted} Redis de-duplication keys.${c.errors.length ? ` Errors: ${c.errors.join('; ')}` : ''} Sum of requests ` +
           `on the shared '*' rows: ${f(r.sharedRows.before)} before the run, ${f(r.sharedRows.after)} after the cleanup (equal unless something else wrote ` +
-          `meanwhile). Services stopped with SIGTERM, ms until the process group was gone: ${r.stops.map((e) => `${e.label} ${e.goneAfterMs ?? 'SIGKILLed'}`).join(', ')}.`
+          'meanwhile). Services stopped with SIGTERM, ms until the process group was gone: ' +
+          `${r.stops.map((e) => `${e.label} ${e.goneAfterMs ?? 'SIGKILLed'}`).join(', ')}.`
         : 'Not run.'),
     ],
   });

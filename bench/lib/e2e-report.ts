@@ -42,7 +42,7 @@ export interface E2eTotals {
   drained: boolean;
 }
 
-/** A rate is sustained when Postgres caught up within `drainSec` of the load's end, the lag p99 stayed under `lagP99Ms` and the edge accepted `acceptedShare` of it. */
+/** Sustained: Postgres caught up within `drainSec` of the load's end, the lag p99 stayed under `lagP99Ms`, the edge accepted `acceptedShare` of the rate. */
 export interface E2eLimits {
   drainSec: number;
   lagP99Ms: number;
@@ -53,7 +53,8 @@ const TARGETS = { sustainedRps: 5000, stretchRps: 10_000 } as const;
 
 function sustained(r: E2eRateRun, l: E2eLimits): boolean {
   const p99 = r.lag?.lagMs?.p99;
-  return !!r.load && r.drainSec !== null && r.drainSec <= l.drainSec && p99 !== undefined && p99 <= l.lagP99Ms && r.load.acceptedRps >= l.acceptedShare * r.offeredRps;
+  const drained = r.drainSec !== null && r.drainSec <= l.drainSec;
+  return !!r.load && drained && p99 !== undefined && p99 <= l.lagP99Ms && r.load.acceptedRps >= l.acceptedShare * r.offeredRps;
 }
 
 /** `lagP99Ms`: receipt -> visible p99 at the sustained rate. */
@@ -64,7 +65,8 @@ export function e2eSummary(runs: readonly E2eRateRun[], t: E2eTotals, l: E2eLimi
     // Exact: Postgres counts every request the edge wrote to Kafka once (the topic is the edge's record of
     // what it accepted), and that includes every request it answered 202. Under overload a client can
     // give up before its 202 (the record is then in Kafka but was never acknowledged): counted, not lost.
-    exact: t.drained && t.postgresRequests !== null && t.postgresRequests === t.requestTopicRecords && t.edgeAccepted !== null && t.edgeAccepted <= t.postgresRequests,
+    exact: t.drained && t.postgresRequests !== null && t.postgresRequests === t.requestTopicRecords
+      && t.edgeAccepted !== null && t.edgeAccepted <= t.postgresRequests,
     lagP99Ms: best?.lag?.lagMs?.p99 ?? null,
     rates: runs.map((r) => ({
       offeredRps: r.offeredRps, acceptedRps: r.load?.acceptedRps ?? null, edgeP99Ms: r.load?.latencyMs.p99 ?? null,
@@ -114,7 +116,10 @@ export function e2eSvg(r: Pick<E2eReport, 'summary' | 'runs'>): string {
       title: 'Receipt -> visible in Postgres, p99 per second of receipt', xLabel: 's since the rate\'s load started', yLabel: 'ms (log)', logY: true,
       series: byRate((x) => (x.lag?.perSecond ?? []).map(([sec, , p99]) => [sec, p99] as const)),
     },
-    { title: 'Consumer lag of the pipeline\'s groups (records, raw)', xLabel: 's since the rate\'s load started', yLabel: 'records', series: byRate((x) => x.lagTimeline) },
+    {
+      title: 'Consumer lag of the pipeline\'s groups (records, raw)', xLabel: 's since the rate\'s load started', yLabel: 'records',
+      series: byRate((x) => x.lagTimeline),
+    },
   ]);
 }
 
@@ -124,7 +129,8 @@ function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): Table {
     const d = r.lag?.lagMs;
     const edge = r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`;
     const byGroup = Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', ');
-    return [r.offeredRps, r.load?.acceptedRps, edge, d ? `${d.p50} / ${d.p99} / ${d.max}` : null, r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, byGroup, r.drainSec,
+    const visible = d ? `${d.p50} / ${d.p99} / ${d.max}` : null;
+    return [r.offeredRps, r.load?.acceptedRps, edge, visible, r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, byGroup, r.drainSec,
       sustained(r, l) ? 'yes' : 'no'];
   }));
 }
@@ -141,7 +147,9 @@ export function e2eNotes(r: E2eReport): string[] {
   for (const x of [...(r.warmup ? [r.warmup] : []), ...r.runs]) {
     const at = `${x === r.warmup ? 'warm-up at ' : ''}${x.offeredRps} req/s`;
     if (x.load && x.load.sendLagMs.p99 > 5) n.push(`${at}: generator lag p99 ${x.load.sendLagMs.p99} ms: the generator or the machine was saturated.`);
-    if (x.lag && x.lag.notVisible > 0) n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
+    if (x.lag && x.lag.notVisible > 0) {
+      n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
+    }
     n.push(...busyNote(at, x.cpu.machine));
   }
   return n;
@@ -155,11 +163,8 @@ export function renderE2e(r: E2eReport): string {
     title: 'End to end: async edge -> every service -> Postgres', head: r, extra, notes: r.notes,
     sections: [
       section(`Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
-        'Lag: from a request\'s receipt at the edge (receivedAtMs) to the sink transaction that applied the ledger part counting it (applied_at: the ' +
-          'transaction\'s start, so a lower bound by one sink batch). End lag: consumer lag of the pipeline\'s groups when the load ended, net of commit ' +
-          `markers. A rate is sustained when Postgres caught up within ${r.limits.drainSec} s of the load's end, the lag p99 stayed under ` +
-          `${r.limits.lagP99Ms} ms and the edge accepted at least ${r.limits.acceptedShare * 100}% of the offered rate; lagP99Ms is the p99 at the ` +
-          'sustained rate. Exact: Postgres\'s request count over the run equals the 202s the edge answered, after draining.',
+        'Method: bench/README.md, e2e.ts. Lag: receipt at the edge -> the sink transaction applying its ledger part (a lower bound by one sink batch). ' +
+          `Sustained: Postgres caught up within ${r.limits.drainSec} s, lag p99 <= ${r.limits.lagP99Ms} ms, >= ${r.limits.acceptedShare * 100}% accepted.`,
         jsonBlock(r.summary), bullets(e2eTargetLines(r.summary))),
       section('Rates', rateTable(r.runs, r.limits)),
       section('Exactness (whole run, warm-up included)', `- Edge 202 answers: ${t.edgeAccepted ?? 'n/a'}; records on the request topic: ` +

@@ -94,15 +94,14 @@ export function renderEdge(r: ReturnType<typeof edgeReport>): string {
   const cpu = r.cpu && Object.entries(r.cpu.usPerRequest).map(([k, v]) => `${k} ${v} µs`).join(', ');
   return document({
     title: 'Ingest edge load test', head: r,
-    intro: ['Open-loop load: requests are sent on a fixed schedule and latency is measured from the scheduled send time, so queueing for a connection is ' +
-      'included (no coordinated omission). "errors" are transport failures; "generator lag" is how late the generator fired, a check that the ' +
-      'generator was not the bottleneck. Each target is pinned to CPU 0 and the generator to CPU 1 when taskset exists.'],
+    intro: ['Method: bench/README.md, edge.ts. Open-loop load, latency from the scheduled send time; "errors": transport failures; "generator lag": how ' +
+      'late the generator fired. Target pinned to CPU 0, generator to CPU 1.'],
     sections: [
-      ...r.targets.map((t) => section(t.target, `Target command: \`${t.command}\`, URL ${t.url}`, ...(t.error ? [`**Target failed:** ${t.error.split('\n')[0]}`] : []),
+      ...r.targets.map((t) => section(t.target, `Target command: \`${t.command}\`, URL ${t.url}`,
+        ...(t.error ? [`**Target failed:** ${t.error.split('\n')[0]}`] : []),
         table(COLUMNS, t.runs.map(row)), `Sustainable throughput: ${r.sustainableRps[t.target] ?? 'none'} rps`)),
       section('Edge cost', SUSTAINABLE_DEFINITION, `Ratio edge/noop of sustainable throughput: ${r.ratioEdgeToNoop ?? 'n/a (needs both targets)'}`,
-        'CPU per request: the target process group\'s CPU time (every thread, librdkafka\'s included) over the requests sent, warm-up included. ' +
-          'Where the noop baseline is limited by the load generator rather than by its own core, the ratio of CPU per request says what one core could carry.',
+        'CPU per request: the target process group\'s CPU time (every thread) over the requests sent, warm-up included: what one core could carry.',
         r.cpu ? `At ${r.cpu.rate} rps (the highest rate both sustained): ${cpu} of CPU per request; noop/edge = ${r.cpu.ratioEdgeToNoop}.`
           : 'CPU comparison: n/a (no rate sustained by both targets with CPU readings).'),
     ],

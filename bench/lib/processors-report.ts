@@ -5,7 +5,8 @@
  */
 import type { DrainResult } from './drain.js';
 import type { OutputStats } from './output-stats.js';
-import { bullets, busyNote, document, jsonBlock, machineNotes, median, percent as pct, ratio, section, table, targetLine, verbatim, type ResultHead } from './results.js';
+import { bullets, busyNote, document, jsonBlock, machineNotes, median, percent as pct, ratio, section, table, targetLine, verbatim } from './results.js';
+import type { ResultHead } from './results.js';
 import type { Delivery, Stage } from './stages.js';
 
 export interface StageRun {
@@ -31,10 +32,14 @@ export type PairSummary = ReturnType<typeof summarize>;
 
 /** Medians over the repetitions of a stage and of the pass-through on the same input. */
 export function summarize(stage: Exclude<Stage, 'passthrough'>, input: string, runs: readonly StageRun[]) {
-  const of = (s: Stage, f: (d: DrainResult) => number | null): number | null => median(runs.filter((r) => r.stage === s && r.input === input).map((r) => f(r.drain)));
+  const of = (s: Stage, f: (d: DrainResult) => number | null): number | null =>
+    median(runs.filter((r) => r.stage === s && r.input === input).map((r) => f(r.drain)));
   const [rps, base] = [of(stage, (d) => d.recordsPerSec), of('passthrough', (d) => d.recordsPerSec)];
   const [rpc, baseRpc] = [of(stage, (d) => d.recordsPerCpuSec), of('passthrough', (d) => d.recordsPerCpuSec)];
-  return { stage, input, recordsPerSec: rps, baselineRecordsPerSec: base, ratio: ratio(rps, base), recordsPerCpuSec: rpc, baselineRecordsPerCpuSec: baseRpc, cpuRatio: ratio(rpc, baseRpc) };
+  return {
+    stage, input, recordsPerSec: rps, baselineRecordsPerSec: base, ratio: ratio(rps, base), recordsPerCpuSec: rpc, baselineRecordsPerCpuSec: baseRpc,
+    cpuRatio: ratio(rpc, baseRpc),
+  };
 }
 
 /** The issue's figures: stage / pass-through records/s per stage, and pass-through / plain client loop on the client's input. */
@@ -46,7 +51,9 @@ export function processorsSummary(pairs: readonly PairSummary[], runs: readonly 
 }
 
 export function processorsTargetLines(s: ReturnType<typeof processorsSummary>): string[] {
-  const rows: Array<[string, number | null]> = [...Object.entries(s.ratios).map(([k, v]): [string, number | null] => [`${k} / pass-through`, v]), ['pass-through / plain client loop', s.passThroughVsClient]];
+  const rows: Array<[string, number | null]> = [
+    ...Object.entries(s.ratios).map(([k, v]): [string, number | null] => [`${k} / pass-through`, v]), ['pass-through / plain client loop', s.passThroughVsClient],
+  ];
   return rows.map(([k, v]) => targetLine(k, v, `>= ${TARGET}`, v !== null && v >= TARGET));
 }
 
@@ -63,25 +70,28 @@ export function processorsNotes(runs: readonly StageRun[], head: ResultHead): st
   ])];
 }
 
-export function renderProcessors(r: ResultHead & { summary: ReturnType<typeof processorsSummary>; seed: string[]; pairs: PairSummary[]; runs: StageRun[]; notes: string[] }): string {
+export type ProcessorsReport = ResultHead & {
+  summary: ReturnType<typeof processorsSummary>; seed: string[]; pairs: PairSummary[]; runs: StageRun[]; notes: string[];
+};
+
+export function renderProcessors(r: ProcessorsReport): string {
   const decided = r.runs.filter((x) => x.output && ((x.stage !== 'passthrough' && x.stage !== 'client') || x.rep === 0));
-  const runColumns = ['run', 'delivery', 'records', 'committed at first poll', 'seconds', 'records/s', 'CPU s', 'processor CPU (of one core)', 'Kafka broker CPU', 'Redis CPU',
-    'machine busy (both cores)', 'start-up s', 'output records', 'distinct ids', 'dead letters', 'error'];
-  const runRow = ({ drain: d, ...x }: StageRun): unknown[] => [`${x.stage} #${x.rep + 1} on ${x.input}`, x.delivery, d.records, d.committedAtStart, d.seconds, d.recordsPerSec,
-    d.cpuSeconds, ...['processor', 'kafka', 'redis', 'machine'].map((k) => pct(d.cpuShares[k])), d.startupSec, x.output?.records, x.output?.distinct, x.deadLetters,
-    (d.error ?? '').split('\n')[0]];
+  const runColumns = ['run', 'delivery', 'records', 'committed at first poll', 'seconds', 'records/s', 'CPU s', 'processor CPU (of one core)', 'Kafka broker CPU',
+    'Redis CPU', 'machine busy (both cores)', 'start-up s', 'output records', 'distinct ids', 'dead letters', 'error'];
+  const runRow = (x: StageRun): unknown[] => {
+    const d = x.drain;
+    const cpu = ['processor', 'kafka', 'redis', 'machine'].map((k) => pct(d.cpuShares[k]));
+    return [label(x), x.delivery, d.records, d.committedAtStart, d.seconds, d.recordsPerSec, d.cpuSeconds, ...cpu, d.startupSec, x.output?.records,
+      x.output?.distinct, x.deadLetters, (d.error ?? '').split('\n')[0]];
+  };
   return document({
     title: 'Processor throughput', head: r, notes: r.notes,
-    intro: ['Each processor runs as ONE instance (its real main.ts, pinned to one core with taskset when available) over a topic pre-filled with the same ' +
-      'records; records/s counts the records committed from the first poll of the group\'s committed offsets that saw a commit to the poll that saw ' +
-      'every partition at its end (start-up excluded). The pass-through processor runs on the same runner over the same input in the same run: the ' +
-      'ratio is what the stage\'s own logic (and its Redis round trips) costs. Records per CPU-second divide by the CPU time of the processor\'s own ' +
-      'process group, less sensitive to the shared machine than the wall-clock rate.'],
+    intro: ['Method: bench/README.md, processors.ts. ONE instance per run, pinned to one core, over a pre-filled topic; records/s from the first poll ' +
+      'of the group\'s offsets that saw a commit to the one that saw every partition at its end; per CPU-second: of the processor\'s process group.'],
     sections: [
       section('Summary',
-        'ratios: each stage\'s records/s over the pass-through\'s on the same input (medians over repetitions); passThroughVsClient: the ' +
-          'pass-through\'s records/s over a plain consume -> produce loop on the same client over the same input (lib/client-loop.ts: bytes copied ' +
-          'unchanged, offsets committed after delivery), i.e. what the runner\'s decoding, encoding and bookkeeping cost.',
+        'ratios: each stage\'s records/s over the pass-through\'s on the same input (medians); passThroughVsClient: the pass-through\'s over a plain ' +
+          'consume -> produce loop on the same client (lib/client-loop.ts), i.e. what the runner\'s decoding, encoding and bookkeeping cost.',
         jsonBlock(r.summary), bullets(processorsTargetLines(r.summary))),
       section('Per stage (medians over repetitions)',
         table(['stage', 'input', 'records/s', 'pass-through records/s (same input)', 'ratio', 'records per CPU-s', 'pass-through per CPU-s', 'ratio (CPU)'],
