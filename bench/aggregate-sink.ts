@@ -62,7 +62,9 @@ function traffic(now: number): { outcomes: AuctionOutcome[]; notices: TrackingEv
 }
 
 /** One processor instance draining pre-filled `inputs`, then stopped; metric deltas from the first poll that saw progress to the last. */
-async function measureProcessor(label: ThroughputRun['label'], rep: number, inputs: string[], env: Record<string, string>, entry: string, group: string): Promise<ThroughputRun> {
+async function measureProcessor(
+  label: ThroughputRun['label'], rep: number, inputs: string[], env: Record<string, string>, entry: string, group: string,
+): Promise<ThroughputRun> {
   topics.track('group', group);
   const dl0 = await topics.deadLetterCount();
   const { perTopic, records, progress } = await groupLagProgress(topics.admin, group, inputs);
@@ -81,7 +83,8 @@ async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly 
   const expected = new WindowSums(60_000);
   for (const o of outcomes) expected.addOutcome(o);
   for (const n of notices) expected.addTracking(n);
-  const want = new Map([...totals(expected.toRecords({ topic: 'x', partition: 0, firstOffset: '0', lastOffset: '0' }))].filter(([k]) => k.startsWith(`${campPrefix}-k`)));
+  const computed = totals(expected.toRecords({ topic: 'x', partition: 0, firstOffset: '0', lastOffset: '0' }));
+  const want = new Map([...computed].filter(([k]) => k.startsWith(`${campPrefix}-k`)));
   const rows = await sql<Array<Record<string, string>>>`
     select campaign_id, creative_id, window_start_ms::text, requests::text, bids::text, wins::text, win_cost_micros::text, spend_micros::text,
            clearing_price_micros::text, impressions::text, clicks::text, conversions::text
@@ -108,7 +111,7 @@ async function sharedRequests(): Promise<number | null> {
 }
 
 /** Repetitions of the pass-through over each input and of the aggregate, alternating which goes first, each its own group; then the medians and ratios. */
-async function throughput(report: AggregateSinkReport, step: (name: string) => void, aggEnv: (rep: number, output: string) => Record<string, string>): Promise<void> {
+async function throughput(report: AggregateSinkReport, step: (name: string) => void, aggEnv: (rep: number, output: string) => Record<string, string>) {
   const passthrough = (label: ThroughputRun['label'], rep: number, input: string, output: string, schema: string): Promise<ThroughputRun> => {
     const name = `${names.passthrough}${label === 'passthrough' ? '' : '-t'}-${rep}`;
     const env = stageEnv('passthrough', { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, schema });
@@ -131,14 +134,16 @@ async function throughput(report: AggregateSinkReport, step: (name: string) => v
       log.info({ which, rep, eventsPerSec: m.drain.recordsPerSec, error: m.drain.error }, 'measured');
     }
   }
-  const med = (label: string, k: 'recordsPerSec' | 'recordsPerCpuSec'): number | null => median(report.throughput.filter((t) => t.label === label).map((t) => t.drain[k]));
-  const m = Object.fromEntries((['passthrough', 'passthrough-tracking', 'aggregate'] as const).map((l) => [l, { eventsPerSec: med(l, 'recordsPerSec'), eventsPerCpuSec: med(l, 'recordsPerCpuSec') }]));
+  const med = (label: string, k: 'recordsPerSec' | 'recordsPerCpuSec'): number | null =>
+    median(report.throughput.filter((t) => t.label === label).map((t) => t.drain[k]));
+  const rates = (l: string) => ({ eventsPerSec: med(l, 'recordsPerSec'), eventsPerCpuSec: med(l, 'recordsPerCpuSec') });
+  const m = { passthrough: rates('passthrough'), 'passthrough-tracking': rates('passthrough-tracking'), aggregate: rates('aggregate') };
   // The same events through the pass-through: the outcomes at its outcomes rate plus the notices at its notices rate.
   const [no, nt] = [report.traffic.outcomes, report.traffic.notices];
   const blend = (a: number | null | undefined, b: number | null | undefined): number | null => (a && b ? Math.round((no + nt) / (no / a + nt / b)) : null);
-  const same = { eventsPerSec: blend(m.passthrough?.eventsPerSec, m['passthrough-tracking']?.eventsPerSec), eventsPerCpuSec: blend(m.passthrough?.eventsPerCpuSec, m['passthrough-tracking']?.eventsPerCpuSec) };
-  const [agg, pt] = [m.aggregate!, m.passthrough!];
-  report.medians = { ...m, 'passthrough-same-events': same } as NonNullable<AggregateSinkReport['medians']>;
+  const [agg, pt, ptt] = [m.aggregate, m.passthrough, m['passthrough-tracking']];
+  const same = { eventsPerSec: blend(pt.eventsPerSec, ptt.eventsPerSec), eventsPerCpuSec: blend(pt.eventsPerCpuSec, ptt.eventsPerCpuSec) };
+  report.medians = { ...m, 'passthrough-same-events': same };
   report.ratio = {
     eventsPerSec: ratio(agg.eventsPerSec, pt.eventsPerSec), eventsPerCpuSec: ratio(agg.eventsPerCpuSec, pt.eventsPerCpuSec),
     sameEventsPerSec: ratio(agg.eventsPerSec, same.eventsPerSec), sameEventsPerCpuSec: ratio(agg.eventsPerCpuSec, same.eventsPerCpuSec),
@@ -156,7 +161,8 @@ async function main(): Promise<void> {
   topics.track('group', sinkGroup);
   const dog = guard(s.maxSeconds * 1000, log, async () => {
     await services.stopAll(); // every process group gone: cleaning Postgres under a sink still finishing would be unsafe
-    report.cleanup = await cleanupRun(sql, stackConfig.redisUrl, { topic: T.w, group: sinkGroup, partitions: s.partitions, campaignPrefix: campPrefix, eventIdPrefix: `e-${campPrefix}-` });
+    const parts = { topic: T.w, group: sinkGroup, partitions: s.partitions, campaignPrefix: campPrefix, eventIdPrefix: `e-${campPrefix}-` };
+    report.cleanup = await cleanupRun(sql, stackConfig.redisUrl, parts);
     report.sharedRows.after = await sharedRequests();
     log.info({ cleanup: report.cleanup }, 'postgres and redis cleaned');
     await topics.cleanup();
@@ -165,9 +171,8 @@ async function main(): Promise<void> {
   await topics.connect();
   await dog.steps(async () => {
     dog.step('fill');
-    for (const [topic, schema] of [[T.o, 'auction-outcome'], [T.t, 'tracking-event'], [T.w, 'window-count'], [T.copy, 'auction-outcome'], [T.copyT, 'tracking-event']]) {
-      await topics.create(topic!, s.partitions, `${schema}.avsc`);
-    }
+    const schemas = { o: 'auction-outcome', t: 'tracking-event', w: 'window-count', copy: 'auction-outcome', copyT: 'tracking-event' } as const;
+    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, `${schemas[k as keyof typeof T]}.avsc`);
     const { outcomes, notices, calls } = traffic(Date.now());
     report.traffic = { outcomes: outcomes.length, notices: notices.length, calls, campaigns: calls * 5, windowCountsRecords: null };
     await topics.fill(T.o, outcomes, (o) => o.requestId);
@@ -175,7 +180,8 @@ async function main(): Promise<void> {
     log.info({ outcomes: outcomes.length, notices: notices.length }, 'inputs filled');
 
     const aggEnv = (rep: number, output: string): Record<string, string> => ({
-      TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
+      TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1',
+      ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
       AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: output,
     });
     await throughput(report, (name) => dog.step(name), aggEnv);
@@ -189,7 +195,8 @@ async function main(): Promise<void> {
     const dl0 = await topics.deadLetterCount();
     const targets = await sinkTargets(topics.admin, T.w);
     // Watched from its first instruction, not started after /ready: it consumes before its HTTP server is up and, on a small topic, finishes first.
-    const env = { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions), ...(s.sinkMaxBatch ? { SINK_MAX_BATCH: String(s.sinkMaxBatch) } : {}) };
+    const env = { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions) };
+    if (s.sinkMaxBatch) Object.assign(env, { SINK_MAX_BATCH: String(s.sinkMaxBatch) });
     const { drain, svc: sink } = await drainService(services, 'sink', { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', cpu: s.cpu, ready: 'watch', env }, {
       ...sinkProgress(sql, sinkGroup, T.w, targets), postgres: true, moreHint: 'use more events', pollMs: s.pollMs, timeoutMs: s.drainTimeout * 1000, keep: true,
     });
@@ -202,7 +209,8 @@ async function main(): Promise<void> {
     log.info({ keys: report.exactness.gotKeys, mismatches: report.exactness.mismatches.length }, 'exactness checked');
 
     const subjects = { aggregate: { pgid: aggSvc.pid }, sink: { pgid: sink.pid }, ...stackCpuSubjects() };
-    const scrape = async (): Promise<Array<Record<string, number | null>>> => Promise.all([scrapeMetrics(aggSvc.url, batchSeries()), scrapeMetrics(sink.url, batchSeries('sink'))]);
+    const scrape = (): Promise<Array<Record<string, number | null>>> =>
+      Promise.all([scrapeMetrics(aggSvc.url, batchSeries()), scrapeMetrics(sink.url, batchSeries('sink'))]);
     for (const rate of s.rates) {
       dog.step(`e2e ${rate}/s`);
       const dead = aggSvc.failed() ?? sink.failed();

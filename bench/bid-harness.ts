@@ -155,7 +155,8 @@ process.stdout.write(
   `${JSON.stringify({
     campaigns: index.size, requests: records.length, batch: batchSize, rounds,
     bidsPerRequest: +(bids / sets.length).toFixed(2), bytesPerBidSet: Math.round(bytes / sets.length),
-    mgetKeysPerRequest: +(mgets.keys / ((rounds - 2) * records.length)).toFixed(1), mgetCallsPerBatch: +(mgets.calls / ((rounds - 2) * Math.ceil(records.length / batchSize))).toFixed(2),
+    mgetKeysPerRequest: +(mgets.keys / ((rounds - 2) * records.length)).toFixed(1),
+    mgetCallsPerBatch: +(mgets.calls / ((rounds - 2) * Math.ceil(records.length / batchSize))).toFixed(2),
     digest: createHash('sha256').update(JSON.stringify(sets)).digest('hex').slice(0, 16),
     decideUsPerRequest: { median: +median(decideUs).toFixed(1), min: +Math.min(...decideUs).toFixed(1) },
     decideCpuUsPerRequest: { median: +median(decideCpuUs).toFixed(1), min: +Math.min(...decideCpuUs).toFixed(1) },

@@ -49,7 +49,8 @@ async function runTarget(spec: (typeof TARGETS)[number]): Promise<TargetRuns> {
         const subjects = { target: { pgid: svc.pid }, ...stackCpuSubjects() };
         const before = snapshotCpu(subjects);
         const extra = ['--body', s.body, ...s.header.flatMap((h) => ['--header', h])];
-        const result = await runLoad({ url: out.url, rate, durationSec: s.duration, warmupSec: s.warmup, connections: s.connections, timeoutMs: s.timeout, cpu: LOAD_CPU, extra });
+        const load = { url: out.url, rate, durationSec: s.duration, warmupSec: s.warmup, connections: s.connections, timeoutMs: s.timeout, cpu: LOAD_CPU, extra };
+        const result = await runLoad(load);
         const after = snapshotCpu(subjects);
         out.runs.push({ rate, result, targetCpuSec: cpuSeconds(before, after, 'target'), cpuShares: cpuShares(before, after) });
         log.info({ target: spec.name, rate, accepted: result.acceptedRps, p99: result.latencyMs.p99 }, 'rate done');

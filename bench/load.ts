@@ -36,9 +36,11 @@ function size(s: string): readonly [number, number] {
 
 const a = cli('bench/load.ts', {
   url: required('http://127.0.0.1:8080/openrtb2/bid'), rate: positive('1000'), duration: positive('10'), warmup: num(0, '1'), connections: int(1, '32'),
-  timeout: positive('2000'), body: choice(BODY_KINDS, 'openrtb'), header: { kind: 'multiple', hint: 'k:v', parse: (_, raw) => (raw as unknown as string[]).map(header) },
+  timeout: positive('2000'), body: choice(BODY_KINDS, 'openrtb'),
+  header: { kind: 'multiple', hint: 'k:v', parse: (_, raw) => (raw as unknown as string[]).map(header) },
   tmax: int(1, undefined, 60_000), userPrefix: pattern(/^[A-Za-z0-9._:-]{0,100}$/, 'A-Z, a-z, 0-9, ".", "_", ":" and "-"'), users: int(1),
-  sizes: { hint: '300x250,728x90', parse: (_, raw) => raw?.split(',').map(size) }, idPrefix: pattern(/^[A-Za-z0-9._:-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, ".", "_", ":", "-"'),
+  sizes: { hint: '300x250,728x90', parse: (_, raw) => raw?.split(',').map(size) },
+  idPrefix: pattern(/^[A-Za-z0-9._:-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, ".", "_", ":", "-"'),
   deadline: num(0), idsOut: str(undefined, 'file'),
 });
 

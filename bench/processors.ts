@@ -26,7 +26,8 @@ import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Deli
 const log = pino({ name: 'bench-processors' }, pino.destination({ dest: 2, sync: true }));
 const s = cli('bench/processors.ts', {
   records: int(100, '20000'), repeat: int(1, '1'), partitions: int(1, '12'), cpu: int(0, '1'), maxBatch: int(1), concurrency: int(1), prefix: str('bench-'),
-  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'), out: str(RESULTS_DIR),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'),
+  out: str(RESULTS_DIR),
 });
 const run = randomBytes(4).toString('hex');
 const topics = new RunTopics(createLogger('bench-processors', 'warn'), `bench-processors-${run}`);
@@ -39,7 +40,7 @@ const deliveries = new Map<Stage, Delivery>();
  * Starts one instance of `stage` on `input` (or, for 'client', the plain client loop) as part of the pair of
  * stage `of`, measures it draining the topic, stops it, and reads its output.
  */
-async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stage, 'passthrough'>, rep: number, schema: string): Promise<{ run: StageRun; out: RawRecord[] }> {
+async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stage, 'passthrough'>, rep: number, schema: string) {
   const name = `bench-${run}-${stage}-${of}-${rep}`;
   const group = stage === 'client' ? name : groupOf(name);
   const output = `${input}-${stage}-${rep}`;

@@ -49,8 +49,8 @@ try {
   for (const rate of s.rates) {
     for (let r = 0; r < s.repeat; r++) {
       for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
-        const args = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.duration, '--mode', mode, '--linger', s.linger, '--compression', s.compression];
-        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', args, { cpu: 0, timeoutMs: 120_000 });
+        const args = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.duration, '--mode', mode, '--linger', s.linger];
+        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', [...args, '--compression', s.compression], { cpu: 0, timeoutMs: 120_000 });
         log.info({ rate, mode, cpuUsPerRecord: result.cpuUsPerRecord, p99Ms: result.latencyMs.p99, failed: result.failed }, 'probe done');
         results.push(result);
       }

@@ -78,14 +78,17 @@ export function snapshotCpu(subjects: Readonly<Record<string, CpuSubject>>, post
   const pids = procPids();
   const stats = new Map((pids ?? []).map((d) => [Number(d), procStat(d)] as const));
   const group = (pgid: number): number | null => pids && [...stats.values()].reduce((sec, st) => (st?.pgrp === pgid ? sec + st.cpuSec : sec), 0);
-  const seconds = Object.fromEntries(Object.entries(subjects).map(([k, s]) => [k, 'pgid' in s ? group(s.pgid) : (stats.get(s.pid)?.cpuSec ?? procStat(s.pid)?.cpuSec ?? null)]));
+  const one = (s: CpuSubject): number | null => ('pgid' in s ? group(s.pgid) : (stats.get(s.pid) ?? procStat(s.pid))?.cpuSec ?? null);
+  const seconds = Object.fromEntries(Object.entries(subjects).map(([k, s]) => [k, one(s)]));
   if (!postgres) return { at: performance.now(), ticks: machineTicks(), seconds };
   if (postmaster === null) postmaster = findPid(/^\S*\/postgres\s+-D\s/);
-  const pg = postmaster === undefined || !pids ? null : new Map([...stats].flatMap(([pid, st]) => (st && (pid === postmaster || st.ppid === postmaster) ? [[pid, st.cpuSec] as const] : [])));
+  const ofPostgres = ([pid, st]: [number, ReturnType<typeof procStat>]): boolean => !!st && (pid === postmaster || st.ppid === postmaster);
+  const pg = postmaster === undefined || !pids ? null : new Map([...stats].filter(ofPostgres).map(([pid, st]) => [pid, st!.cpuSec]));
   return { at: performance.now(), ticks: machineTicks(), seconds, pg };
 }
 
-const delta = (a: CpuSnapshot, b: CpuSnapshot, key: string): number | null => (a.seconds[key] == null || b.seconds[key] == null ? null : b.seconds[key]! - a.seconds[key]!);
+const delta = (a: CpuSnapshot, b: CpuSnapshot, key: string): number | null =>
+  a.seconds[key] == null || b.seconds[key] == null ? null : b.seconds[key]! - a.seconds[key]!;
 
 /** CPU seconds `key` used between two snapshots; null without both readings. */
 export function cpuSeconds(a: CpuSnapshot, b: CpuSnapshot, key: string): number | null {

@@ -113,7 +113,7 @@ export const failedDrain = (records: number, error: string): DrainResult => drai
  * Starts `spec` as `label`, watches it work through its input and stops it (unless `keep`). CPU is that of its process
  * group (`processor`) and the stack's servers; `sample`, when given, is taken at both ends. A failed start is a drain error.
  */
-export async function drainService<S = undefined>(services: Services, label: string, spec: ServiceSpec, w: Watch<S>): Promise<{ drain: Drain<S>; svc?: Service; output: string }> {
+export async function drainService<S = undefined>(services: Services, label: string, spec: ServiceSpec, w: Watch<S>) {
   const startedAt = performance.now();
   let svc: Service | undefined;
   let drain: Drain<S>;

@@ -132,7 +132,8 @@ export async function hopLags(
       hop('decided', s.receivedAtMs, s.decidedAtMs);
     }
     const { lost, ...counts } = n;
-    return { rate, ...counts, lostToDeadline: noBid ? lost : null, hops: Object.fromEntries(Object.entries(hops).map(([h, v]) => [h, percentiles(v)])) as Record<Hop, Percentiles | null> };
+    const percentilesOf = Object.fromEntries(Object.entries(hops).map(([h, v]) => [h, percentiles(v)])) as Record<Hop, Percentiles | null>;
+    return { rate, ...counts, lostToDeadline: noBid ? lost : null, hops: percentilesOf };
   });
 }
 
@@ -200,9 +201,9 @@ export type RunLag = Awaited<ReturnType<typeof visibleLags>>[number];
  * part's `applied_at` (the sink transaction's start, Postgres's clock on the same machine): visibility comes at its commit, so
  * the figure is low by up to one sink batch. Runs are told apart by id prefix (`<idPrefix>-<seq>`); other records are skipped.
  */
-export async function visibleLags(topics: RunTopics, outcomesTopic: string, parts: PartIndex, runs: ReadonlyArray<{ idPrefix: string; startMs: number }>, windowMs: number) {
+export async function visibleLags(topics: RunTopics, topic: string, parts: PartIndex, runs: ReadonlyArray<{ idPrefix: string; startMs: number }>, windowMs: number) {
   const acc = runs.map(() => ({ outcomes: 0, notVisible: 0, all: new Histogram(), seconds: new Map<number, Histogram>() }));
-  await topics.read(outcomesTopic, {
+  await topics.read(topic, {
     timeoutMs: 900_000,
     onRecord: async (r) => {
       if (!r.value) return;

@@ -39,7 +39,8 @@ export interface Flag<T> {
 }
 
 type Maybe<D, T> = D extends string ? T : T | undefined;
-const optional = <T>(check: (name: string, raw: string) => T) => (name: string, raw: string | undefined): T | undefined => (raw === undefined ? undefined : check(name, raw));
+const optional = <T>(check: (name: string, raw: string) => T) => (name: string, raw: string | undefined): T | undefined =>
+  raw === undefined ? undefined : check(name, raw);
 
 /** Any string; `hint` names it in the usage when it has no default. */
 export const str = <D extends string | undefined = undefined>(def?: D, hint = 'value'): Flag<Maybe<D, string>> => ({ def, hint, parse: (_, raw) => raw as string });
@@ -59,7 +60,8 @@ export const required = (hint: string): Flag<string> => ({
 /** A positive number, integer or not. */
 export const positive = (def: string): Flag<number> => ({ def, parse: (name, raw) => positiveArg(name, raw!) });
 /** A comma-separated list of numbers (`--rates 250,500`). */
-export const list = (min: number, def: string, integer = false): Flag<number[]> => ({ def, parse: (name, raw) => raw!.split(',').map((r) => numArg(name, r.trim(), min, integer)) });
+export const list = (min: number, def: string, integer = false): Flag<number[]> =>
+  ({ def, parse: (name, raw) => raw!.split(',').map((r) => numArg(name, r.trim(), min, integer)) });
 /** A CPU to pin to, or undefined for `none`. */
 export const cpu = (def: string): Flag<number | undefined> => ({ def, parse: (name, raw) => (raw === 'none' ? undefined : numArg(name, raw, 0, true)) });
 /** One of `choices`. */
@@ -100,9 +102,12 @@ export function cli<F extends Record<string, Flag<unknown>>>(
 ): { [K in keyof F]: ReturnType<F[K]['parse']> } {
   try {
     const options = Object.fromEntries(Object.entries(flags).map(([k, f]) => [kebab(k), {
-      type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.kind === 'multiple' ? { multiple: true, default: [] } : {}), ...(f.def === undefined ? {} : { default: f.def }),
+      type: f.kind === 'boolean' ? 'boolean' : 'string',
+      ...(f.kind === 'multiple' ? { multiple: true, default: [] } : {}),
+      ...(f.def === undefined ? {} : { default: f.def }),
     }]));
-    const parsed = parseArgs({ args: process.argv.slice(2), options: { ...options, help: { type: 'boolean' } } as never, strict: true, allowPositionals: !!o.positionals });
+    const args = { args: process.argv.slice(2), options: { ...options, help: { type: 'boolean' } } as never, strict: true, allowPositionals: !!o.positionals };
+    const parsed = parseArgs(args);
     const raw = parsed.values as Record<string, string | undefined>;
     if (raw.help) {
       process.stdout.write(`${usage(script, flags, o.positionals).trim()}\n`);

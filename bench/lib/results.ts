@@ -78,7 +78,9 @@ function renderBlock(b: Block): string {
 }
 
 /** The report: `# title, <day>`, the head's lines and `extra` ones, the intro, one `## ` heading per section, then the notes. */
-export function document(r: { title: string; head: ResultHead; extra?: readonly string[]; intro?: readonly Block[]; sections: readonly Section[]; notes?: readonly string[] }): string {
+export function document(r: {
+  title: string; head: ResultHead; extra?: readonly string[]; intro?: readonly Block[]; sections: readonly Section[]; notes?: readonly string[];
+}): string {
   const { date, machine: m, command, settings } = r.head;
   const head = [
     `- Date (UTC): ${date}`,
@@ -108,20 +110,24 @@ export const failedRow = (width: number, error: string | undefined, ...first: un
   [...first, `failed: ${firstLine(error)}`, ...Array<string>(Math.max(0, width - first.length - 1)).fill('')];
 
 /** One target: `<what>: <value> (target <bar>): met` or `**NOT met**`. */
-export const targetLine = (what: string, v: number | boolean | null, bar: string, ok: boolean): string => `${what}: ${v ?? 'n/a'} (target ${bar}): ${ok ? 'met' : '**NOT met**'}`;
+export const targetLine = (what: string, v: number | boolean | null, bar: string, ok: boolean): string =>
+  `${what}: ${v ?? 'n/a'} (target ${bar}): ${ok ? 'met' : '**NOT met**'}`;
 
 /** What every report says about the machine: nothing pinned, or more load than cores at the start. */
 export function machineNotes(h: ResultHead): string[] {
   const { pinned, loadAvg, nproc } = h.machine;
   return [
     ...(pinned ? [] : ['taskset is not available: nothing was pinned.']),
-    ...(loadAvg[0]! > nproc ? [`The 1-minute load average at the start (${loadAvg[0]}) exceeded the ${nproc} cores: other work competed for the CPU; compare ratios, not absolute rates.`] : []),
+    ...(loadAvg[0]! > nproc
+      ? [`The 1-minute load average at the start (${loadAvg[0]}) exceeded the ${nproc} cores: other work competed for the CPU; compare ratios, not absolute rates.`]
+      : []),
   ];
 }
 
 /** A note when the machine's cores were more than 90% busy during a measurement. */
 export const busyNote = (label: string, machineShare: number | null | undefined): string[] =>
-  (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${percent(machineShare)} busy: the rate is bounded by the shared cores, not only by what was measured.`] : [];
+  (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${percent(machineShare)} busy: the rate is bounded by the shared cores, not only by what was measured.`]
+    : [];
 
 /** A number for a table (`digits` fixed decimals when given); `n/a` for none. */
 export const fmt = (v: number | null | undefined, digits?: number): string => (v === null || v === undefined ? 'n/a' : digits ? v.toFixed(digits) : String(v));
@@ -161,7 +167,8 @@ export function percentiles(values: readonly number[]): Percentiles | null {
 export async function writeResults<R extends { date: string }>(dir: string, name: string, r: R, markdown: string, svg?: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `${r.date.slice(0, 10)}-${name}`);
-  const files: Array<[string, string]> = [[`${base}.md`, markdown], [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`], ...(svg === undefined ? [] : [[`${base}.svg`, svg] as [string, string]])];
+  const files: Array<[string, string]> = [[`${base}.md`, markdown], [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`]];
+  if (svg !== undefined) files.push([`${base}.svg`, svg]);
   for (const [file, text] of files) await writeFile(file, text);
   return files.map(([file]) => file);
 }

@@ -120,7 +120,8 @@ export class RunTopics {
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
-    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch((err: unknown) => this.log.warn({ err, topics }, 'deleting topics failed'));
+    const failed = (what: string, names: string[]) => (err: unknown): void => this.log.warn({ err, names }, `deleting ${what} failed`);
+    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch(failed('topics', topics));
     for (const topic of topics) await this.deleteSubject(subjectFor(topic));
     await this.admin.disconnect().catch(() => undefined);
   }
