@@ -12,11 +12,11 @@
  * counterTable) and the fake MGET (fakeMget); the time figures do not include the set-up.
  */
 import { createHash } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import avro from 'avsc';
 import { parseOpenRtb } from '../ingest/openrtb.js';
 import { openRtbBody } from './lib/bodies.js';
+import { cli, int } from './lib/options.js';
 import { loadSchema } from '../schemas/topics.js';
 import type { BidRequest } from '../schemas/bid-request.js';
 import type { BidSet } from '../schemas/bid-set.js';
@@ -36,11 +36,8 @@ const USERS = 10_000;
 /** A Tuesday afternoon UTC: most seeded campaigns are in flight, some in a daypart window. */
 const NOW = Date.UTC(2026, 10, 24, 15);
 
-const { values: opt } = parseArgs({
-  options: { requests: { type: 'string', default: '2000' }, batch: { type: 'string', default: '50' }, rounds: { type: 'string', default: '15' }, campaigns: { type: 'string', default: '300' } },
-});
-const [requestCount, batchSize, roundsAsked, campaignCount] = [opt.requests, opt.batch, opt.rounds, opt.campaigns].map(Number) as [number, number, number, number];
-const rounds = Math.max(3, roundsAsked);
+const opt = cli('bench/bid-harness.ts', { requests: int(1, '2000'), batch: int(1, '50'), rounds: int(3, '15'), campaigns: int(1, '300') });
+const [requestCount, batchSize, rounds, campaignCount] = [opt.requests, opt.batch, opt.rounds, opt.campaigns];
 
 function catalogue(n: number): Campaign[] {
   const advertisers = Array.from({ length: 8 }, (_, i) => seedAdvertiser(SEED, i));
@@ -158,7 +155,8 @@ process.stdout.write(
   `${JSON.stringify({
     campaigns: index.size, requests: records.length, batch: batchSize, rounds,
     bidsPerRequest: +(bids / sets.length).toFixed(2), bytesPerBidSet: Math.round(bytes / sets.length),
-    mgetKeysPerRequest: +(mgets.keys / ((rounds - 2) * records.length)).toFixed(1), mgetCallsPerBatch: +(mgets.calls / ((rounds - 2) * Math.ceil(records.length / batchSize))).toFixed(2),
+    mgetKeysPerRequest: +(mgets.keys / ((rounds - 2) * records.length)).toFixed(1),
+    mgetCallsPerBatch: +(mgets.calls / ((rounds - 2) * Math.ceil(records.length / batchSize))).toFixed(2),
     digest: createHash('sha256').update(JSON.stringify(sets)).digest('hex').slice(0, 16),
     decideUsPerRequest: { median: +median(decideUs).toFixed(1), min: +Math.min(...decideUs).toFixed(1) },
     decideCpuUsPerRequest: { median: +median(decideCpuUs).toFixed(1), min: +Math.min(...decideCpuUs).toFixed(1) },

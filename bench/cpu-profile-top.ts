@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cli, int } from './lib/options.js';
 
 interface ProfileNode {
   id: number;
@@ -21,13 +21,15 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '20' } } });
-const file = [...positionals].sort((a, b) => statSync(b).size - statSync(a).size)[0];
-if (file === undefined) {
-  process.stderr.write('usage: cpu-profile-top.ts <file.cpuprofile>... [--top N]\n');
-  process.exit(2);
-}
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+let [file, profile] = ['', { nodes: [], startTime: 0, endTime: 0 } as Profile];
+const { top } = cli('bench/cpu-profile-top.ts', { top: int(1, '20') }, {
+  positionals: '<file.cpuprofile>...',
+  check: (_, files) => {
+    if (files.length === 0) throw new Error('give at least one .cpuprofile file');
+    file = [...files].sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  },
+});
 const totalHits = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
 const totalMs = (profile.endTime - profile.startTime) / 1000;
 const keyOf = (node: ProfileNode): string => {
@@ -53,7 +55,7 @@ function walk(node: ProfileNode, active: Set<string>): number {
   return hits;
 }
 walk(profile.nodes[0]!, new Set());
-const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, top);
 const pct = (hits: number): string => `${((100 * hits) / totalHits).toFixed(1).padStart(5)}%`;
 process.stdout.write(`${file}: ${totalMs.toFixed(0)} ms, ${totalHits} samples\n  self  (total)  function\n`);
 for (const [key, hits] of rows) process.stdout.write(`${pct(hits)} (${pct(total.get(key) ?? 0)})  ${key}\n`);

@@ -3,9 +3,9 @@
  * auction, settle, aggregate, sink, ingest edge) on topics, consumer groups and a Postgres schema of this run,
  * at offered rates rising until the pipeline stops keeping up: after each rate's load, the first rate after
  * which Postgres does not catch up within --drain-limit seconds is the last. Per rate: what the edge
- * accepted, each request's lag from receipt to its window visible in Postgres (lib/visible-lag.ts), the
- * consumer lag at the end of the load and over time (lib/pipeline-lag.ts). At the end: whether Postgres
- * counted exactly the requests the edge accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
+ * accepted, each request's lag from receipt to its window visible in Postgres, the consumer lag at the end
+ * of the load and over time (lib/lag.ts). At the end: whether Postgres counted exactly the requests the edge
+ * accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
  *
  * Shared with the rest of the stack: the `campaigns` topic (bid follows the seed catalogue there; the run's
  * campaigns API serves the run's empty schema, so it publishes nothing), the dead-letter topic, and Redis
@@ -13,46 +13,36 @@
  * ids, deleted after; settle gets a pending-reservation index of its own, so it releases nobody's reservations).
  */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
-import { TOPICS } from '../schemas/topics.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { seenKey } from '../processors/aggregate/dedup.js';
 import { outcomeEventId } from '../processors/aggregate/aggregate.js';
-import { resetCounters, seedCatalogue, seedTraffic, unlinkMatching } from './lib/catalogue.js';
+import { resetCounters, seedCatalogue, seedLoadFlags, unlinkMatching } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
 import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
+import { lagByGroup, lagSnapshot, netLag, PartIndex, sampleLag, visibleLags, type GroupTopics } from './lib/lag.js';
 import { scrapeMetrics } from './lib/metrics-scrape.js';
-import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
-import { lagByGroup, lagSnapshot, netLag, sampleLag, type GroupTopics } from './lib/pipeline-lag.js';
+import { bool, cli, cpu, errorText, int, list, num, str } from './lib/options.js';
 import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics, stackConfig } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
-import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
-import { loadParts, requestLags } from './lib/visible-lag.js';
+import { decisionStages, edgeSpec, groupOf } from './lib/stages.js';
 
-const USAGE = `
-node --import tsx bench/e2e.ts [--rates 1000,2000,3000,5000,7500,10000] [--duration 60] [--warmup-sec 10]
-  [--drain-limit 5] [--lag-limit 5000] [--drain-timeout 120] [--connections 256] [--timeout 2000] [--partitions 12]
-  [--load-cpu none] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 120] [--out bench/results]`;
 const WINDOW_MS = 60_000;
 const log = pino({ name: 'bench-e2e' }, pino.destination({ dest: 2, sync: true }));
-const { s, limits } = cli(USAGE, {
-  rates: flag('1000,2000,3000,5000,7500,10000'), duration: flag('60'), 'warmup-sec': flag('10'), 'drain-limit': flag('5'), 'lag-limit': flag('5000'),
-  'drain-timeout': flag('120'), connections: flag('256'), timeout: flag('2000'), partitions: flag('12'), 'load-cpu': flag('none'), prefix: flag('bench-'),
-  campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': flag('120'), out: flag(RESULTS_DIR),
-}, (a) => ({
-  s: {
-    rates: listArg('rates', a.rates, 1, true), durationSec: numArg('duration', a.duration, 1), warmupSec: numArg('warmup-sec', a['warmup-sec'], 0),
-    drainTimeoutMs: numArg('drain-timeout', a['drain-timeout'], 1) * 1000, connections: numArg('connections', a.connections, 1, true), timeoutMs: numArg('timeout', a.timeout, 1),
-    partitions: numArg('partitions', a.partitions, 1, true), loadCpu: cpuArg('load-cpu', a['load-cpu']), prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true),
-    users: numArg('users', a.users, 1, true), skipSeed: a['skip-seed'], readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000, out: a.out,
-  },
-  limits: { drainSec: numArg('drain-limit', a['drain-limit'], 0), lagP99Ms: numArg('lag-limit', a['lag-limit'], 1), acceptedShare: 0.99 } satisfies E2eLimits,
-}));
+const s = cli('bench/e2e.ts', {
+  rates: list(1, '1000,2000,3000,5000,7500,10000', true), duration: num(1, '60'), warmupSec: num(0, '10'), drainLimit: num(0, '5'), lagLimit: num(1, '5000'),
+  drainTimeout: num(1, '120'), connections: int(1, '256'), timeout: num(1, '2000'), partitions: int(1, '12'), loadCpu: cpu('none'), prefix: str('bench-'),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), readyTimeout: num(5, '120'), out: str(RESULTS_DIR),
+});
+const limits: E2eLimits = { drainSec: s.drainLimit, lagP99Ms: s.lagLimit, acceptedShare: 0.99 };
 const run = randomBytes(4).toString('hex');
-const T = { req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`, wc: `bench-e2e-${run}-window-counts` };
+const T = {
+  req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`,
+  wc: `bench-e2e-${run}-window-counts`,
+};
 const name = (svc: string): string => `e2e-${run}-${svc}`;
 const sinkGroup = `bench-e2e-${run}-sink`;
 const pendingIndex = `bench:e2e:${run}:pending-campaigns`;
@@ -61,57 +51,50 @@ const groups: GroupTopics[] = [
   { group: groupOf(name('aggregate')), topics: [T.out, T.tracking] }, { group: groupOf(name('settle')), topics: [T.tracking] }, { group: sinkGroup, topics: [T.wc] },
 ];
 const topics = new RunTopics(createLogger('bench-e2e', 'warn'), `bench-e2e-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const dropSchema: Array<() => Promise<void>> = [];
-const traffic = seedTraffic(s, 120);
-const loadFlags = ['--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
+const loadFlags = seedLoadFlags(s);
 
 async function startAll(pgUrl: string): Promise<void> {
   const common = { TOPIC_PARTITIONS: String(s.partitions) };
-  const stage = (st: 'enrich' | 'bid' | 'auction', input: string, output: string): Record<string, string> =>
-    stageEnv(st, { name: name(st), input, output, partitions: s.partitions, campaignsTopic: TOPICS.campaigns });
-  const proc = { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
-  const starts: Array<[string, string, string, Record<string, string>]> = [
-    ['sink', 'sink/main.ts', 'SINK_HTTP_PORT', { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', POSTGRES_URL: pgUrl }],
-    ['aggregate', 'processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }],
-    ['settle', 'processors/settle/main.ts', 'PROCESSOR_HTTP_PORT', { ...proc, SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }],
-    ['auction', STAGE_ENTRY.auction, 'PROCESSOR_HTTP_PORT', stage('auction', T.bids, T.out)],
-    ['bid', STAGE_ENTRY.bid, 'PROCESSOR_HTTP_PORT', stage('bid', T.enr, T.bids)],
-    ['enrich', STAGE_ENTRY.enrich, 'PROCESSOR_HTTP_PORT', stage('enrich', T.req, T.enr)],
-    // A throw-away operator token: the API must have one to start, and the bench never calls it.
-    ['campaigns', 'processors/campaigns/main.ts', 'CAMPAIGNS_PORT', { ...common, CAMPAIGNS_HOST: '127.0.0.1', POSTGRES_URL: pgUrl, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` }],
-  ];
+  const proc = (entry: string, env: Record<string, string>) =>
+    ({ entry, portVar: 'PROCESSOR_HTTP_PORT', env: { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', ...env } });
+  const aggregate = { AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc };
+  // A throw-away operator token: the campaigns API must have one to start, and the bench never calls it.
+  const pg = { POSTGRES_URL: pgUrl };
+  const campaigns = { ...common, CAMPAIGNS_HOST: '127.0.0.1', ...pg, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` };
+  const { enrich, bid, auction } = decisionStages(`e2e-${run}`, T, { partitions: s.partitions });
   for (const g of groups) topics.track('group', g.group);
-  // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
-  const started = await Promise.allSettled(starts.map(([label, entry, portVar, env]) => services.start(label, { entry, portVar, env })));
-  for (const r of started) if (r.status === 'rejected') throw r.reason;
-  await services.start('edge', {
-    entry: 'ingest/main.ts', portVar: 'INGEST_PORT', env: {
-      ...common, INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: 'async', INGEST_TOPIC: T.req, INGEST_TRACKING_TOPIC: T.tracking,
-      INGEST_OUTCOMES_TOPIC: T.out, INGEST_NODE_ID: `bench-e2e-${run}`,
-      // A throw-away tracking secret: the edge refuses to start without one of its own.
-      INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'),
-    },
+  await services.startAll({
+    sink: { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', env: { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', ...pg } },
+    aggregate: proc('processors/aggregate/main.ts', { ...aggregate, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }),
+    settle: proc('processors/settle/main.ts', { SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }),
+    auction, bid, enrich,
+    campaigns: { entry: 'processors/campaigns/main.ts', portVar: 'CAMPAIGNS_PORT', env: campaigns },
   });
+  const env = { INGEST_TRACKING_TOPIC: T.tracking };
+  await services.start('edge', edgeSpec({ mode: 'async', topic: T.req, outcomes: T.out, nodeId: `bench-e2e-${run}`, partitions: s.partitions, env }));
 }
 
 const ACCEPTED = 'ingest_requests_total{status="202"}';
 const edgeAccepted = async (): Promise<number | null> => (await scrapeMetrics(services.get('edge').url, [ACCEPTED]))[ACCEPTED] ?? null;
-const sumRequests = async (sql: postgres.Sql): Promise<number> => Number((await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`)[0]?.n ?? 0);
+const sumRequests = async (sql: postgres.Sql): Promise<number> =>
+  Number((await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`)[0]?.n ?? 0);
 const published = async (): Promise<number> => (await topics.admin.fetchTopicOffsets(T.req)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 
 /** Polls until Postgres counts every request on the request topic; seconds it took, or null after `timeoutMs`. */
 async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number | null> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
+  for (const t0 = performance.now(); performance.now() - t0 < timeoutMs; await new Promise((r) => setTimeout(r, 200))) {
     if ((await sumRequests(sql)) >= (await published())) return Math.round(performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 200));
   }
   return null;
 }
 
 async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, idPrefix: string): Promise<E2eRateRun> {
-  const out: E2eRateRun = { offeredRps, idPrefix, startedAtMs: Date.now(), load: null, edgeAccepted: null, drainSec: null, endLagRecords: null, endLagByGroup: {}, lagTimeline: [], cpu: {}, lag: null };
+  const out: E2eRateRun = {
+    offeredRps, idPrefix, startedAtMs: Date.now(), load: null, edgeAccepted: null, drainSec: null, endLagRecords: null, endLagByGroup: {}, lagTimeline: [], cpu: {},
+    lag: null,
+  };
   const dead = services.dead();
   if (dead) return { ...out, error: dead };
   const accepted0 = await edgeAccepted();
@@ -120,33 +103,35 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   const cpu0 = snapshotCpu(subjects);
   out.startedAtMs = Date.now();
   try {
-    out.load = await runLoad({
-      url: `${services.get('edge').url}/openrtb2/bid`, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu,
-      extra: [...loadFlags, '--id-prefix', idPrefix],
-    });
+    const url = `${services.get('edge').url}/openrtb2/bid`;
+    const extra = [...loadFlags, '--id-prefix', idPrefix];
+    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra });
   } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
+    out.error = errorText(err);
   }
   out.cpu = cpuShares(cpu0, snapshotCpu(subjects));
   const end = await lagSnapshot(topics.admin, groups);
-  out.drainSec = await drained(sql, s.drainTimeoutMs);
+  out.drainSec = await drained(sql, s.drainTimeout * 1000);
   out.lagTimeline = await sampler.stop();
   out.endLagByGroup = lagByGroup(end);
   out.endLagRecords = netLag(end, out.drainSec === null ? null : await lagSnapshot(topics.admin, groups));
   const accepted1 = await edgeAccepted();
   out.edgeAccepted = accepted0 !== null && accepted1 !== null ? accepted1 - accepted0 : null;
-  log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag: out.endLagRecords, drainSec: out.drainSec, error: out.error }, 'rate done');
+  const { drainSec, endLagRecords: endLag, error } = out;
+  log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag, drainSec, error }, 'rate done');
   return out;
 }
 
 async function main(): Promise<void> {
   const head = resultHead({ ...s, loadCpu: s.loadCpu ?? 'none', run, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags });
   const cleanup: string[] = [];
-  const dog = guard((900 + s.warmupSec + s.rates.length * (s.durationSec + 1 + s.timeoutMs / 1000 + s.drainTimeoutMs / 1000 + 30)) * 1000, log, async () => {
+  const perRate = s.duration + 1 + s.timeout / 1000 + s.drainTimeout + 30;
+  const dog = guard((900 + s.warmupSec + s.rates.length * perRate) * 1000, log, async () => {
     await services.stopAll();
-    for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${(err as Error).message}`));
+    for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${errorText(err)}`));
     const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`, 'dev'))}*`, pendingIndex]).catch(() => null);
-    cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* reset`);
+    const counters = await resetCounters(s.prefix);
+    cleanup.push(`schema dropped; ${keys ?? 'n/a'} Redis de-duplication keys of the run's requests deleted; ${counters} counter keys of ${s.prefix}cmp-* reset`);
     await topics.cleanup();
   });
   dog.step('seed');
@@ -156,12 +141,13 @@ async function main(): Promise<void> {
   const pg = await freshSchema({ after: (fn) => void dropSchema.push(fn) }, `bench_e2e_${run}`);
   const report: E2eReport = {
     summary: { sustainedRps: null, exact: false, lagP99Ms: null, rates: [] }, ...head, loadAvgEnd: [], settings: { ...head.settings, schema: pg.schema },
-    limits, processes: {}, seed, warmup: null, runs: [], totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
+    limits, processes: {}, seed, warmup: null, runs: [],
+    totals: { edgeAccepted: null, requestTopicRecords: null, postgresRequests: null, drained: false }, cleanup, notes: [],
   };
   await dog.steps(async () => {
     dog.step('create topics');
-    const schemas: Record<keyof typeof T, string> = { req: 'bid-request.avsc', enr: 'bid-request.avsc', bids: 'bid-set.avsc', out: 'auction-outcome.avsc', tracking: 'tracking-event.avsc', wc: 'window-count.avsc' };
-    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, schemas[k as keyof typeof T]);
+    const schemas = { req: 'bid-request', enr: 'bid-request', bids: 'bid-set', out: 'auction-outcome', tracking: 'tracking-event', wc: 'window-count' } as const;
+    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, `${schemas[k as keyof typeof T]}.avsc`);
     dog.step('start services');
     await startAll(pg.url);
     report.processes = services.commands();
@@ -169,21 +155,26 @@ async function main(): Promise<void> {
     if (s.warmupSec > 0) report.warmup = await rate(pg.sql, s.rates[0]!, s.warmupSec, `${run}-w`);
     for (const offered of s.rates) {
       dog.step(`rate ${offered}`);
-      const r = await rate(pg.sql, offered, s.durationSec, `${run}-r${offered}`);
+      const r = await rate(pg.sql, offered, s.duration, `${run}-r${offered}`);
       report.runs.push(r);
       if (r.error || r.drainSec === null || r.drainSec > limits.drainSec) {
-        report.notes.push(`Stopped rising after ${offered} req/s: ${r.error ? `it failed (${r.error.split('\n')[0]})` : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeoutMs / 1000} s after the load` : `Postgres caught up only ${r.drainSec} s after the load (limit ${limits.drainSec} s)`}.`);
+        const why = r.error ? `it failed (${r.error.split('\n')[0]})`
+          : r.drainSec === null ? `Postgres had not caught up ${s.drainTimeout} s after the load`
+          : `Postgres caught up only ${r.drainSec} s after the load (limit ${limits.drainSec} s)`;
+        report.notes.push(`Stopped rising after ${offered} req/s: ${why}.`);
         break;
       }
     }
     dog.step('final drain');
-    const final = await drained(pg.sql, s.drainTimeoutMs);
-    report.totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql), drained: final !== null };
+    const final = await drained(pg.sql, s.drainTimeout * 1000);
+    const totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql) };
+    report.totals = { ...totals, drained: final !== null };
     const dead = services.dead();
     if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);
     dog.step('receipt -> visible lag');
     const all = [...(report.warmup ? [report.warmup] : []), ...report.runs];
-    const lags = await requestLags(topics, T.out, await loadParts(pg.sql, T.out), all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs })), WINDOW_MS);
+    const runs = all.map((r) => ({ idPrefix: r.idPrefix, startMs: r.startedAtMs }));
+    const lags = await visibleLags(topics, T.out, await PartIndex.load(pg.sql, T.out), runs, WINDOW_MS);
     all.forEach((r, i) => (r.lag = lags[i]!));
   }, report.notes);
   report.summary = e2eSummary(report.runs, report.totals, limits);

@@ -8,56 +8,49 @@ import { writeFileSync } from 'node:fs';
 import { PipelineError } from '../schemas/errors.js';
 import { BODY_KINDS, bodyGenerator } from './lib/bodies.js';
 import { runOpenLoop } from './lib/open-loop.js';
-import { choiceArg, cli, flag, numArg, positiveArg } from './lib/options.js';
+import { choice, cli, int, num, positive, required, str, type Flag } from './lib/options.js';
 
-const USAGE = `
-node --import tsx bench/load.ts --url http://127.0.0.1:8080/openrtb2/bid --rate 2000 \\
-  --duration 10 --connections 32 --body openrtb [--warmup 1] [--timeout 2000] [--header k:v]...
-  [--tmax 120] [--user-prefix ""] [--users 100000] [--sizes 300x250,728x90] [--id-prefix <random>]
-  [--deadline <ms>] [--ids-out <file>]`;
-const str = flag();
+const invalid = (message: string): PipelineError => new PipelineError('CONFIG_INVALID', message);
+
+/** A string matching `re`, or undefined. */
+const pattern = (re: RegExp, what: string): Flag<string | undefined> => ({
+  hint: 'value', parse: (name, raw) => {
+    if (raw !== undefined && !re.test(raw)) throw invalid(`--${name} may only be ${what}`);
+    return raw;
+  },
+});
 
 function header(h: string): [string, string] {
   const i = h.indexOf(':');
   const key = h.slice(0, i).trim();
-  if (i <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\r\n]/.test(h)) throw new PipelineError('CONFIG_INVALID', `--header must look like name:value, got ${JSON.stringify(h)}`);
-  if (/^(host|content-length|transfer-encoding|connection)$/i.test(key)) throw new PipelineError('CONFIG_INVALID', `--header ${key} is set by the generator`);
+  if (i <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\r\n]/.test(h)) throw invalid(`--header must look like name:value, got ${JSON.stringify(h)}`);
+  if (/^(host|content-length|transfer-encoding|connection)$/i.test(key)) throw invalid(`--header ${key} is set by the generator`);
   return [key, h.slice(i + 1).trim()];
 }
 
 function size(s: string): readonly [number, number] {
   const m = /^(\d{1,5})x(\d{1,5})$/.exec(s.trim());
-  if (!m) throw new PipelineError('CONFIG_INVALID', `--sizes must look like 300x250,728x90, got ${JSON.stringify(s)}`);
+  if (!m) throw invalid(`--sizes must look like 300x250,728x90, got ${JSON.stringify(s)}`);
   return [Number(m[1]), Number(m[2])];
 }
 
-function pattern(name: string, raw: string | undefined, re: RegExp, what: string): string | undefined {
-  if (raw !== undefined && !re.test(raw)) throw new PipelineError('CONFIG_INVALID', `--${name} may only be ${what}`);
-  return raw;
-}
-
-const opts = cli(USAGE, {
-  url: str, rate: flag('1000'), duration: flag('10'), warmup: flag('1'), connections: flag('32'), timeout: flag('2000'), body: flag('openrtb'), header: { type: 'string', multiple: true, default: [] },
-  tmax: str, 'user-prefix': str, users: str, sizes: str, 'id-prefix': str, deadline: str, 'ids-out': str,
-}, (v) => {
-  if (!v.url) throw new PipelineError('CONFIG_INVALID', '--url is required (e.g. http://127.0.0.1:8080/openrtb2/bid)');
-  const idPrefix = pattern('id-prefix', v['id-prefix'], /^[A-Za-z0-9._:-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, ".", "_", ":", "-"');
-  const body = bodyGenerator(choiceArg('body', v.body, BODY_KINDS), idPrefix, {
-    tmax: v.tmax === undefined ? undefined : numArg('tmax', v.tmax, 1, true, 60_000),
-    userPrefix: pattern('user-prefix', v['user-prefix'], /^[A-Za-z0-9._:-]{0,100}$/, 'A-Z, a-z, 0-9, ".", "_", ":" and "-"'),
-    users: v.users === undefined ? undefined : numArg('users', v.users, 1, true),
-    sizes: v.sizes?.split(',').map(size),
-  });
-  return {
-    url: v.url, rate: positiveArg('rate', v.rate), durationSec: positiveArg('duration', v.duration), warmupSec: numArg('warmup', v.warmup, 0),
-    connections: numArg('connections', v.connections, 1, true), timeoutMs: positiveArg('timeout', v.timeout), body, headers: Object.fromEntries(v.header.map(header)),
-    ...(v.deadline !== undefined ? { deadlineMs: numArg('deadline', v.deadline, 0) } : {}), idsOut: v['ids-out'],
-  };
+const a = cli('bench/load.ts', {
+  url: required('http://127.0.0.1:8080/openrtb2/bid'), rate: positive('1000'), duration: positive('10'), warmup: num(0, '1'), connections: int(1, '32'),
+  timeout: positive('2000'), body: choice(BODY_KINDS, 'openrtb'),
+  header: { kind: 'multiple', hint: 'k:v', parse: (_, raw) => (raw as unknown as string[]).map(header) },
+  tmax: int(1, undefined, 60_000), userPrefix: pattern(/^[A-Za-z0-9._:-]{0,100}$/, 'A-Z, a-z, 0-9, ".", "_", ":" and "-"'), users: int(1),
+  sizes: { hint: '300x250,728x90', parse: (_, raw) => raw?.split(',').map(size) },
+  idPrefix: pattern(/^[A-Za-z0-9._:-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, ".", "_", ":", "-"'),
+  deadline: num(0), idsOut: str(undefined, 'file'),
 });
 
 const ids: Record<string, number[]> = {};
-runOpenLoop(opts.idsOut === undefined ? opts : { ...opts, onAnswer: (seq, status) => void (ids[status] ??= []).push(seq) }).then((result) => {
-  if (opts.idsOut !== undefined) writeFileSync(opts.idsOut, JSON.stringify(ids));
+runOpenLoop({
+  url: a.url, rate: a.rate, durationSec: a.duration, warmupSec: a.warmup, connections: a.connections, timeoutMs: a.timeout, headers: Object.fromEntries(a.header),
+  body: bodyGenerator(a.body, a.idPrefix, { tmax: a.tmax, userPrefix: a.userPrefix, users: a.users, sizes: a.sizes }), deadlineMs: a.deadline,
+  ...(a.idsOut === undefined ? {} : { onAnswer: (seq: number, status: number) => void (ids[status] ??= []).push(seq) }),
+}).then((result) => {
+  if (a.idsOut !== undefined) writeFileSync(a.idsOut, JSON.stringify(ids));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }, (err: unknown) => {
   process.stderr.write(`load: ${err instanceof PipelineError ? err.code : 'UNEXPECTED'}: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -9,42 +9,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
 import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
 import { bidRequests, resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
-import { stackCpuSubjects } from './lib/cpu.js';
-import { groupLagProgress, watchDrain, type DrainResult } from './lib/drain.js';
+import { drainService, failedDrain, groupLagProgress } from './lib/drain.js';
 import { outputStats } from './lib/output-stats.js';
-import { processorsNotes, processorsSummary, processorsTargetLines, renderProcessors, summarize, type ProcessorsReport, type StageRun } from './lib/processors-report.js';
-import { cli, flag, numArg } from './lib/options.js';
+import { processorsNotes, processorsSummary, processorsTargetLines, renderProcessors, summarize, type StageRun } from './lib/processors-report.js';
+import { bool, cli, int, str } from './lib/options.js';
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
-import { guard, Services, type Service } from './lib/services.js';
+import { guard, Services, type ServiceSpec } from './lib/services.js';
 import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
 
-const USAGE = `
-node --import tsx bench/processors.ts [--records 20000] [--repeat 1] [--partitions 12] [--cpu 1]
-  [--max-batch 500] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--poll-ms 50]
-  [--stage-timeout 300] [--ready-timeout 90] [--out bench/results]`;
 const log = pino({ name: 'bench-processors' }, pino.destination({ dest: 2, sync: true }));
-const s = cli(USAGE, {
-  records: flag('20000'), repeat: flag('1'), partitions: flag('12'), cpu: flag('1'), 'max-batch': flag(), concurrency: flag(), prefix: flag('bench-'),
-  campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'poll-ms': flag('50'), 'stage-timeout': flag('300'),
-  'ready-timeout': flag('90'), out: flag(RESULTS_DIR),
-}, (a) => ({
-  records: numArg('records', a.records, 100, true), repeat: numArg('repeat', a.repeat, 1, true), partitions: numArg('partitions', a.partitions, 1, true), cpu: numArg('cpu', a.cpu, 0, true),
-  maxBatch: a['max-batch'] === undefined ? undefined : numArg('max-batch', a['max-batch'], 1, true),
-  concurrency: a.concurrency === undefined ? undefined : numArg('concurrency', a.concurrency, 1, true), prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1, true),
-  users: numArg('users', a.users, 1, true), skipSeed: a['skip-seed'], pollMs: numArg('poll-ms', a['poll-ms'], 10, true),
-  stageTimeoutMs: numArg('stage-timeout', a['stage-timeout'], 10, true) * 1000, readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5, true) * 1000, out: a.out,
-}));
+const s = cli('bench/processors.ts', {
+  records: int(100, '20000'), repeat: int(1, '1'), partitions: int(1, '12'), cpu: int(0, '1'), maxBatch: int(1), concurrency: int(1), prefix: str('bench-'),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'),
+  out: str(RESULTS_DIR),
+});
 const run = randomBytes(4).toString('hex');
 const topics = new RunTopics(createLogger('bench-processors', 'warn'), `bench-processors-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
-const stackSubjects = stackCpuSubjects();
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 
 /** The delivery each stage logged at start; its pass-through baseline runs with the same. */
 const deliveries = new Map<Stage, Delivery>();
@@ -53,7 +40,7 @@ const deliveries = new Map<Stage, Delivery>();
  * Starts one instance of `stage` on `input` (or, for 'client', the plain client loop) as part of the pair of
  * stage `of`, measures it draining the topic, stops it, and reads its output.
  */
-async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stage, 'passthrough'>, rep: number, schema: string): Promise<{ run: StageRun; out: RawRecord[] }> {
+async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stage, 'passthrough'>, rep: number, schema: string) {
   const name = `bench-${run}-${stage}-${of}-${rep}`;
   const group = stage === 'client' ? name : groupOf(name);
   const output = `${input}-${stage}-${rep}`;
@@ -66,36 +53,24 @@ async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stag
   const { records, progress } = await groupLagProgress(topics.admin, group, [input]);
   const dl0 = await topics.deadLetterCount();
   log.info({ stage, input, output, group }, 'starting stage');
-  const startedAt = performance.now();
-  let drain: DrainResult;
-  let svc: Service | undefined;
-  try {
-    if (records === 0) throw new PipelineError('INVALID_RECORD', `input ${input} is empty: the stage before produced nothing`);
-    if (stage === 'client') {
-      // No HTTP server to wait for: the drain clock starts at its first commit anyway.
-      const argv = ['--input', input, '--output', output, '--group', group, '--max-batch', s.maxBatch ?? 500, '--concurrency', s.concurrency ?? 8];
-      svc = await services.start(name, { command: () => `${process.execPath} --import tsx bench/lib/client-loop.ts ${argv.join(' ')}`, cpu: s.cpu, ready: 'none' });
-    } else {
-      const delivery = stage === 'passthrough' ? deliveries.get(of) : undefined;
-      const env = stageEnv(stage, { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, concurrency: s.concurrency, schema, delivery, logLevel: 'info' });
-      svc = await services.start(name, { entry: STAGE_ENTRY[stage], portVar: 'PROCESSOR_HTTP_PORT', env, cpu: s.cpu });
-    }
-    drain = await watchDrain({
-      records, progress, subjects: { processor: { pgid: svc.target.pid }, ...stackSubjects },
-      startedAt, pollMs: s.pollMs, timeoutMs: s.stageTimeoutMs, failed: svc.failed, moreHint: 'use more --records',
-    });
-  } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
-    drain = { records, committedAtStart: 0, seconds: 0, recordsPerSec: null, cpuSeconds: null, recordsPerCpuSec: null, machineBusy: null, cpuShares: {}, postgresShare: null, startupSec: 0, error };
-  }
-  const text = svc?.target.output() ?? '';
-  await services.stop(name);
+  // The client loop has no HTTP server to wait for: the drain clock starts at its first commit anyway.
+  const argv = ['--input', input, '--output', output, '--group', group, '--max-batch', s.maxBatch ?? 500, '--concurrency', s.concurrency ?? 8];
+  const delivery = stage === 'passthrough' ? deliveries.get(of) : undefined;
+  const spec: ServiceSpec = stage === 'client'
+    ? { command: () => `${process.execPath} --import tsx bench/lib/client-loop.ts ${argv.join(' ')}`, cpu: s.cpu, ready: 'none' }
+    : {
+      entry: STAGE_ENTRY[stage], portVar: 'PROCESSOR_HTTP_PORT', cpu: s.cpu,
+      env: stageEnv(stage, { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, concurrency: s.concurrency, schema, delivery, logLevel: 'info' }),
+    };
+  const { drain, output: text } = records === 0
+    ? { drain: failedDrain(records, `input ${input} is empty: the stage before produced nothing`), output: '' }
+    : await drainService(services, name, spec, { records, progress, pollMs: s.pollMs, timeoutMs: s.stageTimeout * 1000, moreHint: 'use more --records' });
   const out = await topics.read(output).catch(() => []);
-  const delivery = stage === 'client' ? 'at-least-once' : stageDelivery(text);
-  if (stage !== 'passthrough' && stage !== 'client' && delivery) deliveries.set(stage, delivery);
+  const logged = stage === 'client' ? 'at-least-once' : stageDelivery(text);
+  if (stage !== 'passthrough' && stage !== 'client' && logged) deliveries.set(stage, logged);
   const result: StageRun = {
-    stage, rep, input, group, drain, delivery, output: out.length ? await outputStats(stage === 'client' ? 'passthrough' : stage, out, topics.codec) : null,
-    deadLetters: Number((await topics.deadLetterCount()) - dl0), ...(stage === 'bid' ? { catalogue: catalogueSize(text) } : {}),
+    stage, rep, input, group, drain, delivery: logged, output: out.length ? await outputStats(stage === 'client' ? 'passthrough' : stage, out, topics.codec) : null,
+    deadLetters: (await topics.deadLetterCount()) - dl0, ...(stage === 'bid' ? { catalogue: catalogueSize(text) } : {}),
   };
   log.info({ stage, input, recordsPerSec: drain.recordsPerSec, cpuSeconds: drain.cpuSeconds, error: drain.error }, 'stage done');
   return { run: result, out };
@@ -104,6 +79,7 @@ async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stag
 /**
  * Runs `stage` and the pass-through (and, with `client`, the plain client loop) on the same input, `repeat`
  * times, alternating the order; the stage goes first in the first repetition, so its delivery is known.
+ * Returns the stage's first output.
  */
 async function pair(stage: Exclude<Stage, 'passthrough'>, input: string, schema: string, runs: StageRun[], client = false): Promise<RawRecord[]> {
   let first: RawRecord[] = [];
@@ -128,7 +104,7 @@ async function copyTo(topic: string, schema: string, records: readonly RawRecord
 async function main(): Promise<void> {
   const head = resultHead({ ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', run, catalogueTopic: TOPICS.campaigns });
   // Each stage run is bounded (ready + drain timeouts); this bounds the whole scenario.
-  const dog = guard(600_000 + 6 * s.repeat * (s.readyTimeoutMs + s.stageTimeoutMs + 120_000), log, () => services.stopAll().then(() => topics.cleanup()));
+  const dog = guard(600_000 + 6 * s.repeat * ((s.readyTimeout + s.stageTimeout) * 1000 + 120_000), log, () => services.stopAll().then(() => topics.cleanup()));
   dog.step('seed');
   const seed = await seedCatalogue(s);
   const runs: StageRun[] = [];
@@ -144,7 +120,7 @@ async function main(): Promise<void> {
     const aucIn = await copyTo(`bench-proc-${run}-aucin`, 'bid-set.avsc', await pair('bid', bidIn, 'bid-request.avsc', runs));
     await pair('auction', aucIn, 'bid-set.avsc', runs);
     const pairs = [summarize('enrich', req, runs), summarize('bid', bidIn, runs), summarize('auction', aucIn, runs)];
-    const report: ProcessorsReport = { summary: processorsSummary(pairs, runs), ...head, seed, pairs, runs, notes: processorsNotes(runs, head.machine.pinned) };
+    const report = { summary: processorsSummary(pairs, runs), ...head, seed, pairs, runs, notes: processorsNotes(runs, head) };
     const files = await writeResults(s.out, 'processors', report, renderProcessors(report));
     process.stdout.write(`${JSON.stringify({ files, summary: report.summary, targets: processorsTargetLines(report.summary) })}\n`);
     if (runs.some((r) => r.drain.error)) process.exitCode = 1;

@@ -13,20 +13,17 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
-import { cli, flag, listArg, numArg, positiveArg } from './lib/options.js';
+import { cli, int, list, num, positive, str } from './lib/options.js';
 import { document, median, RESULTS_DIR, resultHead, table, writeResults } from './lib/results.js';
 import { stackConfig } from './lib/run-topics.js';
 import { runJsonScript } from './lib/services.js';
 
-const USAGE = `
-node --import tsx bench/producer.ts [--rates 4000,8000,16000,24000] [--duration 5] [--repeat 2]
-  [--partitions 12] [--linger 5] [--compression lz4] [--out bench/results]`;
 const MODES = ['none', 'one-partition', 'keyed'] as const;
 type Mode = (typeof MODES)[number];
-const s = cli(USAGE, { rates: flag('4000,8000,16000,24000'), duration: flag('5'), repeat: flag('2'), partitions: flag('12'), linger: flag('5'), compression: flag('lz4'), out: flag(RESULTS_DIR) }, (a) => ({
-  rates: listArg('rates', a.rates, 1), durationS: positiveArg('duration', a.duration), repeat: numArg('repeat', a.repeat, 1, true),
-  partitions: numArg('partitions', a.partitions, 1, true), lingerMs: numArg('linger', a.linger, 0), compression: a.compression, out: a.out,
-}));
+const s = cli('bench/producer.ts', {
+  rates: list(1, '4000,8000,16000,24000'), duration: positive('5'), repeat: int(1, '2'), partitions: int(1, '12'), linger: num(0, '5'), compression: str('lz4'),
+  out: str(RESULTS_DIR),
+});
 
 interface ProbeResult {
   mode: Mode;
@@ -52,8 +49,8 @@ try {
   for (const rate of s.rates) {
     for (let r = 0; r < s.repeat; r++) {
       for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
-        const flags = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.durationS, '--mode', mode, '--linger', s.lingerMs, '--compression', s.compression];
-        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', flags, { cpu: 0, timeoutMs: 120_000 });
+        const args = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.duration, '--mode', mode, '--linger', s.linger];
+        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', [...args, '--compression', s.compression], { cpu: 0, timeoutMs: 120_000 });
         log.info({ rate, mode, cpuUsPerRecord: result.cpuUsPerRecord, p99Ms: result.latencyMs.p99, failed: result.failed }, 'probe done');
         results.push(result);
       }
@@ -64,26 +61,29 @@ try {
   await admin.disconnect();
 }
 
-const mid = (values: number[]): number => median(values, false) ?? Number.NaN;
-const cell = (rate: number, mode: Mode): { cpu: number; p99: number; main: number; broker: number; failed: number } => {
+/** Medians over the repetitions of one rate and mode: CPU per record (whole process, main thread, librdkafka's broker threads), p99. */
+function cell(rate: number, mode: Mode) {
   const runs = results.filter((x) => x.rate === rate && x.mode === mode);
-  const thread = (name: (t: string) => boolean): number => mid(runs.map((x) => Object.entries(x.threadUsPerRecord).filter(([t]) => name(t)).reduce((n, [, v]) => n + v, 0)));
+  const mid = (f: (x: ProbeResult) => number): number => median(runs.map(f), false) ?? Number.NaN;
+  const thread = (x: ProbeResult, name: (t: string) => boolean): number => Object.entries(x.threadUsPerRecord).reduce((n, [t, v]) => n + (name(t) ? v : 0), 0);
   return {
-    cpu: mid(runs.map((x) => x.cpuUsPerRecord)), p99: mid(runs.map((x) => x.latencyMs.p99)),
-    main: thread((t) => t === 'main'), broker: thread((t) => t.startsWith('rdk:broker')), failed: runs.reduce((n, x) => n + x.failed, 0),
+    cpu: mid((x) => x.cpuUsPerRecord), p99: mid((x) => x.latencyMs.p99), main: mid((x) => thread(x, (t) => t === 'main')),
+    broker: mid((x) => thread(x, (t) => t.startsWith('rdk:broker'))), failed: runs.reduce((n, x) => n + x.failed, 0),
   };
-};
+}
 const rows = s.rates.flatMap((rate) => MODES.map((mode) => {
   const [c, base] = [cell(rate, mode), cell(rate, 'none')];
   return [rate, mode, c.cpu.toFixed(1), mode === 'none' ? '-' : (c.cpu - base.cpu).toFixed(1), c.main.toFixed(1), c.broker.toFixed(1), c.p99.toFixed(1), c.failed];
 }));
-const markdown = document('Producer cost: the edge\'s Kafka path alone', head, [], [
-  `Medians of ${s.repeat} runs per cell, each its own process pinned to CPU 0. CPU is the whole process (user + system) per`,
-  'record; "over none" is what Kafka adds to the baseline; main and rdk:broker are the main thread and librdkafka\'s broker',
-  'thread. p99 is delivery latency from the scheduled send time (linger included).',
-  '',
-  ...table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows),
-]);
+const markdown = document({
+  title: 'Producer cost: the edge\'s Kafka path alone', head, sections: [],
+  intro: [
+    `Medians of ${s.repeat} runs per cell, each its own process pinned to CPU 0. CPU is the whole process (user + system) per record; "over none" is what ` +
+      'Kafka adds to the baseline; main and rdk:broker are the main thread and librdkafka\'s broker thread. p99 is delivery latency from the scheduled ' +
+      'send time (linger included).',
+    table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows),
+  ],
+});
 const files = await writeResults(out, 'producer', { ...head, results }, markdown);
 process.stdout.write(`${markdown}\nwritten: ${files.join(', ')}\n`);
 process.exit(0);

@@ -14,122 +14,101 @@ import { pino } from 'pino';
 import { createLogger } from '../processors/runtime/logger.js';
 import { TOPICS } from '../schemas/topics.js';
 import { loadIngestConfig } from '../ingest/config.js';
-import { resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
+import { resetCounters, seedCatalogue, seedLoadFlags } from './lib/catalogue.js';
 import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
-import { startAckProbe } from './lib/ack-probe.js';
+import { hopLags, openLoopProducer } from './lib/lag.js';
 import { BATCH_SERIES, batchDelta, scrapeMetrics } from './lib/metrics-scrape.js';
-import { cli, cpuArg, flag, listArg, numArg } from './lib/options.js';
+import { bool, cli, cpu, errorText, int, list, num, numArg, str, type Flag } from './lib/options.js';
 import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
 import { RunTopics } from './lib/run-topics.js';
 import { guard, runLoad, Services } from './lib/services.js';
-import { stageLags } from './lib/stage-lag.js';
-import { groupOf, STAGE_ENTRY, stageEnv, type Stage } from './lib/stages.js';
-import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun, type SyncReport } from './lib/sync-report.js';
+import { decisionStages, edgeSpec, groupOf } from './lib/stages.js';
+import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun } from './lib/sync-report.js';
 
-const USAGE = `
-node --import tsx bench/sync.ts [--rates 250,500,1000,1500,2000] [--duration 60] [--tmax 100] [--warmup-sec 10] [--out bench/results]
-  [--warmup 1] [--connections auto] [--timeout 1000] [--partitions 12] [--pause 2] [--edge-cpu 0]
-  [--load-cpu 1] [--processor-cpu none] [--concurrency N] [--prefix bench-] [--campaigns 300] [--users 10000] [--skip-seed] [--ready-timeout 90]`;
 const log = pino({ name: 'bench-sync' }, pino.destination({ dest: 2, sync: true }));
-const s = cli(USAGE, {
-  rates: flag('250,500,1000,1500,2000'), duration: flag('60'), tmax: flag('100'), 'warmup-sec': flag('10'), warmup: flag('1'), connections: flag('auto'),
-  timeout: flag('1000'), partitions: flag('12'), pause: flag('2'), 'edge-cpu': flag('0'), 'load-cpu': flag('1'), 'processor-cpu': flag('none'),
-  prefix: flag('bench-'), campaigns: flag('300'), users: flag('10000'), 'skip-seed': { type: 'boolean', default: false }, 'ready-timeout': flag('90'),
-  concurrency: flag(), out: flag(RESULTS_DIR),
-}, (a) => ({
-  rates: listArg('rates', a.rates, 1), durationSec: numArg('duration', a.duration, 1), tmax: numArg('tmax', a.tmax, 1),
-  warmupSec: numArg('warmup-sec', a['warmup-sec'], 0), warmup: numArg('warmup', a.warmup, 0), connections: a.connections === 'auto' ? null : numArg('connections', a.connections, 1),
-  timeoutMs: numArg('timeout', a.timeout, 1), partitions: numArg('partitions', a.partitions, 1), pauseMs: numArg('pause', a.pause, 0) * 1000,
-  edgeCpu: cpuArg('edge-cpu', a['edge-cpu']), loadCpu: cpuArg('load-cpu', a['load-cpu']), processorCpu: cpuArg('processor-cpu', a['processor-cpu']),
-  prefix: a.prefix, campaigns: numArg('campaigns', a.campaigns, 1), users: numArg('users', a.users, 1), skipSeed: a['skip-seed'], readyTimeoutMs: numArg('ready-timeout', a['ready-timeout'], 5) * 1000,
-  concurrency: a.concurrency === undefined ? undefined : numArg('concurrency', a.concurrency, 1), out: a.out,
-}));
+const s = cli('bench/sync.ts', {
+  rates: list(1, '250,500,1000,1500,2000'), duration: num(1, '60'), tmax: num(1, '100'), warmupSec: num(0, '10'), warmup: num(0, '1'),
+  connections: { def: 'auto', parse: (name, raw) => (raw === 'auto' ? null : numArg(name, raw, 1)) } satisfies Flag<number | null>, timeout: num(1, '1000'),
+  partitions: int(1, '12'), pause: num(0, '2'), edgeCpu: cpu('0'), loadCpu: cpu('1'), processorCpu: cpu('none'), concurrency: int(1), prefix: str('bench-'),
+  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), readyTimeout: num(5, '90'), out: str(RESULTS_DIR),
+});
 const ingest = loadIngestConfig();
 const run = randomBytes(4).toString('hex');
-const trackingSecret = randomBytes(32).toString('base64');
 const T = {
   req: `bench-sync-${run}-req`, enr: `bench-sync-${run}-enr`, bids: `bench-sync-${run}-bids`, out: `bench-sync-${run}-out`,
   areq: `bench-sync-${run}-async-req`, probe: `bench-sync-${run}-ack-probe`,
 };
 const topics = new RunTopics(createLogger('bench-sync', 'warn'), `bench-sync-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeoutMs, log });
-/** The stack's servers share the two cores with the pipeline: their CPU is reported beside it (read from /proc only). */
-const stackSubjects = stackCpuSubjects();
-const traffic = seedTraffic(s, s.tmax);
-const loadFlags = ['--tmax', String(s.tmax), '--user-prefix', s.prefix, '--users', String(s.users), '--sizes', (traffic.sizes ?? []).map(([w, h]) => `${w}x${h}`).join(',')];
+const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
+const loadFlags = ['--tmax', String(s.tmax), ...seedLoadFlags(s)];
 /** Enough connections that waiting for one never adds latency: rate x (tmax + slack) in flight, with headroom. */
 const connectionsFor = (rate: number): number => s.connections ?? Math.max(32, Math.ceil(rate * ((s.tmax + 50) / 1000) * 1.5));
 
 async function startAll(): Promise<void> {
-  const stages: Array<[Stage, string, string]> = [['enrich', T.req, T.enr], ['bid', T.enr, T.bids], ['auction', T.bids, T.out]];
-  // allSettled, not all: a failed start must not leave the others starting unseen by the cleanup.
-  const started = await Promise.allSettled(stages.map(([st, input, output]) => {
-    topics.track('group', groupOf(`bench-sync-${run}-${st}`));
-    const env = stageEnv(st, { name: `bench-sync-${run}-${st}`, input, output, partitions: s.partitions, concurrency: s.concurrency, campaignsTopic: TOPICS.campaigns });
-    return services.start(st, { entry: STAGE_ENTRY[st], portVar: 'PROCESSOR_HTTP_PORT', env, cpu: s.processorCpu });
-  }));
-  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  for (const st of ['enrich', 'bid', 'auction']) topics.track('group', groupOf(`bench-sync-${run}-${st}`));
+  await services.startAll(decisionStages(`bench-sync-${run}`, T, { partitions: s.partitions, concurrency: s.concurrency, cpu: s.processorCpu }));
   topics.trackGroupPrefix(`rtb-edge-bench-sync-${run}-`); // the sync edge's outcome listener (ingest/outcome-listener.ts)
   for (const [mode, topic] of [['sync', T.req], ['async', T.areq]] as const) {
-    await services.start(`edge-${mode}`, {
-      entry: 'ingest/main.ts', portVar: 'INGEST_PORT', cpu: s.edgeCpu, env: {
-        INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: mode, INGEST_TOPIC: topic, INGEST_OUTCOMES_TOPIC: T.out,
-        INGEST_NODE_ID: `bench-sync-${run}-${mode}`, TOPIC_PARTITIONS: String(s.partitions),
-        // A throw-away tracking secret: the edge refuses to start without one of its own.
-        INGEST_TRACKING_SECRET: trackingSecret,
-      },
-    });
+    await services.start(`edge-${mode}`, edgeSpec({ mode, topic, outcomes: T.out, nodeId: `bench-sync-${run}-${mode}`, partitions: s.partitions, cpu: s.edgeCpu }));
   }
 }
+
+const SYNC_SERIES = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
 
 /** Per measured sync rate, the load's sequence numbers answered 204 (request id `<idPrefix>-<seq>`). */
 const noBidSeqs = new Map<number, Set<number>>();
 
 async function measure(mode: 'sync' | 'async', rate: number, durationSec: number, warmupSec: number, idPrefix: string, measured = false): Promise<ModeRun> {
   const edge = services.get(`edge-${mode}`);
-  const gauges = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
   const connections = connectionsFor(rate);
   const dead = services.dead();
   if (dead) return { mode, rate, connections, error: dead };
   const stages = mode === 'sync' ? (['enrich', 'bid', 'auction'] as const) : [];
-  const scrape = (): Promise<Array<Record<string, number | null>>> => Promise.all([scrapeMetrics(edge.url, gauges), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
+  const scrape = (): Promise<Array<Record<string, number | null>>> =>
+    Promise.all([scrapeMetrics(edge.url, SYNC_SERIES), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
   const before = await scrape();
-  const subjects = { ...services.cpuSubjects(), ...stackSubjects };
-  const probe = await startAckProbe(topics.kafka, T.probe);
+  const subjects = { ...services.cpuSubjects(), ...stackCpuSubjects() };
+  // How responsive the broker is meanwhile: one record every 50 ms, produced like the edge produces.
+  const message = (): { key: null; value: Buffer } => ({ key: null, value: Buffer.from('probe') });
+  const probe = openLoopProducer(topics.kafka, { topic: T.probe, rate: 20, total: Infinity, linger: 0, compression: 'none', message });
+  await probe.started;
   const cpu0 = snapshotCpu(subjects);
   const out: ModeRun = { mode, rate, connections };
   const idsFile = path.join(os.tmpdir(), `bench-sync-${run}-${idPrefix}.json`);
   const idFlags = mode === 'sync' && measured ? ['--deadline', String(s.tmax), '--ids-out', idsFile] : [];
   try {
-    out.result = await runLoad({ url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeoutMs, cpu: s.loadCpu, extra: [...loadFlags, '--id-prefix', idPrefix, ...idFlags] });
+    const extra = [...loadFlags, '--id-prefix', idPrefix, ...idFlags];
+    out.result = await runLoad({ url: `${edge.url}/openrtb2/bid`, rate, durationSec, warmupSec, connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra });
     if (idFlags.length) noBidSeqs.set(rate, new Set((JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, number[]>)['204']));
   } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
+    out.error = errorText(err);
   } finally {
     rmSync(idsFile, { force: true });
   }
   const cpu1 = snapshotCpu(subjects);
   out.cpu = cpuShares(cpu0, cpu1);
-  out.ackProbeMs = await probe.stop();
+  out.ackProbeMs = (await probe.stop()).ackMs;
   if (mode === 'sync') {
     const after = await scrape();
     const delta = (k: string): number | null => (after[0]![k] != null && before[0]![k] != null ? after[0]![k]! - before[0]![k]! : null);
-    const batches = stages.map((st, i) => batchDelta(st, before[i + 1]!, after[i + 1]!, (cpu1.at - cpu0.at) / 1000));
-    Object.assign(out, { tmaxExpired: delta('ingest_sync_timeouts'), lateOutcomes: delta('ingest_sync_late_outcomes'), batches });
+    out.tmaxExpired = delta('ingest_sync_timeouts');
+    out.lateOutcomes = delta('ingest_sync_late_outcomes');
+    out.batches = stages.map((st, i) => batchDelta(st, before[i + 1]!, after[i + 1]!, (cpu1.at - cpu0.at) / 1000));
   }
   log.info({ mode, rate, p50: out.result?.latencyMs.p50, p99: out.result?.latencyMs.p99, status: out.result?.statusCounts, error: out.error }, 'run done');
-  await new Promise((r) => setTimeout(r, s.pauseMs));
+  await new Promise((r) => setTimeout(r, s.pause * 1000));
   return out;
 }
 
 async function main(): Promise<void> {
   const head = resultHead({
-    ...s, connections: s.connections ?? 'auto: max(32, rate x (tmax + 50 ms) x 1.5)', processorCpu: s.processorCpu ?? 'none', concurrency: s.concurrency ?? 'runner default',
+    ...s, connections: s.connections ?? 'auto: max(32, rate x (tmax + 50 ms) x 1.5)', processorCpu: s.processorCpu ?? 'none',
+    concurrency: s.concurrency ?? 'runner default',
     run, tmaxMarginMs: ingest.tmaxMarginMs, loadFlags, topics: T, catalogueTopic: TOPICS.campaigns,
   });
   // Every step is bounded on its own; this bounds the whole run (start-up, each rate's two runs, the lag read).
-  const dog = guard((600 + s.warmupSec + s.rates.length * 2 * (s.durationSec + s.warmup + s.timeoutMs / 1000 + s.pauseMs / 1000 + 45)) * 1000, log,
-    () => services.stopAll().then(() => topics.cleanup()));
+  const perRate = 2 * (s.duration + s.warmup + s.timeout / 1000 + s.pause + 45);
+  const dog = guard((600 + s.warmupSec + s.rates.length * perRate) * 1000, log, () => services.stopAll().then(() => topics.cleanup()));
   dog.step('seed');
   const seed = await seedCatalogue(s);
   seed.push(`reset ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* campaigns in Redis`);
@@ -149,17 +128,19 @@ async function main(): Promise<void> {
     const runs: ModeRun[] = [];
     for (const rate of s.rates) {
       dog.step(`rate ${rate}`);
-      runs.push(await measure('async', rate, s.durationSec, s.warmup, `a${rate}-${run}`));
-      runs.push(await measure('sync', rate, s.durationSec, s.warmup, `s${rate}-${run}`, true));
+      runs.push(await measure('async', rate, s.duration, s.warmup, `a${rate}-${run}`));
+      runs.push(await measure('sync', rate, s.duration, s.warmup, `s${rate}-${run}`, true));
     }
     const dead = services.dead();
     await services.stopAll();
     dog.step('stage lag');
-    const lags = await stageLags(topics, T, s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) })), { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
+    const lagRuns = s.rates.map((rate) => ({ rate, idPrefix: `s${rate}-${run}`, warmupCount: Math.round(rate * s.warmup), noBid: noBidSeqs.get(rate) }));
+    const lags = await hopLags(topics, T, lagRuns, { tmaxMs: ingest.defaultTmaxMs, marginMs: ingest.tmaxMarginMs });
     const summary = syncSummary(runs, lags, s.tmax);
-    const report: SyncReport = { summary, ...head, processes, seed, warmup, runs, lags, notes: syncNotes(runs, lags, { pinned: head.machine.pinned, dead, tmaxMs: s.tmax }) };
+    const report = { summary, ...head, processes, seed, warmup, runs, lags, notes: syncNotes(runs, lags, { head, dead, tmaxMs: s.tmax }) };
     const files = await writeResults(s.out, 'sync', report, renderSync(report), syncSvg(report));
-    process.stdout.write(`${JSON.stringify({ files, summary, targets: syncTargetLines(summary), errors: runs.filter((r) => r.error).map((r) => `${r.mode} ${r.rate}: ${r.error}`) })}\n`);
+    const errors = runs.filter((r) => r.error).map((r) => `${r.mode} ${r.rate}: ${r.error}`);
+    process.stdout.write(`${JSON.stringify({ files, summary, targets: syncTargetLines(summary), errors })}\n`);
     if (runs.some((r) => r.error)) process.exitCode = 1;
   } finally {
     await dog.cleanup();

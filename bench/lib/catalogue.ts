@@ -30,6 +30,10 @@ export function seedTraffic(o: CatalogueOptions, tmax: number): BodyOptions {
   return { userPrefix: o.prefix, users: o.users, sizes: SIZES, tmax };
 }
 
+/** The load.ts flags of seed-shaped OpenRTB traffic. */
+export const seedLoadFlags = (o: CatalogueOptions): string[] =>
+  ['--user-prefix', o.prefix, '--users', String(o.users), '--sizes', SIZES.map(([w, h]) => `${w}x${h}`).join(',')];
+
 /** BidRequests for pre-filling an input topic: bench bodies parsed by the edge's own parser, so exactly what the edge would write. */
 export function bidRequests(count: number, idPrefix: string, opts: BodyOptions): BidRequest[] {
   const body = openRtbBody(idPrefix, opts);
@@ -40,8 +44,8 @@ export function bidRequests(count: number, idPrefix: string, opts: BodyOptions):
 /** Runs the seed script (idempotent: a re-run makes a new version of the same campaigns); returns its summary lines. */
 export async function seedCatalogue(o: CatalogueOptions, timeoutMs = 180_000): Promise<string[]> {
   if (o.skipSeed) return ['skipped (--skip-seed)'];
-  const argv = [process.execPath, '--import', 'tsx', 'processors/campaigns/seed.ts', '--campaigns', String(o.campaigns), '--users', String(o.users), '--prefix', o.prefix];
-  const { code, stdout, stderr } = await runPinned(argv, { timeoutMs });
+  const argv = [process.execPath, '--import', 'tsx', 'processors/campaigns/seed.ts', '--campaigns', String(o.campaigns), '--users', String(o.users)];
+  const { code, stdout, stderr } = await runPinned([...argv, '--prefix', o.prefix], { timeoutMs });
   if (code === null) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed was killed after ${timeoutMs} ms: ${stderr.trim()}`);
   if (code !== 0) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed exited ${code}: ${stderr.trim() || stdout.trim()}`);
   return stdout.trim().split('\n');

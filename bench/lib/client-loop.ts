@@ -9,30 +9,17 @@
  */
 import { createKafka } from '../../processors/runtime/kafka.js';
 import { createLogger } from '../../processors/runtime/logger.js';
-import { cli, flag, numArg } from './options.js';
+import { cli, int, required } from './options.js';
 import { stackConfig } from './run-topics.js';
 
-const USAGE = 'node --import tsx bench/lib/client-loop.ts --input <topic> --output <topic> --group <group> [--max-batch 500] [--concurrency 8] [--commit-ms 100]';
-const a = cli(USAGE, { input: flag(), output: flag(), group: flag(), 'max-batch': flag('500'), concurrency: flag('8'), 'commit-ms': flag('100') }, (v) => {
-  if (!v.input || !v.output || !v.group) throw new Error('--input, --output and --group are required');
-  return {
-    input: v.input, output: v.output, group: v.group, maxBatch: numArg('max-batch', v['max-batch'], 1, true),
-    concurrency: numArg('concurrency', v.concurrency, 1, true), commitMs: numArg('commit-ms', v['commit-ms'], 5, true),
-  };
+const a = cli('bench/lib/client-loop.ts', {
+  input: required('topic'), output: required('topic'), group: required('group'), maxBatch: int(1, '500'), concurrency: int(1, '8'), commitMs: int(5, '100'),
 });
-const output = a.output;
-const log = createLogger('client-loop', 'warn');
-const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: `bench-${a.group}`, log, security: stackConfig });
+const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: `bench-${a.group}`, log: createLogger('client-loop', 'warn'), security: stackConfig });
 const producer = kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.ms': 1, 'compression.codec': 'lz4' });
 const consumer = kafka.consumer({
-  'group.id': a.group,
-  'enable.auto.commit': true,
-  'auto.commit.interval.ms': a.commitMs,
-  'auto.offset.reset': 'earliest',
-  'isolation.level': 'read_uncommitted',
-  'partition.assignment.strategy': 'cooperative-sticky',
-  'js.consumer.max.batch.size': a.maxBatch,
-  'session.timeout.ms': 10_000,
+  'group.id': a.group, 'enable.auto.commit': true, 'auto.commit.interval.ms': a.commitMs, 'auto.offset.reset': 'earliest', 'isolation.level': 'read_uncommitted',
+  'partition.assignment.strategy': 'cooperative-sticky', 'js.consumer.max.batch.size': a.maxBatch, 'session.timeout.ms': 10_000,
 });
 await producer.connect();
 await consumer.connect();
@@ -41,7 +28,7 @@ void consumer.run({
   partitionsConsumedConcurrently: a.concurrency,
   eachBatchAutoResolve: false,
   eachBatch: async ({ batch, resolveOffset }) => {
-    await producer.send({ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
+    await producer.send({ topic: a.output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
   },
 });

@@ -18,22 +18,17 @@ function procPids(): string[] | null {
   }
 }
 
-/** A process's parent, group and CPU seconds so far (user + system, every thread); null when it is gone. */
+/** Fields of a /proc stat line after the parenthesised command name (which may contain spaces): state ppid pgrp ... */
+export const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+/** A process's parent, group and CPU seconds so far (user + system, every thread: fields 14 and 15); null when it is gone. */
 function procStat(pid: number | string): { ppid: number; pgrp: number; cpuSec: number } | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name (which may contain spaces): state ppid pgrp ... utime(14) stime(15).
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     return { ppid: Number(f[1]), pgrp: Number(f[2]), cpuSec: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND };
   } catch {
     return null; // exited meanwhile
   }
-}
-
-/** CPU seconds (user + system) so far of every live process in group `pgid`; null when /proc is unreadable. */
-function groupCpuSeconds(pgid: number): number | null {
-  const pids = procPids();
-  return pids && pids.reduce((sec, d) => { const st = procStat(d); return st?.pgrp === pgid ? sec + st.cpuSec : sec; }, 0);
 }
 
 /** Busy and total CPU ticks of the machine (all cores) from /proc/stat; null when unreadable. */
@@ -67,22 +62,48 @@ export interface CpuSnapshot {
   at: number;
   ticks: { busy: number; total: number } | null;
   seconds: Record<string, number | null>;
+  /** With `postgres`: CPU seconds per process of the Postgres server, or null where it was not found. */
+  pg?: Map<number, number> | null;
 }
 
-export function snapshotCpu(subjects: Readonly<Record<string, CpuSubject>>): CpuSnapshot {
-  const seconds = Object.fromEntries(Object.entries(subjects).map(([k, s]) => [k, 'pgid' in s ? groupCpuSeconds(s.pgid) : (procStat(s.pid)?.cpuSec ?? null)]));
-  return { at: performance.now(), ticks: machineTicks(), seconds };
+let postmaster: number | undefined | null = null;
+
+/**
+ * CPU seconds so far of each subject and, with `postgres`, of the local PostgreSQL server. Backends each lead their own
+ * process group, so group accounting cannot see them: the snapshot keeps per-pid totals of the postmaster and its children,
+ * and a difference counts a backend that appeared meanwhile in full (one that exited meanwhile is lost: the bench's and the
+ * sink's connections stay open).
+ */
+export function snapshotCpu(subjects: Readonly<Record<string, CpuSubject>>, postgres = false): CpuSnapshot {
+  const pids = procPids();
+  const stats = new Map((pids ?? []).map((d) => [Number(d), procStat(d)] as const));
+  const group = (pgid: number): number | null => pids && [...stats.values()].reduce((sec, st) => (st?.pgrp === pgid ? sec + st.cpuSec : sec), 0);
+  const one = (s: CpuSubject): number | null => ('pgid' in s ? group(s.pgid) : (stats.get(s.pid) ?? procStat(s.pid))?.cpuSec ?? null);
+  const seconds = Object.fromEntries(Object.entries(subjects).map(([k, s]) => [k, one(s)]));
+  if (!postgres) return { at: performance.now(), ticks: machineTicks(), seconds };
+  if (postmaster === null) postmaster = findPid(/^\S*\/postgres\s+-D\s/);
+  const ofPostgres = ([pid, st]: [number, ReturnType<typeof procStat>]): boolean => !!st && (pid === postmaster || st.ppid === postmaster);
+  const pg = postmaster === undefined || !pids ? null : new Map([...stats].filter(ofPostgres).map(([pid, st]) => [pid, st!.cpuSec]));
+  return { at: performance.now(), ticks: machineTicks(), seconds, pg };
 }
 
-/** Per subject, CPU used between two snapshots as a share of one core; `machine` is the share of all cores busy. */
+const delta = (a: CpuSnapshot, b: CpuSnapshot, key: string): number | null =>
+  a.seconds[key] == null || b.seconds[key] == null ? null : b.seconds[key]! - a.seconds[key]!;
+
+/** CPU seconds `key` used between two snapshots; null without both readings. */
+export function cpuSeconds(a: CpuSnapshot, b: CpuSnapshot, key: string): number | null {
+  const d = delta(a, b, key);
+  return d === null ? null : Math.round(d * 100) / 100;
+}
+
+/** Per subject (and `postgres` when both snapshots have it), CPU used between two snapshots as a share of one core; `machine`: of all cores. */
 export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): Record<string, number | null> {
   const wall = (b.at - a.at) / 1000;
-  const r = (v: number): number => Math.round(v * 100) / 100;
-  const out: Record<string, number | null> = { machine: a.ticks && b.ticks && b.ticks.total > a.ticks.total ? r((b.ticks.busy - a.ticks.busy) / (b.ticks.total - a.ticks.total)) : null };
-  for (const [k, before] of Object.entries(a.seconds)) {
-    const after = b.seconds[k];
-    out[k] = before !== null && after != null && wall > 0 ? r((after - before) / wall) : null;
-  }
+  const r = (v: number | null): number | null => (v === null || wall <= 0 ? null : Math.round((v / wall) * 100) / 100);
+  const busy = a.ticks && b.ticks && b.ticks.total > a.ticks.total ? (b.ticks.busy - a.ticks.busy) / (b.ticks.total - a.ticks.total) : null;
+  const out: Record<string, number | null> = { machine: busy === null ? null : Math.round(busy * 100) / 100 };
+  for (const k of Object.keys(a.seconds)) out[k] = r(delta(a, b, k));
+  if (a.pg !== undefined) out.postgres = r(a.pg && b.pg ? [...b.pg].reduce((s, [pid, sec]) => s + sec - (a.pg!.get(pid) ?? 0), 0) : null);
   return out;
 }
 
@@ -90,30 +111,4 @@ export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): Record<string, number
 export function stackCpuSubjects(): Record<string, CpuSubject> {
   const [kafka, redis] = [findPid(/kafka\.Kafka /), findPid(/^\S*redis-server /)];
   return { ...(kafka !== undefined ? { kafka: { pid: kafka } } : {}), ...(redis !== undefined ? { redis: { pid: redis } } : {}) };
-}
-
-/**
- * CPU of the local PostgreSQL server. Backends each lead their own process group, so group accounting cannot see
- * them; a snapshot keeps per-pid totals of the postmaster and its children, and a difference counts a backend that
- * appeared meanwhile in full (one that exited meanwhile is lost: the bench's and the sink's connections stay open).
- */
-export interface PgCpu {
-  /** CPU seconds used between `earlier` and this snapshot (null when /proc or the postmaster was not found). */
-  minus(earlier: PgCpu): number | null;
-  readonly perPid: ReadonlyMap<number, number> | null;
-}
-
-let postmaster: number | undefined | null = null;
-
-export function postgresCpu(): PgCpu {
-  if (postmaster === null) postmaster = findPid(/^\S*\/postgres\s+-D\s/);
-  const pids = postmaster === undefined ? null : procPids();
-  const perPid = pids && new Map(pids.flatMap((d) => {
-    const st = procStat(d);
-    return st && (Number(d) === postmaster || st.ppid === postmaster) ? [[Number(d), st.cpuSec] as const] : [];
-  }));
-  return {
-    perPid,
-    minus: (earlier) => (perPid && earlier.perPid ? Math.round([...perPid].reduce((s, [pid, sec]) => s + sec - (earlier.perPid!.get(pid) ?? 0), 0) * 100) / 100 : null),
-  };
 }

@@ -4,10 +4,10 @@
  * of the load and over time; the highest rate the pipeline sustained, and whether Postgres counted exactly
  * the requests the edge accepted.
  */
+import type { RunLag } from './lag.js';
 import type { OpenLoopResult } from './open-loop.js';
-import { bullets, document, jsonBlock, percent, section, table, type ResultHead } from './results.js';
+import { bullets, busyNote, document, jsonBlock, machineNotes, percent, section, table, targetLine, verbatim, type ResultHead, type Table } from './results.js';
 import { renderSvg } from './svg-chart.js';
-import type { RunLag } from './visible-lag.js';
 
 export interface E2eRateRun {
   offeredRps: number;
@@ -31,56 +31,42 @@ export interface E2eRateRun {
   lag: RunLag | null;
 }
 
+/**
+ * Over the whole run (warm-up included), after the final drain: 202 answers (the edge's /metrics), records on the request topic
+ * (what the edge published) and sum(requests) of the all-request rows in the run's Postgres schema.
+ */
 export interface E2eTotals {
-  /** 202 answers over the whole run (warm-up included), from the edge's /metrics. */
   edgeAccepted: number | null;
-  /** Records on the run's request topic (what the edge published). */
   requestTopicRecords: number | null;
-  /** sum(requests) of the all-request rows (campaign '*') in the run's Postgres schema, after the final drain. */
   postgresRequests: number | null;
   drained: boolean;
 }
 
+/** Sustained: Postgres caught up within `drainSec` of the load's end, the lag p99 stayed under `lagP99Ms`, the edge accepted `acceptedShare` of the rate. */
 export interface E2eLimits {
-  /** Seconds after the load within which Postgres must have caught up. */
   drainSec: number;
   lagP99Ms: number;
-  /** Accepted / offered at or above this, so a rate the edge refused does not count as sustained. */
   acceptedShare: number;
 }
 
-export interface E2eRateSummary {
-  offeredRps: number;
-  acceptedRps: number | null;
-  edgeP99Ms: number | null;
-  lagP50Ms: number | null;
-  lagP99Ms: number | null;
-  endLagRecords: number | null;
-}
+const TARGETS = { sustainedRps: 5000, stretchRps: 10_000 } as const;
 
-export interface E2eSummary {
-  sustainedRps: number | null;
-  exact: boolean;
-  /** Receipt -> visible p99 at the sustained rate. */
-  lagP99Ms: number | null;
-  rates: E2eRateSummary[];
-}
-
-export const E2E_TARGETS = { sustainedRps: 5000, stretchRps: 10_000 } as const;
-
-export function sustained(r: E2eRateRun, l: E2eLimits): boolean {
+function sustained(r: E2eRateRun, l: E2eLimits): boolean {
   const p99 = r.lag?.lagMs?.p99;
-  return !!r.load && r.drainSec !== null && r.drainSec <= l.drainSec && p99 !== undefined && p99 <= l.lagP99Ms && r.load.acceptedRps >= l.acceptedShare * r.offeredRps;
+  const drained = r.drainSec !== null && r.drainSec <= l.drainSec;
+  return !!r.load && drained && p99 !== undefined && p99 <= l.lagP99Ms && r.load.acceptedRps >= l.acceptedShare * r.offeredRps;
 }
 
-export function e2eSummary(runs: readonly E2eRateRun[], t: E2eTotals, l: E2eLimits): E2eSummary {
+/** `lagP99Ms`: receipt -> visible p99 at the sustained rate. */
+export function e2eSummary(runs: readonly E2eRateRun[], t: E2eTotals, l: E2eLimits) {
   const best = runs.filter((r) => sustained(r, l)).sort((a, b) => b.offeredRps - a.offeredRps)[0];
   return {
     sustainedRps: best?.offeredRps ?? null,
     // Exact: Postgres counts every request the edge wrote to Kafka once (the topic is the edge's record of
     // what it accepted), and that includes every request it answered 202. Under overload a client can
     // give up before its 202 (the record is then in Kafka but was never acknowledged): counted, not lost.
-    exact: t.drained && t.postgresRequests !== null && t.postgresRequests === t.requestTopicRecords && t.edgeAccepted !== null && t.edgeAccepted <= t.postgresRequests,
+    exact: t.drained && t.postgresRequests !== null && t.postgresRequests === t.requestTopicRecords
+      && t.edgeAccepted !== null && t.edgeAccepted <= t.postgresRequests,
     lagP99Ms: best?.lag?.lagMs?.p99 ?? null,
     rates: runs.map((r) => ({
       offeredRps: r.offeredRps, acceptedRps: r.load?.acceptedRps ?? null, edgeP99Ms: r.load?.latencyMs.p99 ?? null,
@@ -89,15 +75,18 @@ export function e2eSummary(runs: readonly E2eRateRun[], t: E2eTotals, l: E2eLimi
   };
 }
 
+type E2eSummary = ReturnType<typeof e2eSummary>;
+
 export function e2eTargetLines(s: E2eSummary): string[] {
   const rps = s.sustainedRps ?? 0;
+  const stretch = rps >= TARGETS.stretchRps ? ' (stretch met)' : '';
   return [
-    `sustainedRps ${s.sustainedRps ?? 'none'} (target >= ${E2E_TARGETS.sustainedRps}, stretch ${E2E_TARGETS.stretchRps}): ${rps >= E2E_TARGETS.stretchRps ? 'stretch met' : rps >= E2E_TARGETS.sustainedRps ? 'met' : '**NOT met**'}`,
-    `exact ${s.exact} (target true): ${s.exact ? 'met' : '**NOT met**'}`,
+    targetLine('sustainedRps', s.sustainedRps, `>= ${TARGETS.sustainedRps}, stretch ${TARGETS.stretchRps}`, rps >= TARGETS.sustainedRps) + stretch,
+    targetLine('exact', s.exact, 'true', s.exact),
   ];
 }
 
-export interface E2eReport extends ResultHead {
+export type E2eReport = ResultHead & {
   summary: E2eSummary;
   loadAvgEnd: number[];
   limits: E2eLimits;
@@ -108,47 +97,60 @@ export interface E2eReport extends ResultHead {
   totals: E2eTotals;
   cleanup: string[];
   notes: string[];
-}
+};
 
 export function e2eSvg(r: Pick<E2eReport, 'summary' | 'runs'>): string {
   const s = r.summary.rates;
   const byRate = <T>(f: (x: E2eRateRun) => T): Array<{ name: string; points: T }> => r.runs.map((x) => ({ name: `${x.offeredRps} req/s`, points: f(x) }));
+  const points = (f: (x: (typeof s)[number]) => number | null) => s.map((x) => [x.offeredRps, f(x)] as const);
   return renderSvg([
     {
       title: 'Async edge -> Postgres: latency and lag percentiles', xLabel: 'offered req/s', yLabel: 'ms (log)', logY: true,
       series: [
-        { name: 'edge p99 (202)', points: s.map((x) => [x.offeredRps, x.edgeP99Ms]) },
-        { name: 'receipt->visible p50', points: s.map((x) => [x.offeredRps, x.lagP50Ms]) },
-        { name: 'receipt->visible p99', points: s.map((x) => [x.offeredRps, x.lagP99Ms]) },
+        { name: 'edge p99 (202)', points: points((x) => x.edgeP99Ms) },
+        { name: 'receipt->visible p50', points: points((x) => x.lagP50Ms) },
+        { name: 'receipt->visible p99', points: points((x) => x.lagP99Ms) },
       ],
     },
-    { title: 'Receipt -> visible in Postgres, p99 per second of receipt', xLabel: 's since the rate\'s load started', yLabel: 'ms (log)', logY: true, series: byRate((x) => (x.lag?.perSecond ?? []).map(([sec, , p99]) => [sec, p99] as const)) },
-    { title: 'Consumer lag of the pipeline\'s groups (records, raw)', xLabel: 's since the rate\'s load started', yLabel: 'records', series: byRate((x) => x.lagTimeline) },
+    {
+      title: 'Receipt -> visible in Postgres, p99 per second of receipt', xLabel: 's since the rate\'s load started', yLabel: 'ms (log)', logY: true,
+      series: byRate((x) => (x.lag?.perSecond ?? []).map(([sec, , p99]) => [sec, p99] as const)),
+    },
+    {
+      title: 'Consumer lag of the pipeline\'s groups (records, raw)', xLabel: 's since the rate\'s load started', yLabel: 'records',
+      series: byRate((x) => x.lagTimeline),
+    },
   ]);
 }
 
-function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): string[] {
-  const cols = ['offered rps', 'accepted rps', 'edge p50 / p99 ms', 'receipt->visible p50 / p99 / max ms', 'outcomes', 'not visible', 'end lag (net)', 'end lag by group (raw)', 'drained after s', 'sustained'];
-  return table(cols, runs.map((r) => {
+function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): Table {
+  return table(['offered rps', 'accepted rps', 'edge p50 / p99 ms', 'receipt->visible p50 / p99 / max ms', 'outcomes', 'not visible', 'end lag (net)',
+    'end lag by group (raw)', 'drained after s', 'sustained'], runs.map((r) => {
     const d = r.lag?.lagMs;
-    return [r.offeredRps, r.load?.acceptedRps, r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`, d ? `${d.p50} / ${d.p99} / ${d.max}` : null,
-      r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', '), r.drainSec, sustained(r, l) ? 'yes' : 'no'];
+    const edge = r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`;
+    const byGroup = Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', ');
+    const visible = d ? `${d.p50} / ${d.p99} / ${d.max}` : null;
+    return [r.offeredRps, r.load?.acceptedRps, edge, visible, r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, byGroup, r.drainSec,
+      sustained(r, l) ? 'yes' : 'no'];
   }));
 }
 
 /** What the numbers say went wrong, spelled out. */
 export function e2eNotes(r: E2eReport): string[] {
-  const n: string[] = [];
   const t = r.totals;
+  const n = machineNotes(r);
   if (t.postgresRequests !== null && t.edgeAccepted !== null && t.postgresRequests !== t.edgeAccepted) {
+    const unanswered = t.requestTopicRecords !== null && t.requestTopicRecords > t.edgeAccepted;
     n.push(`Postgres counted ${t.postgresRequests} requests, the edge answered 202 to ${t.edgeAccepted} and published ${t.requestTopicRecords}` +
-      (t.requestTopicRecords !== null && t.requestTopicRecords > t.edgeAccepted ? ' (requests published but not answered 202: the generator gave up on them, or the delivery report came after the edge\'s timeout).' : '.'));
+      (unanswered ? ' (requests published but not answered 202: the generator gave up on them, or the delivery report came after the edge\'s timeout).' : '.'));
   }
   for (const x of [...(r.warmup ? [r.warmup] : []), ...r.runs]) {
     const at = `${x === r.warmup ? 'warm-up at ' : ''}${x.offeredRps} req/s`;
     if (x.load && x.load.sendLagMs.p99 > 5) n.push(`${at}: generator lag p99 ${x.load.sendLagMs.p99} ms: the generator or the machine was saturated.`);
-    if (x.lag && x.lag.notVisible > 0) n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
-    if ((x.cpu.machine ?? 0) > 0.9) n.push(`${at}: both cores were ${percent(x.cpu.machine)} busy during the load.`);
+    if (x.lag && x.lag.notVisible > 0) {
+      n.push(`${at}: ${x.lag.notVisible} of ${x.lag.outcomes} outcomes were counted by no live ledger part (late or duplicate, or not applied).`);
+    }
+    n.push(...busyNote(at, x.cpu.machine));
   }
   return n;
 }
@@ -156,20 +158,21 @@ export function e2eNotes(r: E2eReport): string[] {
 export function renderE2e(r: E2eReport): string {
   const t = r.totals;
   const cpuKeys = [...new Set(r.runs.flatMap((x) => Object.keys(x.cpu)))];
-  return document('End to end: async edge -> every service -> Postgres', r, [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`, ...Object.entries(r.processes).map(([k, p]) => `- ${k}: \`${p}\``)], [
-    ...section(`Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
-      'Lag: from a request\'s receipt at the edge (receivedAtMs) to the sink transaction that applied the ledger part counting it ' +
-        '(applied_at: the transaction\'s start, so a lower bound by one sink batch). End lag: consumer lag of the pipeline\'s groups when the ' +
-        `load ended, net of commit markers. A rate is sustained when Postgres caught up within ${r.limits.drainSec} s of the load's end, the ` +
-        `lag p99 stayed under ${r.limits.lagP99Ms} ms and the edge accepted at least ${r.limits.acceptedShare * 100}% of the offered rate; ` +
-        'lagP99Ms is the p99 at the sustained rate. Exact: Postgres\'s request count over the run equals the 202s the edge answered, after draining.',
-      '', ...jsonBlock(r.summary), '', ...bullets(e2eTargetLines(r.summary))),
-    ...section('Rates', ...rateTable(r.runs, r.limits)),
-    ...section('Exactness (whole run, warm-up included)',
-      `- Edge 202 answers: ${t.edgeAccepted ?? 'n/a'}; records on the request topic: ${t.requestTopicRecords ?? 'n/a'}; requests counted in Postgres: ${t.postgresRequests ?? 'n/a'}; drained: ${t.drained}`),
-    ...section('CPU during each load (share of one core; machine = share of both cores busy)',
-      ...table(['offered rps', ...cpuKeys], r.runs.map((x) => [x.offeredRps, ...cpuKeys.map((k) => percent(x.cpu[k], ''))]))),
-    ...(r.warmup ? section('Warm-up (not in the summary)', ...rateTable([r.warmup], r.limits)) : []),
-    ...section('Seed and cleanup', ...[...r.seed, ...r.cleanup].map((l) => `    ${l}`)),
-  ], r.notes);
+  const extra = [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`, ...Object.entries(r.processes).map(([k, p]) => `- ${k}: \`${p}\``)];
+  return document({
+    title: 'End to end: async edge -> every service -> Postgres', head: r, extra, notes: r.notes,
+    sections: [
+      section(`Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
+        'Method: bench/README.md, e2e.ts. Lag: receipt at the edge -> the sink transaction applying its ledger part (a lower bound by one sink batch). ' +
+          `Sustained: Postgres caught up within ${r.limits.drainSec} s, lag p99 <= ${r.limits.lagP99Ms} ms, >= ${r.limits.acceptedShare * 100}% accepted.`,
+        jsonBlock(r.summary), bullets(e2eTargetLines(r.summary))),
+      section('Rates', rateTable(r.runs, r.limits)),
+      section('Exactness (whole run, warm-up included)', `- Edge 202 answers: ${t.edgeAccepted ?? 'n/a'}; records on the request topic: ` +
+        `${t.requestTopicRecords ?? 'n/a'}; requests counted in Postgres: ${t.postgresRequests ?? 'n/a'}; drained: ${t.drained}`),
+      section('CPU during each load (share of one core; machine = share of both cores busy)',
+        table(['offered rps', ...cpuKeys], r.runs.map((x) => [x.offeredRps, ...cpuKeys.map((k) => percent(x.cpu[k], ''))]))),
+      ...(r.warmup ? [section('Warm-up (not in the summary)', rateTable([r.warmup], r.limits))] : []),
+      section('Seed and cleanup', verbatim([...r.seed, ...r.cleanup])),
+    ],
+  });
 }

@@ -3,12 +3,12 @@
  * open-loop result and the target's CPU; then the edge/noop ratio of sustainable throughput and of CPU per request.
  */
 import type { OpenLoopResult } from './open-loop.js';
-import { document, percent, ratio, section, table, writeResults, type ResultHead } from './results.js';
+import { document, failedRow, percent, ratio, section, table, type ResultHead } from './results.js';
 
 /** The p99 ceiling (ms) under which a run's throughput counts as sustainable. */
-export const P99_SLO_MS = 50;
+const P99_SLO_MS = 50;
 
-export const SUSTAINABLE_DEFINITION =
+const SUSTAINABLE_DEFINITION =
   `Sustainable throughput: the highest accepted rate (2xx responses per second of the measured window) ` +
   `among the offered rates tried at which p99 latency, measured from each request's scheduled send time ` +
   `(timeouts counted at the time they were given up on), stayed under ${P99_SLO_MS} ms. ` +
@@ -33,15 +33,6 @@ export interface TargetRuns {
   error?: string;
 }
 
-export interface EdgeReport extends ResultHead {
-  targets: TargetRuns[];
-  definition: string;
-  sustainableRps: Record<string, number | null>;
-  ratioEdgeToNoop: number | null;
-  /** Target CPU per request at the highest rate both sustained, and noop/edge of it (what one core could carry). */
-  cpu: { rate: number; usPerRequest: Record<string, number>; ratioEdgeToNoop: number | null } | null;
-}
-
 /** Target CPU per request sent (warm-up included), microseconds; null without a CPU reading. */
 export function cpuUsPerRequest(run: RateRun): number | null {
   const r = run.result;
@@ -52,8 +43,7 @@ export function cpuUsPerRequest(run: RateRun): number | null {
 
 /** Share of one core the target used during a run (CPU seconds over the run's wall time). */
 function coresUsed(run: RateRun): number | null {
-  const r = run.result;
-  const wall = r ? r.elapsedSec + r.warmupSec : 0;
+  const wall = run.result ? run.result.elapsedSec + run.result.warmupSec : 0;
   return run.targetCpuSec == null || wall <= 0 ? null : Math.round((run.targetCpuSec / wall) * 100) / 100;
 }
 
@@ -65,7 +55,7 @@ export function cpuComparison(targets: TargetRuns[]): { rate: number; usPerReque
   const ok = (run: RateRun): boolean => !!run.result && run.result.latencyMs.p99 < P99_SLO_MS && cpuUsPerRequest(run) !== null;
   const rates = targets.map((t) => new Set(t.runs.filter(ok).map((r) => r.rate)));
   const common = [...(rates[0] ?? [])].filter((rate) => rates.every((set) => set.has(rate)));
-  if (targets.length === 0 || common.length === 0) return null;
+  if (common.length === 0) return null;
   const rate = Math.max(...common);
   return { rate, usPerRequest: Object.fromEntries(targets.map((t) => [t.target, cpuUsPerRequest(t.runs.find((r) => r.rate === rate)!)!])) };
 }
@@ -77,44 +67,43 @@ export function sustainableRps(runs: RateRun[]): number | null {
   return best;
 }
 
-export function edgeReport(head: ResultHead, targets: TargetRuns[]): EdgeReport {
+export function edgeReport(head: ResultHead, targets: TargetRuns[]) {
   const sustainable = Object.fromEntries(targets.map((t) => [t.target, sustainableRps(t.runs)]));
   const both = targets.filter((t) => t.target === 'noop' || t.target === 'edge');
   const c = both.length === 2 ? cpuComparison(both) : null;
   return {
     ...head, targets, definition: SUSTAINABLE_DEFINITION, sustainableRps: sustainable,
     ratioEdgeToNoop: sustainable.noop && sustainable.edge !== undefined ? ratio(sustainable.edge ?? 0, sustainable.noop) : null,
+    /** Target CPU per request at the highest rate both sustained, and noop/edge of it (what one core could carry). */
     cpu: c && { ...c, ratioEdgeToNoop: ratio(c.usPerRequest.noop ?? 0, c.usPerRequest.edge ?? 1) },
   };
 }
 
-function targetTable(t: TargetRuns): string[] {
-  const cols = ['offered rps', 'accepted rps', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'non-2xx', 'errors', 'timeouts', 'generator lag p99 ms', 'target CPU (cores)', 'CPU µs/request', 'broker CPU (cores)', 'machine busy'];
-  return table(cols, t.runs.map((run) => {
-    const { result: r, error } = run;
-    if (!r) return [run.rate, `failed: ${(error ?? '').split('\n')[0]}`, ...cols.slice(2).map(() => '')];
-    const l = r.latencyMs;
-    return [r.offeredRps, r.acceptedRps, l.p50, l.p95, l.p99, l.p999, l.max, r.non2xx, Object.values(r.errors).reduce((a, b) => a + b, 0), r.timeouts, r.sendLagMs.p99,
-      coresUsed(run), cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];
-  }));
+const COLUMNS = ['offered rps', 'accepted rps', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'non-2xx', 'errors', 'timeouts', 'generator lag p99 ms',
+  'target CPU (cores)', 'CPU µs/request', 'broker CPU (cores)', 'machine busy'];
+
+function row(run: RateRun): unknown[] {
+  const { result: r } = run;
+  if (!r) return failedRow(COLUMNS.length, run.error, run.rate);
+  const l = r.latencyMs;
+  return [r.offeredRps, r.acceptedRps, l.p50, l.p95, l.p99, l.p999, l.max, r.non2xx, r.errorCount, r.timeouts, r.sendLagMs.p99,
+    coresUsed(run), cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];
 }
 
-export function renderEdge(r: EdgeReport): string {
-  return document('Ingest edge load test', r, [], [
-    'Open-loop load: requests are sent on a fixed schedule and latency is measured from the scheduled send time, so queueing for a connection is ' +
-      'included (no coordinated omission). "errors" are transport failures; "generator lag" is how late the generator fired, a check that the ' +
-      'generator was not the bottleneck. Each target is pinned to CPU 0 and the generator to CPU 1 when taskset exists.',
-    '',
-    ...r.targets.flatMap((t) => section(t.target, `Target command: \`${t.command}\`, URL ${t.url}`, '', ...(t.error ? [`**Target failed:** ${t.error.split('\n')[0]}`, ''] : []),
-      ...targetTable(t), '', `Sustainable throughput: ${r.sustainableRps[t.target] ?? 'none'} rps`)),
-    ...section('Edge cost', SUSTAINABLE_DEFINITION, '', `Ratio edge/noop of sustainable throughput: ${r.ratioEdgeToNoop ?? 'n/a (needs both targets)'}`, '',
-      'CPU per request: the target process group\'s CPU time (every thread, librdkafka\'s included) over the requests sent, warm-up included. ' +
-        'Where the noop baseline is limited by the load generator rather than by its own core, the ratio of CPU per request says what one core could carry.',
-      '',
-      r.cpu
-        ? `At ${r.cpu.rate} rps (the highest rate both sustained): ${Object.entries(r.cpu.usPerRequest).map(([k, v]) => `${k} ${v} µs`).join(', ')} of CPU per request; noop/edge = ${r.cpu.ratioEdgeToNoop}.`
-        : 'CPU comparison: n/a (no rate sustained by both targets with CPU readings).'),
-  ]);
+export function renderEdge(r: ReturnType<typeof edgeReport>): string {
+  const cpu = r.cpu && Object.entries(r.cpu.usPerRequest).map(([k, v]) => `${k} ${v} µs`).join(', ');
+  return document({
+    title: 'Ingest edge load test', head: r,
+    intro: ['Method: bench/README.md, edge.ts. Open-loop load, latency from the scheduled send time; "errors": transport failures; "generator lag": how ' +
+      'late the generator fired. Target pinned to CPU 0, generator to CPU 1.'],
+    sections: [
+      ...r.targets.map((t) => section(t.target, `Target command: \`${t.command}\`, URL ${t.url}`,
+        ...(t.error ? [`**Target failed:** ${t.error.split('\n')[0]}`] : []),
+        table(COLUMNS, t.runs.map(row)), `Sustainable throughput: ${r.sustainableRps[t.target] ?? 'none'} rps`)),
+      section('Edge cost', SUSTAINABLE_DEFINITION, `Ratio edge/noop of sustainable throughput: ${r.ratioEdgeToNoop ?? 'n/a (needs both targets)'}`,
+        'CPU per request: the target process group\'s CPU time (every thread) over the requests sent, warm-up included: what one core could carry.',
+        r.cpu ? `At ${r.cpu.rate} rps (the highest rate both sustained): ${cpu} of CPU per request; noop/edge = ${r.cpu.ratioEdgeToNoop}.`
+          : 'CPU comparison: n/a (no rate sustained by both targets with CPU readings).'),
+    ],
+  });
 }
-
-export const writeEdgeReport = (dir: string, r: EdgeReport): Promise<string[]> => writeResults(dir, 'edge', r, renderEdge(r));

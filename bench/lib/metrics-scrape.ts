@@ -41,7 +41,9 @@ export interface BatchStats {
 }
 
 /** The batch statistics between two scrapes `wallSec` apart (a series absent before, from a service that has run no batch yet, counts as 0). */
-export function batchDelta(stage: string, before: Record<string, number | null>, after: Record<string, number | null>, wallSec: number, kind: 'processor' | 'sink' = 'processor'): BatchStats {
+type Scrape = Record<string, number | null>;
+
+export function batchDelta(stage: string, before: Scrape, after: Scrape, wallSec: number, kind: 'processor' | 'sink' = 'processor'): BatchStats {
   const [seconds, batches, records] = batchSeries(kind).map((k) => (after[k] ?? 0) - (before[k] ?? 0)) as [number, number, number];
   const r = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
   return {

@@ -12,6 +12,36 @@ import { PipelineError } from '../../schemas/errors.js';
 import { Histogram } from './histogram.js';
 import { HttpPool, type PoolRequest } from './http-pool.js';
 
+/**
+ * Calls `fire(i, at)` for i = 0 .. total-1 at `at(i)` = t0 + i x 1000/rate (performance.now() ms) whatever happened to earlier
+ * calls: a late tick fires everything due at once (the schedule is fixed, nothing is skipped). `done` resolves after the last.
+ */
+export class Schedule {
+  readonly t0 = performance.now() + 5;
+  fired = 0;
+  readonly done: Promise<void>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly rate: number, total: number, fire: (i: number, at: number) => void) {
+    this.done = new Promise((resolve) => {
+      const tick = (): void => {
+        for (const now = performance.now(); this.fired < total && this.at(this.fired) <= now; this.fired++) fire(this.fired, this.at(this.fired));
+        if (this.fired < total) this.timer = setTimeout(tick, Math.max(0, this.at(this.fired) - performance.now()));
+        else resolve();
+      };
+      this.timer = setTimeout(tick, 5);
+    });
+  }
+
+  at(i: number): number {
+    return this.t0 + (i * 1000) / this.rate;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 export interface OpenLoopOptions {
   /** Target URL; only loopback http:// URLs are accepted. */
   readonly url: string;
@@ -45,94 +75,36 @@ export function loopbackTarget(url: string): URL {
   return u;
 }
 
-/** Fails with a message naming the option when a value is out of range. */
-function checkOptions(o: OpenLoopOptions): void {
-  const positive = { rate: o.rate, durationSec: o.durationSec, connections: o.connections, timeoutMs: o.timeoutMs ?? 1 };
-  for (const [name, v] of Object.entries(positive)) {
-    if (!Number.isFinite(v) || v <= 0) throw new PipelineError('CONFIG_INVALID', `${name} must be a positive number, got ${v}`);
-  }
-  if (!Number.isInteger(o.connections)) throw new PipelineError('CONFIG_INVALID', `connections must be an integer`);
-  if ((o.warmupSec ?? 0) < 0) throw new PipelineError('CONFIG_INVALID', `warmupSec must be >= 0`);
-}
-
-export interface LatencySummary {
-  p50: number;
-  p95: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
-}
-
-export interface OpenLoopResult {
-  url: string;
-  offeredRps: number;
-  durationSec: number;
-  warmupSec: number;
-  connections: number;
-  timeoutMs: number;
-  /** Requests scheduled in the measured window: rate x duration. */
-  scheduled: number;
-  /** Measured requests that got an HTTP response (any status). */
-  responses: number;
-  ok2xx: number;
-  /** 2xx responses per second of the measured window. */
-  acceptedRps: number;
-  statusCounts: Record<string, number>;
-  non2xx: number;
-  /** Measured requests that failed at the transport level, by error code. */
-  errors: Record<string, number>;
-  errorCount: number;
-  timeouts: number;
-  /** Connection attempts that failed with no request on them. */
-  connectErrors: number;
-  /** From the scheduled send time; timeouts are included at the moment they were given up on. */
-  latencyMs: LatencySummary;
-  /** From the actual write to the response: what a closed-loop tool would report. */
-  serviceMs: LatencySummary;
-  /** With `deadlineMs`: answers (any status) received within it of their scheduled time. */
-  withinDeadline?: { deadlineMs: number; answers: number };
-  /** How late the generator itself fired requests; large values mean the generator is saturated. */
-  sendLagMs: LatencySummary;
-  elapsedSec: number;
-}
-
 const REAP_INTERVAL_MS = 5;
 
-function summarize(h: Histogram): LatencySummary {
+/** p50/p95/p99/p99.9/max/mean in ms of a histogram of µs. */
+function summarize(h: Histogram) {
   const ms = (us: number): number => Math.round(us) / 1000;
-  return {
-    p50: ms(h.percentile(50)),
-    p95: ms(h.percentile(95)),
-    p99: ms(h.percentile(99)),
-    p999: ms(h.percentile(99.9)),
-    max: ms(h.max),
-    mean: ms(h.mean),
-  };
+  return { p50: ms(h.percentile(50)), p95: ms(h.percentile(95)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max), mean: ms(h.mean) };
 }
 
+/**
+ * One run's measurements. `scheduled`: requests in the measured window (rate x duration); `responses`: those answered (any
+ * status); `acceptedRps`: 2xx per second of the window; `errors`: transport failures by code; `connectErrors`: connection
+ * attempts that failed with no request on them; `latencyMs`: from the scheduled send time, timeouts included at the moment
+ * they were given up on; `serviceMs`: from the actual write (what a closed-loop tool would report); `sendLagMs`: how late the
+ * generator fired (large values: the generator is saturated); `withinDeadline` with `deadlineMs`.
+ */
+export type OpenLoopResult = Awaited<ReturnType<typeof runOpenLoop>>;
+
 /** Runs one open-loop load test and resolves with its measurements. */
-export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
-  checkOptions(opts);
+export async function runOpenLoop(opts: OpenLoopOptions) {
   const url = loopbackTarget(opts.url);
   const warmupSec = opts.warmupSec ?? 1;
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const intervalMs = 1000 / opts.rate;
   const warmupCount = Math.round(opts.rate * warmupSec);
   const scheduled = Math.round(opts.rate * opts.durationSec);
   const total = warmupCount + scheduled;
 
-  const latency = new Histogram();
-  const service = new Histogram();
-  const sendLag = new Histogram();
+  const [latency, service, sendLag] = [new Histogram(), new Histogram(), new Histogram()];
   const statusCounts: Record<string, number> = {};
   const errors: Record<string, number> = {};
-  let responses = 0;
-  let ok2xx = 0;
-  let errorCount = 0;
-  let timeouts = 0;
-  let settled = 0;
-  let withinDeadline = 0;
+  let [responses, ok2xx, errorCount, timeouts, settled, withinDeadline] = [0, 0, 0, 0, 0, 0];
 
   const settle = (req: PoolRequest): boolean => {
     if (req.seq < warmupCount) return false;
@@ -147,88 +119,58 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
 
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const pool = new HttpPool(
-    { host: url.hostname, port: Number(url.port || 80), path: url.pathname + url.search, headers: opts.headers ?? {} },
-    opts.connections,
-    {
-      onResponse(req, status) {
-        const now = performance.now();
-        if (now - req.scheduledAt > timeoutMs) return timedOut(req, now);
-        if (!settle(req)) return;
-        responses++;
-        statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-        if (status >= 200 && status < 300) ok2xx++;
-        latency.record((now - req.scheduledAt) * 1000);
-        service.record((now - req.sentAt) * 1000);
-        if (opts.deadlineMs !== undefined && now - req.scheduledAt <= opts.deadlineMs) withinDeadline++;
-        opts.onAnswer?.(req.seq, status);
-        if (settled === scheduled) finish();
-      },
-      onError(req, code) {
-        if (!settle(req)) return;
-        errorCount++;
-        errors[code] = (errors[code] ?? 0) + 1;
-        if (settled === scheduled) finish();
-      },
+  const pool = new HttpPool({ host: url.hostname, port: Number(url.port || 80), path: url.pathname + url.search, headers: opts.headers ?? {} }, opts.connections, {
+    onResponse(req, status) {
+      const now = performance.now();
+      if (now - req.scheduledAt > timeoutMs) return timedOut(req, now);
+      if (!settle(req)) return;
+      responses++;
+      statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) ok2xx++;
+      latency.record((now - req.scheduledAt) * 1000);
+      service.record((now - req.sentAt) * 1000);
+      if (opts.deadlineMs !== undefined && now - req.scheduledAt <= opts.deadlineMs) withinDeadline++;
+      opts.onAnswer?.(req.seq, status);
+      if (settled === scheduled) finish();
     },
-  );
+    onError(req, code) {
+      if (!settle(req)) return;
+      errorCount++;
+      errors[code] = (errors[code] ?? 0) + 1;
+      if (settled === scheduled) finish();
+    },
+  });
   await pool.connect().catch((cause: unknown) => {
     pool.close();
     throw new PipelineError('DEPENDENCY_UNAVAILABLE', `target ${url.host} is not accepting connections`, { cause });
   });
 
-  const t0 = performance.now() + 5;
-  let next = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = (): void => {
-    const now = performance.now();
-    // Fire everything that is due; a late tick catches up instead of skipping (the schedule is fixed).
-    while (next < total && t0 + next * intervalMs <= now) {
-      const scheduledAt = t0 + next * intervalMs;
-      if (next >= warmupCount) sendLag.record((now - scheduledAt) * 1000);
-      pool.submit({ seq: next, scheduledAt, payload: opts.body(next), sentAt: 0 });
-      next++;
-    }
-    if (next < total) timer = setTimeout(tick, Math.max(0, t0 + next * intervalMs - performance.now()));
-  };
+  const schedule = new Schedule(opts.rate, total, (seq, scheduledAt) => {
+    if (seq >= warmupCount) sendLag.record((performance.now() - scheduledAt) * 1000);
+    pool.submit({ seq, scheduledAt, payload: opts.body(seq), sentAt: 0 });
+  });
   const reaper = setInterval(() => {
     const now = performance.now();
     for (const req of pool.expire(now - timeoutMs)) timedOut(req, now);
-    if (settled === scheduled && next === total) finish();
+    if (settled === scheduled && schedule.fired === total) finish();
   }, REAP_INTERVAL_MS);
-  const hardStop = setTimeout(finish, (total - 1) * intervalMs + timeoutMs + 5 + REAP_INTERVAL_MS * 2);
-  timer = setTimeout(tick, 5);
+  const hardStop = setTimeout(finish, schedule.at(total - 1) - performance.now() + timeoutMs + REAP_INTERVAL_MS * 2);
 
   await finished;
-  clearTimeout(timer);
+  schedule.stop();
   clearTimeout(hardStop);
   clearInterval(reaper);
   const stopAt = performance.now();
   for (const req of pool.close()) timedOut(req, stopAt);
   // Requests never fired because the hard stop came first still count against the target.
-  for (let seq = Math.max(next, warmupCount); seq < total; seq++) timedOut({ seq, scheduledAt: t0 + seq * intervalMs, payload: '', sentAt: 0 }, stopAt);
+  for (let seq = Math.max(schedule.fired, warmupCount); seq < total; seq++) timedOut({ seq, scheduledAt: schedule.at(seq), payload: '', sentAt: 0 }, stopAt);
 
   return {
-    url: opts.url,
-    offeredRps: opts.rate,
-    durationSec: opts.durationSec,
-    warmupSec,
-    connections: opts.connections,
-    timeoutMs,
-    scheduled,
-    responses,
-    ok2xx,
-    acceptedRps: Math.round((ok2xx / opts.durationSec) * 10) / 10,
-    statusCounts,
-    non2xx: responses - ok2xx,
-    errors,
-    errorCount,
-    timeouts,
-    connectErrors: pool.connectErrors,
-    latencyMs: summarize(latency),
-    serviceMs: summarize(service),
+    url: opts.url, offeredRps: opts.rate, durationSec: opts.durationSec, warmupSec, connections: opts.connections, timeoutMs,
+    scheduled, responses, ok2xx, acceptedRps: Math.round((ok2xx / opts.durationSec) * 10) / 10, statusCounts, non2xx: responses - ok2xx,
+    errors, errorCount, timeouts, connectErrors: pool.connectErrors,
+    latencyMs: summarize(latency), serviceMs: summarize(service),
     ...(opts.deadlineMs !== undefined ? { withinDeadline: { deadlineMs: opts.deadlineMs, answers: withinDeadline } } : {}),
-    sendLagMs: summarize(sendLag),
-    elapsedSec: Math.round(stopAt - t0) / 1000,
+    sendLagMs: summarize(sendLag), elapsedSec: Math.round(stopAt - schedule.t0) / 1000,
   };
 }

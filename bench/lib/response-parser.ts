@@ -115,7 +115,7 @@ export class ResponseParser {
   }
 
   private done(): ParsedResponse {
-    const res: ParsedResponse = this.keepBody ? { status: this.status, close: this.close, body: Buffer.concat(this.body) } : { status: this.status, close: this.close };
+    const res: ParsedResponse = { status: this.status, close: this.close, ...(this.keepBody ? { body: Buffer.concat(this.body) } : {}) };
     this.reset();
     return res;
   }

@@ -1,6 +1,7 @@
 /**
  * The one results module of the benchmarks: what heads every result (date, machine and its load, the command,
- * the commit measured), the helpers of the figures (median, percentiles, shares, markdown tables), and writing
+ * the commit measured), the helpers of the figures (median, percentiles, ratios), one markdown document shape
+ * for every report (title, head, sections of paragraphs, lists and tables, notes), and writing
  * `bench/results/<YYYY-MM-DD>-<name>.md` (for people), `.json` (for tools) and, where there is a plot, `.svg`
  * (drawn by lib/svg-chart.ts). The same day overwrites.
  */
@@ -9,37 +10,30 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { firstLine } from './options.js';
 import { hasTaskset, ROOT } from './services.js';
 
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
-export interface Machine {
-  nproc: number;
-  totalMemoryGiB: number;
-  cpuModel: string;
-  node: string;
-  pinned: boolean;
-  /** 1/5/15-minute load averages at the start: other work on the machine skews results. */
-  loadAvg: number[];
-}
-
 export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
-export function machineInfo(): Machine {
+function machine(): { nproc: number; totalMemoryGiB: number; cpuModel: string; node: string; pinned: boolean; loadAvg: number[] } {
   let cpuModel = os.cpus()[0]?.model ?? 'unknown';
   try {
     cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel;
   } catch {
     // not Linux: keep what os.cpus() says
   }
-  return { nproc: os.availableParallelism(), totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, cpuModel, node: process.version, pinned: hasTaskset(), loadAvg: loadAverage() };
+  const totalMemoryGiB = Math.round((os.totalmem() / 2 ** 30) * 10) / 10;
+  // The load averages at the start: other work on the machine skews results.
+  return { nproc: os.availableParallelism(), totalMemoryGiB, cpuModel, node: process.version, pinned: hasTaskset(), loadAvg: loadAverage() };
 }
 
 /**
  * The code that was measured: the commit, and whether the measured parts (processors, ingest, schemas, sink)
  * had uncommitted changes. Results from different commits are not comparable.
  */
-export function codeVersion(): string {
+function codeVersion(): string {
   const git = (...args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
   const head = git('log', '-1', '--format=%h %cI %s');
   if (!head) return 'unknown (not a git checkout)';
@@ -47,38 +41,60 @@ export function codeVersion(): string {
   return `${head}${dirty ? ` (+${dirty} uncommitted changes under processors/ingest/schemas/sink)` : ''}`;
 }
 
-/** This process's command line as a person would type it. */
-export const commandLine = (): string => ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ');
+/** What heads every result: date (UTC, the run's start), machine, the command as typed, and the settings with the commit measured (`code`). */
+export type ResultHead = ReturnType<typeof resultHead>;
 
-/** What heads every result: date (UTC, the run's start), machine, command, and the settings with the commit measured (`code`). */
-export interface ResultHead {
-  date: string;
-  machine: Machine;
-  command: string;
-  settings: Record<string, unknown>;
+export function resultHead(settings: Record<string, unknown>) {
+  const command = ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ');
+  return { date: new Date().toISOString(), machine: machine(), command, settings: { ...settings, code: codeVersion() } as Record<string, unknown> };
 }
 
-export const resultHead = (settings: Record<string, unknown>): ResultHead =>
-  ({ date: new Date().toISOString(), machine: machineInfo(), command: commandLine(), settings: { ...settings, code: codeVersion() } });
+/** A markdown table: columns of words (every cell starts with a letter) align left, the others right; a missing cell reads `n/a`. */
+export interface Table {
+  columns: readonly string[];
+  rows: ReadonlyArray<ReadonlyArray<unknown>>;
+}
 
-/** A markdown document: the title with the day, the head's lines, `extra` head lines, the body, and the notes when there are any. */
-export function document(title: string, h: ResultHead, extra: string[], body: string[], notes: readonly string[] = []): string {
-  const m = h.machine;
-  return [
-    `# ${title}, ${h.date.slice(0, 10)}`, '',
-    `- Date (UTC): ${h.date}`,
+/** A paragraph, lines kept together (a list), or a table; blocks are separated by a blank line. */
+export type Block = string | readonly string[] | Table;
+
+export interface Section {
+  title: string;
+  blocks: readonly Block[];
+}
+
+export const section = (title: string, ...blocks: Block[]): Section => ({ title, blocks });
+
+export const table = (columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): Table => ({ columns, rows });
+
+const cell = (c: unknown): string => (c === null || c === undefined ? 'n/a' : String(c));
+
+function renderBlock(b: Block): string {
+  if (typeof b === 'string') return b;
+  if (!('columns' in b)) return b.join('\n');
+  const words = (i: number): boolean => b.rows.length > 0 && b.rows.every((r) => cell(r[i]) === '' || /^[A-Za-z]/.test(cell(r[i])));
+  const line = (cells: readonly unknown[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(b.columns), `|${b.columns.map((_, i) => (words(i) ? '---' : '---:')).join('|')}|`, ...b.rows.map(line)].join('\n');
+}
+
+/** The report: `# title, <day>`, the head's lines and `extra` ones, the intro, one `## ` heading per section, then the notes. */
+export function document(r: {
+  title: string; head: ResultHead; extra?: readonly string[]; intro?: readonly Block[]; sections: readonly Section[]; notes?: readonly string[];
+}): string {
+  const { date, machine: m, command, settings } = r.head;
+  const head = [
+    `- Date (UTC): ${date}`,
     `- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.totalMemoryGiB} GiB RAM, Node ${m.node}`,
     `- Load average at start (1/5/15 min): ${m.loadAvg.join(' / ')}`,
     `- Pinning (taskset): ${m.pinned ? 'available' : 'not available: nothing pinned'}`,
-    `- Command: \`${h.command}\``,
-    `- Settings: ${Object.entries(h.settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`,
-    ...extra, '', ...body, '',
-    ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
+    `- Command: \`${command}\``,
+    `- Settings: ${Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`,
+    ...(r.extra ?? []),
+  ];
+  const sections = [...r.sections, ...(r.notes?.length ? [section('Notes', bullets(r.notes))] : [])];
+  const blocks = [`# ${r.title}, ${date.slice(0, 10)}`, head, ...(r.intro ?? []), ...sections.flatMap((s) => [`## ${s.title}`, ...s.blocks])];
+  return `${blocks.map(renderBlock).filter(Boolean).join('\n\n')}\n`;
 }
-
-/** `## title`, then the lines, then a blank line. */
-export const section = (title: string, ...lines: string[]): string[] => [`## ${title}`, '', ...lines, ''];
 
 /** An object as a fenced JSON block (the summary at the top of a report). */
 export const jsonBlock = (v: unknown): string[] => ['```json', JSON.stringify(v, null, 2), '```'];
@@ -86,13 +102,32 @@ export const jsonBlock = (v: unknown): string[] => ['```json', JSON.stringify(v,
 /** Lines as a markdown list. */
 export const bullets = (lines: readonly string[]): string[] => lines.map((l) => `- ${l}`);
 
-/** A markdown table: columns of words (every cell starts with a letter) align left, the others right; a missing cell reads `n/a`. */
-export function table(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): string[] {
-  const cell = (c: unknown): string => (c === null || c === undefined ? 'n/a' : String(c));
-  const words = (i: number): boolean => rows.length > 0 && rows.every((r) => cell(r[i]) === '' || /^[A-Za-z]/.test(cell(r[i])));
-  const line = (cells: readonly unknown[]): string => `| ${cells.map(cell).join(' | ')} |`;
-  return [line(columns), `|${columns.map((_, i) => (words(i) ? '---' : '---:')).join('|')}|`, ...rows.map(line)];
+/** Lines indented as a code block (a command's output). */
+export const verbatim = (lines: readonly string[]): string[] => lines.map((l) => `    ${l}`);
+
+/** A table row for a run that failed: its first cells, the error's first line, then blanks up to `width` cells. */
+export const failedRow = (width: number, error: string | undefined, ...first: unknown[]): unknown[] =>
+  [...first, `failed: ${firstLine(error)}`, ...Array<string>(Math.max(0, width - first.length - 1)).fill('')];
+
+/** One target: `<what>: <value> (target <bar>): met` or `**NOT met**`. */
+export const targetLine = (what: string, v: number | boolean | null, bar: string, ok: boolean): string =>
+  `${what}: ${v ?? 'n/a'} (target ${bar}): ${ok ? 'met' : '**NOT met**'}`;
+
+/** What every report says about the machine: nothing pinned, or more load than cores at the start. */
+export function machineNotes(h: ResultHead): string[] {
+  const { pinned, loadAvg, nproc } = h.machine;
+  return [
+    ...(pinned ? [] : ['taskset is not available: nothing was pinned.']),
+    ...(loadAvg[0]! > nproc
+      ? [`The 1-minute load average at the start (${loadAvg[0]}) exceeded the ${nproc} cores: other work competed for the CPU; compare ratios, not absolute rates.`]
+      : []),
+  ];
 }
+
+/** A note when the machine's cores were more than 90% busy during a measurement. */
+export const busyNote = (label: string, machineShare: number | null | undefined): string[] =>
+  (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${percent(machineShare)} busy: the rate is bounded by the shared cores, not only by what was measured.`]
+    : [];
 
 /** A number for a table (`digits` fixed decimals when given); `n/a` for none. */
 export const fmt = (v: number | null | undefined, digits?: number): string => (v === null || v === undefined ? 'n/a' : digits ? v.toFixed(digits) : String(v));
@@ -132,8 +167,8 @@ export function percentiles(values: readonly number[]): Percentiles | null {
 export async function writeResults<R extends { date: string }>(dir: string, name: string, r: R, markdown: string, svg?: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `${r.date.slice(0, 10)}-${name}`);
-  await writeFile(`${base}.md`, markdown);
-  await writeFile(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
-  if (svg !== undefined) await writeFile(`${base}.svg`, svg);
-  return [`${base}.md`, `${base}.json`, ...(svg !== undefined ? [`${base}.svg`] : [])];
+  const files: Array<[string, string]> = [[`${base}.md`, markdown], [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`]];
+  if (svg !== undefined) files.push([`${base}.svg`, svg]);
+  for (const [file, text] of files) await writeFile(file, text);
+  return files.map(([file]) => file);
 }

@@ -6,8 +6,7 @@
 import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
 import { PipelineError } from '../../schemas/errors.js';
 import { createKafka, ensureTopics, type Admin, type Kafka } from '../../processors/runtime/kafka.js';
-import type { RawRecord } from '../../processors/runtime/read-topic.js';
-import { readWholeTopic, type ReadOptions } from './topic-reader.js';
+import { readTopicFully, type RawRecord, type ReadOptions } from '../../processors/runtime/read-topic.js';
 import type { Logger } from '../../processors/runtime/logger.js';
 import { AvroCodec } from '../../schemas/codec.js';
 import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
@@ -47,7 +46,7 @@ export class RunTopics {
     (kind === 'topic' ? this.topics : this.groups).add(name);
   }
 
-  /** Consumer groups whose names are only known to the service (e.g. the edge's listener): removed by prefix at cleanup. */
+  /** Consumer groups whose names only the service knows (e.g. the edge's listener): removed by prefix at cleanup. */
   trackGroupPrefix(prefix: string): void {
     this.groupPrefixes.add(prefix);
   }
@@ -59,43 +58,36 @@ export class RunTopics {
   async fill<T>(topic: string, values: readonly T[], keyOf: (v: T) => string, timeoutMs = 90_000): Promise<void> {
     const subject = subjectFor(topic);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PipelineError('DEPENDENCY_UNAVAILABLE', `filling ${topic} did not finish within ${timeoutMs / 1000} s`)), timeoutMs)));
-    await Promise.race([this.send(topic, values.map((v) => ({ key: keyOf(v), value: this.codec.encode(subject, v) }))), timeout]).finally(() => clearTimeout(timer));
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PipelineError('DEPENDENCY_UNAVAILABLE', `filling ${topic} did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    const sent = this.send(topic, values.map((v) => ({ key: keyOf(v), value: this.codec.encode(subject, v) })));
+    await Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
   }
 
   /**
-   * Writes records read from another topic, bytes unchanged (their schema ids stay valid). A processor's
-   * output is written in transactions whose commit markers occupy offsets, so a consumer group reading it
-   * could never commit up to the high watermark; a copy made with a plain producer has no markers, so
-   * "drained" (committed offset = end offset) is exact on it.
+   * Writes records read from another topic, bytes unchanged (their schema ids stay valid). A processor's output may be
+   * written in transactions whose commit markers occupy offsets, so a consumer group reading it could never commit up to
+   * the high watermark; a copy made with a plain producer has no markers, so "drained" (committed = end offset) is exact.
    */
   async write(topic: string, records: readonly RawRecord[]): Promise<void> {
     await this.send(topic, records.map((r) => ({ key: r.key, value: r.value as Buffer })));
   }
 
-  /** Every committed record of `topic` (a throw-away consumer group, read_committed); an incomplete read is logged. */
+  /**
+   * Every committed record of `topic` (or, with `onRecord`, each handed over and none kept). Transactional or not: a last
+   * offset never delivered is taken for a commit marker. An incomplete read (idle or timeout) is logged.
+   */
   async read(topic: string, opts: ReadOptions = {}): Promise<RawRecord[]> {
-    const r = await readWholeTopic(this.kafka, this.admin, topic, opts);
-    if (!r.complete) this.log.warn({ topic, records: r.records.length, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
+    const r = await readTopicFully(this.kafka, topic, { idleMs: 10_000, idleBeforeFirst: true, markerWaitMs: 1000, ...opts });
+    if (!r.complete) this.log.warn({ topic, records: r.count, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
     return r.records;
   }
 
   /** Records ever written to the shared dead-letter topic (sum of its end offsets; 0 when it does not exist): compare before and after a run. */
-  async deadLetterCount(): Promise<bigint> {
-    const ends = await this.ends(TOPICS.deadLetters).catch(() => new Map<number, bigint>());
-    return [...ends.values()].reduce((a, b) => a + b, 0n);
-  }
-
-  /** Hands every committed record of `topic` to `each` without keeping them; resolves with how many (logged when incomplete). */
-  async scan(topic: string, each: NonNullable<ReadOptions['each']>, opts: ReadOptions = {}): Promise<number> {
-    const r = await readWholeTopic(this.kafka, this.admin, topic, { ...opts, each });
-    if (!r.complete) this.log.warn({ topic, records: r.count, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
-    return r.count;
-  }
-
-  /** End offsets (high watermarks) per partition. */
-  async ends(topic: string): Promise<Map<number, bigint>> {
-    return new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  async deadLetterCount(): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(TOPICS.deadLetters).catch(() => []);
+    return offsets.reduce((n, p) => n + Number(p.high), 0);
   }
 
   private async send(topic: string, messages: Array<{ key: string | Buffer | null; value: Buffer }>): Promise<void> {
@@ -110,16 +102,26 @@ export class RunTopics {
     }
   }
 
-  /** Deletes the run's consumer groups, topics and subjects (best effort: a failure is logged, not thrown). */
+  /**
+   * Deletes the run's consumer groups, topics and subjects (best effort: a failure is logged, not thrown). A group whose
+   * member just stopped may still count it until its session times out (ERR_NON_EMPTY_GROUP): retried for up to 25 s.
+   */
   async cleanup(): Promise<void> {
-    if (this.groupPrefixes.size > 0) {
-      const listed = await this.admin.listGroups().catch(() => ({ groups: [] as Array<{ groupId: string }> }));
-      for (const { groupId } of listed.groups) if ([...this.groupPrefixes].some((p) => groupId.startsWith(p))) this.groups.add(groupId);
+    const listed = this.groupPrefixes.size > 0 ? (await this.admin.listGroups().catch(() => null))?.groups ?? [] : [];
+    for (const { groupId } of listed) if ([...this.groupPrefixes].some((p) => groupId.startsWith(p))) this.groups.add(groupId);
+    const [groups, topics] = [[...this.groups], [...this.topics]];
+    for (let attempt = 1; groups.length > 0; attempt++) {
+      const err = await this.admin.deleteGroups(groups).then(() => null, (e: unknown) => e as Error & { groups?: unknown });
+      const detail = err && JSON.stringify(err.groups ?? err.message);
+      if (!detail) break;
+      if (!detail.includes('NON_EMPTY') || attempt >= 25) {
+        this.log.warn({ err, groups }, 'deleting consumer groups failed');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    const groups = [...this.groups];
-    const topics = [...this.topics];
-    if (groups.length > 0) await this.admin.deleteGroups(groups).catch((err: unknown) => this.log.warn({ err, groups }, 'deleting consumer groups failed'));
-    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch((err: unknown) => this.log.warn({ err, topics }, 'deleting topics failed'));
+    const failed = (what: string, names: string[]) => (err: unknown): void => this.log.warn({ err, names }, `deleting ${what} failed`);
+    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch(failed('topics', topics));
     for (const topic of topics) await this.deleteSubject(subjectFor(topic));
     await this.admin.disconnect().catch(() => undefined);
   }

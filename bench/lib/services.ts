@@ -5,7 +5,7 @@
  * ends the whole group; one-shot commands (the load generator, the seed) run pinned to completion; and a
  * guard bounds the scenario in time and cleans up on a signal.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -13,19 +13,15 @@ import { PipelineError } from '../../schemas/errors.js';
 import { freePort } from '../../processors/runtime/free-port.js';
 import type { CpuSubject } from './cpu.js';
 import type { OpenLoopResult } from './open-loop.js';
+import { errorText, firstLine } from './options.js';
 
 /** The repository root: the working directory of every child. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TAIL_BYTES = 8192;
-const STOP_GRACE_MS = 35_000;
-const CLEANUP_BOUND_MS = 60_000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let tasksetAvailable: boolean | undefined;
-/** True when `taskset` can be run here. */
-export function hasTaskset(): boolean {
-  tasksetAvailable ??= spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
-  return tasksetAvailable;
-}
+export const hasTaskset = (): boolean => (tasksetAvailable ??= spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0);
 
 const pinned = (cpu: number | undefined, argv: string[]): [string, string[]] =>
   cpu !== undefined && hasTaskset() ? ['taskset', ['-c', String(cpu), ...argv]] : [argv[0]!, argv.slice(1)];
@@ -37,16 +33,14 @@ function tail(stream: NodeJS.ReadableStream | null): () => string {
   return () => buf;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export interface Target {
   readonly pid: number;
   readonly exited: Promise<number | null>;
   output(): string;
   /**
-   * SIGTERM to the whole process group, then waits until every process in it is gone (not only the
-   * `sh -c` wrapper, which dies at once while node is still shutting down); SIGKILL after the grace
-   * period. Resolves true when the group exited by itself, false when it had to be killed.
+   * SIGTERM to the whole process group, then waits until every process in it is gone (not only the `sh -c` wrapper, which
+   * dies at once while node is still shutting down); SIGKILL after the grace period (35 s: the edge drains in-flight requests
+   * for up to INGEST_SHUTDOWN_TIMEOUT_MS, 30 s). Resolves true when the group exited by itself, false when it was killed.
    */
   stop(): Promise<boolean>;
 }
@@ -54,11 +48,10 @@ export interface Target {
 /** Starts `command` (a shell command line) in its own process group, pinned to `cpu`. */
 export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd?: string; stopGraceMs?: number }): Target {
   const [file, args] = pinned(opts.cpu, ['sh', '-c', command]);
-  const child: ChildProcess = spawn(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `could not start: ${command}`);
   const pid = child.pid;
   const [out, err] = [tail(child.stdout), tail(child.stderr)];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   const signal = (sig: NodeJS.Signals | 0): boolean => {
     try {
       process.kill(-pid, sig);
@@ -74,32 +67,17 @@ export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.
   };
   return {
     pid,
-    exited,
+    exited: new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null)))),
     output: () => `${out()}${err()}`.slice(-TAIL_BYTES),
     async stop() {
       if (!signal(0)) return true;
       signal('SIGTERM');
-      // The edge drains in-flight requests on SIGTERM (INGEST_SHUTDOWN_TIMEOUT_MS, 30 s by default).
-      if (await gone(opts.stopGraceMs ?? STOP_GRACE_MS)) return true;
+      if (await gone(opts.stopGraceMs ?? 35_000)) return true;
       signal('SIGKILL');
       await gone(5_000);
       return false;
     },
   };
-}
-
-/** Polls `url` until it answers 200; fails if the target exits first or `timeoutMs` passes. */
-export async function waitReady(target: Target, url: string, timeoutMs: number): Promise<void> {
-  let exitCode: number | null | undefined;
-  void target.exited.then((c) => (exitCode = c));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `target exited with ${exitCode} before ${url} answered 200:\n${target.output()}`);
-    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (await r.body?.cancel(), r.status), () => 0);
-    if (status === 200) return;
-    await sleep(200);
-  }
-  throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
 }
 
 /** Runs a command to completion, pinned to `cpu`; resolves with its exit code (null if killed at `timeoutMs`) and output. */
@@ -119,22 +97,23 @@ export function runPinned(argv: string[], opts: { cpu?: number; timeoutMs?: numb
 export async function runJsonScript<T>(script: string, flags: unknown[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<T> {
   const { code, stdout, stderr } = await runPinned([process.execPath, '--import', 'tsx', path.join(ROOT, script), ...flags.map(String)], opts);
   const line = stdout.trim().split('\n').at(-1) ?? '';
-  if (code !== 0 || !line.startsWith('{')) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${script} ${code === null ? `killed after ${opts.timeoutMs} ms` : `exited ${code}`}: ${stderr.trim()}`);
+  if (code !== 0 || !line.startsWith('{')) {
+    throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${script} ${code === null ? `killed after ${opts.timeoutMs} ms` : `exited ${code}`}: ${stderr.trim()}`);
+  }
   return JSON.parse(line) as T;
 }
 
-/**
- * One open-loop load run as its own process (bench/load.ts, openrtb bodies unless `extra` flags say otherwise), killed
- * if it has not finished 30 s after its last scheduled time plus timeout.
- */
-export function runLoad(r: { url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number }): Promise<OpenLoopResult> {
-  const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs, '--body', 'openrtb'];
-  return runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs: (r.durationSec + r.warmupSec) * 1000 + r.timeoutMs + 30_000 });
+/** One open-loop run of bench/load.ts in its own process (openrtb bodies unless `extra` says otherwise), killed 30 s after it should have ended. */
+export function runLoad(r: {
+  url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number;
+}) {
+  const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs];
+  const timeoutMs = (r.durationSec + r.warmupSec) * 1000 + r.timeoutMs + 30_000;
+  return runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, '--body', 'openrtb', ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs });
 }
 
-export interface Service {
+export interface Service extends Target {
   readonly label: string;
-  readonly target: Target;
   readonly url: string;
   readonly command: string;
   /** Why the service is gone (it exited, or, started with `ready: 'watch'`, never became ready), or undefined. */
@@ -151,6 +130,18 @@ export interface ServiceSpec {
   cpu?: number;
   /** 'wait' (default): resolve once GET /ready answers 200; 'watch': resolve at once, a /ready never reached shows in failed(); 'none': no HTTP server. */
   ready?: 'wait' | 'watch' | 'none';
+}
+
+/** Polls `url` until it answers 200; fails if the target exits first or `timeoutMs` passes. */
+async function waitReady(target: Target, url: string, timeoutMs: number): Promise<void> {
+  let exitCode: number | null | undefined;
+  void target.exited.then((c) => (exitCode = c));
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
+    if (exitCode !== undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `target exited with ${exitCode} before ${url} answered 200:\n${target.output()}`);
+    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (await r.body?.cancel(), r.status), () => 0);
+    if (status === 200) return;
+  }
+  throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
 }
 
 /**
@@ -173,19 +164,24 @@ export class Services {
     const target = startTarget(command, { cpu: spec.cpu, env });
     let failure: string | undefined;
     void target.exited.then((code) => (failure ??= `${label} exited (${code}): ${target.output().slice(-1500)}`));
-    const svc: Service = { label, target, url: `http://127.0.0.1:${port}`, command, failed: () => failure };
+    const svc: Service = { ...target, label, url: `http://127.0.0.1:${port}`, command, failed: () => failure };
     this.running.set(label, svc);
     if (spec.ready === 'none') return svc;
     const ready = waitReady(target, `${svc.url}/ready`, this.o.readyTimeoutMs);
-    if (spec.ready === 'watch') {
-      ready.catch((err: unknown) => (failure ??= `${label} never ready: ${(err as Error).message}`));
-      return svc;
+    if (spec.ready === 'watch') ready.catch((err: unknown) => (failure ??= `${label} never ready: ${errorText(err)}`));
+    else {
+      await ready.catch(async (err: unknown) => {
+        await this.stop(label);
+        throw err;
+      });
     }
-    await ready.catch(async (err: unknown) => {
-      await this.stop(label);
-      throw err;
-    });
     return svc;
+  }
+
+  /** Starts them all at once; fails, once every start has settled (none left starting unseen by the cleanup), if one failed. */
+  async startAll(specs: Record<string, ServiceSpec>): Promise<void> {
+    const started = await Promise.allSettled(Object.entries(specs).map(([label, spec]) => this.start(label, spec)));
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
   }
 
   get(label: string): Service {
@@ -200,7 +196,7 @@ export class Services {
     if (!svc) return;
     this.running.delete(label);
     const t0 = performance.now();
-    const graceful = await svc.target.stop();
+    const graceful = await svc.stop();
     this.stops.push({ label, goneAfterMs: graceful ? Math.round(performance.now() - t0) : null });
   }
 
@@ -214,7 +210,7 @@ export class Services {
   }
 
   cpuSubjects(): Record<string, CpuSubject> {
-    return Object.fromEntries([...this.running].map(([k, v]) => [k, { pgid: v.target.pid }]));
+    return Object.fromEntries([...this.running].map(([k, v]) => [k, { pgid: v.pid }]));
   }
 
   commands(): Record<string, string> {
@@ -233,15 +229,15 @@ export interface Guard {
 
 /**
  * Bounds a scenario: every step has a timeout of its own, but on SIGINT/SIGTERM, or when the run as a whole outlives
- * `maxMs` (a broker call that never answers, say), the cleanup runs (itself bounded) and the process exits (130; 3 for
- * the watchdog, which names the step it was in).
+ * `maxMs` (a broker call that never answers, say), the cleanup runs (itself bounded, 60 s) and the process exits (130;
+ * 3 for the watchdog, which names the step it was in).
  */
 export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown>): Guard {
   let current = 'start';
   let done: Promise<void> | undefined;
   const once = (): Promise<void> => (done ??= cleanup().then(() => undefined, (err: unknown) => void log.error({ err }, 'cleanup failed')));
   const exit = (code: number): void => {
-    setTimeout(() => process.exit(code), CLEANUP_BOUND_MS).unref();
+    setTimeout(() => process.exit(code), 60_000).unref();
     void once().finally(() => process.exit(code));
   };
   const timer = setTimeout(() => {
@@ -249,9 +245,8 @@ export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown
     exit(3);
   }, maxMs);
   timer.unref();
-  const onSignal = (): void => exit(130);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', () => exit(130));
+  process.once('SIGTERM', () => exit(130));
   return {
     step(name) {
       current = name;
@@ -265,7 +260,7 @@ export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown
       try {
         await body();
       } catch (err) {
-        notes.push(`Run stopped early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        notes.push(`Run stopped early: ${firstLine(errorText(err))}`);
         log.error({ err, step: current }, 'scenario step failed');
         process.exitCode = 1;
       } finally {

@@ -26,8 +26,12 @@ export interface CleanupResult {
 
 const SAFE = /^[A-Za-z0-9._-]+$/;
 
-export async function cleanupRun(sql: Sql, redisUrl: string, o: { topic: string; group: string; partitions: number; campaignPrefix: string; eventIdPrefix: string }): Promise<CleanupResult> {
-  const r: CleanupResult = { partsTakenBack: 0, rowsUpdatedByTakeBack: 0, leftoverRowsDeleted: 0, ledgerRowsDeleted: 0, offsetRowsDeleted: 0, dedupKeysDeleted: 0, errors: [] };
+export async function cleanupRun(
+  sql: Sql, redisUrl: string, o: { topic: string; group: string; partitions: number; campaignPrefix: string; eventIdPrefix: string },
+): Promise<CleanupResult> {
+  const r: CleanupResult = {
+    partsTakenBack: 0, rowsUpdatedByTakeBack: 0, leftoverRowsDeleted: 0, ledgerRowsDeleted: 0, offsetRowsDeleted: 0, dedupKeysDeleted: 0, errors: [],
+  };
   if (!SAFE.test(o.campaignPrefix) || !SAFE.test(o.eventIdPrefix) || o.campaignPrefix.length < 8) {
     r.errors.push(`refusing to clean up with prefixes ${JSON.stringify([o.campaignPrefix, o.eventIdPrefix])}`);
     return r;
@@ -54,7 +58,8 @@ export async function cleanupRun(sql: Sql, redisUrl: string, o: { topic: string;
       return 0;
     }
   };
-  r.leftoverRowsDeleted = await run('delete window_counts', async () => (await sql`delete from window_counts where campaign_id like ${`${o.campaignPrefix}-%`}`).count);
+  const prefix = `${o.campaignPrefix}-%`;
+  r.leftoverRowsDeleted = await run('delete window_counts', async () => (await sql`delete from window_counts where campaign_id like ${prefix}`).count);
   r.ledgerRowsDeleted = await run('delete window_count_parts', async () => (await sql`delete from window_count_parts where wc_topic = ${o.topic}`).count);
   r.offsetRowsDeleted = await run('delete sink_offsets', async () => (await sql`delete from sink_offsets where group_id = ${o.group}`).count);
   r.dedupKeysDeleted = await run('redis dedup keys', () => unlinkMatching(redisUrl, [`${seenKey(o.eventIdPrefix)}*`]));

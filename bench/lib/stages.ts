@@ -1,33 +1,15 @@
 /**
- * The processors as the benchmarks start them: entry point and the environment that points one instance
+ * The processors and the edge as the benchmarks start them: entry point and the environment that points one instance
  * at the run's own topics and consumer group (group `rtb-<name>`, see processors/runtime/runner.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { TOPICS } from '../../schemas/topics.js';
+import type { ServiceSpec } from './services.js';
 
 /** How a runner writes and commits (processors/runtime/processor.ts `Delivery`); logged by the service at start. */
 export type Delivery = 'exactly-once' | 'at-least-once';
 
-export const STAGES = ['passthrough', 'enrich', 'bid', 'auction'] as const;
-export type Stage = (typeof STAGES)[number];
-
-export interface StageSettings {
-  /** Processor name: a-z, 0-9 and '-', unique per run (it names the consumer group and transactional id). */
-  name: string;
-  input: string;
-  output: string;
-  partitions: number;
-  /** PROCESSOR_MAX_BATCH; the runner's default (500) when undefined. */
-  maxBatch?: number;
-  /** PROCESSOR_CONCURRENCY (partition batches at once, sharing a transaction); the runner's default when undefined. */
-  concurrency?: number;
-  /** Pass-through only: the schema file of its input and output. */
-  schema?: string;
-  /** Pass-through only: its delivery (PASSTHROUGH_DELIVERY), to match the stage it is the baseline of; its default when undefined. */
-  delivery?: Delivery;
-  /** Bid only: the compacted topic of campaigns to load (default: the pipeline's `campaigns`). */
-  campaignsTopic?: string;
-  logLevel?: string;
-}
+export type Stage = 'passthrough' | 'enrich' | 'bid' | 'auction';
 
 export const STAGE_ENTRY: Readonly<Record<Stage, string>> = {
   passthrough: 'processors/passthrough/main.ts',
@@ -39,23 +21,52 @@ export const STAGE_ENTRY: Readonly<Record<Stage, string>> = {
 /** The consumer group the runner uses for a processor name. */
 export const groupOf = (name: string): string => `rtb-${name}`;
 
-export function stageEnv(stage: Stage, s: StageSettings): Record<string, string> {
+/**
+ * `name`: unique per run (it names the consumer group and transactional id); `maxBatch`, `concurrency`: PROCESSOR_MAX_BATCH and
+ * PROCESSOR_CONCURRENCY, the runner's defaults when undefined; pass-through only: the `schema` file of its input and output, and
+ * its `delivery` (to match the stage it is the baseline of); bid only: the compacted `campaignsTopic` (default `campaigns`).
+ */
+export function stageEnv(stage: Stage, s: {
+  name: string;
+  input: string;
+  output: string;
+  partitions: number;
+  maxBatch?: number;
+  concurrency?: number;
+  schema?: string;
+  delivery?: Delivery;
+  campaignsTopic?: string;
+  logLevel?: string;
+}): Record<string, string> {
   const prefix = stage.toUpperCase();
-  const env: Record<string, string> = {
-    TOPIC_PARTITIONS: String(s.partitions),
-    PROCESSOR_INSTANCE_ID: 'bench',
-    PROCESSOR_HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: s.logLevel ?? 'warn',
-    [`${prefix}_NAME`]: s.name,
-    [`${prefix}_INPUT`]: s.input,
-    [`${prefix}_OUTPUT`]: s.output,
+  return {
+    TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', LOG_LEVEL: s.logLevel ?? 'warn',
+    [`${prefix}_NAME`]: s.name, [`${prefix}_INPUT`]: s.input, [`${prefix}_OUTPUT`]: s.output,
+    ...(s.maxBatch !== undefined ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
+    ...(s.concurrency !== undefined ? { PROCESSOR_CONCURRENCY: String(s.concurrency) } : {}),
+    ...(stage === 'passthrough' ? { PASSTHROUGH_SCHEMA: s.schema ?? 'bid-request.avsc', ...(s.delivery ? { PASSTHROUGH_DELIVERY: s.delivery } : {}) } : {}),
+    ...(stage === 'bid' ? { BID_CAMPAIGNS_TOPIC: s.campaignsTopic ?? TOPICS.campaigns } : {}),
   };
-  if (s.maxBatch !== undefined) env.PROCESSOR_MAX_BATCH = String(s.maxBatch);
-  if (s.concurrency !== undefined) env.PROCESSOR_CONCURRENCY = String(s.concurrency);
-  if (stage === 'passthrough') env.PASSTHROUGH_SCHEMA = s.schema ?? 'bid-request.avsc';
-  if (stage === 'passthrough' && s.delivery) env.PASSTHROUGH_DELIVERY = s.delivery;
-  if (stage === 'bid') env.BID_CAMPAIGNS_TOPIC = s.campaignsTopic ?? TOPICS.campaigns;
-  return env;
+}
+
+/** Enrich, bid (following the `campaigns` topic) and auction over topics req -> enr -> bids -> out, as processors `<prefix>-<stage>`. */
+export function decisionStages(prefix: string, t: Record<'req' | 'enr' | 'bids' | 'out', string>, o: { partitions: number; concurrency?: number; cpu?: number }) {
+  const spec = (stage: 'enrich' | 'bid' | 'auction', input: string, output: string): ServiceSpec => ({
+    entry: STAGE_ENTRY[stage], portVar: 'PROCESSOR_HTTP_PORT', cpu: o.cpu,
+    env: stageEnv(stage, { name: `${prefix}-${stage}`, input, output, partitions: o.partitions, concurrency: o.concurrency }),
+  });
+  return { enrich: spec('enrich', t.req, t.enr), bid: spec('bid', t.enr, t.bids), auction: spec('auction', t.bids, t.out) };
+}
+
+/** The ingest edge, one worker on loopback, with a throw-away tracking secret (it refuses to start without one of its own). */
+export function edgeSpec(o: {
+  mode: 'sync' | 'async'; topic: string; outcomes: string; nodeId: string; partitions: number; cpu?: number; env?: Record<string, string>;
+}): ServiceSpec {
+  const env = {
+    INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_OPENRTB_MODE: o.mode, INGEST_TOPIC: o.topic, INGEST_OUTCOMES_TOPIC: o.outcomes, INGEST_NODE_ID: o.nodeId,
+    TOPIC_PARTITIONS: String(o.partitions), INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), ...o.env,
+  };
+  return { entry: 'ingest/main.ts', portVar: 'INGEST_PORT', cpu: o.cpu, env };
 }
 
 /** The size of the catalogue the bid service logged when it had loaded it ("campaign catalogue loaded"). */

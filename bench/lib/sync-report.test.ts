@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OpenLoopResult } from './open-loop.js';
-import type { RateLag } from './stage-lag.js';
+import type { RateLag } from './lag.js';
 import { syncSummary, syncSvg, syncTargetLines, type ModeRun } from './sync-report.js';
 
 const result = (rate: number, p99: number, status: Record<string, number>, within?: number): OpenLoopResult =>

@@ -29,7 +29,7 @@ import { seenKey } from '../../processors/aggregate/dedup.js';
 import { sinkDrained, sinkPositions } from '../../sink/offsets.js';
 import { freshSchema, type FreshSchema } from '../../processors/runtime/fresh-schema.js';
 import { RunTopics, stackConfig } from '../../bench/lib/run-topics.js';
-import { readWholeTopic } from '../../bench/lib/topic-reader.js';
+import { readTopicFully } from '../../processors/runtime/read-topic.js';
 import { unlinkMatching } from '../../bench/lib/catalogue.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
@@ -309,7 +309,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const outcomes: TopicOutcome[] = [];
       const tracking: TopicNotice[] = [];
       const complete = async (topic: string, each: (r: { partition: number; offset: string; value: Buffer | null }) => Promise<void>): Promise<void> => {
-        const r = await readWholeTopic(topics.kafka, topics.admin, topic, { each, timeoutMs: 300_000, idleMs: 30_000 });
+        const r = await readTopicFully(topics.kafka, topic, { onRecord: each, timeoutMs: 300_000, idleMs: 30_000, idleBeforeFirst: true, markerWaitMs: 1000 });
         if (!r.complete) throw new Error(`${topic}: the read stopped before the end (${r.count} records in ${r.ms} ms): the checks would compare a part`);
       };
       await complete(T.req, async (r) => {

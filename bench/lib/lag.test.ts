@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PartIndex } from './visible-lag.js';
+import { PartIndex } from './lag.js';
 
 test('PartIndex finds the part of a record by partition, offset range and window, and nothing outside them', () => {
   const idx = new PartIndex([

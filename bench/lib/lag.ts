@@ -1,0 +1,377 @@
+/**
+ * The benchmarks' lag and delay measurements, each read from what the pipeline leaves behind or watched as it happens:
+ * - group lag (e2e): consumer lag of a pipeline's groups in records, as Kafka's tools count it (end offset minus committed,
+ *   processors/runtime/group-lag.ts), as snapshots and as a total sampled over time;
+ * - hop lag (sync): per request, the Kafka timestamps of its records on consecutive topics, stamped when each stage produced
+ *   them, so a difference is one hop: the previous stage's commit, this stage's fetch, its batch work;
+ * - visible lag (e2e): per request, its receipt at the edge -> the sink transaction that applied the ledger part counting it;
+ * - fixed-rate delay (aggregate-sink): outcomes produced open loop -> their bids visible in window_counts, polled.
+ */
+import type { Admin, Kafka } from '../../processors/runtime/kafka.js';
+import { groupLag } from '../../processors/runtime/group-lag.js';
+import { ALL_CAMPAIGNS, windowStart } from '../../processors/aggregate/window.js';
+import type { Sql } from '../../schemas/postgres/migrate.js';
+import type { AvroCodec } from '../../schemas/codec.js';
+import { subjectFor } from '../../schemas/topics.js';
+import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
+import type { BidRequest } from '../../schemas/bid-request.js';
+import type { BidSet } from '../../schemas/bid-set.js';
+import { Histogram } from './histogram.js';
+import { Schedule } from './open-loop.js';
+import { percentiles, type Percentiles } from './results.js';
+import type { RunTopics } from './run-topics.js';
+
+// ---- group lag -------------------------------------------------------------------------------------------------------
+
+export interface GroupTopics {
+  group: string;
+  topics: readonly string[];
+}
+
+/** `<group> <topic>/<partition>` -> records behind. */
+export async function lagSnapshot(admin: Admin, groups: readonly GroupTopics[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const g of groups) {
+    for (const p of (await groupLag(admin, g.group, g.topics)).partitions) out.set(`${g.group} ${p.topic}/${p.partition}`, Number(p.lag));
+  }
+  return out;
+}
+
+export function lagByGroup(s: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of s) out[k.split(' ')[0]!] = (out[k.split(' ')[0]!] ?? 0) + v;
+  return out;
+}
+
+/**
+ * Records behind at `end`, net of each partition's lag once drained (raw when `drained` is null): a topic written in
+ * transactions ends with a commit marker no consumer delivers, so a group that read everything still shows 1 there.
+ */
+export function netLag(end: Map<string, number>, drained: Map<string, number> | null): number {
+  let n = 0;
+  for (const [k, v] of end) n += Math.max(0, v - (drained?.get(k) ?? 0));
+  return n;
+}
+
+/** Samples the total lag every `everyMs` until stopped; resolves with [seconds since start, records] pairs. */
+export function sampleLag(admin: Admin, groups: readonly GroupTopics[], everyMs = 1000): { stop: () => Promise<Array<[number, number]>> } {
+  const t0 = performance.now();
+  const points: Array<[number, number]> = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = performance.now();
+      const s = await lagSnapshot(admin, groups).catch(() => null);
+      if (s) points.push([Math.round((at - t0) / 100) / 10, netLag(s, null)]);
+      await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (performance.now() - at))));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return points;
+    },
+  };
+}
+
+// ---- hop lag ---------------------------------------------------------------------------------------------------------
+
+export const HOPS = {
+  edge: 'edge receipt -> request produced (parse, validate, encode)',
+  enrich: 'request produced -> enriched request produced',
+  bid: 'enriched produced -> BidSet produced',
+  auction: 'BidSet produced -> outcome produced',
+  total: 'edge receipt -> outcome produced (the edge sees it only after the auction commits and its listener fetches)',
+  decided: 'edge receipt -> auction decidedAtMs',
+} as const;
+export type Hop = keyof typeof HOPS;
+
+/**
+ * One rate's hops. `requests`: measured requests found on the request topic, then how many reached each topic;
+ * `winsPastDeadline`: winning outcomes produced after the edge's deadline (tmax minus margin), bids lost to time;
+ * `lostToDeadline`: requests whose outcome has a win but which the edge answered 204 (null without the answered ids).
+ */
+export type RateLag = Awaited<ReturnType<typeof hopLags>>[number];
+
+/** Reads the sync scenario's four topics and gives each rate's hop percentiles; `runs` says which id prefix is which rate. */
+export async function hopLags(
+  topics: RunTopics,
+  t: { req: string; enr: string; bids: string; out: string },
+  runs: ReadonlyArray<{ rate: number; idPrefix: string; warmupCount: number; noBid?: ReadonlySet<number> }>,
+  defaults: { tmaxMs: number; marginMs: number },
+) {
+  type Seen = { receivedAtMs: number; tmax: number; req?: number; enr?: number; bids?: number; out?: number; decidedAtMs?: number; won?: boolean };
+  const byId = new Map<string, Seen>();
+  // Streamed, not held: a 60 s run at 2000 req/s puts ~120k records of ~0.5 KB on each topic per rate.
+  const scan = <T>(topic: string, each: (v: T, ts: number) => void): Promise<unknown> =>
+    topics.read(topic, { timeoutMs: 300_000, onRecord: async (r) => void (r.value && each(await topics.codec.decode<T>(r.value), Number(r.timestamp))) });
+  await scan<BidRequest>(t.req, (v, ts) => byId.set(v.id, { receivedAtMs: v.receivedAtMs, tmax: v.tmax ?? defaults.tmaxMs, req: ts }));
+  const mark = (id: string, seen: Partial<Seen>): void => void (byId.has(id) && Object.assign(byId.get(id)!, seen));
+  await scan<BidRequest>(t.enr, (v, ts) => mark(v.id, { enr: ts }));
+  await scan<BidSet>(t.bids, (v, ts) => mark(v.requestId, { bids: ts }));
+  await scan<AuctionOutcome>(t.out, (v, ts) => mark(v.requestId, { out: ts, decidedAtMs: v.decidedAtMs, won: v.wins.length > 0 }));
+  return runs.map(({ rate, idPrefix, warmupCount, noBid }) => {
+    const hops = Object.fromEntries(Object.keys(HOPS).map((h) => [h, [] as number[]])) as Record<Hop, number[]>;
+    const n = { requests: 0, enriched: 0, bidSets: 0, outcomes: 0, winsPastDeadline: 0, lost: 0 };
+    const hop = (h: Hop, from: number | undefined, to: number | undefined): void => void (from !== undefined && to !== undefined && hops[h].push(to - from));
+    for (const [id, s] of byId) {
+      const seq = Number(id.slice(idPrefix.length + 1));
+      if (!id.startsWith(`${idPrefix}-`) || seq < warmupCount) continue;
+      n.requests++;
+      if (s.won && noBid?.has(seq)) n.lost++;
+      if (s.enr !== undefined) n.enriched++;
+      if (s.bids !== undefined) n.bidSets++;
+      if (s.out !== undefined) n.outcomes++;
+      if (s.won && s.out !== undefined && s.out > s.receivedAtMs + s.tmax - defaults.marginMs) n.winsPastDeadline++;
+      hop('edge', s.receivedAtMs, s.req);
+      hop('enrich', s.req, s.enr);
+      hop('bid', s.enr, s.bids);
+      hop('auction', s.bids, s.out);
+      hop('total', s.receivedAtMs, s.out);
+      hop('decided', s.receivedAtMs, s.decidedAtMs);
+    }
+    const { lost, ...counts } = n;
+    const percentilesOf = Object.fromEntries(Object.entries(hops).map(([h, v]) => [h, percentiles(v)])) as Record<Hop, Percentiles | null>;
+    return { rate, ...counts, lostToDeadline: noBid ? lost : null, hops: percentilesOf };
+  });
+}
+
+// ---- visible lag -----------------------------------------------------------------------------------------------------
+
+export interface LedgerPart {
+  partition: number;
+  first: number;
+  last: number;
+  windowStartMs: number;
+  appliedMs: number;
+}
+
+/**
+ * The all-request parts (campaign '*') of one outcomes topic in the sink's ledger, by partition and first offset. The
+ * aggregate counts each outcome as one request of its window's '*' row, in the partial sum of its batch, whose source range
+ * (outcomes partition, first and last offset) the ledger keeps with `applied_at`; so each outcome record finds its part.
+ */
+export class PartIndex {
+  private readonly byPartition = new Map<number, LedgerPart[]>();
+
+  constructor(parts: Iterable<LedgerPart>) {
+    for (const p of parts) {
+      if (!this.byPartition.has(p.partition)) this.byPartition.set(p.partition, []);
+      this.byPartition.get(p.partition)!.push(p);
+    }
+    for (const list of this.byPartition.values()) list.sort((a, b) => a.first - b.first);
+  }
+
+  static async load(sql: Sql, outcomesTopic: string): Promise<PartIndex> {
+    const rows = await sql<Array<{ p: number; f: string; l: string; w: string; a: number }>>`
+      select source_partition as p, first_offset::text as f, last_offset::text as l, window_start_ms::text as w,
+             extract(epoch from applied_at)::float8 * 1000 as a
+      from window_count_parts where source_topic = ${outcomesTopic} and campaign_id = ${ALL_CAMPAIGNS} and superseded_at is null`;
+    return new PartIndex(rows.map((r) => ({ partition: r.p, first: Number(r.f), last: Number(r.l), windowStartMs: Number(r.w), appliedMs: r.a })));
+  }
+
+  /** When the part that counted the record at (partition, offset) in window `windowStartMs` was applied, or null. */
+  appliedAt(partition: number, offset: number, windowStartMs: number): number | null {
+    const list = this.byPartition.get(partition);
+    if (!list) return null;
+    let [lo, hi] = [0, list.length - 1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (list[mid]!.first <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    // One batch has one part per window, all with the batch's range: look through the parts of that range.
+    for (let i = lo; i >= 0 && list[i]!.first === list[lo]!.first; i--) {
+      const p = list[i]!;
+      if (p.first <= offset && offset <= p.last && p.windowStartMs === windowStartMs) return p.appliedMs;
+    }
+    return null;
+  }
+}
+
+/**
+ * `notVisible`: outcomes no live ledger part counted (not in Postgres, or dropped by the aggregate as late or duplicate);
+ * `perSecond`: per second of the run by receipt, [second, p50 ms, p99 ms].
+ */
+export type RunLag = Awaited<ReturnType<typeof visibleLags>>[number];
+
+/**
+ * Streams the outcomes topic and gives each run's receipt -> visible lag (ms), `receivedAtMs` (the edge's wall clock) to the
+ * part's `applied_at` (the sink transaction's start, Postgres's clock on the same machine): visibility comes at its commit, so
+ * the figure is low by up to one sink batch. Runs are told apart by id prefix (`<idPrefix>-<seq>`); other records are skipped.
+ */
+export async function visibleLags(topics: RunTopics, topic: string, parts: PartIndex, runs: ReadonlyArray<{ idPrefix: string; startMs: number }>, windowMs: number) {
+  const acc = runs.map(() => ({ outcomes: 0, notVisible: 0, all: new Histogram(), seconds: new Map<number, Histogram>() }));
+  await topics.read(topic, {
+    timeoutMs: 900_000,
+    onRecord: async (r) => {
+      if (!r.value) return;
+      const o = await topics.codec.decode<AuctionOutcome>(r.value);
+      const i = runs.findIndex((run) => o.requestId.startsWith(`${run.idPrefix}-`));
+      if (i < 0) return;
+      const a = acc[i]!;
+      a.outcomes++;
+      const applied = parts.appliedAt(r.partition, Number(r.offset), windowStart(o.receivedAtMs, windowMs));
+      if (applied === null) return void a.notVisible++;
+      const lag = Math.max(0, applied - o.receivedAtMs);
+      const sec = Math.floor((o.receivedAtMs - runs[i]!.startMs) / 1000);
+      if (!a.seconds.has(sec)) a.seconds.set(sec, new Histogram());
+      for (const h of [a.all, a.seconds.get(sec)!]) h.record(lag);
+    },
+  });
+  return acc.map((a) => ({
+    outcomes: a.outcomes,
+    notVisible: a.notVisible,
+    lagMs: a.all.count ? { p50: a.all.percentile(50), p99: a.all.percentile(99), max: a.all.max } : null,
+    perSecond: [...a.seconds].sort(([x], [y]) => x - y).map(([s, h]): [number, number, number] => [s, h.percentile(50), h.percentile(99)]),
+  }));
+}
+
+// ---- fixed-rate delay ------------------------------------------------------------------------------------------------
+
+const r1 = (v: number): number => Math.round(v * 10) / 10;
+
+/** One auction outcome of the fixed-rate producer: one bid and one win for `campaign`. */
+function outcome(prefix: string, seq: number, campaign: string, nowMs: number): AuctionOutcome {
+  const clearing = 1_000_000 + (seq % 1000) * 1000;
+  const win = {
+    impId: '1', campaignId: campaign, advertiserId: 'bench', creativeId: `${campaign}-cr`, bidPriceMicros: clearing + 1, clearingPriceMicros: clearing,
+    costMicros: Math.floor(clearing / 1000), adomain: [], w: 300, h: 250, dayKey: 'd', title: '', imageUrl: '', landingUrl: '',
+  };
+  return {
+    requestId: `${prefix}-${seq}`, userId: null, at: 2, test: false, receivedAtMs: nowMs, decidedAtMs: nowMs, impCount: 1,
+    bids: [{ impId: '1', campaignId: campaign, creativeId: `${campaign}-cr`, priceMicros: clearing + 1 }], wins: [win], noBidReason: null, nbr: null,
+  };
+}
+
+/**
+ * An open-loop producer (idempotent, acks=all, like the edge) of `rate` records/s for `total` records, or until stopped
+ * (`total` Infinity): record i is sent at its scheduled time whatever happened before, never waiting for acks. Gives how
+ * late each send fired and each ack latency (ms). Also the broker-responsiveness probe of the sync scenario.
+ */
+export function openLoopProducer(
+  kafka: Kafka,
+  o: { topic: string; rate: number; total: number; linger: number; compression: 'none' | 'lz4'; message: (i: number) => { key: string | null; value: Buffer } },
+) {
+  const producer = kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.ms': o.linger, 'compression.codec': o.compression });
+  const [sendLag, acks, pending] = [[] as number[], [] as number[], new Set<Promise<void>>()];
+  let errors = 0;
+  let firstError: string | undefined;
+  let schedule: Schedule | undefined;
+  const started = producer.connect().then(() => {
+    schedule = new Schedule(o.rate, o.total, (i, at) => {
+      const sentAt = performance.now();
+      sendLag.push(r1(sentAt - at));
+      const p = producer.send({ topic: o.topic, messages: [o.message(i)] }).then(
+        () => void acks.push(r1(performance.now() - sentAt)),
+        (err: unknown) => {
+          errors++;
+          firstError ??= err instanceof Error ? err.message : String(err);
+        },
+      );
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    });
+    return schedule;
+  });
+  /** Stops sending (after every scheduled record when `total` is finite), waits for the acks outstanding and disconnects. */
+  const stop = async () => {
+    const s = await started;
+    if (Number.isFinite(o.total)) await s.done;
+    s.stop();
+    await Promise.all(pending);
+    await producer.disconnect().catch(() => undefined);
+    return { sent: s.fired, acked: acks.length, errors, firstError, sendLagMs: percentiles(sendLag), ackMs: percentiles(acks) };
+  };
+  return { started, stop };
+}
+
+/**
+ * The delay of each second of a fixed-rate run from its last event's scheduled time to its bids visible in window_counts.
+ * Each second's events bid for a campaign of their own, `<campaignPrefix>-s<second>`, so one number says when that second is
+ * complete: a poller reads `sum(bids)` per campaign, and a second's delay runs to the first poll that sees its full count (the
+ * query's midpoint: the row became visible between the previous poll and this one; `lowerMs` takes the previous poll, a lower
+ * bound). Poll intervals are uniform in [0.5, 1.5] x `pollMs`: a fixed period is phase-locked to the 1-second campaigns and
+ * would sample every second at the same offset after its last event. Per second, the ledger also gives a poll-independent
+ * breakdown: last event sent (wall clock) -> Kafka timestamp of its campaign's last window-counts record (the aggregate's
+ * transaction) -> `applied_at` of the sink transaction that applied it; `ledger` is the sum, low by the commit's duration.
+ */
+export async function fixedRateDelay(o: {
+  kafka: Kafka;
+  codec: AvroCodec;
+  sql: Sql;
+  topic: string;
+  /** The window-counts topic the sink reads (its ledger rows). */
+  ledgerTopic: string;
+  rate: number;
+  durationSec: number;
+  campaignPrefix: string;
+  pollMs: number;
+  /** How long after the last scheduled event to keep polling for seconds not yet complete. */
+  settleMs: number;
+}) {
+  const [seconds, subject, like] = [o.durationSec, subjectFor(o.topic), `${o.campaignPrefix}-s%`];
+  const campaignOf = (s: number): string => `${o.campaignPrefix}-s${s}`;
+  const lastSentEpoch = new Map<number, number>();
+  const producer = openLoopProducer(o.kafka, {
+    topic: o.topic, rate: o.rate, total: o.rate * seconds, linger: 2, compression: 'lz4',
+    message: (i) => {
+      const [s, nowMs] = [Math.floor(i / o.rate), Date.now()];
+      if (i % o.rate === o.rate - 1) lastSentEpoch.set(s, nowMs);
+      return { key: `${o.campaignPrefix}-${i}`, value: o.codec.encode(subject, outcome(o.campaignPrefix, i, campaignOf(s), nowMs)) };
+    },
+  });
+  const schedule = await producer.started;
+  const lastOf = (s: number): number => schedule.at((s + 1) * o.rate - 1);
+  const seenAt = new Map<number, { at: number; prev: number }>();
+  const over = new Map<number, number>();
+  let [latest, polls, pollQueryMs] = [new Map<string, number>(), 0, 0];
+  // From the first send until every second is complete or the settle time ran out.
+  for (let prev = performance.now(); seenAt.size < seconds && performance.now() < lastOf(seconds - 1) + o.settleMs; ) {
+    const sentAt = performance.now();
+    const rows = await o.sql<Array<{ campaign_id: string; bids: string }>>`
+      select campaign_id, sum(bids)::text as bids from window_counts where campaign_id like ${like} group by campaign_id`;
+    const at = (sentAt + performance.now()) / 2;
+    polls++;
+    pollQueryMs += performance.now() - sentAt;
+    latest = new Map(rows.map((r) => [r.campaign_id, Number(r.bids)]));
+    for (let s = 0; s < seconds; s++) {
+      const bids = latest.get(campaignOf(s)) ?? 0;
+      if (seenAt.has(s)) continue;
+      if (bids > o.rate) over.set(s, bids);
+      // Only once its last event was due: a partial second cannot reach the full count anyway.
+      if (bids >= o.rate && sentAt >= lastOf(s)) seenAt.set(s, { at, prev });
+    }
+    prev = at;
+    await new Promise((r) => setTimeout(r, Math.max(0, o.pollMs * (0.5 + Math.random()) - (performance.now() - sentAt))));
+  }
+  const sent = await producer.stop();
+  const hops = { aggregate: [] as number[], sink: [] as number[], ledger: [] as number[] };
+  const ledger = await o.sql<Array<{ campaign_id: string; wc_ts: string; applied_ms: string }>>`
+    select campaign_id, max(wc_timestamp_ms)::text as wc_ts, (extract(epoch from max(applied_at)) * 1000)::text as applied_ms
+    from window_count_parts where wc_topic = ${o.ledgerTopic} and campaign_id like ${like} group by campaign_id`;
+  for (const row of ledger) {
+    const sec = Number(/-s(\d+)$/.exec(row.campaign_id)?.[1]);
+    const last = lastSentEpoch.get(sec);
+    if (last === undefined || !seenAt.has(sec)) continue;
+    const [wc, applied] = [Number(row.wc_ts), Number(row.applied_ms)];
+    hops.aggregate.push(r1(wc - last));
+    hops.sink.push(r1(applied - wc));
+    hops.ledger.push(r1(applied - last));
+  }
+  const missing = Array.from({ length: seconds }, (_, s) => s).filter((s) => !seenAt.has(s));
+  return {
+    rate: o.rate, durationSec: o.durationSec, produced: sent.acked, sendErrors: sent.errors, sendLagMs: sent.sendLagMs, ackMs: sent.ackMs,
+    secondsTotal: seconds, secondsVisible: seenAt.size,
+    /** Seconds whose bid count went past the expected count (should never happen: counted twice). */
+    overcounted: [...over].map(([s, b]) => `${campaignOf(s)}: ${b}/${o.rate} bids`),
+    /** Seconds never complete within the settle time, with what Postgres held. */
+    missing: missing.map((s) => `${campaignOf(s)}: ${latest.get(campaignOf(s)) ?? 0}/${o.rate} bids`),
+    delayMs: percentiles([...seenAt].map(([s, { at }]) => r1(at - lastOf(s)))),
+    lowerMs: percentiles([...seenAt].map(([s, { prev }]) => r1(Math.max(0, prev - lastOf(s))))),
+    hops: { aggregate: percentiles(hops.aggregate), sink: percentiles(hops.sink), ledger: percentiles(hops.ledger) },
+    polls, meanPollQueryMs: polls ? r1(pollQueryMs / polls) : null,
+    ...(sent.firstError ? { error: `${sent.errors} sends failed, first: ${sent.firstError}` } : {}),
+  };
+}
