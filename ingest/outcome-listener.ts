@@ -18,6 +18,7 @@ import { subjectFor } from '../schemas/topics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { OutcomeWaiter } from './outcome-waiter.js';
 import { traceLogFields } from '../processors/runtime/trace-context.js';
+import { topicEnds } from '../processors/runtime/end-offsets.js';
 
 /** Longest wait on a consumer's connect or disconnect while replacing it (one that hangs must not stop the next try). */
 const STEP_TIMEOUT_MS = 10_000;
@@ -61,11 +62,21 @@ export class OutcomeListener {
       'isolation.level': 'read_committed',
       'fetch.wait.max.ms': 5,
       'js.consumer.max.batch.size': 1000,
-      rebalance_cb: (err: { code: number }) => {
-        if (generation !== this.generation) return;
+      rebalance_cb: async (err: { code: number }, assignment: Array<{ topic: string; partition: number }>) => {
+        if (generation !== this.generation) return undefined;
         // -175 is ERR__ASSIGN_PARTITIONS: the listener only counts as ready once it owns the partitions.
-        this.assigned = err.code === -175;
-        if (!this.assigned) this.unassignedSince = Date.now();
+        if (err.code !== -175) {
+          this.assigned = false;
+          this.unassignedSince = Date.now();
+          return undefined;
+        }
+        // Each partition starts at the end it has NOW, read before the assignment takes effect, not at
+        // auto.offset.reset=latest: that end is looked up only after the assignment, when /ready already
+        // answers 200, and an outcome written in between was skipped; its request was answered 204 at its
+        // deadline (twice in CI: the first synchronous request after start-up, tmax 20 s).
+        const start = await this.endsNow(assignment);
+        this.assigned = true;
+        return start;
       },
     });
     this.consumer = consumer;
@@ -88,6 +99,22 @@ export class OutcomeListener {
         }
       },
     });
+  }
+
+  /** `assignment` with each partition's current committed end as its offset; null (start at latest) if the broker cannot say. */
+  private async endsNow(assignment: Array<{ topic: string; partition: number }>): Promise<Array<{ topic: string; partition: number; offset: number }> | null> {
+    const admin = this.kafka.admin();
+    try {
+      await within(admin.connect(), STEP_TIMEOUT_MS, 'admin connect');
+      const ends = new Map((await within(topicEnds(admin, this.topic, { readCommitted: true }), STEP_TIMEOUT_MS, 'end offsets')).map((p) => [p.partition, p.high]));
+      if (!assignment.every((tp) => tp.topic === this.topic && ends.has(tp.partition))) return null;
+      return assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: Number(ends.get(tp.partition)!) }));
+    } catch (err) {
+      this.log.warn({ err, topic: this.topic }, 'outcome listener could not read the end offsets: starting at the latest offset');
+      return null;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Replaces the consumer once it has been without partitions for `rejoinTimeoutMs`. */
