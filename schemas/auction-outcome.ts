@@ -4,6 +4,7 @@ export interface BidSummary {
   campaignId: string;
   creativeId: string;
   priceMicros: number;
+  dealId?: string;
 }
 export interface WinRecord {
   impId: string;
@@ -20,6 +21,14 @@ export interface WinRecord {
   title: string;
   imageUrl: string;
   landingUrl: string;
+  /** Optional here because the Avro defaults fill them in on decode (see BidRecord). */
+  dealId?: string;
+  mtype?: number;
+  cat?: string[];
+  cattax?: number;
+  vastXml?: string;
+  vastTagUrl?: string;
+  durationSec?: number;
 }
 export interface AuctionOutcome {
   requestId: string;
@@ -35,4 +44,9 @@ export interface AuctionOutcome {
   nbr: number | null;
   /** The request's exchange (BidRequest.exchange; '' for records from before exchanges; the Avro default). */
   exchange?: string;
+  privacyBasis?: string;
+  /** The currency of the answer's prices; WinRecord prices stay in the base currency (USD). */
+  currency?: string;
+  /** Answer-currency units per base-currency unit x 1,000,000. */
+  fxRatePpm?: number;
 }

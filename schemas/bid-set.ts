@@ -20,6 +20,18 @@ export interface BidRecord {
   title: string;
   imageUrl: string;
   landingUrl: string;
+  /** Optional here because the Avro defaults fill them in on decode. '' = open auction. */
+  dealId?: string;
+  /** The floor this bid must clear, base-currency CPM micros: the deal's for a deal bid, else the imp's. */
+  floorMicros?: number;
+  /** OpenRTB 2.6 bid.mtype: 1 banner, 2 video. */
+  mtype?: number;
+  cat?: string[];
+  cattax?: number;
+  /** Video: the VAST document, or '' when served by vastTagUrl. */
+  vastXml?: string;
+  vastTagUrl?: string;
+  durationSec?: number;
 }
 export interface BidSet {
   requestId: string;
@@ -34,4 +46,10 @@ export interface BidSet {
   noBidReason: string | null;
   /** The request's exchange (BidRequest.exchange; '' for records from before exchanges; the Avro default). */
   exchange?: string;
+  /** BidRequest.privacy.basis ('' before it existed). */
+  privacyBasis?: string;
+  /** The currency of the answer's prices (ISO 4217). */
+  currency?: string;
+  /** Answer-currency units per base-currency unit x 1,000,000. */
+  fxRatePpm?: number;
 }
