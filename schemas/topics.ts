@@ -12,6 +12,7 @@ export const TOPICS = {
   auctionOutcomes: 'auction-outcomes',
   campaigns: 'campaigns',
   trackingEvents: 'tracking-events',
+  lossNotices: 'loss-notices',
   windowCounts: 'window-counts',
   deadLetters: 'dead-letters',
 } as const;
@@ -26,6 +27,7 @@ export const TOPIC_SCHEMAS: Readonly<Record<TopicName, string>> = {
   'auction-outcomes': 'auction-outcome.avsc',
   campaigns: 'campaign.avsc',
   'tracking-events': 'tracking-event.avsc',
+  'loss-notices': 'loss-notice.avsc',
   'window-counts': 'window-count.avsc',
   'dead-letters': 'dead-letter.avsc',
 };

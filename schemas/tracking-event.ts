@@ -15,6 +15,34 @@ export interface TrackingEvent {
   auctionAtMs: number;
   occurredAtMs: number;
   ingestNodeId: string;
+  /** Optional here because the Avro defaults fill them in on decode (tracking-event.avsc says what each means). */
+  exchange?: string;
+  exchangeWin?: boolean;
+  test?: boolean;
+  dealId?: string;
+  privacyBasis?: string;
+  currency?: string;
+  reportedPriceMicros?: number;
+}
+/** The TypeScript shape of schemas/avro/loss-notice.avsc (topic `loss-notices`). */
+export interface LossNotice {
+  eventId: string;
+  requestId: string;
+  impId: string;
+  campaignId: string;
+  creativeId: string;
+  advertiserId: string;
+  dayKey: string;
+  exchange: string;
+  /** OpenRTB loss reason (${AUCTION_LOSS}); -1 when none was sent. */
+  lossReason: number;
+  priceMicros: number;
+  test: boolean;
+  dealId: string;
+  privacyBasis: string;
+  auctionAtMs: number;
+  occurredAtMs: number;
+  ingestNodeId: string;
 }
 
 export interface WindowCount {
