@@ -4,7 +4,7 @@
  *
  *   node --import tsx deploy/find-request.ts <request-id> [--from -15m | <ISO time> | <epoch ms>] [--topic T ...]
  *
- * Reads each topic (default: the decision path, tracking-events and dead-letters) from `--from`
+ * Reads each topic (default: the decision path, tracking-events, loss-notices and dead-letters) from `--from`
  * (default 15 minutes ago) to the end each partition had at start, read_committed, with a throw-away
  * consumer group (nothing is committed), and prints one JSON line per matching record, oldest first:
  * topic, partition, offset, time, key, headers, and the value decoded through the schema registry.
@@ -21,7 +21,7 @@ import { TOPICS } from '../schemas/topics.js';
 import { resolveFrom } from '../sink/replay-args.js';
 
 const USAGE = 'usage: find-request <request-id> [--from -15m | ISO time | epoch ms] [--topic T ...]';
-const DEFAULT_TOPICS = [TOPICS.bidRequests, TOPICS.bidRequestsEnriched, TOPICS.bids, TOPICS.auctionOutcomes, TOPICS.trackingEvents, TOPICS.deadLetters];
+const DEFAULT_TOPICS = [TOPICS.bidRequests, TOPICS.bidRequestsEnriched, TOPICS.bids, TOPICS.auctionOutcomes, TOPICS.trackingEvents, TOPICS.lossNotices, TOPICS.deadLetters];
 /** A partition read this far without reaching its start-time end is done (transaction markers are never delivered). */
 const IDLE_MS = 2000;
 

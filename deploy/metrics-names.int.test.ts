@@ -108,7 +108,7 @@ const allPanels = (ps: Panel[]): Panel[] => ps.flatMap((p) => [p, ...allPanels(p
 const run = randomBytes(4).toString('hex');
 const T = {
   req: `metrics-names-${run}-req`, enr: `metrics-names-${run}-enr`, bids: `metrics-names-${run}-bids`, out: `metrics-names-${run}-out`,
-  tracking: `metrics-names-${run}-tracking`, wc: `metrics-names-${run}-window-counts`, camps: `metrics-names-${run}-campaigns`,
+  tracking: `metrics-names-${run}-tracking`, loss: `metrics-names-${run}-loss`, wc: `metrics-names-${run}-window-counts`, camps: `metrics-names-${run}-campaigns`,
 };
 const name = (svc: string): string => `mn-${run}-${svc}`;
 const proc = { PROCESSOR_INSTANCE_ID: 'metrics-names', PROCESSOR_HTTP_HOST: '127.0.0.1' };
@@ -120,10 +120,10 @@ function envFor(svc: ProjectService, pgUrl: string): Record<string, string> {
     enrich: { ...proc, ENRICH_NAME: name('enrich'), ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr },
     bid: { ...proc, BID_NAME: name('bid'), BID_INPUT: T.enr, BID_OUTPUT: T.bids, BID_CAMPAIGNS_TOPIC: T.camps },
     auction: { ...proc, AUCTION_NAME: name('auction'), AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out },
-    settle: { ...proc, SETTLE_NAME: name('settle'), SETTLE_INPUT: T.tracking, SETTLE_PENDING_INDEX: `metrics-names:${run}:pending-campaigns` },
+    settle: { ...proc, SETTLE_NAME: name('settle'), SETTLE_INPUT: T.tracking, SETTLE_LOSS_INPUT: T.loss, SETTLE_PENDING_INDEX: `metrics-names:${run}:pending-campaigns` },
     aggregate: { ...proc, AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc },
     sink: { SINK_INPUT: T.wc, SINK_GROUP: `metrics-names-${run}-sink`, SINK_HTTP_HOST: '127.0.0.1', POSTGRES_URL: pgUrl },
-    ingest: { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.tracking, INGEST_OPENRTB_MODE: 'sync', INGEST_WORKERS: '1', INGEST_NODE_ID: `metrics-names-${run}`, INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), INGEST_EXCHANGES: JSON.stringify([{ id: 'metrics-names', keys: [randomBytes(24).toString('base64url')] }]) },
+    ingest: { INGEST_HOST: '127.0.0.1', INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.tracking, INGEST_LOSS_TOPIC: T.loss, INGEST_OPENRTB_MODE: 'sync', INGEST_WORKERS: '1', INGEST_NODE_ID: `metrics-names-${run}`, INGEST_TRACKING_SECRET: randomBytes(32).toString('base64'), INGEST_EXCHANGES: JSON.stringify([{ id: 'metrics-names', keys: [randomBytes(24).toString('base64url')] }]) },
   };
   const env = own[svc.name];
   assert.ok(env, `deploy/metrics-names.int.test.ts has no isolated environment for service ${svc.name}: add one (its own topics, group and Postgres schema)`);

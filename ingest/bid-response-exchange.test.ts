@@ -16,7 +16,7 @@ const outcome = (exchange: string | undefined): AuctionOutcome => ({
 });
 
 test('bid-response: the exchange\'s seat holds every bid; without one, a seat per advertiser', () => {
-  assert.deepEqual(toBidResponse(outcome('exa'), tracking, 'USD', 'seat-42')!.seatbid.map((s) => [s.seat, s.bid.length]), [['seat-42', 2]]);
+  assert.deepEqual(toBidResponse(outcome('exa'), tracking, 'seat-42')!.seatbid.map((s) => [s.seat, s.bid.length]), [['seat-42', 2]]);
   assert.deepEqual(toBidResponse(outcome('exa'), tracking)!.seatbid.map((s) => s.seat), ['adv-a', 'adv-b']);
 });
 

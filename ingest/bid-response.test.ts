@@ -37,9 +37,9 @@ test('bid-response puts win and billing notice URLs on each bid with the AUCTION
   assert.ok(v.ok);
   assert.deepEqual(v.claims, {
     requestId: 'r1', impId: '1', campaignId: 'c-1', creativeId: 'cr-1', advertiserId: 'adv-a', dayKey: '2026-11-22',
-    auctionAtMs: 1_700_000_000_123, landingUrl: '',
+    auctionAtMs: 1_700_000_000_123, landingUrl: '', exchange: '', dealId: '', privacyBasis: '', currency: 'USD', fxRatePpm: 1_000_000, test: false,
   });
-  assert.deepEqual(v.notices, ['win', 'bill', 'loss'], 'exchange notices only');
+  assert.deepEqual(v.notices, ['win', 'bill'], 'priced exchange notices only (lurl has a token of its own)');
   assert.equal(v.maxPriceMicros, 2_010_000, 'bounded by the bid\'s price');
   assert.equal(microsToDecimal(v.maxPriceMicros), b.price);
   assert.equal(v.expiresAtMs, NOW + 3_600_000, 'expires INGEST_NOTICE_TOKEN_TTL_MS after the answer');
@@ -75,4 +75,57 @@ test('bid-response converts micros to decimals exactly', () => {
   assert.equal(microsToDecimal(10_000), 0.01);
   assert.equal(microsToDecimal(123), 0.000123);
   assert.equal(microsToDecimal(3_000_000), 3);
+});
+
+test('bid-response answers in the outcome\'s currency: prices converted with its rate, rounded down; the tokens carry currency, rate, deal, basis, test', () => {
+  const o: AuctionOutcome = {
+    ...outcome([{ ...win('1', 'adv-a', 2_010_000), dealId: 'deal-9', cat: ['IAB1-2'], cattax: 2 }, win('2', 'adv-b', 1_234_567)]),
+    exchange: 'exa', currency: 'EUR', fxRatePpm: 921_350, privacyBasis: 'consent', test: true,
+  };
+  const r = toBidResponse(o, tracking)!;
+  assert.equal(r.cur, 'EUR');
+  const [a, b] = [r.seatbid[0]!.bid[0]!, r.seatbid[1]!.bid[0]!];
+  assert.equal(a.price, 1.851913, 'floor(2010000 x 0.92135) micros = 1851913');
+  assert.equal(b.price, 1.137468, 'floor(1234567 x 0.92135) = floor(1137468.3...)');
+  assert.deepEqual([a.dealid, a.cat, a.cattax, a.mtype, a.crid, a.adomain], ['deal-9', ['IAB1-2'], 2, 1, 'cr-1', ['brand.com']]);
+  assert.ok(!('dealid' in b) && !('cattax' in b), 'no dealid in the open auction; cattax only when not 1');
+  const v = verifyToken(tokenOf(a.nurl), tracking.secret, NOW);
+  assert.ok(v.ok);
+  assert.equal(v.maxPriceMicros, 1_851_913, 'bounded by the price as answered, in the answer currency');
+  assert.deepEqual([v.claims.currency, v.claims.fxRatePpm, v.claims.dealId, v.claims.privacyBasis, v.claims.test, v.claims.exchange, v.claims.requestId],
+    ['EUR', 921_350, 'deal-9', 'consent', true, 'exa', 'exa:r1']);
+});
+
+test('bid-response carries lurl with both macros and a token granting only the loss notice', () => {
+  const b = toBidResponse(outcome([win('1', 'adv-a', 2_010_000)]), tracking)!.seatbid[0]!.bid[0]!;
+  assert.match(b.lurl, /^https:\/\/edge\.example\.com\/notice\/loss\?t=[A-Za-z0-9_-]+&reason=\$\{AUCTION_LOSS\}&price=\$\{AUCTION_PRICE\}$/);
+  const v = verifyToken(tokenOf(b.lurl), tracking.secret, NOW);
+  assert.ok(v.ok);
+  assert.deepEqual([v.notices, v.maxPriceMicros, v.claims.landingUrl], [['loss'], 0, '']);
+  assert.notEqual(tokenOf(b.lurl), tokenOf(b.nurl));
+});
+
+test('bid-response answers a video win with VAST carrying our impression and click notices; an untrackable one is left out', () => {
+  const vastXml = '<VAST version="4.2"><Ad id="a"><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle><Impression><![CDATA[https://theirs.example/imp]]></Impression>'
+    + '<Creatives><Creative><Linear><Duration>00:00:15</Duration><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="640" height="360"><![CDATA[https://cdn.example/v.mp4]]></MediaFile></MediaFiles>'
+    + '<VideoClicks><ClickThrough><![CDATA[https://brand.com/]]></ClickThrough></VideoClicks></Linear></Creative></Creatives></InLine></Ad></VAST>';
+  const video = { ...win('1', 'adv-a', 2_010_000), mtype: 2, vastXml, vastTagUrl: '', durationSec: 15 };
+  const b = toBidResponse(outcome([video]), tracking)!.seatbid[0]!.bid[0]!;
+  assert.equal(b.mtype, 2);
+  const browser = /notice\/imp\?t=([A-Za-z0-9_-]+)\]/.exec(b.adm)?.[1] ?? '';
+  assert.ok(browser.length > 0);
+  assert.ok(b.adm.includes(`<Impression><![CDATA[https://edge.example.com/notice/imp?t=${browser}]]></Impression><Impression><![CDATA[https://theirs.example/imp]]>`));
+  assert.ok(b.adm.includes(`</ClickThrough><ClickTracking><![CDATA[https://edge.example.com/notice/click?t=${browser}]]></ClickTracking></VideoClicks>`));
+  assert.ok(!b.adm.includes('<a href'), 'no banner markup');
+  const tag = toBidResponse(outcome([{ ...video, vastXml: '', vastTagUrl: 'https://ads.example/vast?id=1&x=2' }]), tracking)!.seatbid[0]!.bid[0]!;
+  assert.match(tag.adm, /<Wrapper>.*<VASTAdTagURI><!\[CDATA\[https:\/\/ads\.example\/vast\?id=1&x=2\]\]><\/VASTAdTagURI><\/Wrapper>/);
+  // Neither editable XML nor a tag URL: not answered (rather than serving an impression we cannot count).
+  const broken = { ...video, impId: '2', vastXml: 'not vast at all', vastTagUrl: '' };
+  const r = toBidResponse(outcome([broken, win('3', 'adv-b', 1_000_000)]), tracking)!;
+  assert.deepEqual(r.seatbid.flatMap((s) => s.bid.map((x) => x.impid)), ['3']);
+  assert.equal(toBidResponse(outcome([broken]), tracking), null);
+});
+
+test('bid-response does not answer an outcome whose rate is unusable', () => {
+  for (const fxRatePpm of [0, -5, 1.5, Number.NaN]) assert.equal(toBidResponse({ ...outcome([win('1', 'adv-a', 2_010_000)]), currency: 'EUR', fxRatePpm }, tracking), null, String(fxRatePpm));
 });

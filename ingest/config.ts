@@ -28,6 +28,7 @@ export const ingestSpecs = {
   shutdownTimeoutMs: { env: 'INGEST_SHUTDOWN_TIMEOUT_MS', type: 'int', min: 0, max: 600_000, default: 30_000, doc: 'longest drain on SIGTERM' },
   // Tracking notices (issue 5): ingest/tracking-*.ts.
   trackingTopic: { env: 'INGEST_TRACKING_TOPIC', type: 'string', pattern: /^[A-Za-z0-9._-]{1,249}$/, default: 'tracking-events', doc: 'topic tracking notices are written to' },
+  lossTopic: { env: 'INGEST_LOSS_TOPIC', type: 'string', pattern: /^[A-Za-z0-9._-]{1,249}$/, default: 'loss-notices', doc: 'topic loss notices (lurl) are written to' },
   publicUrl: { env: 'INGEST_PUBLIC_URL', type: 'string', pattern: /^https?:\/\/[^\s?#]+$/, default: 'http://127.0.0.1:8080', doc: 'public base URL of this edge, used in the notice URLs of bid responses' },
   // Issue 11: no default secret. Unset (or a known example value) refuses to start unless RTB_DEV_MODE=1 (ingest/tracking-secret.ts).
   trackingSecret: {

@@ -94,3 +94,9 @@ test('exchanges: the deprecated INGEST_API_KEY is exchange "default"', () => {
   assert.equal(xs.authenticate('secret')?.id, 'default');
   assert.match(warnings[0] ?? '', /INGEST_API_KEY is deprecated/);
 });
+
+test('exchanges: winNotice says which notice is the exchange win, nurl by default; anything else is refused naming the field', () => {
+  const [a, b] = parseExchanges(JSON.stringify([{ id: 'a', keys: ['a-key-0123456789abcdef'] }, { id: 'b', keys: ['b-key-0123456789abcdef'], winNotice: 'burl' }]), 'src');
+  assert.deepEqual([a!.winNotice, b!.winNotice, DEV_EXCHANGE.winNotice], ['nurl', 'burl', 'nurl']);
+  assert.throws(() => parseExchanges(JSON.stringify([{ id: 'a', keys: ['a-key-0123456789abcdef'], winNotice: 'lurl' }]), 'src'), /src: exchanges\[0\]\.winNotice must be "nurl" or "burl"|src: \[0\]\.winNotice must be "nurl" or "burl"/);
+});

@@ -14,6 +14,7 @@
  *       "seat": "seat-123",                                    optional: the BidResponse's seatbid[].seat
  *       "defaultTmaxMs": 120,                                  optional: tmax of requests without one
  *       "notices": { "billOn": "burl" }                        optional, free-form (kept for the notice routes)
+ *       "winNotice": "nurl"                                    optional: which notice is the exchange's win, "nurl" (default) or "burl"
  *   } ] }
  *
  * At least one key (hash) per exchange; no key may belong to two exchanges; unknown fields are refused
@@ -40,6 +41,8 @@ export interface Exchange {
   readonly seat: string | null;
   readonly defaultTmaxMs: number | null;
   readonly notices: Readonly<Record<string, unknown>>;
+  /** The notice that counts as winning at this exchange: its win notice (nurl), or its billing notice (burl) for exchanges that send only burl. */
+  readonly winNotice: 'nurl' | 'burl';
 }
 
 interface ExchangeEntry extends Exchange {
@@ -48,12 +51,12 @@ interface ExchangeEntry extends Exchange {
 }
 
 /** The development exchange: every request without a configured exchange, in RTB_DEV_MODE only. */
-export const DEV_EXCHANGE: Exchange = Object.freeze({ id: 'dev', rateLimit: null, seat: null, defaultTmaxMs: null, notices: Object.freeze({}) });
+export const DEV_EXCHANGE: Exchange = Object.freeze({ id: 'dev', rateLimit: null, seat: null, defaultTmaxMs: null, notices: Object.freeze({}), winNotice: 'nurl' });
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY = /^[\x21-\x7e]{16,512}$/;
 const HASH = /^[0-9a-fA-F]{64}$/;
-const FIELDS = new Set(['id', 'keys', 'keyHashes', 'rateLimit', 'seat', 'defaultTmaxMs', 'notices']);
+const FIELDS = new Set(['id', 'keys', 'keyHashes', 'rateLimit', 'seat', 'defaultTmaxMs', 'notices', 'winNotice']);
 
 const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -128,6 +131,7 @@ export function parseExchanges(text: string, source: string): ExchangeEntry[] {
     }
     if (raw.defaultTmaxMs !== undefined && !positiveInt(raw.defaultTmaxMs, 10, 60_000)) invalid(source, `${where}.defaultTmaxMs must be an integer 10..60000`);
     if (raw.notices !== undefined && !isObject(raw.notices)) invalid(source, `${where}.notices must be an object`);
+    if (raw.winNotice !== undefined && raw.winNotice !== 'nurl' && raw.winNotice !== 'burl') invalid(source, `${where}.winNotice must be "nurl" or "burl"`);
     return Object.freeze({
       id: raw.id,
       keyHashes,
@@ -135,6 +139,7 @@ export function parseExchanges(text: string, source: string): ExchangeEntry[] {
       seat: (raw.seat as string | undefined) ?? null,
       defaultTmaxMs: (raw.defaultTmaxMs as number | undefined) ?? null,
       notices: Object.freeze({ ...((raw.notices as Record<string, unknown> | undefined) ?? {}) }),
+      winNotice: (raw.winNotice as 'nurl' | 'burl' | undefined) ?? 'nurl',
     });
   });
 }
@@ -151,7 +156,7 @@ export class Exchanges {
     const list: Exchange[] = [];
     for (const e of entries) {
       if (list.some((x) => x.id === e.id)) throw new PipelineError('CONFIG_INVALID', `exchange id ${JSON.stringify(e.id)} is configured twice`);
-      const exchange: Exchange = Object.freeze({ id: e.id, rateLimit: e.rateLimit, seat: e.seat, defaultTmaxMs: e.defaultTmaxMs, notices: e.notices });
+      const exchange: Exchange = Object.freeze({ id: e.id, rateLimit: e.rateLimit, seat: e.seat, defaultTmaxMs: e.defaultTmaxMs, notices: e.notices, winNotice: e.winNotice });
       list.push(exchange);
       for (const digest of e.keyHashes) {
         const k = digest.toString('latin1');
@@ -212,7 +217,7 @@ export function loadExchanges(cfg: ExchangeSources, warn: (message: string) => v
   if (cfg.exchangesJson !== '') entries.push(...parseExchanges(cfg.exchangesJson, 'INGEST_EXCHANGES'));
   if (cfg.apiKey !== '') {
     if (entries.some((e) => e.id === 'default')) invalid('INGEST_API_KEY', 'an exchange with id "default" is configured too: move the key into its keys');
-    entries.push({ id: 'default', keyHashes: [sha256(cfg.apiKey)], rateLimit: null, seat: null, defaultTmaxMs: null, notices: {} });
+    entries.push({ id: 'default', keyHashes: [sha256(cfg.apiKey)], rateLimit: null, seat: null, defaultTmaxMs: null, notices: {}, winNotice: 'nurl' });
     warn('INGEST_API_KEY is deprecated: its key is taken as exchange "default"; configure exchanges with INGEST_EXCHANGES_FILE');
   }
   if (entries.length > 0) return new Exchanges(entries);

@@ -15,7 +15,7 @@ import { TOPIC_SCHEMAS, TOPICS, loadSchema, subjectFor } from '../schemas/topics
 import { Publisher } from './publisher.js';
 import { DeliveryProducer } from '../processors/runtime/delivery-producer.js';
 import { partitionKey, type BidRequest } from '../schemas/bid-request.js';
-import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent } from '../schemas/tracking-event.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startEdge } from './server.js';
 import { OutcomeWaiter } from './outcome-waiter.js';
@@ -30,11 +30,12 @@ async function startWorker(cfg: IngestConfig, log: Logger, registry: Registry, e
   const admin = kafka.admin();
   await admin.connect();
   const sync = cfg.openrtbMode === 'sync';
-  const topics = sync ? [cfg.topic, cfg.outcomesTopic, cfg.trackingTopic] : [cfg.topic, cfg.trackingTopic];
+  const topics = sync ? [cfg.topic, cfg.outcomesTopic, cfg.trackingTopic, cfg.lossTopic] : [cfg.topic, cfg.trackingTopic, cfg.lossTopic];
   await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: cfg.topicPartitions, replicationFactor: cfg.topicReplication })));
   const codec = new AvroCodec(cfg.schemaRegistryUrl);
   await codec.register(subjectFor(cfg.topic), loadSchema(TOPIC_SCHEMAS[TOPICS.bidRequests]));
   await codec.register(subjectFor(cfg.trackingTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.trackingEvents]));
+  await codec.register(subjectFor(cfg.lossTopic), loadSchema(TOPIC_SCHEMAS[TOPICS.lossNotices]));
   const waiter = new OutcomeWaiter();
   let listener: OutcomeListener | null = null;
   if (sync) {
@@ -61,6 +62,7 @@ async function startWorker(cfg: IngestConfig, log: Logger, registry: Registry, e
   const publisher = new Publisher<BidRequest>(producer, codec, cfg.topic, subjectFor(cfg.topic), cfg.maxInflight, partitionKey);
   // Same producer (acks=all, idempotent): a notice is answered only once Kafka holds its event. Keyed by request id.
   const tracker = new Publisher<TrackingEvent>(producer, codec, cfg.trackingTopic, subjectFor(cfg.trackingTopic), cfg.maxInflight, (e) => e.requestId);
+  const losses = new Publisher<LossNotice>(producer, codec, cfg.lossTopic, subjectFor(cfg.lossTopic), cfg.maxInflight, (e) => e.requestId);
 
   // Readiness: schemas are registered (above) and the broker answered a metadata request recently.
   let kafkaReachable = true;
@@ -79,18 +81,17 @@ async function startWorker(cfg: IngestConfig, log: Logger, registry: Registry, e
   }, 2000);
   probe.unref();
 
-  const metrics = createEdgeMetrics(registry, () => publisher.inflight + tracker.inflight, sync ? waiter : undefined);
+  const metrics = createEdgeMetrics(registry, () => publisher.inflight + tracker.inflight + losses.inflight, sync ? waiter : undefined);
   const edge = await startEdge({
     cfg, log, metrics, registry, publish: (r, headers) => publisher.publish(r, headers),
     // A notice follows the bid request its token names: its record carries that request id (the OpenRTB
     // id; the token holds no other) as x-request-id, so settle's and the aggregate's lines about it name it.
-    // The token names the request by requestKey(exchange, id): the header carries the OpenRTB id alone, as before.
-    publishTracking: (e) => {
-      const id = parseRequestKey(e.requestId).id;
-      return tracker.publish(e, saneRequestId(id) ? [{ [REQUEST_ID_HEADER]: id }] : undefined);
-    },
+    // The token names the request by requestKey(exchange, id): the header carries the OpenRTB id alone, as before
+    // (requestIdHeader). Loss notices alike.
+    publishTracking: (e) => tracker.publish(e, requestIdHeader(e.requestId)),
+    publishLoss: (n) => losses.publish(n, requestIdHeader(n.requestId)),
     // Not ready while deliveries are stalled: a load balancer then sends traffic to another edge node.
-    isReady: () => kafkaReachable && !publisher.stalled(cfg.readyStallMs) && !tracker.stalled(cfg.readyStallMs) && (listener === null || listener.assigned),
+    isReady: () => kafkaReachable && !publisher.stalled(cfg.readyStallMs) && !tracker.stalled(cfg.readyStallMs) && !losses.stalled(cfg.readyStallMs) && (listener === null || listener.assigned),
     awaitOutcome: sync ? (key, ms) => waiter.wait(key, ms) : undefined,
     cancelOutcome: (key, wait) => waiter.cancel(key, wait),
     exchanges,
@@ -112,6 +113,12 @@ async function startWorker(cfg: IngestConfig, log: Logger, registry: Registry, e
     },
     stopped: 'ingest edge stopped',
   };
+}
+
+/** The x-request-id header of a notice's record: the OpenRTB id of requestKey(exchange, id), when sane. */
+function requestIdHeader(key: string): Array<Record<string, string>> | undefined {
+  const id = parseRequestKey(key).id;
+  return saneRequestId(id) ? [{ [REQUEST_ID_HEADER]: id }] : undefined;
 }
 
 /** Forks the workers; a signal is forwarded to them and the process exits when the last one has (0 only if it exited 0). */

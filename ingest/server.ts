@@ -34,7 +34,7 @@ import { RateLimiter } from './rate-limit.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import { toBidResponse } from './bid-response.js';
-import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent } from '../schemas/tracking-event.js';
 import { registerTrackingRoutes } from './tracking-routes.js';
 import { writeAnswer } from './answer.js';
 import { DEV_EXCHANGE, Exchanges, type Exchange } from './exchanges.js';
@@ -67,6 +67,8 @@ export interface EdgeDeps {
   exchanges?: Exchanges;
   /** Writes a tracking notice's event; resolves once the broker acknowledged it. */
   publishTracking: (event: TrackingEvent) => Promise<void>;
+  /** Writes a loss notice (lurl) to loss-notices; resolves once the broker acknowledged it. */
+  publishLoss: (notice: LossNotice) => Promise<void>;
   now?: () => number;
 }
 
@@ -356,7 +358,7 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     if (result === null && log.isLevelEnabled('debug')) {
       log.debug({ requestId: trace.requestId, bidRequestId: request.id, traceId: traceIdOf(trace), waitedMs: now() - request.receivedAtMs }, 'no outcome by the deadline: answered no-bid');
     }
-    const response = result ? toBidResponse(result, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret, tokenTtlMs: cfg.noticeTokenTtlMs, nowMs: now() }, 'USD', exchange.seat) : null;
+    const response = result ? toBidResponse(result, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret, tokenTtlMs: cfg.noticeTokenTtlMs, nowMs: now() }, exchange.seat) : null;
     metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
     if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
     else reply(null, '', undefined, false, 204);
@@ -416,7 +418,12 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
       });
     },
   });
-  const tracking = registerTrackingRoutes(bounded, { cfg, log, metrics, publish: deps.publishTracking, now, isDraining: () => draining });
+  // A notice's exchange is the one its token names; an exchange since removed from the configuration keeps the default.
+  const winNotices = new Map(exchanges.list.map((e) => [e.id, e.winNotice]));
+  const tracking = registerTrackingRoutes(bounded, {
+    cfg, log, metrics, publish: deps.publishTracking, publishLoss: deps.publishLoss, now, isDraining: () => draining,
+    winNoticeOf: (id) => winNotices.get(id) ?? DEV_EXCHANGE.winNotice,
+  });
   app.any('/*', (res) => send(res, 'other', performance.now(), 404, JSON.stringify({ error: 'not_found', message: 'no such route' })));
   gauge(deps.registry, 'ingest_open_requests', 'Requests of the bid and notice routes in progress (bounded by INGEST_MAX_CONNECTIONS)', () => open.count);
   gauge(deps.registry, 'ingest_sync_waiting', 'Synchronous requests waiting for their auction outcome (bounded by INGEST_MAX_WAITERS)', () => waiting);

@@ -32,6 +32,7 @@ const outcomeFor = (r: BidRequest): AuctionOutcome => ({
 const edge = await startEdge({
   cfg, log: createLogger('test', 'silent'), metrics: createEdgeMetrics(new Registry(), () => 0), registry: new Registry(), isReady: () => true,
   publishTracking: async () => undefined,
+  publishLoss: async () => undefined,
   awaitOutcome: (id, ms) => waiter.wait(id, ms),
   publish: (request) => {
     switch (broker) {

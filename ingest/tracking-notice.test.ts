@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { InvalidFieldError } from './fields.js';
-import { MAX_PRICE_CPM, checkPriceBound, eventIdFor, noticeUrls, parsePriceMicros, redirectTarget, trackingEvent } from './tracking-notice.js';
+import {
+  MAX_PRICE_CPM, checkPriceBound, eventIdFor, isExchangeWin, lossEventId, lossNotice, noticeUrls, parseLossPriceMicros, parseLossReason, parsePriceMicros, redirectTarget, trackingEvent,
+} from './tracking-notice.js';
 import type { TrackingClaims } from './tracking-token.js';
 
 test('tracking-notice parses a decimal CPM into integer micros, dropping digits beyond the micro', () => {
@@ -34,20 +36,63 @@ test('tracking-notice event ids are stable per request, imp and type and differ 
   assert.notEqual(eventIdFor('r2', '1', 'WIN'), id);
 });
 
+const claims: TrackingClaims = {
+  requestId: 'ex:r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', auctionAtMs: 100, landingUrl: 'https://x.example',
+  exchange: 'ex', dealId: '', privacyBasis: 'unrestricted', currency: 'USD', fxRatePpm: 1_000_000, test: false,
+};
+
 test('tracking-notice builds the TrackingEvent from the token and the price', () => {
-  const claims: TrackingClaims = { requestId: 'r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', auctionAtMs: 100, landingUrl: 'https://x.example' };
-  assert.deepEqual(trackingEvent(claims, 'WIN', 2_010_999, 500, 'edge-1'), {
-    eventId: eventIdFor('r1', '1', 'WIN'), type: 'WIN', requestId: 'r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a',
+  assert.deepEqual(trackingEvent(claims, 'WIN', 2_010_999, 500, 'edge-1', true), {
+    eventId: eventIdFor('ex:r1', '1', 'WIN'), type: 'WIN', requestId: 'ex:r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a',
     dayKey: '2026-11-22', priceMicros: 2_010_999, costMicros: 2_010, auctionAtMs: 100, occurredAtMs: 500, ingestNodeId: 'edge-1',
+    exchange: 'ex', exchangeWin: true, test: false, dealId: '', privacyBasis: 'unrestricted', currency: 'USD', reportedPriceMicros: 2_010_999,
   });
   const click = trackingEvent(claims, 'CLICK', 0, 500, 'edge-1');
-  assert.deepEqual([click.priceMicros, click.costMicros, click.eventId], [0, 0, eventIdFor('r1', '1', 'CLICK')]);
+  assert.deepEqual([click.priceMicros, click.costMicros, click.eventId, click.exchangeWin], [0, 0, eventIdFor('ex:r1', '1', 'CLICK'), false]);
 });
 
-test('tracking-notice builds every notice URL from the public base: the exchange token in nurl/burl only', () => {
-  assert.deepEqual(noticeUrls('http://127.0.0.1:8080/', 'EXCH', 'BROW'), {
+test('tracking-notice converts a price reported in the answer currency back to base micros with the token\'s rate, rounding down', () => {
+  // 0.92135 EUR per USD: a 2.000000 USD CPM was answered as 1.842700 EUR.
+  const eur = { ...claims, currency: 'EUR', fxRatePpm: 921_350, dealId: 'd-1', test: true };
+  const e = trackingEvent(eur, 'BILLING', 1_842_700, 500, 'edge-1');
+  assert.deepEqual([e.reportedPriceMicros, e.currency, e.priceMicros, e.costMicros, e.dealId, e.test], [1_842_700, 'EUR', 2_000_000, 2_000, 'd-1', true]);
+  assert.equal(trackingEvent(eur, 'WIN', 1_842_699, 500, 'edge-1').priceMicros, 1_999_998, 'floor(1842699 / 0.92135)');
+  // A weak currency: 16,250 per USD, a 1000 USD CPM (micros x rate is far above 2^53, exact nonetheless).
+  const idr = { ...claims, currency: 'IDR', fxRatePpm: 16_250_000_000 };
+  assert.equal(trackingEvent(idr, 'WIN', 16_250_000_000_000, 500, 'edge-1').priceMicros, 1_000_000_000);
+});
+
+test('tracking-notice: exchangeWin is the WIN notice for nurl exchanges and the BILLING notice for burl ones', () => {
+  assert.deepEqual(['WIN', 'BILLING', 'IMPRESSION'].map((t) => isExchangeWin(t as 'WIN', 'nurl')), [true, false, false]);
+  assert.deepEqual(['WIN', 'BILLING', 'IMPRESSION'].map((t) => isExchangeWin(t as 'WIN', 'burl')), [false, true, false]);
+});
+
+test('tracking-notice loss reason: an integer >= 0; absent or the literal macro is -1; anything else names reason', () => {
+  assert.deepEqual(['0', '102', '1000', '2147483647'].map(parseLossReason), [0, 102, 1000, 2147483647]);
+  assert.deepEqual([null, undefined, '', '${AUCTION_LOSS}'].map(parseLossReason), [-1, -1, -1, -1]);
+  for (const bad of ['-1', '1.5', 'abc', '2147483648', '99999999999', ' 1', '1e2', '${AUCTION_PRICE}']) {
+    assert.throws(() => parseLossReason(bad), (e) => e instanceof InvalidFieldError && e.field === 'reason', bad);
+  }
+  assert.deepEqual([null, '', '${AUCTION_PRICE}', '3.5'].map(parseLossPriceMicros), [0, 0, 0, 3_500_000]);
+  assert.throws(() => parseLossPriceMicros('x'), (e) => e instanceof InvalidFieldError && e.field === 'price');
+});
+
+test('tracking-notice builds the LossNotice: one event id per request and imp, price in base micros', () => {
+  const eur = { ...claims, currency: 'EUR', fxRatePpm: 921_350, dealId: 'd-1' };
+  assert.deepEqual(lossNotice(eur, 102, 1_842_700, 700, 'edge-1'), {
+    eventId: lossEventId('ex:r1', '1'), requestId: 'ex:r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22',
+    exchange: 'ex', lossReason: 102, priceMicros: 2_000_000, test: false, dealId: 'd-1', privacyBasis: 'unrestricted', auctionAtMs: 100, occurredAtMs: 700, ingestNodeId: 'edge-1',
+  });
+  assert.equal(lossEventId('ex:r1', '1'), createHash('sha256').update('ex:r1|1|LOSS').digest('hex').slice(0, 32));
+  assert.notEqual(lossEventId('ex:r1', '2'), lossEventId('ex:r1', '1'));
+  assert.ok(!['WIN', 'BILLING', 'IMPRESSION', 'CLICK', 'CONVERSION'].some((t) => eventIdFor('ex:r1', '1', t as 'WIN') === lossEventId('ex:r1', '1')));
+});
+
+test('tracking-notice builds every notice URL from the public base: the exchange token in nurl/burl only, the loss token in lurl', () => {
+  assert.deepEqual(noticeUrls('http://127.0.0.1:8080/', 'EXCH', 'BROW', 'LOSS'), {
     nurl: 'http://127.0.0.1:8080/notice/win?t=EXCH&price=${AUCTION_PRICE}',
     burl: 'http://127.0.0.1:8080/notice/bill?t=EXCH&price=${AUCTION_PRICE}',
+    lurl: 'http://127.0.0.1:8080/notice/loss?t=LOSS&reason=${AUCTION_LOSS}&price=${AUCTION_PRICE}',
     impression: 'http://127.0.0.1:8080/notice/imp?t=BROW',
     click: 'http://127.0.0.1:8080/notice/click?t=BROW',
     conversion: 'http://127.0.0.1:8080/notice/conv?t=BROW',

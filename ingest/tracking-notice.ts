@@ -1,27 +1,41 @@
 /**
- * Tracking notices as pure functions: the notice URLs of a win, the `price` parameter, the event id
- * and the TrackingEvent the edge writes to `tracking-events`. The routes are in tracking-routes.ts.
+ * Tracking notices as pure functions: the notice URLs of a win, the `price` and `reason` parameters, the
+ * event ids, the TrackingEvent the edge writes to `tracking-events` and the LossNotice it writes to
+ * `loss-notices`. The routes are in tracking-routes.ts.
+ *
+ * Prices: the exchange reports prices in the answer's currency (the token's `currency`); events carry
+ * that as `reportedPriceMicros` and, converted back with the token's rate (fx.ts, rounded down), the
+ * base-currency `priceMicros` and `costMicros` every other stage sums.
  */
 import { createHash } from 'node:crypto';
-import type { TrackingEvent, TrackingType } from '../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent, TrackingType } from '../schemas/tracking-event.js';
 import { InvalidFieldError } from './fields.js';
+import { toBaseMicros } from './fx.js';
 import type { TrackingClaims } from './tracking-token.js';
 
-/** The path segment of each notice (`/notice/<segment>`) and the event type it records. */
+/** The path segment of each notice (`/notice/<segment>`) and the event type it records (`loss` records a LossNotice instead). */
 export const NOTICE_TYPES = { win: 'WIN', bill: 'BILLING', imp: 'IMPRESSION', click: 'CLICK', conv: 'CONVERSION' } as const satisfies Record<string, TrackingType>;
 export type NoticeSegment = keyof typeof NOTICE_TYPES;
 
+export type RouteSegment = NoticeSegment | 'loss';
+
 export const isNoticeSegment = (s: string): s is NoticeSegment => Object.hasOwn(NOTICE_TYPES, s);
+export const isRouteSegment = (s: string): s is RouteSegment => s === 'loss' || isNoticeSegment(s);
 
-/** Notices that carry the clearing price (the exchange substitutes `${AUCTION_PRICE}`) and may be POSTed. */
-export const PRICED: ReadonlySet<NoticeSegment> = new Set(['win', 'bill']);
+/** Notices that carry the clearing price (the exchange substitutes `${AUCTION_PRICE}`), bounded by our bid. */
+export const PRICED: ReadonlySet<RouteSegment> = new Set(['win', 'bill']);
+/** Notices the exchange's servers call, which some exchanges POST (the body is ignored). */
+export const POSTABLE: ReadonlySet<RouteSegment> = new Set(['win', 'bill', 'loss']);
 
-/** The OpenRTB macro, kept literal in nurl/burl: the exchange replaces it with the clearing CPM. */
+/** The OpenRTB macro, kept literal in nurl/burl/lurl: the exchange replaces it with the clearing CPM. */
 export const AUCTION_PRICE_MACRO = '${AUCTION_PRICE}';
+/** The OpenRTB macro, kept literal in lurl: the exchange replaces it with its loss reason code. */
+export const AUCTION_LOSS_MACRO = '${AUCTION_LOSS}';
 
 export interface NoticeUrls {
   nurl: string;
   burl: string;
+  lurl: string;
   impression: string;
   click: string;
   conversion: string;
@@ -29,14 +43,15 @@ export interface NoticeUrls {
 
 /**
  * Every notice URL of one win; `publicUrl` is the edge's public base (INGEST_PUBLIC_URL). `exchangeToken`
- * (win, bill) goes only into nurl/burl, which the exchange keeps to itself; `browserToken` (imp, click,
- * conv) into the URLs a viewer can see (tracking-token.ts).
+ * (win, bill) goes only into nurl/burl and `lossToken` (loss) into lurl, which the exchange keeps to
+ * itself; `browserToken` (imp, click, conv) into the URLs a viewer can see (tracking-token.ts).
  */
-export function noticeUrls(publicUrl: string, exchangeToken: string, browserToken: string): NoticeUrls {
+export function noticeUrls(publicUrl: string, exchangeToken: string, browserToken: string, lossToken: string): NoticeUrls {
   const base = `${publicUrl.replace(/\/+$/, '')}/notice`;
   return {
     nurl: `${base}/win?t=${exchangeToken}&price=${AUCTION_PRICE_MACRO}`,
     burl: `${base}/bill?t=${exchangeToken}&price=${AUCTION_PRICE_MACRO}`,
+    lurl: `${base}/loss?t=${lossToken}&reason=${AUCTION_LOSS_MACRO}&price=${AUCTION_PRICE_MACRO}`,
     impression: `${base}/imp?t=${browserToken}`,
     click: `${base}/click?t=${browserToken}`,
     conversion: `${base}/conv?t=${browserToken}`,
@@ -67,6 +82,29 @@ export function parsePriceMicros(raw: string | null | undefined): number {
 }
 
 /**
+ * The `price` of a loss notice: the winner's clearing price, which exchanges disclose only sometimes, so
+ * absent or the unsubstituted macro is 0 (unknown); anything else is parsed as parsePriceMicros does.
+ */
+export function parseLossPriceMicros(raw: string | null | undefined): number {
+  if (raw === null || raw === undefined || raw === '' || raw === AUCTION_PRICE_MACRO) return 0;
+  return parsePriceMicros(raw);
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The `reason` of a loss notice (`${AUCTION_LOSS}`: an OpenRTB loss reason code, an integer >= 0).
+ * Absent or the unsubstituted macro is -1 (the exchange sent none). Throws InvalidFieldError('reason').
+ */
+export function parseLossReason(raw: string | null | undefined): number {
+  if (raw === null || raw === undefined || raw === '' || raw === AUCTION_LOSS_MACRO) return -1;
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) > INT32_MAX) {
+    throw new InvalidFieldError('reason', `must be an OpenRTB loss reason code (an integer 0..${INT32_MAX}) or the unsubstituted ${AUCTION_LOSS_MACRO} macro`);
+  }
+  return Number(raw);
+}
+
+/**
  * The price of a notice against its token's bound: the exchange never charges more than we bid, so a
  * higher price is a forgery (or a broken macro). Throws InvalidFieldError('price').
  */
@@ -84,8 +122,25 @@ export function eventIdFor(requestId: string, impId: string, type: TrackingType)
   return createHash('sha256').update(`${requestId}|${impId}|${type}`).digest('hex').slice(0, 32);
 }
 
-/** The TrackingEvent for a verified notice; `priceMicros` is 0 for notices without a price. */
-export function trackingEvent(claims: TrackingClaims, type: TrackingType, priceMicros: number, occurredAtMs: number, ingestNodeId: string): TrackingEvent {
+/** The loss notice's event id: one per request and imp (a bid loses once), so a repeat has the same id. */
+export function lossEventId(requestId: string, impId: string): string {
+  return createHash('sha256').update(`${requestId}|${impId}|LOSS`).digest('hex').slice(0, 32);
+}
+
+/** Which exchange notice counts as winning at the exchange (Exchange.winNotice): nurl's WIN, or burl's BILLING for exchanges that only bill. */
+export type WinNotice = 'nurl' | 'burl';
+
+/** Is a notice of `type` the exchange's win, for an exchange whose win notice is `winNotice`? */
+export const isExchangeWin = (type: TrackingType, winNotice: WinNotice): boolean =>
+  (type === 'WIN' && winNotice === 'nurl') || (type === 'BILLING' && winNotice === 'burl');
+
+/**
+ * The TrackingEvent for a verified notice. `reportedPriceMicros` is the price as the exchange reported
+ * it, in micros of the answer's currency (0 for notices without a price); the event's priceMicros and
+ * costMicros are it in the base currency. `exchangeWin`: isExchangeWin for the token's exchange.
+ */
+export function trackingEvent(claims: TrackingClaims, type: TrackingType, reportedPriceMicros: number, occurredAtMs: number, ingestNodeId: string, exchangeWin = false): TrackingEvent {
+  const priceMicros = toBaseMicros(reportedPriceMicros, claims.fxRatePpm);
   return {
     eventId: eventIdFor(claims.requestId, claims.impId, type),
     type,
@@ -97,6 +152,35 @@ export function trackingEvent(claims: TrackingClaims, type: TrackingType, priceM
     dayKey: claims.dayKey,
     priceMicros,
     costMicros: Math.floor(priceMicros / 1000),
+    auctionAtMs: claims.auctionAtMs,
+    occurredAtMs,
+    ingestNodeId,
+    exchange: claims.exchange,
+    exchangeWin,
+    test: claims.test,
+    dealId: claims.dealId,
+    privacyBasis: claims.privacyBasis,
+    currency: claims.currency,
+    reportedPriceMicros,
+  };
+}
+
+/** The LossNotice for a verified lurl call; `reportedPriceMicros` (answer currency, 0 unknown) is stored in base micros. */
+export function lossNotice(claims: TrackingClaims, lossReason: number, reportedPriceMicros: number, occurredAtMs: number, ingestNodeId: string): LossNotice {
+  return {
+    eventId: lossEventId(claims.requestId, claims.impId),
+    requestId: claims.requestId,
+    impId: claims.impId,
+    campaignId: claims.campaignId,
+    creativeId: claims.creativeId,
+    advertiserId: claims.advertiserId,
+    dayKey: claims.dayKey,
+    exchange: claims.exchange,
+    lossReason,
+    priceMicros: toBaseMicros(reportedPriceMicros, claims.fxRatePpm),
+    test: claims.test,
+    dealId: claims.dealId,
+    privacyBasis: claims.privacyBasis,
     auctionAtMs: claims.auctionAtMs,
     occurredAtMs,
     ingestNodeId,

@@ -4,24 +4,36 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { PipelineError } from '../schemas/errors.js';
 import { createLogger } from '../processors/runtime/logger.js';
-import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent } from '../schemas/tracking-event.js';
 import { loadIngestConfig } from './config.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startEdge, type Edge } from './server.js';
-import { BROWSER_NOTICES, EXCHANGE_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
+import { BROWSER_NOTICES, EXCHANGE_NOTICES, LOSS_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
+import { Exchanges, parseExchanges } from './exchanges.js';
+import { lossEventId } from './tracking-notice.js';
 
 const env = { INGEST_HOST: '127.0.0.1', INGEST_TRACKING_SECRET: 'routes-test-key-0123456789', INGEST_TRACKING_SECRET_PREVIOUS: 'routes-old-key-9876543210' };
 const cfg = { ...loadIngestConfig(env), port: 0 };
 const NOW = 1_000_000;
 let now = NOW;
-const claims: TrackingClaims = { requestId: 'r-1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', auctionAtMs: 5, landingUrl: 'https://brand.example.com/l?x=1' };
+const claims: TrackingClaims = {
+  requestId: 'r-1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', auctionAtMs: 5, landingUrl: 'https://brand.example.com/l?x=1',
+  exchange: '', dealId: '', privacyBasis: '', currency: 'USD', fxRatePpm: 1_000_000, test: false,
+};
 const expiresAtMs = NOW + 3_600_000;
 /** What nurl/burl carry: win and bill, at most our bid price (2.5 CPM). */
 const xtoken = signToken({ ...claims, landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros: 2_500_000, expiresAtMs }, cfg.trackingSecret);
 /** What the markup carries: imp, click, conv. */
 const token = signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, cfg.trackingSecret);
+/** What lurl carries: loss only, no price bound. */
+const ltoken = signToken({ ...claims, landingUrl: '' }, { notices: LOSS_NOTICES, maxPriceMicros: 0, expiresAtMs }, cfg.trackingSecret);
 const published: TrackingEvent[] = [];
+const losses: LossNotice[] = [];
 let failWith: Error | null = null;
+/** Two configured exchanges: one counts its win notice (nurl), the other only bills (burl). */
+const exchanges = new Exchanges(parseExchanges(JSON.stringify([
+  { id: 'ex-nurl', keys: ['nurl-exchange-key-0123456789'] }, { id: 'ex-burl', keys: ['burl-exchange-key-0123456789'], winNotice: 'burl' },
+]), 'test'));
 const registry = new Registry();
 const edges: Edge[] = [];
 
@@ -33,6 +45,11 @@ async function start(config = cfg): Promise<string> {
       if (failWith) throw failWith;
       published.push(e);
     },
+    publishLoss: async (n) => {
+      if (failWith) throw failWith;
+      losses.push(n);
+    },
+    exchanges,
   });
   edges.push(edge);
   return `http://127.0.0.1:${edge.port}`;
@@ -162,4 +179,44 @@ test('tracking-routes rate-limits notices per client IP with 429 and Retry-After
   assert.equal((await json(r)).error, 'rate_limited');
   const bid = await fetch(`${limited}/bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   assert.notEqual(bid.status, 429, 'the bid routes have their own bucket');
+});
+
+test('tracking-routes records a loss notice (GET or POST): reason and price substituted, or the literal macros', async () => {
+  losses.length = 0;
+  published.length = 0;
+  assert.equal((await fetch(`${url}/notice/loss?t=${ltoken}&reason=102&price=3.5`)).status, 204, 'the winner\'s price may exceed our bid');
+  assert.equal((await fetch(`${url}/notice/loss?t=${ltoken}&reason=\${AUCTION_LOSS}&price=\${AUCTION_PRICE}`, { method: 'POST', body: 'x' })).status, 204);
+  assert.equal((await fetch(`${url}/notice/loss?t=${ltoken}`)).status, 204, 'neither parameter');
+  assert.deepEqual(losses.map((n) => [n.lossReason, n.priceMicros, n.eventId]), [[102, 3_500_000, lossEventId('r-1', '1')], [-1, 0, lossEventId('r-1', '1')], [-1, 0, lossEventId('r-1', '1')]]);
+  assert.equal(published.length, 0, 'nothing on tracking-events');
+});
+
+test('tracking-routes refuses a garbage loss reason naming reason, and a loss token anywhere else', async () => {
+  losses.length = 0;
+  for (const reason of ['abc', '-1', '1.5']) {
+    const r = await fetch(`${url}/notice/loss?t=${ltoken}&reason=${reason}`);
+    assert.equal(r.status, 400, reason);
+    const body = await json(r);
+    assert.deepEqual([body.error, body.field], ['invalid_request', 'reason']);
+  }
+  for (const path of [`/notice/win?t=${ltoken}&price=0`, `/notice/bill?t=${ltoken}&price=0`, `/notice/loss?t=${xtoken}&reason=1`, `/notice/loss?t=${token}&reason=1`]) {
+    const r = await fetch(`${url}${path}`);
+    assert.equal(r.status, 400, path.slice(0, 20));
+    assert.equal((await json(r)).error, 'invalid_token');
+  }
+  assert.equal(losses.length, 0);
+  assert.equal((await fetch(`${url}/notice/loss?t=${ltoken}`, { method: 'PUT' })).headers.get('allow'), 'GET, POST');
+});
+
+test('tracking-routes sets exchangeWin on the WIN of a nurl exchange and on the BILLING of a burl exchange', async () => {
+  published.length = 0;
+  for (const exchange of ['ex-nurl', 'ex-burl', 'gone']) {
+    const t = signToken({ ...claims, requestId: `${exchange}:r`, exchange, landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros: 2_500_000, expiresAtMs }, cfg.trackingSecret);
+    assert.equal((await fetch(`${url}/notice/win?t=${t}&price=1`)).status, 204);
+    assert.equal((await fetch(`${url}/notice/bill?t=${t}&price=1`)).status, 204);
+  }
+  assert.deepEqual(published.map((e) => [e.exchange, e.type, e.exchangeWin]), [
+    ['ex-nurl', 'WIN', true], ['ex-nurl', 'BILLING', false], ['ex-burl', 'WIN', false], ['ex-burl', 'BILLING', true],
+    ['gone', 'WIN', true], ['gone', 'BILLING', false],
+  ], 'an exchange no longer configured: the default, nurl');
 });

@@ -4,27 +4,34 @@
  *
  *   GET        /notice/imp|click|conv?t=<token>
  *   GET, POST  /notice/win|bill?t=<token>&price=<CPM>   (some exchanges POST their notices; the body is ignored)
+ *   GET, POST  /notice/loss?t=<token>&reason=<code>&price=<CPM>   (lurl: a LossNotice to loss-notices)
  *
- * Answers: 204 (win, bill, conv), 200 with a 1x1 GIF (imp), 302 to the token's landing URL (click),
- * each only after Kafka acknowledged the TrackingEvent; 400 `invalid_token` (missing, garbled or
+ * Answers: 204 (win, bill, loss, conv), 200 with a 1x1 GIF (imp), 302 to the token's landing URL (click),
+ * each only after Kafka acknowledged the event; 400 `invalid_token` (missing, garbled or
  * forged token, or a token that does not grant this notice type: a browser token on /notice/bill) or
- * `invalid_request` naming `price` (also above the token's max price, our bid); 410 `token_expired`;
+ * `invalid_request` naming `price` (also above the token's max price, our bid) or `reason` (not an
+ * integer >= 0; absent or the literal ${AUCTION_LOSS} is recorded as -1); 410 `token_expired`;
  * 404 for an unknown notice type; 405; 413; 429 with Retry-After over the per-IP notice rate
  * (INGEST_NOTICE_RATE_LIMIT_RPS, a bucket apart from bid traffic); 503 with Retry-After while Kafka is
  * unavailable or the edge drains (exchanges retry notices).
  * A repeated notice is accepted with the same answer; its event has the same id (tracking-notice.ts).
+ * Prices are reported in the answer's currency and recorded in base micros too (tracking-notice.ts);
+ * `exchangeWin` is set on the notice kind the token's exchange counts as its win (`winNoticeOf`).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../processors/runtime/logger.js';
 import { isPipelineError } from '../schemas/errors.js';
-import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent } from '../schemas/tracking-event.js';
 import type { IngestConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
 import { InvalidFieldError } from './fields.js';
 import { writeAnswer } from './answer.js';
 import { RateLimiter } from './rate-limit.js';
 import { grants, verifyToken } from './tracking-token.js';
-import { NOTICE_TYPES, PRICED, checkPriceBound, isNoticeSegment, parsePriceMicros, redirectTarget, trackingEvent, type NoticeSegment } from './tracking-notice.js';
+import {
+  NOTICE_TYPES, POSTABLE, PRICED, checkPriceBound, isExchangeWin, isRouteSegment, lossNotice, parseLossPriceMicros, parseLossReason, parsePriceMicros,
+  redirectTarget, trackingEvent, type RouteSegment, type WinNotice,
+} from './tracking-notice.js';
 
 export interface TrackingRouteDeps {
   cfg: Pick<IngestConfig, 'trackingSecret' | 'trackingSecretPrevious' | 'nodeId' | 'maxBodyBytes' | 'noticeRateLimitPerSec' | 'noticeRateLimitBurst'>;
@@ -32,6 +39,10 @@ export interface TrackingRouteDeps {
   metrics: EdgeMetrics;
   /** Resolves once the broker acknowledged the event; rejects with a PipelineError otherwise. */
   publish: (event: TrackingEvent) => Promise<void>;
+  /** The same for a loss notice (topic loss-notices). */
+  publishLoss: (notice: LossNotice) => Promise<void>;
+  /** The win notice setting of the exchange of that id (exchanges.ts); 'nurl' for an exchange no longer configured. */
+  winNoticeOf: (exchangeId: string) => WinNotice;
   now: () => number;
   isDraining: () => boolean;
 }
@@ -65,7 +76,7 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
     metrics.latency.observe({ route: `/notice/${type}` }, (performance.now() - started) / 1000);
   }
 
-  async function decide(segment: NoticeSegment, query: string): Promise<Answer> {
+  async function decide(segment: RouteSegment, query: string): Promise<Answer> {
     if (deps.isDraining()) return error(503, 'shutting_down', 'this edge node is shutting down; retry on another', {}, { 'retry-after': '1' });
     const params = new URLSearchParams(query);
     const token = verifyToken(params.get('t'), secrets, deps.now());
@@ -74,24 +85,33 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
       return error(400, 'invalid_token', `this token is not valid for /notice/${segment} (it is for ${token.notices.map((n) => `/notice/${n}`).join(', ') || 'nothing'})`);
     }
     let priceMicros = 0;
-    if (PRICED.has(segment)) {
-      try {
+    let lossReason = -1;
+    try {
+      if (PRICED.has(segment)) {
         priceMicros = parsePriceMicros(params.get('price'));
         checkPriceBound(priceMicros, token.maxPriceMicros);
-      } catch (err) {
-        const e = err as InvalidFieldError;
-        return error(400, 'invalid_request', e.message, { field: e instanceof InvalidFieldError ? e.field : 'price' });
+      } else if (segment === 'loss') {
+        lossReason = parseLossReason(params.get('reason'));
+        priceMicros = parseLossPriceMicros(params.get('price'));
       }
+    } catch (err) {
+      const e = err as InvalidFieldError;
+      return error(400, 'invalid_request', e.message, { field: e instanceof InvalidFieldError ? e.field : 'price' });
     }
     const location = segment === 'click' ? redirectTarget(token.claims.landingUrl) : null;
     if (segment === 'click' && location === null) return error(400, 'invalid_token', 'the token carries no http(s) landing URL');
-    const event = trackingEvent(token.claims, NOTICE_TYPES[segment], priceMicros, deps.now(), cfg.nodeId);
+    const { claims } = token;
     try {
-      await deps.publish(event);
+      if (segment === 'loss') {
+        await deps.publishLoss(lossNotice(claims, lossReason, priceMicros, deps.now(), cfg.nodeId));
+      } else {
+        const exchangeWin = isExchangeWin(NOTICE_TYPES[segment], deps.winNoticeOf(claims.exchange));
+        await deps.publish(trackingEvent(claims, NOTICE_TYPES[segment], priceMicros, deps.now(), cfg.nodeId, exchangeWin));
+      }
     } catch (err) {
       const code = isPipelineError(err) ? err.code : 'INTERNAL';
       metrics.produceErrors.inc({ code });
-      log.error({ err, requestId: event.requestId, type: event.type, code }, 'notice not accepted: delivery to Kafka failed');
+      log.error({ err, requestId: claims.requestId, type: segment === 'loss' ? 'LOSS' : NOTICE_TYPES[segment], code }, 'notice not accepted: delivery to Kafka failed');
       return isPipelineError(err) && err.retryable
         ? error(503, 'unavailable', 'Kafka is unavailable; retry later', {}, { 'retry-after': '1' })
         : error(500, 'internal_error', 'internal error');
@@ -113,11 +133,11 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
       const wait = limiter.take(Buffer.from(res.getRemoteAddressAsText()).toString(), performance.now());
       if (wait > 0) {
         const answer = error(429, 'rate_limited', `notice rate limit of ${cfg.noticeRateLimitPerSec}/s per client exceeded`, {}, { 'retry-after': String(wait) });
-        return write(res, isNoticeSegment(segment) ? segment : 'unknown', started, answer, close);
+        return write(res, isRouteSegment(segment) ? segment : 'unknown', started, answer, close);
       }
     }
-    if (!isNoticeSegment(segment)) return write(res, 'unknown', started, error(404, 'not_found', 'unknown notice type'), close);
-    if (method === 'post' && !PRICED.has(segment)) {
+    if (!isRouteSegment(segment)) return write(res, 'unknown', started, error(404, 'not_found', 'unknown notice type'), close);
+    if (method === 'post' && !POSTABLE.has(segment)) {
       return write(res, segment, started, error(405, 'method_not_allowed', `/notice/${segment} accepts GET only`, {}, { allow: 'GET' }), close);
     }
     inFlight++;
@@ -155,9 +175,9 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
   app.post('/notice/:type', (res, req) => handle('post', res, req));
   app.any('/notice/:type', (res, req) => {
     const segment = req.getParameter(0) ?? '';
-    const known = isNoticeSegment(segment);
+    const known = isRouteSegment(segment);
     const answer = known
-      ? error(405, 'method_not_allowed', `/notice/${segment} accepts ${PRICED.has(segment) ? 'GET or POST' : 'GET'}`, {}, { allow: PRICED.has(segment) ? 'GET, POST' : 'GET' })
+      ? error(405, 'method_not_allowed', `/notice/${segment} accepts ${POSTABLE.has(segment) ? 'GET or POST' : 'GET'}`, {}, { allow: POSTABLE.has(segment) ? 'GET, POST' : 'GET' })
       : error(404, 'not_found', 'unknown notice type');
     write(res, known ? segment : 'unknown', performance.now(), answer, true);
   });

@@ -4,6 +4,9 @@
  * Issue 11: forged billing prices above our bid, browser tokens on exchange notices, expired tokens and
  * notice floods are refused; the secret comes from a file, a rotated-out secret still verifies, and the
  * edge refuses to start without a secret of its own.
+ * Issue 10: the answer's own notice URLs (bid-response.ts) called on the real edge: a win notice whose
+ * ${AUCTION_PRICE} is in the EUR answer currency lands in base (USD) micros; a loss notice lands on its
+ * topic; exchangeWin follows each exchange's winNotice.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,20 +20,28 @@ import { createLogger } from '../processors/runtime/logger.js';
 import { createKafka } from '../processors/runtime/kafka.js';
 import { readTopic } from '../processors/runtime/read-topic.js';
 import { AvroCodec } from '../schemas/codec.js';
-import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent } from '../schemas/tracking-event.js';
+import type { AuctionOutcome } from '../schemas/auction-outcome.js';
+import { toBidResponse } from './bid-response.js';
 import { BROWSER_NOTICES, EXCHANGE_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
-import { eventIdFor, trackingEvent } from './tracking-notice.js';
+import { eventIdFor, lossEventId, trackingEvent } from './tracking-notice.js';
 
 const cfg = loadConfig(commonSpecs);
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'tracking-test', log: createLogger('test', 'silent') });
 const run = randomUUID();
 const topic = `bid-requests-test-${run}`;
 const trackingTopic = `tracking-events-test-${run}`;
+const lossTopic = `loss-notices-test-${run}`;
 const secret = randomBytes(32).toString('base64');
 const previous = randomBytes(32).toString('base64');
 /** Outside RTB_DEV_MODE the edge also needs an exchange configured (ingest/exchanges.ts). */
 const exchangeKey = randomBytes(24).toString('base64url');
-const INGEST_EXCHANGES = JSON.stringify([{ id: 'tracking-t', keyHashes: [createHash('sha256').update(exchangeKey).digest('hex')] }]);
+const billKey = randomBytes(24).toString('base64url');
+/** Two exchanges: `tracking-t` counts its win notice (nurl, the default) as the win, `tracking-b` only bills (burl). */
+const INGEST_EXCHANGES = JSON.stringify([
+  { id: 'tracking-t', keyHashes: [createHash('sha256').update(exchangeKey).digest('hex')] },
+  { id: 'tracking-b', keyHashes: [createHash('sha256').update(billKey).digest('hex')], winNotice: 'burl' },
+]);
 let dir: string;
 let edge: EdgeProcess;
 
@@ -39,7 +50,7 @@ before(async () => {
   await writeFile(join(dir, 'tracking-secret'), `${secret}\n`, { mode: 0o600 });
   // The secret from a file (INGEST_TRACKING_SECRET_FILE), as docker-compose and Kubernetes mount it; the previous one during a rotation.
   edge = await spawnEdge({
-    INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_TRACKING_SECRET: '', INGEST_TRACKING_SECRET_FILE: join(dir, 'tracking-secret'),
+    INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_LOSS_TOPIC: lossTopic, INGEST_TRACKING_SECRET: '', INGEST_TRACKING_SECRET_FILE: join(dir, 'tracking-secret'),
     INGEST_TRACKING_SECRET_PREVIOUS: previous, TOPIC_PARTITIONS: '3', INGEST_NODE_ID: 'edge-t', RTB_DEV_MODE: '0', INGEST_EXCHANGES,
   });
 });
@@ -48,13 +59,14 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic, trackingTopic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, trackingTopic, lossTopic] }).catch(() => undefined);
   await admin.disconnect();
 });
 
 const claimsFor = (requestId: string): TrackingClaims => ({
   requestId, impId: '1', campaignId: 'cmp-t', creativeId: 'cr-t', advertiserId: 'adv-t', dayKey: '2026-11-22',
   auctionAtMs: 1_764_000_000_000, landingUrl: `https://brand.example.com/landing?r=${requestId}&utm=x`,
+  exchange: '', dealId: '', privacyBasis: '', currency: 'USD', fxRatePpm: 1_000_000, test: false,
 });
 const DAY = 86_400_000;
 /** The two tokens of one win, as bid-response.ts makes them: our bid (the max price) 2.5 CPM unless given. */
@@ -90,7 +102,8 @@ test('tracking: each notice type with a valid token writes its TrackingEvent, ke
     assert.equal(r.key, claims.requestId);
     const price = r.value.type === 'WIN' || r.value.type === 'BILLING' ? 2_015_000 : 0;
     const fromToken = r.value.type === 'WIN' || r.value.type === 'BILLING' ? { ...claims, landingUrl: '' } : claims;
-    assert.deepEqual({ ...r.value }, trackingEvent(fromToken, r.value.type, price, r.value.occurredAtMs, 'edge-t'));
+    // No exchange in these tokens: the default win notice, nurl, makes the WIN the exchange win.
+    assert.deepEqual({ ...r.value }, trackingEvent(fromToken, r.value.type, price, r.value.occurredAtMs, 'edge-t', r.value.type === 'WIN'));
     assert.ok(Math.abs(r.value.occurredAtMs - Date.now()) < 60_000, 'occurredAtMs is now');
   }
   assert.deepEqual(mine.map((r) => r.value.type).sort(), ['BILLING', 'CLICK', 'CONVERSION', 'IMPRESSION', 'WIN']);
@@ -193,7 +206,7 @@ test('tracking: a missing, negative, non-numeric or huge price answers 400 namin
 
 test('tracking: notices are rate limited per client IP (429 with Retry-After), in a bucket apart from bid traffic', async () => {
   const limited = await spawnEdge({
-    INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_TRACKING_SECRET: secret, TOPIC_PARTITIONS: '3', RTB_DEV_MODE: '0', INGEST_EXCHANGES,
+    INGEST_TOPIC: topic, INGEST_TRACKING_TOPIC: trackingTopic, INGEST_LOSS_TOPIC: lossTopic, INGEST_TRACKING_SECRET: secret, TOPIC_PARTITIONS: '3', RTB_DEV_MODE: '0', INGEST_EXCHANGES,
     INGEST_NOTICE_RATE_LIMIT_RPS: '1', INGEST_NOTICE_RATE_LIMIT_BURST: '3',
   });
   try {
@@ -226,4 +239,66 @@ test('tracking: the edge refuses to start without a secret of its own, naming th
   } finally {
     await dev.stop();
   }
+});
+
+async function lossRecords(): Promise<Array<{ key: string | undefined; value: LossNotice }>> {
+  const codec = new AvroCodec(cfg.schemaRegistryUrl);
+  const records = await readTopic(kafka, lossTopic, { timeoutMs: 20_000 });
+  return Promise.all(records.map(async (r) => ({ key: r.key?.toString(), value: await codec.decode<LossNotice>(r.value as Buffer) })));
+}
+
+/** An answer in EUR (0.92135 EUR per USD) to exchange `exchange`, as the edge builds it, with notice URLs on this edge. */
+function eurAnswer(exchange: string, id: string) {
+  const outcome: AuctionOutcome = {
+    requestId: id, userId: null, at: 2, test: false, receivedAtMs: Date.now(), decidedAtMs: Date.now(), impCount: 1, bids: [], noBidReason: null, nbr: null,
+    exchange, currency: 'EUR', fxRatePpm: 921_350, privacyBasis: 'unrestricted',
+    wins: [{
+      impId: '1', campaignId: 'cmp-eur', advertiserId: 'adv-eur', creativeId: 'cr-eur', bidPriceMicros: 2_500_000, clearingPriceMicros: 2_000_000, costMicros: 2_000,
+      adomain: ['brand.example.com'], w: 300, h: 250, dayKey: '2026-11-30', title: 't', imageUrl: 'https://cdn.example.com/a.png', landingUrl: 'https://brand.example.com/',
+      dealId: 'deal-eu', mtype: 1, cat: ['IAB1'], cattax: 1, vastXml: '', vastTagUrl: '', durationSec: 0,
+    }],
+  };
+  const response = toBidResponse(outcome, { publicUrl: edge.url, secret, nowMs: Date.now() });
+  assert.ok(response);
+  return { bid: response.seatbid[0]!.bid[0]!, cur: response.cur, key: `${exchange}:${id}` };
+}
+/** What the exchange does with a notice URL: substitute the macros, then call it. */
+const call = (url: string, macros: Record<string, string>) => fetch(Object.entries(macros).reduce((u, [m, v]) => u.replaceAll(`\${${m}}`, v), url), { redirect: 'manual' });
+
+test('tracking: a win notice priced in the EUR answer currency lands in base micros; exchangeWin follows the exchange\'s winNotice', async () => {
+  const nurlExchange = eurAnswer('tracking-t', `eur-${randomUUID()}`);
+  const burlExchange = eurAnswer('tracking-b', `eur-${randomUUID()}`);
+  assert.deepEqual([nurlExchange.cur, nurlExchange.bid.price, nurlExchange.bid.dealid], ['EUR', 1.8427, 'deal-eu'], '2.00 USD at 0.92135');
+  for (const a of [nurlExchange, burlExchange]) {
+    // The exchange cleared at 1.75 EUR (second price), reported the same on nurl and burl.
+    assert.equal((await call(a.bid.nurl, { AUCTION_PRICE: '1.75' })).status, 204);
+    assert.equal((await call(a.bid.burl, { AUCTION_PRICE: '1.75' })).status, 204);
+  }
+  assert.equal((await call(nurlExchange.bid.nurl, { AUCTION_PRICE: '1.842701' })).status, 400, 'above the price we answered, in EUR');
+  const mine = (await trackingRecords()).filter((r) => [nurlExchange.key, burlExchange.key].includes(r.value.requestId));
+  assert.deepEqual(mine.map((r) => [r.value.exchange, r.value.type, r.value.exchangeWin]).sort(), [
+    ['tracking-b', 'BILLING', true], ['tracking-b', 'WIN', false], ['tracking-t', 'BILLING', false], ['tracking-t', 'WIN', true],
+  ]);
+  for (const r of mine) {
+    // floor(1.75 EUR / 0.92135) = 1.899386 USD CPM; its cost floor(1899386 / 1000).
+    assert.deepEqual([r.value.currency, r.value.reportedPriceMicros, r.value.priceMicros, r.value.costMicros, r.value.dealId, r.value.privacyBasis, r.value.test],
+      ['EUR', 1_750_000, 1_899_386, 1_899, 'deal-eu', 'unrestricted', false]);
+  }
+});
+
+test('tracking: a loss notice from lurl lands on loss-notices: reason and price substituted, or the macros left literal', async () => {
+  const a = eurAnswer('tracking-t', `loss-${randomUUID()}`);
+  const b = eurAnswer('tracking-t', `loss-${randomUUID()}`);
+  assert.equal((await call(a.bid.lurl, { AUCTION_LOSS: '102', AUCTION_PRICE: '2.303375' })).status, 204);
+  assert.equal((await call(b.bid.lurl, {})).status, 204, 'an exchange that substitutes nothing');
+  const bad = await call(b.bid.lurl, { AUCTION_LOSS: 'lost' });
+  assert.equal(bad.status, 400);
+  assert.equal((await errorOf(bad)).field, 'reason');
+  assert.equal((await call(a.bid.nurl.replace('/notice/win?', '/notice/loss?'), { AUCTION_PRICE: '1' })).status, 400, 'the nurl token does not grant the loss notice');
+  const mine = (await lossRecords()).filter((r) => [a.key, b.key].includes(r.value.requestId));
+  assert.deepEqual(mine.map((r) => [r.key, r.value.eventId, r.value.lossReason, r.value.priceMicros, r.value.exchange, r.value.campaignId, r.value.dealId]).sort(), [
+    [a.key, lossEventId(a.key, '1'), 102, 2_500_000, 'tracking-t', 'cmp-eur', 'deal-eu'],
+    [b.key, lossEventId(b.key, '1'), -1, 0, 'tracking-t', 'cmp-eur', 'deal-eu'],
+  ].sort(), 'the winner\'s 2.303375 EUR is 2.50 USD');
+  assert.equal((await trackingRecords()).filter((r) => [a.key, b.key].includes(r.value.requestId)).length, 0, 'nothing on tracking-events');
 });

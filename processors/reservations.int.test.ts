@@ -10,8 +10,9 @@ import { Redis } from 'ioredis';
 import { loadConfig, redisSpecs } from '../schemas/config.js';
 import type { BidRecord } from '../schemas/bid-set.js';
 import { redisReserve } from './auction/reserve.js';
-import { frequencyKey, pendingKey, reservationKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
+import { frequencyKey, pendingKey, perfClicksKey, perfImpressionsKey, reservationKey, spendDayKey, spendLifetimeKey } from './domain/redis-keys.js';
 import { PendingReservations } from './settle/reservations.js';
+import type { SettleRef } from './settle/settle-scripts.js';
 
 const url = loadConfig(redisSpecs).redisUrl;
 const redis = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -29,6 +30,8 @@ const bid = (campaignId: string): BidRecord => ({
 });
 /** A reserve function whose reservations are stamped `ageMs` in the past. */
 const reserveAged = (ageMs: number) => redisReserve(redis, { pendingIndexKey: index, now: () => Date.now() - ageMs });
+/** A WIN or BILLING notice of reservation (cid, requestId, imp 1) reporting `costMicros`. */
+const notice = (campaignId: string, requestId: string, kind: SettleRef['kind'], costMicros: number): SettleRef => ({ campaignId, requestId, impId: '1', dayKey: day, kind, costMicros });
 const counters = async (cid: string, user = 'u1') => ({
   day: Number(await redis.get(spendDayKey(cid, day))), life: Number(await redis.get(spendLifetimeKey(cid))), freq: Number(await redis.get(frequencyKey(cid, day, user))),
 });
@@ -38,11 +41,11 @@ test('reservations: a reservation settled by its win is never released', async (
   const pending = new PendingReservations(redis, { indexKey: index });
   assert.equal(await reserveAged(HOUR)(bid(cid), 'r1', 'u1', 2_010), 'ok');
   assert.ok(await redis.sismember(index, cid), 'the campaign is indexed after its reservation');
-  assert.deepEqual(await pending.settle([{ campaignId: cid, requestId: 'r1', impId: '1' }]), ['settled']);
-  assert.deepEqual(await pending.settle([{ campaignId: cid, requestId: 'r1', impId: '1' }]), ['duplicate'], 'a billing notice after the win');
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'WIN', 2_010)]), ['settled']);
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'WIN', 2_010)]), ['duplicate'], 'a repeated win notice');
   assert.deepEqual(await pending.releaseBefore(Date.now()), { released: 0, invalid: 0 });
   assert.deepEqual(await counters(cid), { day: 2_010, life: 2_010, freq: 1 }, 'the spend stays reserved');
-  assert.equal(await redis.get(reservationKey(cid, 'r1', '1')), 'S');
+  assert.equal(await redis.get(reservationKey(cid, 'r1', '1')), 'W:2010');
   assert.equal(await redis.sismember(index, cid), 0, 'a campaign with nothing pending leaves the index');
 });
 
@@ -50,7 +53,7 @@ test('reservations: one never won is released after the timeout, giving back exa
   const cid = `release-${randomUUID()}`;
   const pending = new PendingReservations(redis, { indexKey: index });
   assert.equal(await reserveAged(HOUR)(bid(cid), 'won', 'u1', 1_500), 'ok');
-  await pending.settle([{ campaignId: cid, requestId: 'won', impId: '1' }]);
+  await pending.settle([notice(cid, 'won', 'BILLING', 1_500)]);
   assert.equal(await reserveAged(10 * 60_000)(bid(cid), 'lost', 'u1', 2_010), 'ok');
   assert.equal(await reserveAged(0)(bid(cid), 'young', null, 777), 'ok');
   assert.deepEqual(await counters(cid), { day: 4_287, life: 4_287, freq: 2 });
@@ -87,22 +90,79 @@ test('reservations: two releasers running at once release each reservation once'
   }
 });
 
-test('reservations: a win after the release is unknown and changes nothing', async () => {
+test('reservations: WIN and BILLING adjust the reservation to the reported cost, the difference given back; spend is final at billing', async () => {
+  const cid = `adjust-${randomUUID()}`;
+  const pending = new PendingReservations(redis, { indexKey: index, dedupTtlMs: 8 * 86_400_000 });
+  assert.equal(await reserveAged(HOUR)(bid(cid), 'r1', 'u1', 2_010), 'ok');
+  assert.equal(await reserveAged(HOUR)(bid(cid), 'r2', 'u1', 3_000), 'ok');
+  assert.deepEqual(await counters(cid), { day: 5_010, life: 5_010, freq: 2 });
+  // r1: the exchange cleared below our price (second price): the win notice's cost replaces the reserved one; the billing its own.
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'WIN', 1_900), notice(cid, 'r2', 'BILLING', 2_500)]), ['settled', 'settled']);
+  assert.deepEqual(await counters(cid), { day: 4_400, life: 4_400, freq: 2 }, '2010 - 110 and 3000 - 500');
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'BILLING', 1_850)]), ['adjusted'], 'billing after the win: final');
+  assert.deepEqual(await counters(cid), { day: 4_350, life: 4_350, freq: 2 });
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'BILLING', 1_850), notice(cid, 'r1', 'WIN', 1_900), notice(cid, 'r2', 'WIN', 2_500), notice(cid, 'r2', 'BILLING', 2_500)]),
+    ['duplicate', 'duplicate', 'duplicate', 'duplicate'], 'repeats, and a win after the billing, change nothing');
+  assert.deepEqual(await counters(cid), { day: 4_350, life: 4_350, freq: 2 });
+  assert.deepEqual([await redis.get(reservationKey(cid, 'r1', '1')), await redis.get(reservationKey(cid, 'r2', '1'))], ['B:1850', 'B:2500']);
+  assert.ok((await redis.pttl(reservationKey(cid, 'r1', '1'))) > 7 * 86_400_000, 'the state outlives the notice URLs (SETTLE_DEDUP_TTL_MS), not just the day');
+  assert.equal(await redis.zcard(pendingKey(cid)), 0);
+  assert.deepEqual(await pending.releaseBefore(Date.now()), { released: 0, invalid: 0 }, 'settled reservations are never released');
+});
+
+test('reservations: a billing after the release (or after its key expired) is charged once, even delivered twice', async () => {
   const cid = `late-${randomUUID()}`;
   const pending = new PendingReservations(redis, { indexKey: index });
   assert.equal(await reserveAged(HOUR)(bid(cid), 'r1', 'u1', 2_010), 'ok');
   assert.equal(await reserveAged(HOUR)(bid(cid), 'r2', 'u1', 1_000), 'ok');
-  await pending.settle([{ campaignId: cid, requestId: 'r2', impId: '1' }]);
+  await pending.settle([notice(cid, 'r2', 'WIN', 1_000)]);
   assert.equal((await pending.releaseBefore(Date.now())).released, 1);
-  const before = await counters(cid);
-  assert.deepEqual(await pending.settle([
-    { campaignId: cid, requestId: 'r1', impId: '1' },
-    { campaignId: cid, requestId: 'never-reserved', impId: '1' },
-  ]), ['unknown', 'unknown']);
-  assert.deepEqual(await counters(cid), before);
-  assert.deepEqual(before, { day: 1_000, life: 1_000, freq: 1 });
-  assert.equal(await redis.get(reservationKey(cid, 'r1', '1')), 'R');
-  assert.equal(await redis.exists(reservationKey(cid, 'never-reserved', '1')), 0, 'nothing created for an unknown notice');
+  assert.deepEqual(await counters(cid), { day: 1_000, life: 1_000, freq: 1 });
+  // r1 was released; `expired` has no key any more (its day is over): the exchange billed both, so both are charged.
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'BILLING', 1_990), notice(cid, 'r1', 'BILLING', 1_990), notice(cid, 'expired', 'BILLING', 700)]),
+    ['charged', 'duplicate', 'charged']);
+  assert.deepEqual(await pending.settle([notice(cid, 'r1', 'BILLING', 1_990), notice(cid, 'expired', 'BILLING', 700)]), ['duplicate', 'duplicate'], 'delivered again in a later batch');
+  assert.deepEqual(await counters(cid), { day: 3_690, life: 3_690, freq: 1 }, '1000 + 1990 + 700, each once; the frequency count is not restored');
+  assert.equal(await redis.get(reservationKey(cid, 'r1', '1')), 'B:1990');
+
+  // A win notice after the release charges too (the exchange says we bought it); the billing then only adjusts.
+  assert.equal(await reserveAged(HOUR)(bid(cid), 'r3', null, 2_000), 'ok');
+  assert.equal((await pending.releaseBefore(Date.now())).released, 1);
+  assert.deepEqual(await pending.settle([notice(cid, 'r3', 'WIN', 2_000), notice(cid, 'r3', 'BILLING', 1_500)]), ['charged', 'adjusted']);
+  assert.deepEqual(await counters(cid), { day: 5_190, life: 5_190, freq: 1 });
+
+  // The day is over (its counter expired): only lifetime spend is charged; the day's counter is not recreated.
+  await redis.del(spendDayKey(cid, day));
+  assert.deepEqual(await pending.settle([notice(cid, 'gone', 'BILLING', 300)]), ['charged']);
+  assert.equal(await redis.exists(spendDayKey(cid, day)), 0);
+  assert.equal(Number(await redis.get(spendLifetimeKey(cid))), 5_490);
+});
+
+test('reservations: a loss notice releases its pending reservation at once; a won or unknown one is left alone', async () => {
+  const cid = `loss-${randomUUID()}`;
+  const pending = new PendingReservations(redis, { indexKey: index });
+  const reserve = reserveAged(0);
+  assert.equal(await reserve(bid(cid), 'lost', 'u1', 2_010), 'ok');
+  assert.equal(await reserve(bid(cid), 'won', 'u1', 1_000), 'ok');
+  await pending.settle([notice(cid, 'won', 'WIN', 1_000)]);
+  const ref = (requestId: string) => ({ campaignId: cid, requestId, impId: '1' });
+  assert.deepEqual(await pending.releaseLost([ref('lost'), ref('won'), ref('never')]), ['released', 'not_pending', 'not_pending']);
+  assert.deepEqual(await counters(cid), { day: 1_000, life: 1_000, freq: 1 }, 'the lost reservation\'s spend and frequency count given back at once');
+  assert.equal(await redis.get(reservationKey(cid, 'lost', '1')), 'R');
+  assert.deepEqual(await pending.releaseLost([ref('lost')]), ['not_pending'], 'a repeated loss notice');
+  assert.deepEqual(await pending.releaseBefore(Date.now() + 1000), { released: 0, invalid: 0 }, 'nothing left for the releaser');
+  assert.deepEqual(await counters(cid), { day: 1_000, life: 1_000, freq: 1 });
+});
+
+test('reservations: impressions and clicks feed the performance counters once per event id', async () => {
+  const cid = `perf-${randomUUID()}`;
+  const pending = new PendingReservations(redis, { indexKey: index });
+  const imp = (eventId: string) => ({ campaignId: cid, eventId, type: 'IMPRESSION' as const });
+  const click = (eventId: string) => ({ campaignId: cid, eventId, type: 'CLICK' as const });
+  assert.deepEqual(await pending.countPerf([imp('i1'), imp('i2'), imp('i1'), click('c1')]), ['counted', 'counted', 'duplicate', 'counted']);
+  assert.deepEqual(await pending.countPerf([imp('i2'), click('c1'), click('c2')]), ['duplicate', 'duplicate', 'counted'], 'a later batch repeating them');
+  assert.deepEqual([await redis.get(perfImpressionsKey(cid)), await redis.get(perfClicksKey(cid))], ['2', '2']);
+  await redis.del(perfImpressionsKey(cid), perfClicksKey(cid));
 });
 
 test('reservations: an undecodable pending member is removed without giving anything back', async () => {

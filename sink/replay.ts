@@ -34,7 +34,7 @@ const say = (line: string): void => void process.stdout.write(`[replay] ${line}\
 
 const CONSUMERS = {
   sink: { group: 'rtb-sink', topics: ['window-counts'], entry: 'sink/main.ts' },
-  aggregate: { group: 'rtb-aggregate', topics: ['auction-outcomes', 'tracking-events'], entry: 'processors/aggregate/main.ts' },
+  aggregate: { group: 'rtb-aggregate', topics: ['auction-outcomes', 'tracking-events', 'loss-notices'], entry: 'processors/aggregate/main.ts' },
 } as const;
 
 async function liveMembers(admin: Admin, group: string): Promise<number> {

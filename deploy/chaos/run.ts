@@ -179,13 +179,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
   const T = {
     req: `${run}-bid-requests`, enr: `${run}-bid-requests-enriched`, bids: `${run}-bids`, out: `${run}-auction-outcomes`,
-    trk: `${run}-tracking-events`, wc: `${run}-window-counts`,
+    trk: `${run}-tracking-events`, loss: `${run}-loss-notices`, wc: `${run}-window-counts`,
   };
   const group = (name: string): string => `rtb-${run}-${name}`;
   const sinkGroup = `${run}-sink`;
   const groups = [
     { group: group('enrich'), topics: [T.req] }, { group: group('bid'), topics: [T.enr] }, { group: group('auction'), topics: [T.bids] },
-    { group: group('aggregate'), topics: [T.out, T.trk] }, { group: group('settle'), topics: [T.trk] },
+    { group: group('aggregate'), topics: [T.out, T.trk] }, { group: group('settle'), topics: [T.trk, T.loss] },
   ];
   // Its Kafka client would log every refused connection while the broker is down: the run reports what matters.
   const topics = new RunTopics(createLogger('chaos', 'silent'), run);
@@ -215,11 +215,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ...operator.env,
       POSTGRES_URL: pg.url, LOG_LEVEL: 'info', TOPIC_PARTITIONS: String(o.partitions), PROCESSOR_INSTANCE_ID: run, PROCESSOR_HTTP_HOST: '127.0.0.1',
       CAMPAIGNS_HOST: '127.0.0.1', SINK_HTTP_HOST: '127.0.0.1', INGEST_HOST: '127.0.0.1', INGEST_WORKERS: '1', INGEST_NODE_ID: run, INGEST_OPENRTB_MODE: 'sync',
-      INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.trk,
+      INGEST_TOPIC: T.req, INGEST_OUTCOMES_TOPIC: T.out, INGEST_TRACKING_TOPIC: T.trk, INGEST_LOSS_TOPIC: T.loss,
       ENRICH_NAME: `${run}-enrich`, ENRICH_INPUT: T.req, ENRICH_OUTPUT: T.enr,
       BID_NAME: `${run}-bid`, BID_INPUT: T.enr, BID_OUTPUT: T.bids,
       AUCTION_NAME: `${run}-auction`, AUCTION_INPUT: T.bids, AUCTION_OUTPUT: T.out,
-      SETTLE_NAME: `${run}-settle`, SETTLE_INPUT: T.trk,
+      SETTLE_NAME: `${run}-settle`, SETTLE_INPUT: T.trk, SETTLE_LOSS_INPUT: T.loss,
       AGGREGATE_NAME: `${run}-aggregate`, AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.trk, AGGREGATE_OUTPUT: T.wc, AGGREGATE_WINDOW_MS: String(o.windowMs),
       SINK_INPUT: T.wc, SINK_GROUP: sinkGroup,
     };

@@ -284,7 +284,7 @@ const INPUT_KEYS: Record<string, readonly string[]> = {
   enrich: ['input'],
   bid: ['input'],
   auction: ['input'],
-  settle: ['input'],
+  settle: ['input', 'lossInput'],
   aggregate: ['outcomes', 'tracking'],
 };
 

@@ -11,6 +11,8 @@
  *   rtb:pending:campaigns                          campaigns that may have pending reservations
  *       written by the auction, settled or released by settle (pending-reservation.ts: the member)
  *   rtb:perf:{<campaignId>}:imps, :clicks          delivery counts behind bid's performance multiplier
+ *   rtb:perf:{<campaignId>}:seen:<eventId>         an impression or click already counted (expires)
+ *       written by settle from the tracking notices (settle/settle-scripts.ts), read by bid
  *   rtb:profile:<userId>                           a user's profile (profile-format.ts): seed writes, enrich reads
  *
  * The `{campaignId}` hash tag keeps a campaign's keys in one Redis Cluster slot, which the multi-key
@@ -37,6 +39,8 @@ export const PENDING_CAMPAIGNS_KEY = 'rtb:pending:campaigns';
 /** Delivery counters per campaign, written by the tracking path; absent = no history (the prior applies). */
 export const perfImpressionsKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:imps`;
 export const perfClicksKey = (campaignId: string): string => `rtb:perf:{${campaignId}}:clicks`;
+/** An IMPRESSION or CLICK event settle has counted into the counters above (same hash tag: one script touches both). */
+export const perfSeenKey = (campaignId: string, eventId: string): string => `rtb:perf:{${campaignId}}:seen:${escapeKeyPart(eventId)}`;
 
 /** A user's profile, JSON (profile-format.ts); written by the seed script (or a DMP loader), read by enrich. */
 export const profileKey = (userId: string): string => `rtb:profile:${userId}`;
