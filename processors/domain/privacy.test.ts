@@ -1,48 +1,14 @@
 /**
- * The privacy decision on real consent strings: TCF v2 strings encoded by IAB's @iabtcf/core (with an
- * in-memory Global Vendor List: encoding needs one, and the real one would be a network fetch), GPP strings
- * from IAB's documentation and encoded by IAB's @iabgpp/cmpapi, and US privacy strings.
+ * The privacy decision on real consent strings (processors/testing/consent.fixture.ts): TCF v2 strings
+ * encoded by IAB's @iabtcf/core, GPP strings from IAB's documentation and encoded by IAB's @iabgpp/cmpapi,
+ * and US privacy strings.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GVL, TCModel, TCString } from '@iabtcf/core';
-import { GppModel } from '@iabgpp/cmpapi';
 import { decidePrivacy, privacyOf, tcfConsents, usPrivacyOptedOut, type PrivacySignals } from './privacy.js';
-
-const VENDOR = 755;
-const OTHER_VENDOR = 42;
-
-function gvl(): GVL {
-  const purposes: Record<string, unknown> = {};
-  for (let i = 1; i <= 11; i++) purposes[i] = { id: i, name: `purpose ${i}`, description: '', descriptionLegal: '' };
-  const vendor = (id: number) => ({
-    id, name: `vendor ${id}`, purposes: [1, 3, 4], legIntPurposes: [], flexiblePurposes: [], specialPurposes: [], features: [], specialFeatures: [],
-    policyUrl: 'https://vendor.example/privacy',
-  });
-  return new GVL({
-    gvlSpecificationVersion: 2, vendorListVersion: 150, tcfPolicyVersion: 2, lastUpdated: '2024-01-01T00:00:00Z', purposes,
-    specialPurposes: {}, features: {}, specialFeatures: {}, vendors: { [VENDOR]: vendor(VENDOR), [OTHER_VENDOR]: vendor(OTHER_VENDOR) }, stacks: {},
-  } as unknown as ConstructorParameters<typeof GVL>[0]);
-}
-
-/** A TCF v2 string with these purpose and vendor consents, encoded by IAB's library. */
-function tcString(purposes: number[], vendors: number[]): string {
-  const m = new TCModel(gvl());
-  m.cmpId = 10;
-  m.cmpVersion = 1;
-  m.consentScreen = 1;
-  m.publisherCountryCode = 'DE';
-  m.purposeConsents.set(purposes);
-  m.vendorConsents.set(vendors);
-  return TCString.encode(m);
-}
-
-/** A GPP string with one section's fields set, encoded by IAB's library. */
-function gppString(section: string, fields: Record<string, unknown>): string {
-  const m = new GppModel();
-  for (const [k, v] of Object.entries(fields)) m.setFieldValue(section, k, v);
-  return m.encode();
-}
+import {
+  IAB_GPP_TCF_EU_NO_CONSENT, IAB_GPP_USNAT, IAB_GPP_USNAT_2, OTHER_TEST_VENDOR as OTHER_VENDOR, TEST_VENDOR as VENDOR, gppString, tcString,
+} from '../testing/consent.fixture.js';
 
 const none: PrivacySignals = { coppa: false, gdpr: null, consent: null, usPrivacy: null, gpp: null, gppSid: [], lmt: null, dnt: null };
 const decide = (s: Partial<PrivacySignals>, vendorId: number | null = null) => decidePrivacy({ ...none, ...s }, { vendorId });
@@ -50,11 +16,6 @@ const basis = (s: Partial<PrivacySignals>, vendorId: number | null = null) => de
 
 const CONSENT_ALL = tcString([1, 2, 3, 4, 7], [VENDOR]);
 const CONSENT_NO_PROFILE = tcString([1, 2, 4], [VENDOR]);
-// IAB's GPP documentation example: a TCF EU v2 section consenting to no purpose.
-const IAB_GPP_TCF_EU_NO_CONSENT = 'DBABM~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA';
-// IAB examples of US national sections: nobody opted out (2 = did not opt out; 0 = not applicable).
-const IAB_GPP_USNAT = 'DBABL~BVVqAAEABCA.QA';
-const IAB_GPP_USNAT_2 = 'DBABLA~BVAoAAAAAABk.QA';
 
 test('privacy: no signal is unrestricted, and only unrestricted and consent allow personal data', () => {
   assert.deepEqual(decide({}), { basis: 'unrestricted', personalData: true });
