@@ -164,6 +164,7 @@ test('openrtb 2.6: imp.pmp with its deals (floor in micros, currency, at, wseat,
   rejects((b) => void (imp0(b).pmp = { deals: [{ id: 'd', wseat: 'seat' }] }), `${p}.deals[0].wseat`);
   rejects((b) => void (imp0(b).pmp = { deals: [{ id: 'd', wadomain: [1] }] }), `${p}.deals[0].wadomain[0]`);
   rejects((b) => void (imp0(b).pmp = { deals: ['d'] }), `${p}.deals[0]`);
+  rejects((b) => void (imp0(b).pmp = { deals: [null] }), `${p}.deals[0]`, /object/);
   rejects((b) => void (imp0(b).pmp = 1), p);
 });
 
@@ -190,6 +191,8 @@ test('openrtb 2.6: regs, user.consent and device.lmt/dnt, with the 2.5 forms und
     (b.user as Body).ext = { consent: 'from-2.5' };
   });
   assert.deepEqual([both.regs?.gdpr, both.regs?.usPrivacy, both.user?.consent], [false, '1NNN', 'from-2.6']);
+  const odd = parse((b) => { b.regs = { ext: 'x' }; (b.user as Body).ext = [1]; });
+  assert.deepEqual([odd.regs?.gdpr, odd.user?.consent, JSON.parse(odd.user?.ext ?? 'null')], [null, null, { ext: [1] }], 'an ext that is not an object is kept, not read');
   const none = parse(() => undefined);
   assert.deepEqual([none.regs, none.user?.consent, none.device?.lmt, none.device?.dnt], [null, null, null, null]);
   assert.deepEqual(parse((b) => void (b.regs = {})).regs, { coppa: false, gdpr: null, usPrivacy: null, gpp: null, gppSid: [] });

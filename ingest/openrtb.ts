@@ -150,6 +150,8 @@ function imp(v: unknown, path: string): Imp {
   const vid = optObject(o, 'video', path);
   const n = optObject(o, 'native', path);
   const p = optObject(o, 'pmp', path);
+  // Validated before pmpHasUnmapped looks into its deals.
+  const mappedPmp = p && pmp(p, at(path, 'pmp'));
   return {
     id: reqString(o, 'id', path, 128),
     banner: b && banner(b, at(path, 'banner')),
@@ -160,7 +162,7 @@ function imp(v: unknown, path: string): Imp {
     secure: optFlag(o, 'secure', path),
     ext: p && pmpHasUnmapped(p) ? extOf(o, K.impKeepingPmp) : extOf(o, K.imp),
     native: n !== null,
-    pmp: p && pmp(p, at(path, 'pmp')),
+    pmp: mappedPmp,
   };
 }
 
@@ -208,7 +210,7 @@ function user(o: Json, path: string): User {
     });
   });
   const keywords = optString(o, 'keywords', path);
-  const ext = optObject(o, 'ext', path);
+  const ext = extObject(o);
   return {
     id: optString(o, 'id', path, 256), buyeruid: optString(o, 'buyeruid', path, 256), segments,
     interests: keywords ? keywords.split(',').map((k) => k.trim()).filter(Boolean) : [],
@@ -219,8 +221,17 @@ function user(o: Json, path: string): User {
   };
 }
 
+/**
+ * An object's `ext` when it is an object, else null: the 2.5 forms are read from it, but an ext of another
+ * shape is the exchange's business (kept as sent), not a reason to refuse the request.
+ */
+function extObject(o: Json): Json | null {
+  const v = o.ext;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null;
+}
+
 function regs(o: Json, path: string): Regs {
-  const ext = optObject(o, 'ext', path);
+  const ext = extObject(o);
   const extPath = at(path, 'ext');
   return {
     coppa: optFlag(o, 'coppa', path) ?? false,
