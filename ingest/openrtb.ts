@@ -35,7 +35,10 @@ const MAX_DEVICE_TYPE = 8;
 /** OpenRTB: codes from 500 up are exchange-specific (auction types, category taxonomies). */
 const EXCHANGE_SPECIFIC = 500;
 /** OpenRTB/AdCOM category taxonomies: 1 IAB 1.0 ... 7 IAB Content 3.0. */
-const MAX_CATTAX = 7;
+const CATTAX = [1, 2, 3, 4, 5, 6, 7];
+/** Auction types of a request (1 first, 2 second price) and of a deal (3: the bidfloor is the agreed deal price). */
+const REQUEST_AT = [1, 2];
+const DEAL_AT = [1, 2, 3];
 const known = (...keys: string[]): ReadonlySet<string> => new Set(keys);
 const TOP = ['id', 'imp', 'site', 'app', 'device', 'user', 'tmax', 'at', 'cur', 'bcat', 'badv', 'test', 'cattax', 'bapp'];
 // native is recorded as a flag only: its object stays in ext.
@@ -123,8 +126,7 @@ function deal(v: unknown, path: string): Deal {
     id: reqString(o, 'id', path, 256),
     bidfloorMicros: optPriceMicros(o, 'bidfloor', path),
     bidfloorcur: currencyCode(o, 'bidfloorcur', path) ?? 'USD',
-    // Deals add 3 (the bidfloor is the agreed deal price) to the request's types.
-    at: enumOrExchangeSpecific(o, 'at', path, [1, 2, 3], '1, 2 or 3'),
+    at: enumOrExchangeSpecific(o, 'at', path, DEAL_AT, '1, 2 or 3'),
     wseat: stringArray(o, 'wseat', path),
     wadomain: stringArray(o, 'wadomain', path),
   };
@@ -265,7 +267,7 @@ export function parseOpenRtb(body: unknown, env: Envelope): BidRequest {
   const d = optObject(o, 'device', '');
   const u = optObject(o, 'user', '');
   const r = optObject(o, 'regs', '');
-  const requestedAt = enumOrExchangeSpecific(o, 'at', '', [1, 2], '1 (first price), 2 (second price)');
+  const requestedAt = enumOrExchangeSpecific(o, 'at', '', REQUEST_AT, '1 (first price), 2 (second price)');
   const mappedImps = imps.map((v, i) => imp(v, at('imp', i)));
   checkDistinctImpIds(mappedImps);
   const mappedDevice = d && device(d, 'device');
@@ -299,7 +301,7 @@ export function parseOpenRtb(body: unknown, env: Envelope): BidRequest {
     enrichment: 'NOT_ATTEMPTED',
     profile: null,
     atRequested: requestedAt ?? 0,
-    cattax: enumOrExchangeSpecific(o, 'cattax', '', Array.from({ length: MAX_CATTAX }, (_, i) => i + 1), `1..${MAX_CATTAX}`) ?? 1,
+    cattax: enumOrExchangeSpecific(o, 'cattax', '', CATTAX, '1..7') ?? 1,
     bapp: stringArray(o, 'bapp', ''),
     regs: mappedRegs,
     privacy,
