@@ -50,6 +50,11 @@ export const ingestSpecs = {
   exchangesJson: { env: 'INGEST_EXCHANGES', type: 'string', default: '', secret: true, doc: 'the same JSON as INGEST_EXCHANGES_FILE, inline; with both set, the exchanges of both are used' },
   authFailRatePerSec: { env: 'INGEST_AUTH_FAILURE_RPS', type: 'int', min: 1, max: 1_000_000, default: 5, doc: 'failed API key checks allowed per client IP and second; beyond, that IP is answered 429 before its key is even checked' },
   authFailBurst: { env: 'INGEST_AUTH_FAILURE_BURST', type: 'int', min: 1, max: 1_000_000, default: 20, doc: 'token bucket size of INGEST_AUTH_FAILURE_RPS' },
+  // Privacy (processors/domain/privacy.ts): GDPR consent needs purposes 1, 3 and 4, and our vendor when this is set.
+  gvlVendorId: {
+    env: 'INGEST_GVL_VENDOR_ID', type: 'int', min: 0, max: 65_535, default: 0,
+    doc: 'our vendor id in IAB\'s Global Vendor List: a GDPR request then needs consent for this vendor too (TCF vendor consent); 0 = unset, only the purposes (1, 3, 4) are checked',
+  },
   // Resource bounds (ingest/bounds.ts).
   maxWaiters: { env: 'INGEST_MAX_WAITERS', type: 'int', min: 1, max: 10_000_000, default: 10_000, doc: 'synchronous requests waiting for their auction outcome at once; beyond, 503 with Retry-After' },
   bodyTimeoutMs: { env: 'INGEST_BODY_TIMEOUT_MS', type: 'int', min: 100, max: 600_000, default: 5000, doc: 'a request body not fully received this long after its headers is answered 408 and its connection closed' },

@@ -95,8 +95,37 @@ test('exchanges: the deprecated INGEST_API_KEY is exchange "default"', () => {
   assert.match(warnings[0] ?? '', /INGEST_API_KEY is deprecated/);
 });
 
-test('exchanges: winNotice says which notice is the exchange win, nurl by default; anything else is refused naming the field', () => {
-  const [a, b] = parseExchanges(JSON.stringify([{ id: 'a', keys: ['a-key-0123456789abcdef'] }, { id: 'b', keys: ['b-key-0123456789abcdef'], winNotice: 'burl' }]), 'src');
-  assert.deepEqual([a!.winNotice, b!.winNotice, DEV_EXCHANGE.winNotice], ['nurl', 'burl', 'nurl']);
-  assert.throws(() => parseExchanges(JSON.stringify([{ id: 'a', keys: ['a-key-0123456789abcdef'], winNotice: 'lurl' }]), 'src'), /src: exchanges\[0\]\.winNotice must be "nurl" or "burl"|src: \[0\]\.winNotice must be "nurl" or "burl"/);
+test('exchanges: winNotice, noBid and auctionTypes are read, and default to nurl, 204 and second price (DEV_EXCHANGE too)', () => {
+  const [a, b] = parseExchanges(JSON.stringify([
+    { id: 'a', keys: [KEY_A1], winNotice: 'burl', noBid: 200, auctionTypes: { 500: 1, 501: 2 } },
+    { id: 'b', keys: [KEY_B] },
+  ]), 'src');
+  assert.deepEqual([a!.winNotice, a!.noBid, a!.auctionTypes], ['burl', 200, { 500: 1, 501: 2 }]);
+  assert.deepEqual([b!.winNotice, b!.noBid, b!.auctionTypes], ['nurl', 204, {}]);
+  assert.deepEqual([DEV_EXCHANGE.winNotice, DEV_EXCHANGE.noBid, DEV_EXCHANGE.auctionTypes], ['nurl', 204, {}]);
+  const xs = new Exchanges([a!, b!]);
+  assert.equal(xs.authenticate(KEY_A1)?.winNotice, 'burl', 'kept through authentication');
+  assert.equal(xs.authenticate(KEY_A1)?.noBid, 200);
+  assert.deepEqual(xs.authenticate(KEY_A1)?.auctionTypes, { 500: 1, 501: 2 });
+  const dflt = loadExchanges({ ...base, apiKey: 'secret' }, () => undefined).authenticate('secret')!;
+  assert.deepEqual([dflt.winNotice, dflt.noBid, dflt.auctionTypes, dflt.seat], ['nurl', 204, {}, null], 'INGEST_API_KEY\'s exchange has the defaults');
+});
+
+test('exchanges: a bad winNotice, noBid or auctionTypes is refused in one line naming the field', () => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ winNotice: 'lurl' }, /^src: exchanges\[0\]\.winNotice must be "nurl" or "burl"$/],
+    [{ winNotice: 1 }, /^src: exchanges\[0\]\.winNotice must be/],
+    [{ noBid: 404 }, /^src: exchanges\[0\]\.noBid must be 204 or 200$/],
+    [{ noBid: '200' }, /^src: exchanges\[0\]\.noBid must be/],
+    [{ auctionTypes: [1] }, /^src: exchanges\[0\]\.auctionTypes must be an object/],
+    [{ auctionTypes: { 3: 1 } }, /^src: exchanges\[0\]\.auctionTypes\.3 is not an exchange-specific auction type \(an integer >= 500\)$/],
+    [{ auctionTypes: { 499: 1 } }, /^src: exchanges\[0\]\.auctionTypes\.499 is not an exchange-specific/],
+    [{ auctionTypes: { '500.5': 1 } }, /^src: exchanges\[0\]\.auctionTypes\.500\.5 is not an exchange-specific/],
+    [{ auctionTypes: { 500: 3 } }, /^src: exchanges\[0\]\.auctionTypes\.500 must be 1 \(first price\) or 2 \(second price\)$/],
+    [{ nobid: 200 }, /^src: exchanges\[0\]\.nobid is not a known field/],
+  ];
+  for (const [extra, message] of cases) {
+    const doc = { exchanges: [{ id: 'a', keys: [KEY_A1], ...extra }] };
+    assert.throws(() => parseExchanges(JSON.stringify(doc), 'src'), (err: Error) => message.test(err.message) && !err.message.includes('\n'), JSON.stringify(extra));
+  }
 });

@@ -13,8 +13,13 @@
  *       "rateLimit": { "rps": 5000, "burst": 10000 },         optional; else INGEST_RATE_LIMIT_RPS/_BURST
  *       "seat": "seat-123",                                    optional: the BidResponse's seatbid[].seat
  *       "defaultTmaxMs": 120,                                  optional: tmax of requests without one
- *       "notices": { "billOn": "burl" }                        optional, free-form (kept for the notice routes)
- *       "winNotice": "nurl"                                    optional: which notice is the exchange's win, "nurl" (default) or "burl"
+ *       "notices": { "billOn": "burl" },                       optional, free-form (kept for the notice routes)
+ *       "winNotice": "nurl",                                   optional: "nurl" (default) or "burl", the notice that
+ *                                                              counts as winning at this exchange (some send only burl)
+ *       "noBid": 204,                                          optional: 204 (default) or 200, a no-bid answered
+ *                                                              200 {"id": <request id>, "seatbid": [], "nbr": <code>}
+ *       "auctionTypes": { "500": 1 }                           optional: this exchange's own `at` codes (>= 500) as
+ *                                                              1 first or 2 second price; unlisted ones are second price
  *   } ] }
  *
  * At least one key (hash) per exchange; no key may belong to two exchanges; unknown fields are refused
@@ -41,9 +46,19 @@ export interface Exchange {
   readonly seat: string | null;
   readonly defaultTmaxMs: number | null;
   readonly notices: Readonly<Record<string, unknown>>;
-  /** The notice that counts as winning at this exchange: its win notice (nurl), or its billing notice (burl) for exchanges that send only burl. */
-  readonly winNotice: 'nurl' | 'burl';
+  /** The notice that counts as the exchange's win (TrackingEvent.exchangeWin): nurl (WIN) or burl (BILLING). */
+  readonly winNotice: WinNotice;
+  /** How a no-bid is answered: 204, or 200 with an empty seatbid and `nbr`. */
+  readonly noBid: NoBidStatus;
+  /** Exchange-specific auction types (`at` >= 500) -> 1 first price or 2 second price; absent ones are second price. */
+  readonly auctionTypes: Readonly<Record<string, AuctionType>>;
 }
+
+export type WinNotice = 'nurl' | 'burl';
+export type NoBidStatus = 204 | 200;
+export type AuctionType = 1 | 2;
+/** The smallest exchange-specific `at` (OpenRTB: 500+ are exchange-specific values). */
+export const EXCHANGE_SPECIFIC_AT = 500;
 
 interface ExchangeEntry extends Exchange {
   /** SHA-256 digests of the accepted keys. */
@@ -51,12 +66,14 @@ interface ExchangeEntry extends Exchange {
 }
 
 /** The development exchange: every request without a configured exchange, in RTB_DEV_MODE only. */
-export const DEV_EXCHANGE: Exchange = Object.freeze({ id: 'dev', rateLimit: null, seat: null, defaultTmaxMs: null, notices: Object.freeze({}), winNotice: 'nurl' });
+export const DEV_EXCHANGE: Exchange = Object.freeze({
+  id: 'dev', rateLimit: null, seat: null, defaultTmaxMs: null, notices: Object.freeze({}), winNotice: 'nurl', noBid: 204, auctionTypes: Object.freeze({}),
+});
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY = /^[\x21-\x7e]{16,512}$/;
 const HASH = /^[0-9a-fA-F]{64}$/;
-const FIELDS = new Set(['id', 'keys', 'keyHashes', 'rateLimit', 'seat', 'defaultTmaxMs', 'notices', 'winNotice']);
+const FIELDS = new Set(['id', 'keys', 'keyHashes', 'rateLimit', 'seat', 'defaultTmaxMs', 'notices', 'winNotice', 'noBid', 'auctionTypes']);
 
 const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -132,6 +149,16 @@ export function parseExchanges(text: string, source: string): ExchangeEntry[] {
     if (raw.defaultTmaxMs !== undefined && !positiveInt(raw.defaultTmaxMs, 10, 60_000)) invalid(source, `${where}.defaultTmaxMs must be an integer 10..60000`);
     if (raw.notices !== undefined && !isObject(raw.notices)) invalid(source, `${where}.notices must be an object`);
     if (raw.winNotice !== undefined && raw.winNotice !== 'nurl' && raw.winNotice !== 'burl') invalid(source, `${where}.winNotice must be "nurl" or "burl"`);
+    if (raw.noBid !== undefined && raw.noBid !== 204 && raw.noBid !== 200) invalid(source, `${where}.noBid must be 204 or 200`);
+    const auctionTypes: Record<string, AuctionType> = {};
+    if (raw.auctionTypes !== undefined) {
+      if (!isObject(raw.auctionTypes)) invalid(source, `${where}.auctionTypes must be an object {"<at >= 500>": 1 | 2}`);
+      for (const [k, v] of Object.entries(raw.auctionTypes)) {
+        if (!/^[1-9]\d{2,8}$/.test(k) || Number(k) < EXCHANGE_SPECIFIC_AT) invalid(source, `${where}.auctionTypes.${k} is not an exchange-specific auction type (an integer >= ${EXCHANGE_SPECIFIC_AT})`);
+        if (v !== 1 && v !== 2) invalid(source, `${where}.auctionTypes.${k} must be 1 (first price) or 2 (second price)`);
+        auctionTypes[k] = v;
+      }
+    }
     return Object.freeze({
       id: raw.id,
       keyHashes,
@@ -139,7 +166,9 @@ export function parseExchanges(text: string, source: string): ExchangeEntry[] {
       seat: (raw.seat as string | undefined) ?? null,
       defaultTmaxMs: (raw.defaultTmaxMs as number | undefined) ?? null,
       notices: Object.freeze({ ...((raw.notices as Record<string, unknown> | undefined) ?? {}) }),
-      winNotice: (raw.winNotice as 'nurl' | 'burl' | undefined) ?? 'nurl',
+      winNotice: (raw.winNotice as WinNotice | undefined) ?? 'nurl',
+      noBid: (raw.noBid as NoBidStatus | undefined) ?? 204,
+      auctionTypes: Object.freeze(auctionTypes),
     });
   });
 }
@@ -156,7 +185,9 @@ export class Exchanges {
     const list: Exchange[] = [];
     for (const e of entries) {
       if (list.some((x) => x.id === e.id)) throw new PipelineError('CONFIG_INVALID', `exchange id ${JSON.stringify(e.id)} is configured twice`);
-      const exchange: Exchange = Object.freeze({ id: e.id, rateLimit: e.rateLimit, seat: e.seat, defaultTmaxMs: e.defaultTmaxMs, notices: e.notices, winNotice: e.winNotice });
+      const exchange: Exchange = Object.freeze({
+        id: e.id, rateLimit: e.rateLimit, seat: e.seat, defaultTmaxMs: e.defaultTmaxMs, notices: e.notices, winNotice: e.winNotice, noBid: e.noBid, auctionTypes: e.auctionTypes,
+      });
       list.push(exchange);
       for (const digest of e.keyHashes) {
         const k = digest.toString('latin1');
@@ -217,7 +248,7 @@ export function loadExchanges(cfg: ExchangeSources, warn: (message: string) => v
   if (cfg.exchangesJson !== '') entries.push(...parseExchanges(cfg.exchangesJson, 'INGEST_EXCHANGES'));
   if (cfg.apiKey !== '') {
     if (entries.some((e) => e.id === 'default')) invalid('INGEST_API_KEY', 'an exchange with id "default" is configured too: move the key into its keys');
-    entries.push({ id: 'default', keyHashes: [sha256(cfg.apiKey)], rateLimit: null, seat: null, defaultTmaxMs: null, notices: {}, winNotice: 'nurl' });
+    entries.push({ ...DEV_EXCHANGE, id: 'default', keyHashes: [sha256(cfg.apiKey)] });
     warn('INGEST_API_KEY is deprecated: its key is taken as exchange "default"; configure exchanges with INGEST_EXCHANGES_FILE');
   }
   if (entries.length > 0) return new Exchanges(entries);

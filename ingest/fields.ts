@@ -80,6 +80,16 @@ export function stringArray(o: Json, key: string, path: string): string[] {
   return optArray(o, key, path).map((item, i) => checkString(item, at(at(path, key), i), MAX_STRING));
 }
 
+/** An array of integers in [min, max] (OpenRTB enumerated lists: btype, battr, protocols, gpp_sid). */
+export function intArray(o: Json, key: string, path: string, min: number, max: number): number[] {
+  return optArray(o, key, path).map((item, i) => {
+    const p = at(at(path, key), i);
+    if (typeof item !== 'number' || !Number.isInteger(item)) throw new InvalidFieldError(p, 'must be an integer');
+    if (item < min || item > max) throw new InvalidFieldError(p, `must be between ${min} and ${max}`);
+    return item;
+  });
+}
+
 /** OpenRTB booleans are 0/1 integers; JSON true/false is accepted too. */
 export function optFlag(o: Json, key: string, path: string): boolean | null {
   const v = o[key];

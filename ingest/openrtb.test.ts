@@ -29,7 +29,7 @@ test('openrtb maps every field, converting the floor to integer micros', () => {
   assert.equal(r.id, 'req-1');
   assert.equal(r.imp[0]?.bidfloorMicros, 500_000);
   assert.equal(r.imp[0]?.bidfloorcur, 'USD');
-  assert.deepEqual(r.imp[0]?.banner, { w: 300, h: 250, format: [{ w: 320, h: 50 }], ext: null });
+  assert.deepEqual(r.imp[0]?.banner, { w: 300, h: 250, format: [{ w: 320, h: 50 }], ext: null, btype: [], battr: [] });
   assert.equal(r.imp[0]?.secure, true);
   assert.equal(r.site?.publisherId, 'p1');
   assert.equal(r.device?.geo?.country, 'USA');
@@ -44,10 +44,13 @@ test('openrtb maps every field, converting the floor to integer micros', () => {
 });
 
 test('openrtb keeps unknown fields as ext JSON at each level', () => {
-  const b = { ...valid(), ext: { prebid: { x: 1 } }, regs: { coppa: 1 } };
+  // Issue 10: regs is mapped now; a regs with unmapped fields (no ext of its own) stays whole in the request's ext.
+  const b = { ...valid(), ext: { prebid: { x: 1 } }, regs: { coppa: 1, ext: { dsa: { required: 1 } } } };
   (b.imp[0] as Record<string, unknown>).instl = 1;
   const r = parseOpenRtb(b, env);
-  assert.deepEqual(JSON.parse(r.ext ?? 'null'), { ext: { prebid: { x: 1 } }, regs: { coppa: 1 } });
+  assert.deepEqual(JSON.parse(r.ext ?? 'null'), { ext: { prebid: { x: 1 } }, regs: { coppa: 1, ext: { dsa: { required: 1 } } } });
+  assert.equal(r.regs?.coppa, true);
+  assert.equal(parseOpenRtb({ ...valid(), regs: { coppa: 1 } }, env).ext, null, 'a fully mapped regs is not repeated in ext');
   assert.deepEqual(JSON.parse(r.imp[0]?.ext ?? 'null'), { instl: 1 });
   assert.deepEqual(JSON.parse(r.user?.ext ?? 'null').data[0].segment[1], { id: 'seg2', name: 'n' });
   assert.equal(r.site?.ext, null, 'publisher is mapped, so nothing else is left on site');

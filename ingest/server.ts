@@ -3,6 +3,7 @@
  * functions (body.ts, openrtb.ts, simple.ts); delivery to Kafka is the Publisher's.
  *
  *   POST /openrtb2/bid   OpenRTB 2.x JSON (gzip allowed; x-openrtb-version honoured)  -> 202 {id}
+ *                        (sync mode: 200 BidResponse, or the exchange's no-bid: 204, or 200 with nbr; no-bid.ts)
  *   POST /bid            the simple JSON format                                       -> 202 {id}
  *   GET  /health         live;  GET /ready: Kafka reachable and schemas registered;  GET /metrics
  *   GET|POST /notice/*   tracking notices (tracking-routes.ts)
@@ -37,6 +38,7 @@ import { toBidResponse } from './bid-response.js';
 import type { LossNotice, TrackingEvent } from '../schemas/tracking-event.js';
 import { registerTrackingRoutes } from './tracking-routes.js';
 import { writeAnswer } from './answer.js';
+import { noBidAnswer } from './no-bid.js';
 import { DEV_EXCHANGE, Exchanges, type Exchange } from './exchanges.js';
 import { BodyDeadlines, OpenRequests, boundedRoutes, type Deadline } from './bounds.js';
 import { requestKey } from '../schemas/request-key.js';
@@ -130,6 +132,7 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
   const { cfg, log, metrics } = deps;
   const now = deps.now ?? Date.now;
   const exchanges = deps.exchanges ?? Exchanges.dev();
+  const gvlVendorId = cfg.gvlVendorId === 0 ? null : cfg.gvlVendorId;
   // Per exchange (keyed by its id, never by what a request presents): its own rate, else the edge-wide default.
   const limiters = new Map<string, RateLimiter>();
   const limiterOf = (e: Exchange): RateLimiter => {
@@ -293,7 +296,8 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     try {
       const body = decodeBody(raw, encoding, cfg.maxBodyBytes);
       const openrtbVersion = route === '/openrtb2/bid' ? checkOpenRtbVersion(version) : null;
-      request = PARSERS[route](body, { receivedAtMs: now(), ingestNodeId: cfg.nodeId, openrtbVersion });
+      // The exchange's own auction types and our GVL vendor id (privacy decision) are part of the parse.
+      request = PARSERS[route](body, { receivedAtMs: now(), ingestNodeId: cfg.nodeId, openrtbVersion, auctionTypes: exchange.auctionTypes, gvlVendorId });
       // Downstream, every key derived from the request id is scoped by it (schemas/request-key.ts).
       request.exchange = exchange.id;
     } catch (err) {
@@ -360,7 +364,9 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     }
     const response = result ? toBidResponse(result, { publicUrl: cfg.publicUrl, secret: cfg.trackingSecret, tokenTtlMs: cfg.noticeTokenTtlMs, nowMs: now() }, exchange.seat) : null;
     metrics.syncAnswers.inc({ result: response ? 'bid' : 'no_bid' });
-    if (response) reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
+    if (response) return reply(null, JSON.stringify(response), { 'x-openrtb-version': '2.6' }, false, 200);
+    const noBid = noBidAnswer(exchange.noBid, request.id, result);
+    if (noBid.status === 200) reply(null, noBid.body, { 'x-openrtb-version': '2.6' }, false, 200);
     else reply(null, '', undefined, false, 204);
   }
 

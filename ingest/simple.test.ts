@@ -44,3 +44,12 @@ test('simple rejects missing and malformed fields naming them', () => {
     assert.throws(() => parseSimple(body, env), (e: unknown) => e instanceof InvalidFieldError && e.field === field, field);
   }
 });
+
+test('simple requests carry no privacy signal: recorded unrestricted, with the OpenRTB 2.6 defaults', () => {
+  const r = parseSimple(valid(), env);
+  assert.deepEqual(r.privacy, { basis: 'unrestricted', personalData: true });
+  assert.deepEqual([r.atRequested, r.cattax, r.bapp, r.regs], [0, 1, [], null]);
+  assert.deepEqual([r.imp[0]?.native, r.imp[0]?.pmp, r.imp[0]?.banner?.btype, r.imp[0]?.banner?.battr], [false, null, [], []]);
+  assert.deepEqual([r.device?.lmt, r.device?.dnt, r.user?.consent], [null, null, null]);
+  assert.notEqual(parseSimple(valid(), env).privacy, r.privacy, 'each record its own object');
+});

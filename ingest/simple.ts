@@ -3,10 +3,12 @@
  *   { "request_id": "r1", "user_id": "u1", "site": {"domain": "example.com"}, "device": {"ip": "192.0.2.1", "type": "mobile"},
  *     "floor": 0.5, "size": "300x250", "country": "USA", "interests": ["sports"] }
  * `floor` is a CPM in currency units; `device.type` (or `device_type`) is a name (mobile, desktop, tablet, ctv).
+ * The format carries no privacy signal: its requests are recorded as unrestricted (the seeds' own traffic).
  */
 import type { BidRequest } from '../schemas/bid-request.js';
 import type { Envelope } from './openrtb.js';
 import { InvalidFieldError, extOf, object, optObject, optPriceMicros, optString, reqString, stringArray } from './fields.js';
+import { UNRESTRICTED } from '../processors/domain/privacy.js';
 
 /** Device type names -> OpenRTB 2.6 devicetype codes. */
 const DEVICE_TYPES: Readonly<Record<string, number>> = {
@@ -43,18 +45,20 @@ export function parseSimple(body: unknown, env: Envelope): BidRequest {
     id,
     imp: [{
       id: '1',
-      banner: m ? { w: Number(m[1]), h: Number(m[2]), format: [], ext: null } : null,
+      banner: m ? { w: Number(m[1]), h: Number(m[2]), format: [], ext: null, btype: [], battr: [] } : null,
       video: null,
       bidfloorMicros: optPriceMicros(o, 'floor', ''),
       bidfloorcur: 'USD',
       tagid: null,
       secure: null,
       ext: null,
+      native: false,
+      pmp: null,
     }],
     site: { id: null, domain, page: null, cat: [], publisherId: null, ext: extOf(site, new Set(['domain'])) },
     app: null,
-    device: { ua: null, ip, devicetype, os: null, geo: country ? { country: country.toUpperCase(), region: null, city: null, ext: null } : null, ext: extOf(device, new Set(['ip', 'type'])) },
-    user: { id: userId, buyeruid: null, segments: [], interests: stringArray(o, 'interests', ''), ext: null },
+    device: { ua: null, ip, devicetype, os: null, geo: country ? { country: country.toUpperCase(), region: null, city: null, ext: null } : null, ext: extOf(device, new Set(['ip', 'type'])), lmt: null, dnt: null },
+    user: { id: userId, buyeruid: null, segments: [], interests: stringArray(o, 'interests', ''), ext: null, consent: null },
     tmax: (tmax as number | undefined) ?? null,
     at: 2,
     cur: ['USD'],
@@ -68,5 +72,10 @@ export function parseSimple(body: unknown, env: Envelope): BidRequest {
     openrtbVersion: null,
     enrichment: 'NOT_ATTEMPTED',
     profile: null,
+    atRequested: 0,
+    cattax: 1,
+    bapp: [],
+    regs: null,
+    privacy: { ...UNRESTRICTED },
   };
 }

@@ -117,3 +117,31 @@ test('enrich looks profiles up by user id, else buyer uid', () => {
   assert.equal(profileUserId(makeRequest('x', { id: null, buyeruid: null })), null);
   assert.equal(profileUserId(makeRequest('x', null)), null);
 });
+
+test('enrich never looks up a request whose privacy decision forbids personal data: NOT_ATTEMPTED, counted by basis', async () => {
+  const { profiles, run, metric } = setup();
+  const withPrivacy = (id: string, basis: string, personalData: boolean): BidRequest => ({ ...makeRequest(id, { id: 'alice' }), privacy: { basis, personalData } });
+  const out = await run([
+    withPrivacy('coppa', 'coppa', false),
+    withPrivacy('gdpr', 'gdpr_no_consent', false),
+    withPrivacy('gdpr-2', 'gdpr_no_consent', false),
+    withPrivacy('consent', 'consent', true),
+    { ...makeRequest('old', { id: 'bob' }), privacy: null },
+  ]);
+  assert.deepEqual(profiles.calls, [['alice', 'bob']], 'looked up: the consented request\'s user and the old record\'s (null = unrestricted)');
+  assert.deepEqual(out.map((o) => [(o.value as BidRequest).id, (o.value as BidRequest).enrichment, (o.value as BidRequest).profile]), [
+    ['coppa', 'NOT_ATTEMPTED', null],
+    ['gdpr', 'NOT_ATTEMPTED', null],
+    ['gdpr-2', 'NOT_ATTEMPTED', null],
+    ['consent', 'ENRICHED', alice],
+    ['old', 'NO_PROFILE', null],
+  ]);
+  assert.equal(await metric('enrich_profile_skipped_total', { basis: 'coppa' }), 1);
+  assert.equal(await metric('enrich_profile_skipped_total', { basis: 'gdpr_no_consent' }), 2);
+  assert.equal(await metric('enrich_profile_skipped_total', { basis: 'consent' }), 0);
+
+  // A batch of only restricted requests spends no lookup at all.
+  profiles.calls.length = 0;
+  await run([withPrivacy('lmt', 'lmt', false)]);
+  assert.deepEqual(profiles.calls, []);
+});

@@ -7,12 +7,18 @@
  * stalls the pipeline. `process` then emits each request once, with `enrichment` telling the bidder
  * what it got (ENRICHED + `profile`, NO_PROFILE, UNAVAILABLE). The exchange's own `user.*` fields are
  * left as sent; the profile travels beside them in `profile`.
+ *
+ * Privacy (README "Privacy"): a request whose privacy decision forbids personal data (`privacy.personalData`
+ * false: COPPA, LMT/DNT, GDPR without consent, a US opt-out) is never looked up: it passes on NOT_ATTEMPTED
+ * with no profile, counted by basis in `enrich_profile_skipped_total`. No decision (records from before the
+ * edge made one) is unrestricted.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { InRecord, OutRecord, Processor } from '../runtime/processor.js';
 import type { BidRequest, Enrichment, UserProfileRecord } from '../../schemas/bid-request.js';
 import type { BreakerFailure, CircuitBreaker } from './circuit-breaker.js';
 import type { ProfileLookup } from './profile-store.js';
+import { privacyOf } from '../domain/privacy.js';
 
 /** The batch's lookup outcome: the profiles by user id, or why there are none. */
 export type EnrichContext =
@@ -35,6 +41,11 @@ export function profileUserId(request: BidRequest): string | null {
   return request.user?.id || request.user?.buyeruid || null;
 }
 
+/** The user's profile may be looked up: the request's privacy decision allows personal data. */
+export function mayUseProfile(request: BidRequest): boolean {
+  return privacyOf(request.privacy).personalData;
+}
+
 export function enrich(opts: EnrichOptions): Processor<BidRequest, EnrichContext> {
   const { input, output, profiles, breaker, registry } = opts;
   const registers = [registry];
@@ -48,6 +59,12 @@ export function enrich(opts: EnrichOptions): Processor<BidRequest, EnrichContext
     name: 'enrich_profiles_total',
     help: 'Bid requests whose user was looked up, by result (found, missing)',
     labelNames: ['result'],
+    registers,
+  });
+  const skipped = new Counter({
+    name: 'enrich_profile_skipped_total',
+    help: 'Bid requests not looked up because their privacy decision forbids personal data, by basis (coppa, lmt, gdpr_no_consent, us_privacy_opt_out, gpp_opt_out)',
+    labelNames: ['basis'],
     registers,
   });
   const states = ['closed', 'half-open', 'open'] as const;
@@ -72,7 +89,7 @@ export function enrich(opts: EnrichOptions): Processor<BidRequest, EnrichContext
     async prepare(records: readonly InRecord<BidRequest>[]): Promise<EnrichContext> {
       const ids = new Set<string>();
       for (const r of records) {
-        const id = profileUserId(r.value);
+        const id = mayUseProfile(r.value) ? profileUserId(r.value) : null;
         if (id !== null) ids.add(id);
       }
       // Nothing to look up: do not spend a breaker call (or a trial) on it.
@@ -85,7 +102,10 @@ export function enrich(opts: EnrichOptions): Processor<BidRequest, EnrichContext
       const id = profileUserId(record.value);
       let enrichment: Enrichment;
       let profile: UserProfileRecord | null = null;
-      if (id === null) {
+      if (!mayUseProfile(record.value)) {
+        enrichment = 'NOT_ATTEMPTED';
+        skipped.inc({ basis: privacyOf(record.value.privacy).basis });
+      } else if (id === null) {
         enrichment = 'NO_PROFILE';
       } else if (!ctx.available) {
         enrichment = 'UNAVAILABLE';
