@@ -41,6 +41,11 @@ export class RunTopics {
     await this.codec.register(subjectFor(topic), loadSchema(schemaFile));
   }
 
+  /** Creates each topic with its schema (`schemas/avro/<schema>.avsc`). */
+  async createAll(schemas: Record<string, string>, partitions: number): Promise<void> {
+    for (const [topic, schema] of Object.entries(schemas)) await this.create(topic, partitions, `${schema}.avsc`);
+  }
+
   /** Records a topic or consumer group a service created, so cleanup removes it too. */
   track(kind: 'topic' | 'group', name: string): void {
     (kind === 'topic' ? this.topics : this.groups).add(name);

@@ -49,6 +49,12 @@ export function stageEnv(stage: Stage, s: {
   };
 }
 
+/** The run's topics of the decision pipeline, `<prefix>-{req,enr,bids,out}`, and `extra` ones (key: `<prefix>-<suffix>`). */
+export function pipelineTopics<K extends string>(prefix: string, extra: Record<K, string>): Record<'req' | 'enr' | 'bids' | 'out' | K, string> {
+  const suffixes = { req: 'req', enr: 'enr', bids: 'bids', out: 'out', ...extra } as Record<string, string>;
+  return Object.fromEntries(Object.entries(suffixes).map(([k, v]) => [k, `${prefix}-${v}`])) as Record<'req' | 'enr' | 'bids' | 'out' | K, string>;
+}
+
 /** Enrich, bid (following the `campaigns` topic) and auction over topics req -> enr -> bids -> out, as processors `<prefix>-<stage>`. */
 export function decisionStages(prefix: string, t: Record<'req' | 'enr' | 'bids' | 'out', string>, o: { partitions: number; concurrency?: number; cpu?: number }) {
   const spec = (stage: 'enrich' | 'bid' | 'auction', input: string, output: string): ServiceSpec => ({
