@@ -27,16 +27,8 @@ export const groupOf = (name: string): string => `rtb-${name}`;
  * its `delivery` (to match the stage it is the baseline of); bid only: the compacted `campaignsTopic` (default `campaigns`).
  */
 export function stageEnv(stage: Stage, s: {
-  name: string;
-  input: string;
-  output: string;
-  partitions: number;
-  maxBatch?: number;
-  concurrency?: number;
-  schema?: string;
-  delivery?: Delivery;
-  campaignsTopic?: string;
-  logLevel?: string;
+  name: string; input: string; output: string; partitions: number; maxBatch?: number; concurrency?: number; schema?: string; delivery?: Delivery;
+  campaignsTopic?: string; logLevel?: string;
 }): Record<string, string> {
   const prefix = stage.toUpperCase();
   return {
