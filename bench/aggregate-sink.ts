@@ -8,37 +8,30 @@
  * sink_offsets and Redis de-duplication keys, topics, groups and subjects. Results go to
  * bench/results/<YYYY-MM-DD>-aggregate-sink.md and .json.
  */
-import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { pino } from 'pino';
 import { PipelineError } from '../schemas/errors.js';
-import { createLogger } from '../processors/runtime/logger.js';
 import { loadConfig, postgresSpecs } from '../schemas/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
-import type { TrackingEvent } from '../schemas/tracking-event.js';
+import type { TrackingEvent, WindowCount } from '../schemas/tracking-event.js';
 import { WindowSums } from '../processors/aggregate/window.js';
 import { FIELDS, makeTraffic, totals } from '../processors/aggregate/traffic-fixture.js';
-import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { snapshotCpu, cpuShares, stackCpuSubjects } from './lib/cpu.js';
 import { fixedRateDelay } from './lib/lag.js';
-import { BATCH_SERIES, batchDelta, batchSeries, scrapeMetrics } from './lib/metrics-scrape.js';
-import { loadAverage, median, ratio, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
-import { RunTopics, stackConfig } from './lib/run-topics.js';
+import { BATCH_SERIES, batchDelta, batchSeries, metricDeltas, scrapeMetrics } from './lib/metrics-scrape.js';
+import { loadAverage, median, ratio, resultHead, scenario } from './lib/results.js';
+import { stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
-import { guard, Services } from './lib/services.js';
-import { cli, cpu, int, list, str } from './lib/options.js';
+import { cpu, int, list } from './lib/options.js';
 import { drainService, groupLagProgress, ledgerByPartition, sinkDrainResult, sinkProgress, sinkTargets } from './lib/drain.js';
-import { cleanupRun } from './lib/sink-cleanup.js';
-import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type Exactness, type ThroughputRun } from './lib/aggregate-sink-report.js';
+import { allRequests, cleanupRun } from './lib/sink-cleanup.js';
+import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type ThroughputRun } from './lib/aggregate-sink-report.js';
 
-const log = pino({ name: 'bench-aggregate-sink' }, pino.destination({ dest: 2, sync: true }));
-const s = cli('bench/aggregate-sink.ts', {
+const { s, log, run, topics, services, guard, finish, main } = scenario('aggregate-sink', {
   events: int(2000, '20000'), repeat: int(1, '3'), rates: list(1, '50,200', true), duration: int(2, '15'), partitions: int(1, '12'), cpu: cpu('1'), maxBatch: int(1),
   sinkMaxBatch: int(1), pollMs: int(10, '50'), pgPollMs: int(10, '100'), settle: int(1, '20'), readyTimeout: int(5, '60'), drainTimeout: int(10, '150'),
-  maxSeconds: int(60, '420'), out: str(RESULTS_DIR),
+  maxSeconds: int(60, '420'),
 });
-
-const run = randomBytes(4).toString('hex');
 const campPrefix = `bas-${run}`;
 const T = {
   o: `bench-as-${run}-outcomes`, t: `bench-as-${run}-tracking`, w: `bench-as-${run}-window-counts`, copy: `bench-as-${run}-outcomes-copy`,
@@ -48,9 +41,12 @@ const names = { passthrough: `bench-as-${run}-pt`, aggregate: `bench-as-${run}-a
 const sinkGroup = `bench-as-${run}-sink`;
 const pg = loadConfig(postgresSpecs);
 const sql = postgres(pg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(pg) });
-const topics = new RunTopics(createLogger('bench-aggregate-sink', 'warn'), `bench-aggregate-sink-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const EXTRA_SERIES = ['processor_records_out_total', 'aggregate_duplicate_notices_total', 'aggregate_late_records_total', 'processor_dead_letters_total'];
+const common = { TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
+const aggEnv = (rep: number, output: string): Record<string, string> => ({
+  ...common, ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
+  AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: output,
+});
 
 /** The pre-filled traffic: `calls` x makeTraffic (2000 outcomes each) with distinct prefixes and seeds. */
 function traffic(now: number): { outcomes: AuctionOutcome[]; notices: TrackingEvent[]; calls: number } {
@@ -62,9 +58,7 @@ function traffic(now: number): { outcomes: AuctionOutcome[]; notices: TrackingEv
 }
 
 /** One processor instance draining pre-filled `inputs`, then stopped; metric deltas from the first poll that saw progress to the last. */
-async function measureProcessor(
-  label: ThroughputRun['label'], rep: number, inputs: string[], env: Record<string, string>, entry: string, group: string,
-): Promise<ThroughputRun> {
+async function measureProcessor(label: ThroughputRun['label'], rep: number, inputs: string[], env: Record<string, string>, entry: string, group: string) {
   topics.track('group', group);
   const dl0 = await topics.deadLetterCount();
   const { perTopic, records, progress } = await groupLagProgress(topics.admin, group, inputs);
@@ -73,28 +67,27 @@ async function measureProcessor(
     sample: (svc) => scrapeMetrics(svc.url, [...BATCH_SERIES, ...EXTRA_SERIES]),
   });
   const [before, after] = [samples?.first ?? {}, samples?.last ?? {}];
-  const extra = samples ? Object.fromEntries(EXTRA_SERIES.map((k) => [k, after[k] != null ? after[k]! - (before[k] ?? 0) : null])) : {};
+  const extra = samples ? metricDeltas(EXTRA_SERIES, before, after, true) : {};
   const deadLetters = (await topics.deadLetterCount()) - dl0;
-  return { label, rep, group, drain: { perTopic, ...drain }, batches: batchDelta(label, before, after, drain.seconds), extra, deadLetters };
+  const batches = batchDelta(label, before, after, drain.seconds);
+  return { label, rep, group, drain: { perTopic, ...drain }, batches, extra, deadLetters } satisfies ThroughputRun;
 }
 
 /** Postgres's totals under the run's campaigns against those computed from the inputs. */
-async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly TrackingEvent[]): Promise<Exactness> {
+async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly TrackingEvent[]) {
   const expected = new WindowSums(60_000);
   for (const o of outcomes) expected.addOutcome(o);
   for (const n of notices) expected.addTracking(n);
   const computed = totals(expected.toRecords({ topic: 'x', partition: 0, firstOffset: '0', lastOffset: '0' }));
   const want = new Map([...computed].filter(([k]) => k.startsWith(`${campPrefix}-k`)));
-  const rows = await sql<Array<Record<string, string>>>`
-    select campaign_id, creative_id, window_start_ms::text, requests::text, bids::text, wins::text, win_cost_micros::text, spend_micros::text,
-           clearing_price_micros::text, impressions::text, clicks::text, conversions::text
+  // float8: exact for every total here (far below 2^53), and read as numbers.
+  const rows = await sql<WindowCount[]>`
+    select campaign_id as "campaignId", creative_id as "creativeId", window_start_ms::float8 as "windowStartMs", requests::float8 as requests,
+           bids::float8 as bids, wins::float8 as wins, win_cost_micros::float8 as "winCostMicros", spend_micros::float8 as "spendMicros",
+           clearing_price_micros::float8 as "clearingPriceMicros", impressions::float8 as impressions, clicks::float8 as clicks,
+           conversions::float8 as conversions
     from window_counts where campaign_id like ${`${campPrefix}-k%`} and window_ms = 60000`;
-  const got = totals(rows.map((r) => ({
-    campaignId: r.campaign_id!, creativeId: r.creative_id!, windowStartMs: Number(r.window_start_ms), windowMs: 60_000,
-    requests: Number(r.requests), bids: Number(r.bids), wins: Number(r.wins), winCostMicros: Number(r.win_cost_micros), spendMicros: Number(r.spend_micros),
-    clearingPriceMicros: Number(r.clearing_price_micros), impressions: Number(r.impressions), clicks: Number(r.clicks), conversions: Number(r.conversions),
-    sourceTopic: '', sourcePartition: 0, firstOffset: 0, lastOffset: 0,
-  })));
+  const got = totals(rows);
   const mismatches: string[] = [];
   for (const [k, w] of want) {
     const g = got.get(k);
@@ -105,14 +98,9 @@ async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly 
   return { expectedKeys: want.size, gotKeys: got.size, mismatches };
 }
 
-async function sharedRequests(): Promise<number | null> {
-  const rows = await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`.catch(() => null);
-  return rows?.[0] ? Number(rows[0].n) : null;
-}
-
 /** Repetitions of the pass-through over each input and of the aggregate, alternating which goes first, each its own group; then the medians and ratios. */
-async function throughput(report: AggregateSinkReport, step: (name: string) => void, aggEnv: (rep: number, output: string) => Record<string, string>) {
-  const passthrough = (label: ThroughputRun['label'], rep: number, input: string, output: string, schema: string): Promise<ThroughputRun> => {
+async function throughput(report: AggregateSinkReport, step: (name: string) => void) {
+  const passthrough = (label: ThroughputRun['label'], rep: number, input: string, output: string, schema: string) => {
     const name = `${names.passthrough}${label === 'passthrough' ? '' : '-t'}-${rep}`;
     const env = stageEnv('passthrough', { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, schema });
     return measureProcessor(label, rep, [input], env, STAGE_ENTRY.passthrough, groupOf(name));
@@ -121,15 +109,12 @@ async function throughput(report: AggregateSinkReport, step: (name: string) => v
     const order = ['passthrough', 'passthrough-tracking', 'aggregate'] as const;
     for (const which of rep % 2 === 0 ? order : [...order].reverse()) {
       step(`${which} #${rep + 1}`);
-      let m: ThroughputRun;
-      if (which === 'passthrough') m = await passthrough(which, rep, T.o, T.copy, 'auction-outcome.avsc');
-      else if (which === 'passthrough-tracking') m = await passthrough(which, rep, T.t, T.copyT, 'tracking-event.avsc');
-      else {
-        // Repetition 0's aggregate writes the window-counts topic the sink reads; later ones write topics of their own.
-        const output = rep === 0 ? T.w : `${T.w}-rep${rep}`;
-        if (rep > 0) await topics.create(output, s.partitions, 'window-count.avsc');
-        m = await measureProcessor('aggregate', rep, [T.o, T.t], aggEnv(rep, output), 'processors/aggregate/main.ts', groupOf(`${names.aggregate}-${rep}`));
-      }
+      // Repetition 0's aggregate writes the window-counts topic the sink reads; later ones write topics of their own.
+      const output = rep === 0 ? T.w : `${T.w}-rep${rep}`;
+      if (which === 'aggregate' && rep > 0) await topics.create(output, s.partitions, 'window-count.avsc');
+      const m = which === 'passthrough' ? await passthrough(which, rep, T.o, T.copy, 'auction-outcome.avsc')
+        : which === 'passthrough-tracking' ? await passthrough(which, rep, T.t, T.copyT, 'tracking-event.avsc')
+        : await measureProcessor('aggregate', rep, [T.o, T.t], aggEnv(rep, output), 'processors/aggregate/main.ts', groupOf(`${names.aggregate}-${rep}`));
       report.throughput.push(m);
       log.info({ which, rep, eventsPerSec: m.drain.recordsPerSec, error: m.drain.error }, 'measured');
     }
@@ -137,38 +122,38 @@ async function throughput(report: AggregateSinkReport, step: (name: string) => v
   const med = (label: string, k: 'recordsPerSec' | 'recordsPerCpuSec'): number | null =>
     median(report.throughput.filter((t) => t.label === label).map((t) => t.drain[k]));
   const rates = (l: string) => ({ eventsPerSec: med(l, 'recordsPerSec'), eventsPerCpuSec: med(l, 'recordsPerCpuSec') });
-  const m = { passthrough: rates('passthrough'), 'passthrough-tracking': rates('passthrough-tracking'), aggregate: rates('aggregate') };
+  const [agg, pt, ptt] = [rates('aggregate'), rates('passthrough'), rates('passthrough-tracking')];
   // The same events through the pass-through: the outcomes at its outcomes rate plus the notices at its notices rate.
   const [no, nt] = [report.traffic.outcomes, report.traffic.notices];
-  const blend = (a: number | null | undefined, b: number | null | undefined): number | null => (a && b ? Math.round((no + nt) / (no / a + nt / b)) : null);
-  const [agg, pt, ptt] = [m.aggregate, m.passthrough, m['passthrough-tracking']];
+  const blend = (a: number | null, b: number | null): number | null => (a && b ? Math.round((no + nt) / (no / a + nt / b)) : null);
   const same = { eventsPerSec: blend(pt.eventsPerSec, ptt.eventsPerSec), eventsPerCpuSec: blend(pt.eventsPerCpuSec, ptt.eventsPerCpuSec) };
-  report.medians = { ...m, 'passthrough-same-events': same };
+  report.medians = { passthrough: pt, 'passthrough-tracking': ptt, aggregate: agg, 'passthrough-same-events': same };
   report.ratio = {
     eventsPerSec: ratio(agg.eventsPerSec, pt.eventsPerSec), eventsPerCpuSec: ratio(agg.eventsPerCpuSec, pt.eventsPerCpuSec),
     sameEventsPerSec: ratio(agg.eventsPerSec, same.eventsPerSec), sameEventsPerCpuSec: ratio(agg.eventsPerCpuSec, same.eventsPerCpuSec),
   };
 }
 
-async function main(): Promise<void> {
+main(async () => {
   const settings = { ...s, cpu: s.cpu ?? 'none', maxBatch: s.maxBatch ?? 'runner default (500)', sinkMaxBatch: s.sinkMaxBatch ?? 'sink default (2000)' };
   const report: AggregateSinkReport = {
     ...resultHead({ ...settings, run, campaignPrefix: campPrefix, topics: T, sinkGroup }), loadAvgEnd: [],
-    traffic: { outcomes: 0, notices: 0, calls: 0, campaigns: 0, windowCountsRecords: null }, sharedRows: { before: await sharedRequests(), after: null },
+    traffic: { outcomes: 0, notices: 0, calls: 0, campaigns: 0, windowCountsRecords: null }, sharedRows: { before: await allRequests(sql), after: null },
     stops: services.stops, throughput: [], medians: null, ratio: { eventsPerSec: null, eventsPerCpuSec: null, sameEventsPerSec: null, sameEventsPerCpuSec: null },
     sink: null, exactness: null, e2e: [], cleanup: null, notes: [],
   };
   topics.track('group', sinkGroup);
-  const dog = guard(s.maxSeconds * 1000, log, async () => {
+  const dog = guard(s.maxSeconds * 1000, async () => {
     await services.stopAll(); // every process group gone: cleaning Postgres under a sink still finishing would be unsafe
     const parts = { topic: T.w, group: sinkGroup, partitions: s.partitions, campaignPrefix: campPrefix, eventIdPrefix: `e-${campPrefix}-` };
     report.cleanup = await cleanupRun(sql, stackConfig.redisUrl, parts);
-    report.sharedRows.after = await sharedRequests();
+    report.sharedRows.after = await allRequests(sql);
     log.info({ cleanup: report.cleanup }, 'postgres and redis cleaned');
     await topics.cleanup();
     await sql.end({ timeout: 5 }).catch(() => undefined);
   });
   await topics.connect();
+  const failed = (message: string): PipelineError => new PipelineError('DEPENDENCY_UNAVAILABLE', message);
   await dog.steps(async () => {
     dog.step('fill');
     const schemas = { o: 'auction-outcome', t: 'tracking-event', w: 'window-count', copy: 'auction-outcome', copyT: 'tracking-event' } as const;
@@ -178,15 +163,9 @@ async function main(): Promise<void> {
     await topics.fill(T.o, outcomes, (o) => o.requestId);
     await topics.fill(T.t, notices, (n) => n.requestId);
     log.info({ outcomes: outcomes.length, notices: notices.length }, 'inputs filled');
-
-    const aggEnv = (rep: number, output: string): Record<string, string> => ({
-      TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1',
-      ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
-      AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: output,
-    });
-    await throughput(report, (name) => dog.step(name), aggEnv);
+    await throughput(report, (name) => dog.step(name));
     const agg0 = report.throughput.find((t) => t.label === 'aggregate' && t.rep === 0);
-    if (agg0?.drain.error) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `aggregate failed, skipping the sink and end-to-end steps: ${agg0.drain.error}`);
+    if (agg0?.drain.error) throw failed(`aggregate failed, skipping the sink and end-to-end steps: ${agg0.drain.error}`);
     // Repetition 0's aggregate again (same group: it resumes at the end, idle) for the end-to-end step.
     dog.step('aggregate for the sink and end-to-end steps');
     const aggSvc = await services.start('aggregate', { entry: 'processors/aggregate/main.ts', portVar: 'PROCESSOR_HTTP_PORT', env: aggEnv(0, T.w), cpu: s.cpu });
@@ -198,33 +177,31 @@ async function main(): Promise<void> {
     const env = { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions) };
     if (s.sinkMaxBatch) Object.assign(env, { SINK_MAX_BATCH: String(s.sinkMaxBatch) });
     const { drain, svc: sink } = await drainService(services, 'sink', { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', cpu: s.cpu, ready: 'watch', env }, {
-      ...sinkProgress(sql, sinkGroup, T.w, targets), postgres: true, moreHint: 'use more events', pollMs: s.pollMs, timeoutMs: s.drainTimeout * 1000, keep: true,
+      ...sinkProgress(topics.admin, sql, sinkGroup, T.w, targets), postgres: true, moreHint: 'use more events', pollMs: s.pollMs,
+      timeoutMs: s.drainTimeout * 1000, keep: true,
     });
     const sd = sinkDrainResult(drain, targets);
     report.sink = { ...sd, deadLetters: (await topics.deadLetterCount()) - dl0, ledgerPartitions: await ledgerByPartition(sql, T.w) };
     report.traffic.windowCountsRecords = sd.ledgerAtEnd?.parts ?? null;
     log.info({ recordsPerSec: sd.recordsPerSec, rowsTouchedPerSec: sd.rowsTouchedPerSec, error: sd.error }, 'sink done');
-    if (sd.error || !sink) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `sink failed, skipping the end-to-end step: ${sd.error}`);
+    if (sd.error || !sink) throw failed(`sink failed, skipping the end-to-end step: ${sd.error}`);
     report.exactness = await exactness(outcomes, notices);
     log.info({ keys: report.exactness.gotKeys, mismatches: report.exactness.mismatches.length }, 'exactness checked');
 
     const subjects = { aggregate: { pgid: aggSvc.pid }, sink: { pgid: sink.pid }, ...stackCpuSubjects() };
-    const scrape = (): Promise<Array<Record<string, number | null>>> =>
-      Promise.all([scrapeMetrics(aggSvc.url, batchSeries()), scrapeMetrics(sink.url, batchSeries('sink'))]);
+    const scrape = () => Promise.all([scrapeMetrics(aggSvc.url, batchSeries()), scrapeMetrics(sink.url, batchSeries('sink'))]);
     for (const rate of s.rates) {
       dog.step(`e2e ${rate}/s`);
       const dead = aggSvc.failed() ?? sink.failed();
-      if (dead) throw new PipelineError('DEPENDENCY_UNAVAILABLE', dead);
+      if (dead) throw failed(dead);
       const [m0, cpu0] = [await scrape(), snapshotCpu(subjects, true)];
       const res = await fixedRateDelay({
         kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, ledgerTopic: T.w, rate, durationSec: s.duration, campaignPrefix: `${campPrefix}-e${rate}`,
         pollMs: s.pgPollMs, settleMs: s.settle * 1000,
-      }).catch((err: unknown) => {
-        throw new PipelineError('DEPENDENCY_UNAVAILABLE', `end-to-end at ${rate}/s failed: ${(err as Error).message}`);
-      });
+      }).catch((err: unknown) => Promise.reject(failed(`end-to-end at ${rate}/s failed: ${(err as Error).message}`)));
       const [cpu1, m1] = [snapshotCpu(subjects, true), await scrape()];
       const wall = (cpu1.at - cpu0.at) / 1000;
-      const batches = { aggregate: batchDelta('aggregate', m0[0]!, m1[0]!, wall), sink: batchDelta('sink', m0[1]!, m1[1]!, wall, 'sink') };
+      const batches = { aggregate: batchDelta('aggregate', m0[0], m1[0], wall), sink: batchDelta('sink', m0[1], m1[1], wall, 'sink') };
       report.e2e.push({ ...res, cpuShares: cpuShares(cpu0, cpu1), batches });
       log.info({ rate, delayMs: res.delayMs, visible: res.secondsVisible }, 'e2e rate done');
       await new Promise((r) => setTimeout(r, 2000));
@@ -232,13 +209,8 @@ async function main(): Promise<void> {
   }, report.notes);
   report.loadAvgEnd = loadAverage();
   report.notes.unshift(...aggregateSinkNotes(report, s.pgPollMs));
-  const files = await writeResults(s.out, 'aggregate-sink', report, renderAggregateSink(report));
   const sink = report.sink && { recordsPerSec: report.sink.recordsPerSec, rowsTouchedPerSec: report.sink.rowsTouchedPerSec };
   const e2e = report.e2e.map((e) => ({ rate: e.rate, delayMs: e.delayMs }));
-  process.stdout.write(`${JSON.stringify({ files, ratio: report.ratio, aggregate: report.throughput.map((t) => [t.label, t.drain.recordsPerSec]), sink, e2e })}\n`);
-}
-
-main().catch((err: unknown) => {
-  log.error({ err }, 'aggregate-sink scenario failed');
-  process.exitCode = 2;
+  const aggregate = report.throughput.map((t) => [t.label, t.drain.recordsPerSec]);
+  await finish(report, renderAggregateSink(report), { ratio: report.ratio, aggregate, sink, e2e });
 });

@@ -2,14 +2,9 @@
  * A micro-benchmark of the bid processor's per-record CPU, without Kafka or Redis: the seed's 300-campaign
  * catalogue, enriched OpenRTB requests as the edge parses them (bench bodies), and a fake Redis that answers
  * MGET from an in-memory table of counters. Measures µs per request for prepare + process, and for the
- * Avro encode of the resulting BidSets. For profiling, not a test: nothing here asserts a time.
- *
- *   node --import tsx bench/bid-harness.ts [--requests 2000] [--batch 50] [--rounds 15]
- *   node --cpu-prof --cpu-prof-dir=/tmp/bidprof --import tsx bench/bid-harness.ts --rounds 30
- *   node --import tsx bench/cpu-profile-top.ts /tmp/bidprof/*.cpuprofile
- * The first two rounds are warm-up. `digest` hashes the last round's BidSets: equal digests before and
- * after a change mean the same decisions. The profile includes building the inputs (harness top level,
- * counterTable) and the fake MGET (fakeMget); the time figures do not include the set-up.
+ * Avro encode of the resulting BidSets (usage, and profiling it: bench/README.md). The first two rounds are
+ * warm-up. `digest` hashes the last round's BidSets: equal digests before and after a change mean the same
+ * decisions. A profile includes building the inputs (top level, counterTable) and the fake MGET (fakeMget).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -36,8 +31,9 @@ const USERS = 10_000;
 /** A Tuesday afternoon UTC: most seeded campaigns are in flight, some in a daypart window. */
 const NOW = Date.UTC(2026, 10, 24, 15);
 
-const opt = cli('bench/bid-harness.ts', { requests: int(1, '2000'), batch: int(1, '50'), rounds: int(3, '15'), campaigns: int(1, '300') });
-const [requestCount, batchSize, rounds, campaignCount] = [opt.requests, opt.batch, opt.rounds, opt.campaigns];
+const { requests: requestCount, batch: batchSize, rounds, campaigns: campaignCount } = cli('bench/bid-harness.ts', {
+  requests: int(1, '2000'), batch: int(1, '50'), rounds: int(3, '15'), campaigns: int(1, '300'),
+});
 
 function catalogue(n: number): Campaign[] {
   const advertisers = Array.from({ length: 8 }, (_, i) => seedAdvertiser(SEED, i));
@@ -82,9 +78,7 @@ function fakeRedis(table: ReadonlyMap<string, string>): Redis {
     mget: async function fakeMget(keys: string[]) {
       mgets.calls++;
       mgets.keys += keys.length;
-      const values: (string | null)[] = [];
-      for (const k of keys) values.push(table.get(k) ?? null);
-      return values;
+      return keys.map((k) => table.get(k) ?? null);
     },
   } as unknown as Redis;
 }
@@ -129,12 +123,10 @@ function encodeAll(sets: readonly BidSet[]): number {
   return bytes;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const decideUs: number[] = [];
-const decideCpuUs: number[] = [];
-const encodeUs: number[] = [];
-let sets: BidSet[] = [];
-let bytes = 0;
+/** Median (the upper middle of an even count) and minimum, one decimal. */
+const stats = (xs: number[]) => ({ median: +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1), min: +Math.min(...xs).toFixed(1) });
+const [decideUs, decideCpuUs, encodeUs] = [[] as number[], [] as number[], [] as number[]];
+let [sets, bytes] = [[] as BidSet[], 0];
 for (let round = 0; round < rounds; round++) {
   if (round === 2) [mgets.calls, mgets.keys] = [0, 0];
   const [t0, c0] = [process.hrtime.bigint(), process.cpuUsage()];
@@ -158,8 +150,6 @@ process.stdout.write(
     mgetKeysPerRequest: +(mgets.keys / ((rounds - 2) * records.length)).toFixed(1),
     mgetCallsPerBatch: +(mgets.calls / ((rounds - 2) * Math.ceil(records.length / batchSize))).toFixed(2),
     digest: createHash('sha256').update(JSON.stringify(sets)).digest('hex').slice(0, 16),
-    decideUsPerRequest: { median: +median(decideUs).toFixed(1), min: +Math.min(...decideUs).toFixed(1) },
-    decideCpuUsPerRequest: { median: +median(decideCpuUs).toFixed(1), min: +Math.min(...decideCpuUs).toFixed(1) },
-    encodeUsPerRequest: { median: +median(encodeUs).toFixed(1), min: +Math.min(...encodeUs).toFixed(1) },
+    decideUsPerRequest: stats(decideUs), decideCpuUsPerRequest: stats(decideCpuUs), encodeUsPerRequest: stats(encodeUs),
   })}\n`,
 );

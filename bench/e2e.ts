@@ -14,35 +14,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
-import { pino } from 'pino';
-import { createLogger } from '../processors/runtime/logger.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { seenKey } from '../processors/aggregate/dedup.js';
 import { outcomeEventId } from '../processors/aggregate/aggregate.js';
-import { resetCounters, seedCatalogue, seedLoadFlags, unlinkMatching } from './lib/catalogue.js';
-import { cpuShares, snapshotCpu, stackCpuSubjects } from './lib/cpu.js';
+import { resetCounters, SEED_FLAGS, seedCatalogue, seedLoadFlags, unlinkMatching } from './lib/catalogue.js';
 import { e2eNotes, e2eSummary, e2eSvg, e2eTargetLines, renderE2e, type E2eLimits, type E2eRateRun, type E2eReport } from './lib/e2e-report.js';
 import { lagByGroup, lagSnapshot, netLag, PartIndex, sampleLag, visibleLags, type GroupTopics } from './lib/lag.js';
-import { scrapeMetrics } from './lib/metrics-scrape.js';
-import { bool, cli, cpu, errorText, int, list, num, str } from './lib/options.js';
-import { loadAverage, RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
-import { RunTopics, stackConfig } from './lib/run-topics.js';
-import { guard, runLoad, Services } from './lib/services.js';
-import { decisionStages, edgeSpec, groupOf } from './lib/stages.js';
+import { metricDeltas, scrapeMetrics } from './lib/metrics-scrape.js';
+import { cpu, errorText, int, list, num } from './lib/options.js';
+import { loadAverage, resultHead, scenario } from './lib/results.js';
+import { stackConfig } from './lib/run-topics.js';
+import { runLoad } from './lib/services.js';
+import { allRequests } from './lib/sink-cleanup.js';
+import { decisionStages, edgeSpec, groupOf, pipelineTopics } from './lib/stages.js';
 
 const WINDOW_MS = 60_000;
-const log = pino({ name: 'bench-e2e' }, pino.destination({ dest: 2, sync: true }));
-const s = cli('bench/e2e.ts', {
+const { s, log, run, topics, services, guard, finish, main } = scenario('e2e', {
   rates: list(1, '1000,2000,3000,5000,7500,10000', true), duration: num(1, '60'), warmupSec: num(0, '10'), drainLimit: num(0, '5'), lagLimit: num(1, '5000'),
-  drainTimeout: num(1, '120'), connections: int(1, '256'), timeout: num(1, '2000'), partitions: int(1, '12'), loadCpu: cpu('none'), prefix: str('bench-'),
-  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), readyTimeout: num(5, '120'), out: str(RESULTS_DIR),
+  drainTimeout: num(1, '120'), connections: int(1, '256'), timeout: num(1, '2000'), partitions: int(1, '12'), loadCpu: cpu('none'), ...SEED_FLAGS,
+  readyTimeout: num(5, '120'),
 });
 const limits: E2eLimits = { drainSec: s.drainLimit, lagP99Ms: s.lagLimit, acceptedShare: 0.99 };
-const run = randomBytes(4).toString('hex');
-const T = {
-  req: `bench-e2e-${run}-req`, enr: `bench-e2e-${run}-enr`, bids: `bench-e2e-${run}-bids`, out: `bench-e2e-${run}-out`, tracking: `bench-e2e-${run}-tracking`,
-  wc: `bench-e2e-${run}-window-counts`,
-};
+const T = pipelineTopics(`bench-e2e-${run}`, { tracking: 'tracking', wc: 'window-counts' });
 const name = (svc: string): string => `e2e-${run}-${svc}`;
 const sinkGroup = `bench-e2e-${run}-sink`;
 const pendingIndex = `bench:e2e:${run}:pending-campaigns`;
@@ -50,8 +43,6 @@ const groups: GroupTopics[] = [
   { group: groupOf(name('enrich')), topics: [T.req] }, { group: groupOf(name('bid')), topics: [T.enr] }, { group: groupOf(name('auction')), topics: [T.bids] },
   { group: groupOf(name('aggregate')), topics: [T.out, T.tracking] }, { group: groupOf(name('settle')), topics: [T.tracking] }, { group: sinkGroup, topics: [T.wc] },
 ];
-const topics = new RunTopics(createLogger('bench-e2e', 'warn'), `bench-e2e-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 const dropSchema: Array<() => Promise<void>> = [];
 const loadFlags = seedLoadFlags(s);
 
@@ -63,13 +54,12 @@ async function startAll(pgUrl: string): Promise<void> {
   // A throw-away operator token: the campaigns API must have one to start, and the bench never calls it.
   const pg = { POSTGRES_URL: pgUrl };
   const campaigns = { ...common, CAMPAIGNS_HOST: '127.0.0.1', ...pg, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` };
-  const { enrich, bid, auction } = decisionStages(`e2e-${run}`, T, { partitions: s.partitions });
   for (const g of groups) topics.track('group', g.group);
   await services.startAll({
     sink: { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', env: { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', ...pg } },
     aggregate: proc('processors/aggregate/main.ts', { ...aggregate, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }),
     settle: proc('processors/settle/main.ts', { SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }),
-    auction, bid, enrich,
+    ...decisionStages(`e2e-${run}`, T, { partitions: s.partitions }),
     campaigns: { entry: 'processors/campaigns/main.ts', portVar: 'CAMPAIGNS_PORT', env: campaigns },
   });
   const env = { INGEST_TRACKING_TOPIC: T.tracking };
@@ -77,15 +67,13 @@ async function startAll(pgUrl: string): Promise<void> {
 }
 
 const ACCEPTED = 'ingest_requests_total{status="202"}';
-const edgeAccepted = async (): Promise<number | null> => (await scrapeMetrics(services.get('edge').url, [ACCEPTED]))[ACCEPTED] ?? null;
-const sumRequests = async (sql: postgres.Sql): Promise<number> =>
-  Number((await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`)[0]?.n ?? 0);
+const edgeAccepted = () => scrapeMetrics(services.get('edge').url, [ACCEPTED]);
 const published = async (): Promise<number> => (await topics.admin.fetchTopicOffsets(T.req)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 
 /** Polls until Postgres counts every request on the request topic; seconds it took, or null after `timeoutMs`. */
 async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number | null> {
   for (const t0 = performance.now(); performance.now() - t0 < timeoutMs; await new Promise((r) => setTimeout(r, 200))) {
-    if ((await sumRequests(sql)) >= (await published())) return Math.round(performance.now() - t0) / 1000;
+    if (((await allRequests(sql)) ?? 0) >= (await published())) return Math.round(performance.now() - t0) / 1000;
   }
   return null;
 }
@@ -99,34 +87,28 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   if (dead) return { ...out, error: dead };
   const accepted0 = await edgeAccepted();
   const sampler = sampleLag(topics.admin, groups);
-  const subjects = { ...services.cpuSubjects(), ...stackCpuSubjects() };
-  const cpu0 = snapshotCpu(subjects);
   out.startedAtMs = Date.now();
-  try {
-    const url = `${services.get('edge').url}/openrtb2/bid`;
-    const extra = [...loadFlags, '--id-prefix', idPrefix];
-    out.load = await runLoad({ url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra });
-  } catch (err) {
-    out.error = errorText(err);
-  }
-  out.cpu = cpuShares(cpu0, snapshotCpu(subjects));
+  const url = `${services.get('edge').url}/openrtb2/bid`;
+  const extra = [...loadFlags, '--id-prefix', idPrefix];
+  const load = { url, rate: offeredRps, durationSec, warmupSec: 1, connections: s.connections, timeoutMs: s.timeout, cpu: s.loadCpu, extra };
+  const { result, error, cpu } = await runLoad(load, services.cpuSubjects());
+  Object.assign(out, { load: result ?? null, cpu }, error ? { error } : {});
   const end = await lagSnapshot(topics.admin, groups);
   out.drainSec = await drained(sql, s.drainTimeout * 1000);
   out.lagTimeline = await sampler.stop();
   out.endLagByGroup = lagByGroup(end);
   out.endLagRecords = netLag(end, out.drainSec === null ? null : await lagSnapshot(topics.admin, groups));
-  const accepted1 = await edgeAccepted();
-  out.edgeAccepted = accepted0 !== null && accepted1 !== null ? accepted1 - accepted0 : null;
-  const { drainSec, endLagRecords: endLag, error } = out;
+  out.edgeAccepted = metricDeltas([ACCEPTED], accepted0, await edgeAccepted())[ACCEPTED] ?? null;
+  const { drainSec, endLagRecords: endLag } = out;
   log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag, drainSec, error }, 'rate done');
   return out;
 }
 
-async function main(): Promise<void> {
+main(async () => {
   const head = resultHead({ ...s, loadCpu: s.loadCpu ?? 'none', run, topics: T, sinkGroup, windowMs: WINDOW_MS, loadFlags });
   const cleanup: string[] = [];
   const perRate = s.duration + 1 + s.timeout / 1000 + s.drainTimeout + 30;
-  const dog = guard((900 + s.warmupSec + s.rates.length * perRate) * 1000, log, async () => {
+  const dog = guard((900 + s.warmupSec + s.rates.length * perRate) * 1000, async () => {
     await services.stopAll();
     for (const drop of dropSchema) await drop().catch((err: unknown) => cleanup.push(`dropping the schema failed: ${errorText(err)}`));
     const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(outcomeEventId(`${run}-`, 'dev'))}*`, pendingIndex]).catch(() => null);
@@ -135,8 +117,7 @@ async function main(): Promise<void> {
     await topics.cleanup();
   });
   dog.step('seed');
-  const seed = await seedCatalogue(s);
-  seed.push(`reset ${await resetCounters(s.prefix)} counter keys of ${s.prefix}cmp-* campaigns in Redis`);
+  const seed = await seedCatalogue(s, true);
   await topics.connect();
   const pg = await freshSchema({ after: (fn) => void dropSchema.push(fn) }, `bench_e2e_${run}`);
   const report: E2eReport = {
@@ -147,7 +128,7 @@ async function main(): Promise<void> {
   await dog.steps(async () => {
     dog.step('create topics');
     const schemas = { req: 'bid-request', enr: 'bid-request', bids: 'bid-set', out: 'auction-outcome', tracking: 'tracking-event', wc: 'window-count' } as const;
-    for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, `${schemas[k as keyof typeof T]}.avsc`);
+    await topics.createAll(Object.fromEntries(Object.entries(T).map(([k, topic]) => [topic, schemas[k as keyof typeof T]])), s.partitions);
     dog.step('start services');
     await startAll(pg.url);
     report.processes = services.commands();
@@ -167,7 +148,8 @@ async function main(): Promise<void> {
     }
     dog.step('final drain');
     const final = await drained(pg.sql, s.drainTimeout * 1000);
-    const totals = { edgeAccepted: await edgeAccepted(), requestTopicRecords: await published(), postgresRequests: await sumRequests(pg.sql) };
+    const accepted = (await edgeAccepted())[ACCEPTED] ?? null;
+    const totals = { edgeAccepted: accepted, requestTopicRecords: await published(), postgresRequests: await allRequests(pg.sql) };
     report.totals = { ...totals, drained: final !== null };
     const dead = services.dead();
     if (dead) report.notes.push(`A service died during the run: ${dead.split('\n')[0]}`);
@@ -180,11 +162,5 @@ async function main(): Promise<void> {
   report.summary = e2eSummary(report.runs, report.totals, limits);
   report.loadAvgEnd = loadAverage();
   report.notes.push(...e2eNotes(report));
-  const files = await writeResults(s.out, 'e2e', report, renderE2e(report), e2eSvg(report));
-  process.stdout.write(`${JSON.stringify({ files, summary: report.summary, targets: e2eTargetLines(report.summary) })}\n`);
-}
-
-main().catch((err: unknown) => {
-  log.error({ err }, 'e2e scenario failed');
-  process.exitCode = 2;
+  await finish(report, renderE2e(report), { summary: report.summary, targets: e2eTargetLines(report.summary) }, e2eSvg(report));
 });

@@ -7,31 +7,22 @@
  * plain consume -> produce loop on the same client (lib/client-loop.ts) runs too: the runner's own cost.
  * Results go to bench/results/<YYYY-MM-DD>-processors.md and .json (summary: see lib/processors-report.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { createLogger } from '../processors/runtime/logger.js';
 import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
-import { bidRequests, resetCounters, seedCatalogue, seedTraffic } from './lib/catalogue.js';
+import { bidRequests, resetCounters, SEED_FLAGS, seedCatalogue, seedTraffic } from './lib/catalogue.js';
 import { drainService, failedDrain, groupLagProgress } from './lib/drain.js';
 import { outputStats } from './lib/output-stats.js';
 import { processorsNotes, processorsSummary, processorsTargetLines, renderProcessors, summarize, type StageRun } from './lib/processors-report.js';
-import { bool, cli, int, str } from './lib/options.js';
-import { RESULTS_DIR, resultHead, writeResults } from './lib/results.js';
-import { RunTopics } from './lib/run-topics.js';
-import { guard, Services, type ServiceSpec } from './lib/services.js';
+import { int } from './lib/options.js';
+import { resultHead, scenario } from './lib/results.js';
+import type { ServiceSpec } from './lib/services.js';
 import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
 
-const log = pino({ name: 'bench-processors' }, pino.destination({ dest: 2, sync: true }));
-const s = cli('bench/processors.ts', {
-  records: int(100, '20000'), repeat: int(1, '1'), partitions: int(1, '12'), cpu: int(0, '1'), maxBatch: int(1), concurrency: int(1), prefix: str('bench-'),
-  campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool(), pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'),
-  out: str(RESULTS_DIR),
+const { s, log, run, topics, services, guard, finish, main } = scenario('processors', {
+  records: int(100, '20000'), repeat: int(1, '1'), partitions: int(1, '12'), cpu: int(0, '1'), maxBatch: int(1), concurrency: int(1), ...SEED_FLAGS,
+  pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'),
 });
-const run = randomBytes(4).toString('hex');
-const topics = new RunTopics(createLogger('bench-processors', 'warn'), `bench-processors-${run}`);
-const services = new Services({ readyTimeoutMs: s.readyTimeout * 1000, log });
 
 /** The delivery each stage logged at start; its pass-through baseline runs with the same. */
 const deliveries = new Map<Stage, Delivery>();
@@ -101,10 +92,10 @@ async function copyTo(topic: string, schema: string, records: readonly RawRecord
   return topic;
 }
 
-async function main(): Promise<void> {
+main(async () => {
   const head = resultHead({ ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', run, catalogueTopic: TOPICS.campaigns });
   // Each stage run is bounded (ready + drain timeouts); this bounds the whole scenario.
-  const dog = guard(600_000 + 6 * s.repeat * ((s.readyTimeout + s.stageTimeout) * 1000 + 120_000), log, () => services.stopAll().then(() => topics.cleanup()));
+  const dog = guard(600_000 + 6 * s.repeat * ((s.readyTimeout + s.stageTimeout) * 1000 + 120_000));
   dog.step('seed');
   const seed = await seedCatalogue(s);
   const runs: StageRun[] = [];
@@ -121,15 +112,9 @@ async function main(): Promise<void> {
     await pair('auction', aucIn, 'bid-set.avsc', runs);
     const pairs = [summarize('enrich', req, runs), summarize('bid', bidIn, runs), summarize('auction', aucIn, runs)];
     const report = { summary: processorsSummary(pairs, runs), ...head, seed, pairs, runs, notes: processorsNotes(runs, head) };
-    const files = await writeResults(s.out, 'processors', report, renderProcessors(report));
-    process.stdout.write(`${JSON.stringify({ files, summary: report.summary, targets: processorsTargetLines(report.summary) })}\n`);
+    await finish(report, renderProcessors(report), { summary: report.summary, targets: processorsTargetLines(report.summary) });
     if (runs.some((r) => r.drain.error)) process.exitCode = 1;
   } finally {
     await dog.cleanup();
   }
-}
-
-main().catch((err: unknown) => {
-  log.error({ err }, 'processors scenario failed');
-  process.exitCode = 2;
 });

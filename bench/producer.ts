@@ -10,21 +10,17 @@
  * librdkafka's one-ProduceRequest-per-partition costs (librdkafka issue #1700).
  * Results go to bench/results/<YYYY-MM-DD>-producer.md and .json.
  */
-import { randomBytes } from 'node:crypto';
-import { createLogger } from '../processors/runtime/logger.js';
-import { createKafka, ensureTopics } from '../processors/runtime/kafka.js';
-import { cli, int, list, num, positive, str } from './lib/options.js';
-import { document, median, RESULTS_DIR, resultHead, table, writeResults } from './lib/results.js';
-import { stackConfig } from './lib/run-topics.js';
+import { int, list, num, positive, str } from './lib/options.js';
+import { document, median, resultHead, scenario, table } from './lib/results.js';
 import { runJsonScript } from './lib/services.js';
 
 const MODES = ['none', 'one-partition', 'keyed'] as const;
 type Mode = (typeof MODES)[number];
-const s = cli('bench/producer.ts', {
+const { s, log, run, topics, finish, main } = scenario('producer', {
   rates: list(1, '4000,8000,16000,24000'), duration: positive('5'), repeat: int(1, '2'), partitions: int(1, '12'), linger: num(0, '5'), compression: str('lz4'),
-  out: str(RESULTS_DIR),
 });
 
+/** What produce-probe.ts prints. */
 interface ProbeResult {
   mode: Mode;
   rate: number;
@@ -36,33 +32,8 @@ interface ProbeResult {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-const log = createLogger('bench-producer', 'info');
-const kafka = createKafka({ brokers: stackConfig.kafkaBrokers, clientId: 'bench-producer', log: createLogger('bench-producer', 'warn'), security: stackConfig });
-const admin = kafka.admin();
-await admin.connect();
-const topic = `bench-producer-${randomBytes(4).toString('hex')}`;
-await ensureTopics(admin, [{ topic, numPartitions: s.partitions, replicationFactor: stackConfig.topicReplication }]);
-const { out, ...settings } = s;
-const head = resultHead({ ...settings, valueBytes: 700, users: 100_000 });
-const results: ProbeResult[] = [];
-try {
-  for (const rate of s.rates) {
-    for (let r = 0; r < s.repeat; r++) {
-      for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
-        const args = ['--topic', topic, '--brokers', stackConfig.kafkaBrokers, '--rate', rate, '--duration', s.duration, '--mode', mode, '--linger', s.linger];
-        const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', [...args, '--compression', s.compression], { cpu: 0, timeoutMs: 120_000 });
-        log.info({ rate, mode, cpuUsPerRecord: result.cpuUsPerRecord, p99Ms: result.latencyMs.p99, failed: result.failed }, 'probe done');
-        results.push(result);
-      }
-    }
-  }
-} finally {
-  await admin.deleteTopics({ topics: [topic], timeout: 30_000 }).catch((err: unknown) => log.warn({ err, topic }, 'deleting the bench topic failed'));
-  await admin.disconnect();
-}
-
 /** Medians over the repetitions of one rate and mode: CPU per record (whole process, main thread, librdkafka's broker threads), p99. */
-function cell(rate: number, mode: Mode) {
+function cell(results: readonly ProbeResult[], rate: number, mode: Mode) {
   const runs = results.filter((x) => x.rate === rate && x.mode === mode);
   const mid = (f: (x: ProbeResult) => number): number => median(runs.map(f), false) ?? Number.NaN;
   const thread = (x: ProbeResult, name: (t: string) => boolean): number => Object.entries(x.threadUsPerRecord).reduce((n, [t, v]) => n + (name(t) ? v : 0), 0);
@@ -71,19 +42,41 @@ function cell(rate: number, mode: Mode) {
     broker: mid((x) => thread(x, (t) => t.startsWith('rdk:broker'))), failed: runs.reduce((n, x) => n + x.failed, 0),
   };
 }
-const rows = s.rates.flatMap((rate) => MODES.map((mode) => {
-  const [c, base] = [cell(rate, mode), cell(rate, 'none')];
-  return [rate, mode, c.cpu.toFixed(1), mode === 'none' ? '-' : (c.cpu - base.cpu).toFixed(1), c.main.toFixed(1), c.broker.toFixed(1), c.p99.toFixed(1), c.failed];
-}));
-const markdown = document({
-  title: 'Producer cost: the edge\'s Kafka path alone', head, sections: [],
-  intro: [
-    `Medians of ${s.repeat} runs per cell, each its own process pinned to CPU 0. CPU is the whole process (user + system) per record; "over none" is what ` +
-      'Kafka adds to the baseline; main and rdk:broker are the main thread and librdkafka\'s broker thread. p99 is delivery latency from the scheduled ' +
-      'send time (linger included).',
-    table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows),
-  ],
+
+main(async () => {
+  const topic = `bench-producer-${run}`;
+  const { out: _, ...settings } = s;
+  const head = resultHead({ ...settings, valueBytes: 700, users: 100_000 });
+  const results: ProbeResult[] = [];
+  await topics.connect();
+  try {
+    await topics.create(topic, s.partitions);
+    for (const rate of s.rates) {
+      for (let r = 0; r < s.repeat; r++) {
+        for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
+          const args = ['--topic', topic, '--rate', rate, '--duration', s.duration, '--mode', mode, '--linger', s.linger, '--compression', s.compression];
+          const result = await runJsonScript<ProbeResult>('bench/lib/produce-probe.ts', args, { cpu: 0, timeoutMs: 120_000 });
+          log.info({ rate, mode, cpuUsPerRecord: result.cpuUsPerRecord, p99Ms: result.latencyMs.p99, failed: result.failed }, 'probe done');
+          results.push(result);
+        }
+      }
+    }
+  } finally {
+    await topics.cleanup();
+  }
+  const rows = s.rates.flatMap((rate) => MODES.map((mode) => {
+    const [c, base] = [cell(results, rate, mode), cell(results, rate, 'none')];
+    return [rate, mode, c.cpu.toFixed(1), mode === 'none' ? '-' : (c.cpu - base.cpu).toFixed(1), c.main.toFixed(1), c.broker.toFixed(1), c.p99.toFixed(1), c.failed];
+  }));
+  const markdown = document({
+    title: 'Producer cost: the edge\'s Kafka path alone', head, sections: [],
+    intro: [
+      `Medians of ${s.repeat} runs per cell, each its own process pinned to CPU 0. CPU is the whole process (user + system) per record; "over none" is what ` +
+        'Kafka adds to the baseline; main and rdk:broker are the main thread and librdkafka\'s broker thread. p99 is delivery latency from the scheduled ' +
+        'send time (linger included).',
+      table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows),
+    ],
+  });
+  process.stdout.write(markdown);
+  await finish({ ...head, results }, markdown, {});
 });
-const files = await writeResults(out, 'producer', { ...head, results }, markdown);
-process.stdout.write(`${markdown}\nwritten: ${files.join(', ')}\n`);
-process.exit(0);

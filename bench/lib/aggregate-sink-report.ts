@@ -9,24 +9,17 @@ import type { BatchStats } from './metrics-scrape.js';
 import { busyNote, document, failedRow, fmt as f, machineNotes, percent as pct, section, table } from './results.js';
 import type { Block, Percentiles, ResultHead } from './results.js';
 import type { CleanupResult } from './sink-cleanup.js';
+import type { Services } from './services.js';
 
+/** One drain (with the records each input topic held), its batches and `extra` service metrics over the measured window. */
 export interface ThroughputRun {
   label: 'passthrough' | 'passthrough-tracking' | 'aggregate';
   rep: number;
   group: string;
-  /** The drain, with the records each input topic held. */
   drain: DrainResult & { perTopic: Record<string, number> };
   batches: BatchStats;
-  /** Selected service metrics over the measured window (records out, duplicates, late records). */
   extra: Record<string, number | null>;
   deadLetters: number;
-}
-
-/** Keys (campaign, creative, window) expected from the inputs and found in Postgres, and the totals that differ. */
-export interface Exactness {
-  expectedKeys: number;
-  gotKeys: number;
-  mismatches: string[];
 }
 
 type Rates = { eventsPerSec: number | null; eventsPerCpuSec: number | null };
@@ -36,15 +29,15 @@ export type AggregateSinkReport = ResultHead & {
   traffic: { outcomes: number; notices: number; calls: number; campaigns: number; windowCountsRecords: number | null };
   /** Sum of `requests` over the shared '*' rows before the run and after the cleanup (others may write meanwhile). */
   sharedRows: { before: number | null; after: number | null };
-  /** Per stopped service: ms from SIGTERM until its whole process group was gone (null: SIGKILLed). */
-  stops: Array<{ label: string; goneAfterMs: number | null }>;
+  stops: Services['stops'];
   throughput: ThroughputRun[];
   /** Medians over the repetitions. */
   medians: Record<ThroughputRun['label'] | 'passthrough-same-events', Rates> | null;
   /** aggregate / pass-through over the outcomes (the baseline asked for), and / the pass-through of the same events (outcomes and notices). */
   ratio: { eventsPerSec: number | null; eventsPerCpuSec: number | null; sameEventsPerSec: number | null; sameEventsPerCpuSec: number | null };
   sink: (SinkDrainResult & { deadLetters: number; ledgerPartitions: Array<{ partition: number; parts: number; allRequestParts: number }> }) | null;
-  exactness: Exactness | null;
+  /** Keys (campaign, creative, window) expected from the inputs and found in Postgres, and the totals that differ. */
+  exactness: { expectedKeys: number; gotKeys: number; mismatches: string[] } | null;
   /** Per rate, with both services' CPU and batches during it. */
   e2e: Array<Awaited<ReturnType<typeof fixedRateDelay>> & { cpuShares: Record<string, number | null>; batches: Record<'aggregate' | 'sink', BatchStats> }>;
   cleanup: CleanupResult | null;

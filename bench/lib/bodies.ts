@@ -40,13 +40,8 @@ function mix(n: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function pick<T>(list: readonly T[], h: number): T {
-  return list[h % list.length]!;
-}
-
-function ipOf(h: number): string {
-  return `${(h >>> 24) % 223 + 1}.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${(h & 254) + 1}`;
-}
+const pick = <T>(list: readonly T[], h: number): T => list[h % list.length]!;
+const ipOf = (h: number): string => `${(h >>> 24) % 223 + 1}.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${(h & 254) + 1}`;
 
 /** A realistic OpenRTB 2.6 bid request: one banner imp (300x250 unless `sizes` says otherwise), site, device with geo, user. */
 export function openRtbBody(prefix: string, opts: BodyOptions = {}): BodyGenerator {
@@ -86,12 +81,5 @@ export function simpleBody(prefix: string): BodyGenerator {
 
 /** A body generator of the given kind; `noop` is an empty JSON object (measures transport only). `opts` shape the openrtb body. */
 export function bodyGenerator(kind: BodyKind, prefix = randomBytes(4).toString('hex'), opts: BodyOptions = {}): BodyGenerator {
-  switch (kind) {
-    case 'openrtb':
-      return openRtbBody(prefix, opts);
-    case 'simple':
-      return simpleBody(prefix);
-    case 'noop':
-      return () => '{}';
-  }
+  return kind === 'openrtb' ? openRtbBody(prefix, opts) : kind === 'simple' ? simpleBody(prefix) : () => '{}';
 }

@@ -10,16 +10,13 @@ import { PipelineError } from '../../schemas/errors.js';
 import { SIZES } from '../../processors/campaigns/seed-catalogue.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import { openRtbBody, type BodyOptions } from './bodies.js';
+import { bool, int, str } from './options.js';
 import { runPinned } from './services.js';
 import { stackConfig } from './run-topics.js';
 
-export interface CatalogueOptions {
-  readonly prefix: string;
-  readonly campaigns: number;
-  readonly users: number;
-  /** Leave the catalogue as it is (`--skip-seed`). */
-  readonly skipSeed?: boolean;
-}
+/** The flags of the catalogue, shared by the scenarios that seed it; `--skip-seed` leaves the catalogue as it is. */
+export const SEED_FLAGS = { prefix: str('bench-'), campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool() };
+type CatalogueOptions = { prefix: string; campaigns: number; users: number; skipSeed?: boolean };
 
 /**
  * Traffic that the seed catalogue answers: users with seeded profiles (`<prefix>user-<n>`, n < users) and
@@ -41,14 +38,18 @@ export function bidRequests(count: number, idPrefix: string, opts: BodyOptions):
   return Array.from({ length: count }, (_, seq) => parseOpenRtb(JSON.parse(body(seq)), envelope));
 }
 
-/** Runs the seed script (idempotent: a re-run makes a new version of the same campaigns); returns its summary lines. */
-export async function seedCatalogue(o: CatalogueOptions, timeoutMs = 180_000): Promise<string[]> {
-  if (o.skipSeed) return ['skipped (--skip-seed)'];
+/**
+ * Runs the seed script (idempotent: a re-run makes a new version of the same campaigns), then, with `reset`, resets the
+ * campaigns' counters; returns its summary lines.
+ */
+export async function seedCatalogue(o: CatalogueOptions, reset = false, timeoutMs = 180_000): Promise<string[]> {
   const argv = [process.execPath, '--import', 'tsx', 'processors/campaigns/seed.ts', '--campaigns', String(o.campaigns), '--users', String(o.users)];
-  const { code, stdout, stderr } = await runPinned([...argv, '--prefix', o.prefix], { timeoutMs });
+  const skipped = { code: 0, stdout: 'skipped (--skip-seed)', stderr: '' };
+  const { code, stdout, stderr } = o.skipSeed ? skipped : await runPinned([...argv, '--prefix', o.prefix], { timeoutMs });
   if (code === null) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed was killed after ${timeoutMs} ms: ${stderr.trim()}`);
   if (code !== 0) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `seed exited ${code}: ${stderr.trim() || stdout.trim()}`);
-  return stdout.trim().split('\n');
+  const counters = reset ? [`reset ${await resetCounters(o.prefix)} counter keys of ${o.prefix}cmp-* campaigns in Redis`] : [];
+  return [...stdout.trim().split('\n'), ...counters];
 }
 
 /** The Redis keys of the auction's counters for campaigns under `prefix` (their layout: processors/domain/redis-keys.ts). */

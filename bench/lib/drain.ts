@@ -2,21 +2,25 @@
  * The one drain watcher: how fast a service works through pre-filled input, from a progress probe polled every
  * `pollMs`. Start-up (process start, schema registration, catalogue load, group join) is excluded: the clock
  * starts at the first poll that sees progress, and what was done by then is not counted; it stops at the poll
- * that sees everything done. A `sample` (metrics, ledger counts) is taken at those two polls. Probes:
- * - `groupLagProgress`: a consumer group's lag over topics written with a plain producer (no transaction
- *   markers, so "lag 0" is exact), from processors/runtime/group-lag.ts: the processors and the aggregate;
- * - `sinkProgress`: the sink's positions in Postgres (sink_offsets, advanced in the transaction that writes),
- *   against the committed data ends of its transactional input (processors/runtime/read-topic.ts).
+ * that sees everything done. A `sample` (metrics, ledger counts) is taken at those two polls. Progress is the
+ * runtime's one answer to "how far behind" (processors/runtime/group-lag.ts `consumerLag`):
+ * - `groupLagProgress`: a consumer group over topics written with a plain producer (no transaction markers, so
+ *   "lag 0" is exact): the processors and the aggregate;
+ * - `sinkProgress`: the sink's positions in Postgres (sink/offsets.ts) against the committed data ends of its
+ *   transactional input, read before the sink starts (`sinkTargets`).
  */
 import type { Admin } from '../../processors/runtime/kafka.js';
-import { groupLag } from '../../processors/runtime/group-lag.js';
-import { committedDataEnds } from '../../processors/runtime/end-offsets.js';
+import { committedDataEndsOf, consumerLag, groupLag, type Ends, type Lag } from '../../processors/runtime/group-lag.js';
 import type { Sql } from '../../schemas/postgres/migrate.js';
+import { sinkPositions } from '../../sink/offsets.js';
 import { cpuSeconds, cpuShares, snapshotCpu, stackCpuSubjects, type CpuSnapshot } from './cpu.js';
-import { batchDelta, batchSeries, scrapeMetrics } from './metrics-scrape.js';
+import { batchDelta, batchSeries, metricDeltas, scrapeMetrics } from './metrics-scrape.js';
 import { errorText } from './options.js';
 import { stackConfig } from './run-topics.js';
 import type { Service, Services, ServiceSpec } from './services.js';
+
+type Mark<S> = { at: number; committed: number; cpu: CpuSnapshot; sample?: S };
+const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
  * `records` in the input, `committedAtStart` done at the first poll that saw progress (not counted), `seconds` from that poll
@@ -24,44 +28,7 @@ import type { Service, Services, ServiceSpec } from './services.js';
  * process group; `cpuShares` over that window of the service (`processor`), the stack's servers, Postgres when watched, and
  * `machine` (all cores); `startupSec` from the service's start to the first progress seen.
  */
-export interface DrainResult {
-  records: number;
-  committedAtStart: number;
-  seconds: number;
-  recordsPerSec: number | null;
-  cpuSeconds: number | null;
-  recordsPerCpuSec: number | null;
-  cpuShares: Record<string, number | null>;
-  startupSec: number;
-  error?: string;
-}
-
-/** What a poll saw: records done so far, and whether that is all of them. */
-type Progress = { committed: number; done: boolean };
-
-interface DrainWatch<S> {
-  records: number;
-  progress: () => Promise<Progress>;
-  pollMs: number;
-  timeoutMs: number;
-  /** Also the local Postgres server's CPU. */
-  postgres?: boolean;
-  /** How to get a measurable window (e.g. "use more --records"). */
-  moreHint: string;
-}
-
-interface Mark<S> {
-  at: number;
-  committed: number;
-  cpu: CpuSnapshot;
-  sample?: S;
-}
-
-const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
-
-type Drain<S> = DrainResult & { samples?: { first: S; last: S } };
-
-function drainResult<S>(records: number, startedAt: number, first: Mark<S> | null, last: Mark<S> | null, error?: string): Drain<S> {
+function drainResult<S>(records: number, startedAt: number, first: Mark<S> | null, last: Mark<S> | null, error?: string) {
   const seconds = first && last ? (last.at - first.at) / 1000 : 0;
   const measured = records - (first?.committed ?? 0);
   const cpu = first && last ? cpuSeconds(first.cpu, last.cpu, 'processor') : null;
@@ -79,17 +46,35 @@ function drainResult<S>(records: number, startedAt: number, first: Mark<S> | nul
   };
 }
 
-type Watch<S> = DrainWatch<S> & { sample?: (svc: Service) => Promise<S>; keep?: boolean };
+type Drain<S> = ReturnType<typeof drainResult<S>>;
+export type DrainResult = Omit<Drain<undefined>, 'samples'>;
+
+/** What a poll saw: records done so far, and whether that is all of them. */
+type Progress = { committed: number; done: boolean };
+
+interface Watch<S> {
+  records: number;
+  progress: () => Promise<Progress>;
+  pollMs: number;
+  timeoutMs: number;
+  /** Also the local Postgres server's CPU. */
+  postgres?: boolean;
+  /** How to get a measurable window (e.g. "use more --records"). */
+  moreHint: string;
+  sample?: (svc: Service) => Promise<S>;
+  /** Leave the service running. */
+  keep?: boolean;
+}
 
 /** Polls until the service's input is done, it fails, or the timeout. */
-async function watch<S>(svc: Service, w: Watch<S>, startedAt: number): Promise<Drain<S>> {
+async function watch<S>(svc: Service, w: Watch<S>, startedAt: number) {
   const subjects = { processor: { pgid: svc.pid }, ...stackCpuSubjects() };
   const mark = async (at: number, committed: number): Promise<Mark<S>> => ({ at, committed, cpu: snapshotCpu(subjects, w.postgres), sample: await w.sample?.(svc) });
   let first: Mark<S> | null = null;
   let lastCommitted = 0;
   for (const deadline = performance.now() + w.timeoutMs; performance.now() < deadline; ) {
     const failure = svc.failed();
-    if (failure) return drainResult(w.records, startedAt, null, null, failure);
+    if (failure) return drainResult<S>(w.records, startedAt, null, null, failure);
     const sentAt = performance.now();
     const { committed, done } = await w.progress();
     // The broker (or Postgres) answered somewhere between send and receive: take the middle.
@@ -103,7 +88,7 @@ async function watch<S>(svc: Service, w: Watch<S>, startedAt: number): Promise<D
     }
     await new Promise((r) => setTimeout(r, Math.max(0, w.pollMs - (performance.now() - sentAt))));
   }
-  return drainResult(w.records, startedAt, null, null, `not drained within ${w.timeoutMs / 1000} s (${lastCommitted} of ${w.records} done)`);
+  return drainResult<S>(w.records, startedAt, null, null, `not drained within ${w.timeoutMs / 1000} s (${lastCommitted} of ${w.records} done)`);
 }
 
 /** The drain of a service that could not be measured. */
@@ -121,23 +106,22 @@ export async function drainService<S = undefined>(services: Services, label: str
     svc = await services.start(label, spec);
     drain = await watch(svc, w, startedAt);
   } catch (err) {
-    drain = drainResult(w.records, startedAt, null, null, errorText(err));
+    drain = drainResult<S>(w.records, startedAt, null, null, errorText(err));
   }
   const output = svc?.output() ?? '';
   if (!w.keep) await services.stop(label);
   return { drain, svc, output };
 }
 
+/** Records done and whether all are, from a lag over `records`. */
+const progressOf = (records: number, lag: Lag): Progress => ({ committed: records - Number(lag.total), done: lag.total === 0n });
+
 /** Records per topic (end - log start) now, and a probe of the group's lag over all of them (plain topics: no markers). */
 export async function groupLagProgress(admin: Admin, group: string, topics: readonly string[]) {
   const perTopic: Record<string, number> = {};
   for (const t of topics) perTopic[t] = (await admin.fetchTopicOffsets(t)).reduce((s, p) => s + Number(BigInt(p.high) - BigInt(p.low)), 0);
   const records = Object.values(perTopic).reduce((a, b) => a + b, 0);
-  const progress = async (): Promise<Progress> => {
-    const lag = await groupLag(admin, group, topics);
-    return { committed: records - Number(lag.total), done: lag.total === 0n };
-  };
-  return { perTopic, records, progress };
+  return { perTopic, records, progress: async () => progressOf(records, await groupLag(admin, group, topics)) };
 }
 
 /** The sink's series read at both ends of its drain. */
@@ -163,31 +147,19 @@ export async function ledgerByPartition(sql: Sql, topic: string): Promise<Array<
     from window_count_parts where wc_topic = ${topic} group by wc_partition order by wc_partition`;
 }
 
-type SinkTargets = { lows: Map<number, bigint>; ends: Map<number, bigint> };
-
 /**
  * The log starts and committed data ends of the sink's input. Reading the tails takes a while (a consumer
  * per call), so call it BEFORE starting the sink: on a small topic the sink would be done meanwhile.
  */
-export async function sinkTargets(admin: Admin, topic: string): Promise<SinkTargets> {
-  const marks = await admin.fetchTopicOffsets(topic);
-  return { lows: new Map(marks.map((p) => [p.partition, BigInt(p.low)])), ends: await committedDataEnds(stackConfig.kafkaBrokers, topic, marks, 200, stackConfig) };
-}
+export const sinkTargets = (admin: Admin, topic: string): ReturnType<Ends> => committedDataEndsOf(stackConfig.kafkaBrokers, stackConfig)(admin, topic);
 
 /**
- * Offsets the sink has applied past the log starts (sink_offsets), done when every partition stands at its committed data end;
- * and the sample of its drain, ledger counts and the sink's series.
+ * The sink's lag (its positions in sink_offsets against the targets read before it started): done when every partition
+ * stands at its committed data end; and the sample of its drain, ledger counts and the sink's series.
  */
-export function sinkProgress(sql: Sql, group: string, topic: string, t: SinkTargets) {
-  const records = Number([...t.ends].reduce((s, [p, e]) => s + (e - (t.lows.get(p) ?? 0n)), 0n));
-  const progress = async (): Promise<Progress> => {
-    const rows = await sql<Array<{ partition: number; next_offset: string }>>`
-      select partition, next_offset::text from sink_offsets where group_id = ${group} and topic = ${topic}`;
-    const pos = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-    const at = (p: number): bigint => pos.get(p) ?? t.lows.get(p) ?? 0n;
-    const committed = [...t.ends.keys()].reduce((s, p) => s + (at(p) - (t.lows.get(p) ?? 0n)), 0n);
-    return { committed: Number(committed), done: [...t.ends].every(([p, end]) => at(p) >= end) };
-  };
+export function sinkProgress(admin: Admin, sql: Sql, group: string, topic: string, targets: Awaited<ReturnType<Ends>>) {
+  const records = Number(targets.reduce((s, p) => s + p.end - p.low, 0n));
+  const progress = async (): Promise<Progress> => progressOf(records, await consumerLag(admin, [topic], sinkPositions(sql, group), async () => targets));
   const sample = async (svc: Service) => ({ ledger: await ledgerCounts(sql, topic), metrics: await scrapeMetrics(svc.url, SINK_SERIES) });
   return { records, progress, sample };
 }
@@ -199,17 +171,17 @@ export type SinkDrainResult = ReturnType<typeof sinkDrainResult>;
  * cross-checked, the sink's own count of rows written, per second; `offsetSpan`: committed data end - log start summed over
  * partitions (markers included: an upper bound of the data records); the sink's series and batches over the window.
  */
-export function sinkDrainResult(d: Drain<Awaited<ReturnType<ReturnType<typeof sinkProgress>['sample']>>>, t: SinkTargets) {
+export function sinkDrainResult(d: Drain<Awaited<ReturnType<ReturnType<typeof sinkProgress>['sample']>>>, targets: Awaited<ReturnType<Ends>>) {
   const { samples, ...drain } = d;
   const [a, b] = [samples?.first, samples?.last];
-  const metrics = Object.fromEntries(SINK_SERIES.map((k) => [k, a?.metrics[k] != null && b?.metrics[k] != null ? b.metrics[k]! - a.metrics[k]! : null]));
+  const metrics = metricDeltas(SINK_SERIES, a?.metrics, b?.metrics);
   const ok = !d.error && d.seconds > 0;
   const perSec = (n: number | null | undefined): number | null => (ok && n ? Math.round(n / d.seconds) : null);
   const parts = a && b ? b.ledger.parts - a.ledger.parts : 0;
   return {
     ...drain,
     offsetSpan: drain.records,
-    dataEnds: Object.fromEntries([...t.ends].map(([p, e]) => [String(p), String(e)])),
+    dataEnds: Object.fromEntries(targets.map((p) => [String(p.partition), String(p.end)])),
     ledgerAtStart: a?.ledger ?? null,
     ledgerAtEnd: b?.ledger ?? null,
     recordsPerSec: perSec(parts),

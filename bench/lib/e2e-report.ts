@@ -9,25 +9,26 @@ import type { OpenLoopResult } from './open-loop.js';
 import { bullets, busyNote, document, jsonBlock, machineNotes, percent, section, table, targetLine, verbatim, type ResultHead, type Table } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
+/**
+ * One rate: `startedAtMs`, wall clock when the load command was started (the origin of the per-second series); `edgeAccepted`,
+ * requests the edge answered 202 during it (its /metrics; the load's warm-up second included); `drainSec`, from the end of the
+ * load until Postgres counted every request on the request topic (null: not within the drain timeout); `endLagRecords`, consumer
+ * lag of the pipeline's groups when the load ended, net of commit markers (`endLagByGroup`: raw, per group); `lagTimeline`, total
+ * lag sampled every second until drained, [s, records]; `cpu`, shares of one core per service and stack server (machine: of all
+ * cores); `lag`, receipt -> visible in Postgres, filled once every rate is done.
+ */
 export interface E2eRateRun {
   offeredRps: number;
   idPrefix: string;
-  /** Wall clock when the load command was started (the origin of the per-second series). */
   startedAtMs: number;
   load: OpenLoopResult | null;
   error?: string;
-  /** Requests the edge answered 202 during this rate (its /metrics; the load's warm-up second included). */
   edgeAccepted: number | null;
-  /** From the end of the load until Postgres counted every request on the request topic; null: not within the drain timeout. */
   drainSec: number | null;
-  /** Consumer lag (records) of the pipeline's groups when the load ended, net of commit markers; and raw, per group. */
   endLagRecords: number | null;
   endLagByGroup: Record<string, number>;
-  /** Total consumer lag sampled every second from the start of the load until drained: [s, records]. */
   lagTimeline: Array<[number, number]>;
-  /** CPU over the load as a share of one core per service and stack server (machine: share of all cores busy). */
   cpu: Record<string, number | null>;
-  /** Receipt -> visible in Postgres, filled once every rate is done. */
   lag: RunLag | null;
 }
 
@@ -35,19 +36,10 @@ export interface E2eRateRun {
  * Over the whole run (warm-up included), after the final drain: 202 answers (the edge's /metrics), records on the request topic
  * (what the edge published) and sum(requests) of the all-request rows in the run's Postgres schema.
  */
-export interface E2eTotals {
-  edgeAccepted: number | null;
-  requestTopicRecords: number | null;
-  postgresRequests: number | null;
-  drained: boolean;
-}
+type E2eTotals = { edgeAccepted: number | null; requestTopicRecords: number | null; postgresRequests: number | null; drained: boolean };
 
 /** Sustained: Postgres caught up within `drainSec` of the load's end, the lag p99 stayed under `lagP99Ms`, the edge accepted `acceptedShare` of the rate. */
-export interface E2eLimits {
-  drainSec: number;
-  lagP99Ms: number;
-  acceptedShare: number;
-}
+export type E2eLimits = { drainSec: number; lagP99Ms: number; acceptedShare: number };
 
 const TARGETS = { sustainedRps: 5000, stretchRps: 10_000 } as const;
 
@@ -87,16 +79,8 @@ export function e2eTargetLines(s: E2eSummary): string[] {
 }
 
 export type E2eReport = ResultHead & {
-  summary: E2eSummary;
-  loadAvgEnd: number[];
-  limits: E2eLimits;
-  processes: Record<string, string>;
-  seed: string[];
-  warmup: E2eRateRun | null;
-  runs: E2eRateRun[];
-  totals: E2eTotals;
-  cleanup: string[];
-  notes: string[];
+  summary: E2eSummary; loadAvgEnd: number[]; limits: E2eLimits; processes: Record<string, string>; seed: string[]; warmup: E2eRateRun | null;
+  runs: E2eRateRun[]; totals: E2eTotals; cleanup: string[]; notes: string[];
 };
 
 export function e2eSvg(r: Pick<E2eReport, 'summary' | 'runs'>): string {

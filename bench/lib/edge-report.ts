@@ -15,13 +15,15 @@ const SUSTAINABLE_DEFINITION =
   `It is bounded by the rates tried: a target that met the bound at the highest rate may sustain more, ` +
   `so if the noop baseline never missed it, the edge/noop ratio is an upper bound.`;
 
+/**
+ * One offered rate against one target: `targetCpuSec`, CPU seconds (user + system, every thread) of the target's process group
+ * during the run, warm-up included; `cpuShares`, shares of one core used by the target, the broker and Redis (`machine`: all cores).
+ */
 export interface RateRun {
   readonly rate: number;
   readonly result?: OpenLoopResult;
   readonly error?: string;
-  /** CPU seconds (user + system, every thread) the target's process group used during this run, warm-up included. */
   readonly targetCpuSec?: number | null;
-  /** Shares of one core used during the run by the target, the Kafka broker (when found) and `machine`: all cores busy, 0..1. */
   readonly cpuShares?: Record<string, number | null>;
 }
 
@@ -36,24 +38,18 @@ export interface TargetRuns {
 /** Target CPU per request sent (warm-up included), microseconds; null without a CPU reading. */
 export function cpuUsPerRequest(run: RateRun): number | null {
   const r = run.result;
-  if (!r || run.targetCpuSec == null) return null;
-  const sent = r.offeredRps * (r.durationSec + r.warmupSec);
-  return sent > 0 ? Math.round((run.targetCpuSec * 1e6) / sent) : null;
+  const sent = r ? r.offeredRps * (r.durationSec + r.warmupSec) : 0;
+  return sent > 0 && run.targetCpuSec != null ? Math.round((run.targetCpuSec * 1e6) / sent) : null;
 }
 
-/** Share of one core the target used during a run (CPU seconds over the run's wall time). */
-function coresUsed(run: RateRun): number | null {
-  const wall = run.result ? run.result.elapsedSec + run.result.warmupSec : 0;
-  return run.targetCpuSec == null || wall <= 0 ? null : Math.round((run.targetCpuSec / wall) * 100) / 100;
-}
+const sustained = (run: RateRun): boolean => !!run.result && run.result.latencyMs.p99 < P99_SLO_MS;
 
 /**
  * CPU per request of each target at the highest offered rate that every target sustained (p99 under
  * the SLO): a throughput ratio that the load generator cannot cap. Null when no rate qualifies.
  */
 export function cpuComparison(targets: TargetRuns[]): { rate: number; usPerRequest: Record<string, number> } | null {
-  const ok = (run: RateRun): boolean => !!run.result && run.result.latencyMs.p99 < P99_SLO_MS && cpuUsPerRequest(run) !== null;
-  const rates = targets.map((t) => new Set(t.runs.filter(ok).map((r) => r.rate)));
+  const rates = targets.map((t) => new Set(t.runs.filter((r) => sustained(r) && cpuUsPerRequest(r) !== null).map((r) => r.rate)));
   const common = [...(rates[0] ?? [])].filter((rate) => rates.every((set) => set.has(rate)));
   if (common.length === 0) return null;
   const rate = Math.max(...common);
@@ -62,9 +58,8 @@ export function cpuComparison(targets: TargetRuns[]): { rate: number; usPerReque
 
 /** Highest accepted rps among runs with p99 under the SLO; null when no run qualifies. */
 export function sustainableRps(runs: RateRun[]): number | null {
-  let best: number | null = null;
-  for (const { result } of runs) if (result && result.latencyMs.p99 < P99_SLO_MS && result.ok2xx > 0) best = Math.max(best ?? 0, result.acceptedRps);
-  return best;
+  const ok = runs.filter((r) => sustained(r) && r.result!.ok2xx > 0).map((r) => r.result!.acceptedRps);
+  return ok.length ? Math.max(...ok) : null;
 }
 
 export function edgeReport(head: ResultHead, targets: TargetRuns[]) {
@@ -86,8 +81,10 @@ function row(run: RateRun): unknown[] {
   const { result: r } = run;
   if (!r) return failedRow(COLUMNS.length, run.error, run.rate);
   const l = r.latencyMs;
+  // The target's share of one core over the run's wall time (warm-up included).
+  const cores = run.targetCpuSec == null ? null : Math.round((run.targetCpuSec / (r.elapsedSec + r.warmupSec)) * 100) / 100;
   return [r.offeredRps, r.acceptedRps, l.p50, l.p95, l.p99, l.p999, l.max, r.non2xx, r.errorCount, r.timeouts, r.sendLagMs.p99,
-    coresUsed(run), cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];
+    cores, cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];
 }
 
 export function renderEdge(r: ReturnType<typeof edgeReport>): string {

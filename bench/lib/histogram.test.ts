@@ -42,7 +42,6 @@ test('histogram percentiles match exact values within 1% on a log-normal latency
   }
   assert.equal(h.count, values.length);
   assert.equal(h.max, Math.max(...values));
-  assert.equal(h.min, Math.min(...values));
   assertWithinOnePercent(h, values, 'log-normal');
 });
 
@@ -75,30 +74,9 @@ test('histogram counts small values exactly and handles the edges of power-of-tw
   }
 });
 
-test('histogram merge and weighted record equal recording every value', () => {
-  const a = new Histogram();
-  const b = new Histogram();
-  const all = new Histogram();
-  for (let v = 1; v <= 1000; v++) {
-    (v % 2 === 0 ? a : b).record(v * 37);
-    all.record(v * 37);
-  }
-  a.merge(b);
-  for (const p of PERCENTILES) assert.equal(a.percentile(p), all.percentile(p));
-  assert.equal(a.count, 1000);
-  assert.equal(a.max, 37_000);
-
-  const weighted = new Histogram();
-  weighted.record(10, 99);
-  weighted.record(5000);
-  assert.equal(weighted.percentile(99), 10);
-  assert.ok(Math.abs(weighted.percentile(99.5) - 5000) <= 50);
-});
-
 test('histogram reports zeros when empty', () => {
   const h = new Histogram();
   assert.equal(h.percentile(99), 0);
   assert.equal(h.max, 0);
-  assert.equal(h.min, 0);
   assert.equal(h.mean, 0);
 });

@@ -17,31 +17,18 @@ export class Histogram {
   private minValue = Number.POSITIVE_INFINITY;
   private maxValue = 0;
 
-  /** Records `value` (rounded to an integer, clamped to >= 0) `times` times. */
-  record(value: number, times = 1): void {
+  /** Records `value` (rounded to an integer, clamped to >= 0). */
+  record(value: number): void {
     const v = Math.max(0, Math.round(value));
-    this.counts[indexOf(v)]! += times;
-    this.total += times;
-    this.sum += v * times;
-    if (v < this.minValue) this.minValue = v;
-    if (v > this.maxValue) this.maxValue = v;
-  }
-
-  /** Adds every recording of `other` to this histogram. */
-  merge(other: Histogram): void {
-    for (let i = 0; i < other.counts.length; i++) this.counts[i]! += other.counts[i]!;
-    this.total += other.total;
-    this.sum += other.sum;
-    this.minValue = Math.min(this.minValue, other.minValue);
-    this.maxValue = Math.max(this.maxValue, other.maxValue);
+    this.counts[indexOf(v)]!++;
+    this.total++;
+    this.sum += v;
+    this.minValue = Math.min(this.minValue, v);
+    this.maxValue = Math.max(this.maxValue, v);
   }
 
   get count(): number {
     return this.total;
-  }
-
-  get min(): number {
-    return this.total === 0 ? 0 : this.minValue;
   }
 
   /** The exact largest value recorded. */

@@ -17,26 +17,12 @@ export interface PoolRequest {
   sentAt: number;
 }
 
-export interface PoolTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
+type PoolTarget = { readonly host: string; readonly port: number; readonly path: string; readonly headers: Readonly<Record<string, string>> };
 
-export interface PoolEvents {
-  /** `body` only when the pool keeps bodies (constructor's `keepBodies`). */
-  onResponse(req: PoolRequest, status: number, body?: Buffer): void;
-  onError(req: PoolRequest, code: string): void;
-}
+/** `body` only when the pool keeps bodies (constructor's `keepBodies`). */
+type PoolEvents = { onResponse(req: PoolRequest, status: number, body?: Buffer): void; onError(req: PoolRequest, code: string): void };
 
-interface Connection {
-  socket: net.Socket;
-  parser: ResponseParser;
-  current: PoolRequest | null;
-  ready: boolean;
-  dead: boolean;
-}
+type Connection = { socket: net.Socket; parser: ResponseParser; current: PoolRequest | null; ready: boolean; dead: boolean };
 
 const RECONNECT_BACKOFF_MS = 100;
 
@@ -67,11 +53,7 @@ export class HttpPool {
 
   /** Opens every connection; rejects with the first connection error (the target is not up). */
   async connect(): Promise<void> {
-    const opened: Promise<void>[] = [];
-    for (let i = 0; i < this.size; i++) {
-      opened.push(new Promise((resolve, reject) => this.open(resolve, reject)));
-    }
-    await Promise.all(opened);
+    await Promise.all(Array.from({ length: this.size }, () => new Promise<void>((resolve, reject) => this.open(resolve, reject))));
   }
 
   /** Sends `req` on a free connection now, or queues it. */
@@ -93,9 +75,7 @@ export class HttpPool {
    */
   expire(cutoff: number): PoolRequest[] {
     const expired: PoolRequest[] = [];
-    while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.scheduledAt < cutoff) {
-      expired.push(this.queue[this.queueHead++]!);
-    }
+    while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.scheduledAt < cutoff) expired.push(this.queue[this.queueHead++]!);
     this.compactQueue();
     for (const conn of this.conns) {
       if (conn.current !== null && conn.current.scheduledAt < cutoff) {

@@ -18,6 +18,7 @@ import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import { Histogram } from './histogram.js';
 import { Schedule } from './open-loop.js';
+import { errorText } from './options.js';
 import { percentiles, type Percentiles } from './results.js';
 import type { RunTopics } from './run-topics.js';
 
@@ -31,9 +32,7 @@ export interface GroupTopics {
 /** `<group> <topic>/<partition>` -> records behind. */
 export async function lagSnapshot(admin: Admin, groups: readonly GroupTopics[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const g of groups) {
-    for (const p of (await groupLag(admin, g.group, g.topics)).partitions) out.set(`${g.group} ${p.topic}/${p.partition}`, Number(p.lag));
-  }
+  for (const g of groups) for (const p of (await groupLag(admin, g.group, g.topics)).partitions) out.set(`${g.group} ${p.topic}/${p.partition}`, Number(p.lag));
   return out;
 }
 
@@ -47,32 +46,26 @@ export function lagByGroup(s: Map<string, number>): Record<string, number> {
  * Records behind at `end`, net of each partition's lag once drained (raw when `drained` is null): a topic written in
  * transactions ends with a commit marker no consumer delivers, so a group that read everything still shows 1 there.
  */
-export function netLag(end: Map<string, number>, drained: Map<string, number> | null): number {
-  let n = 0;
-  for (const [k, v] of end) n += Math.max(0, v - (drained?.get(k) ?? 0));
-  return n;
-}
+export const netLag = (end: Map<string, number>, drained: Map<string, number> | null): number =>
+  [...end].reduce((n, [k, v]) => n + Math.max(0, v - (drained?.get(k) ?? 0)), 0);
 
-/** Samples the total lag every `everyMs` until stopped; resolves with [seconds since start, records] pairs. */
-export function sampleLag(admin: Admin, groups: readonly GroupTopics[], everyMs = 1000): { stop: () => Promise<Array<[number, number]>> } {
-  const t0 = performance.now();
-  const points: Array<[number, number]> = [];
+/** Samples the total lag every second until stopped; resolves with [seconds since start, records] pairs. */
+export function sampleLag(admin: Admin, groups: readonly GroupTopics[]): { stop: () => Promise<Array<[number, number]>> } {
+  const [t0, points] = [performance.now(), [] as Array<[number, number]>];
   let running = true;
   const loop = (async () => {
-    while (running) {
-      const at = performance.now();
+    for (let at = t0; running; at = performance.now()) {
       const s = await lagSnapshot(admin, groups).catch(() => null);
       if (s) points.push([Math.round((at - t0) / 100) / 10, netLag(s, null)]);
-      await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (performance.now() - at))));
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - at))));
     }
   })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return points;
-    },
+  const stop = async (): Promise<Array<[number, number]>> => {
+    running = false;
+    await loop;
+    return points;
   };
+  return { stop };
 }
 
 // ---- hop lag ---------------------------------------------------------------------------------------------------------
@@ -102,6 +95,10 @@ export async function hopLags(
   defaults: { tmaxMs: number; marginMs: number },
 ) {
   type Seen = { receivedAtMs: number; tmax: number; req?: number; enr?: number; bids?: number; out?: number; decidedAtMs?: number; won?: boolean };
+  const ends: Record<Hop, [keyof Seen, keyof Seen]> = {
+    edge: ['receivedAtMs', 'req'], enrich: ['req', 'enr'], bid: ['enr', 'bids'], auction: ['bids', 'out'], total: ['receivedAtMs', 'out'],
+    decided: ['receivedAtMs', 'decidedAtMs'],
+  };
   const byId = new Map<string, Seen>();
   // Streamed, not held: a 60 s run at 2000 req/s puts ~120k records of ~0.5 KB on each topic per rate.
   const scan = <T>(topic: string, each: (v: T, ts: number) => void): Promise<unknown> =>
@@ -114,22 +111,18 @@ export async function hopLags(
   return runs.map(({ rate, idPrefix, warmupCount, noBid }) => {
     const hops = Object.fromEntries(Object.keys(HOPS).map((h) => [h, [] as number[]])) as Record<Hop, number[]>;
     const n = { requests: 0, enriched: 0, bidSets: 0, outcomes: 0, winsPastDeadline: 0, lost: 0 };
-    const hop = (h: Hop, from: number | undefined, to: number | undefined): void => void (from !== undefined && to !== undefined && hops[h].push(to - from));
     for (const [id, s] of byId) {
       const seq = Number(id.slice(idPrefix.length + 1));
       if (!id.startsWith(`${idPrefix}-`) || seq < warmupCount) continue;
       n.requests++;
-      if (s.won && noBid?.has(seq)) n.lost++;
-      if (s.enr !== undefined) n.enriched++;
-      if (s.bids !== undefined) n.bidSets++;
-      if (s.out !== undefined) n.outcomes++;
-      if (s.won && s.out !== undefined && s.out > s.receivedAtMs + s.tmax - defaults.marginMs) n.winsPastDeadline++;
-      hop('edge', s.receivedAtMs, s.req);
-      hop('enrich', s.req, s.enr);
-      hop('bid', s.enr, s.bids);
-      hop('auction', s.bids, s.out);
-      hop('total', s.receivedAtMs, s.out);
-      hop('decided', s.receivedAtMs, s.decidedAtMs);
+      n.lost += s.won && noBid?.has(seq) ? 1 : 0;
+      n.enriched += s.enr === undefined ? 0 : 1;
+      n.bidSets += s.bids === undefined ? 0 : 1;
+      n.outcomes += s.out === undefined ? 0 : 1;
+      n.winsPastDeadline += s.won && s.out !== undefined && s.out > s.receivedAtMs + s.tmax - defaults.marginMs ? 1 : 0;
+      for (const [h, [from, to]] of Object.entries(ends)) {
+        if (s[from] !== undefined && s[to] !== undefined) hops[h as Hop].push(Number(s[to]) - Number(s[from]));
+      }
     }
     const { lost, ...counts } = n;
     const percentilesOf = Object.fromEntries(Object.entries(hops).map(([h, v]) => [h, percentiles(v)])) as Record<Hop, Percentiles | null>;
@@ -139,13 +132,7 @@ export async function hopLags(
 
 // ---- visible lag -----------------------------------------------------------------------------------------------------
 
-export interface LedgerPart {
-  partition: number;
-  first: number;
-  last: number;
-  windowStartMs: number;
-  appliedMs: number;
-}
+type LedgerPart = { partition: number; first: number; last: number; windowStartMs: number; appliedMs: number };
 
 /**
  * The all-request parts (campaign '*') of one outcomes topic in the sink's ledger, by partition and first offset. The
@@ -258,23 +245,16 @@ export function openLoopProducer(
   const [sendLag, acks, pending] = [[] as number[], [] as number[], new Set<Promise<void>>()];
   let errors = 0;
   let firstError: string | undefined;
-  let schedule: Schedule | undefined;
-  const started = producer.connect().then(() => {
-    schedule = new Schedule(o.rate, o.total, (i, at) => {
-      const sentAt = performance.now();
-      sendLag.push(r1(sentAt - at));
-      const p = producer.send({ topic: o.topic, messages: [o.message(i)] }).then(
-        () => void acks.push(r1(performance.now() - sentAt)),
-        (err: unknown) => {
-          errors++;
-          firstError ??= err instanceof Error ? err.message : String(err);
-        },
-      );
-      pending.add(p);
-      void p.finally(() => pending.delete(p));
+  const started = producer.connect().then(() => new Schedule(o.rate, o.total, (i, at) => {
+    const sentAt = performance.now();
+    sendLag.push(r1(sentAt - at));
+    const p = producer.send({ topic: o.topic, messages: [o.message(i)] }).then(() => void acks.push(r1(performance.now() - sentAt)), (err: unknown) => {
+      errors++;
+      firstError ??= errorText(err);
     });
-    return schedule;
-  });
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }));
   /** Stops sending (after every scheduled record when `total` is finite), waits for the acks outstanding and disconnects. */
   const stop = async () => {
     const s = await started;
@@ -298,16 +278,9 @@ export function openLoopProducer(
  * transaction) -> `applied_at` of the sink transaction that applied it; `ledger` is the sum, low by the commit's duration.
  */
 export async function fixedRateDelay(o: {
-  kafka: Kafka;
-  codec: AvroCodec;
-  sql: Sql;
-  topic: string;
+  kafka: Kafka; codec: AvroCodec; sql: Sql; topic: string; rate: number; durationSec: number; campaignPrefix: string; pollMs: number;
   /** The window-counts topic the sink reads (its ledger rows). */
   ledgerTopic: string;
-  rate: number;
-  durationSec: number;
-  campaignPrefix: string;
-  pollMs: number;
   /** How long after the last scheduled event to keep polling for seconds not yet complete. */
   settleMs: number;
 }) {

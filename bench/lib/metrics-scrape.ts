@@ -40,9 +40,13 @@ export interface BatchStats {
   busyShare: number | null;
 }
 
-/** The batch statistics between two scrapes `wallSec` apart (a series absent before, from a service that has run no batch yet, counts as 0). */
 type Scrape = Record<string, number | null>;
 
+/** Per series, after - before; null without both readings (or, with `zero`, without the one after: absent before counts as 0). */
+export const metricDeltas = (names: readonly string[], before: Scrape = {}, after: Scrape = {}, zero = false): Scrape =>
+  Object.fromEntries(names.map((k) => [k, after[k] != null && (zero || before[k] != null) ? after[k]! - (before[k] ?? 0) : null]));
+
+/** The batch statistics between two scrapes `wallSec` apart (a series absent before, from a service that has run no batch yet, counts as 0). */
 export function batchDelta(stage: string, before: Scrape, after: Scrape, wallSec: number, kind: 'processor' | 'sink' = 'processor'): BatchStats {
   const [seconds, batches, records] = batchSeries(kind).map((k) => (after[k] ?? 0) - (before[k] ?? 0)) as [number, number, number];
   const r = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;

@@ -42,22 +42,21 @@ export class Schedule {
   }
 }
 
-export interface OpenLoopOptions {
-  /** Target URL; only loopback http:// URLs are accepted. */
+/**
+ * `url`: loopback http:// only; `rate`: requests per second; `durationSec`: the measured window; `body`: the JSON body of request
+ * `seq` (0-based over the whole run, warm-up included); `deadlineMs`: also count the answers (any status) received within that
+ * many ms of their scheduled time; `onAnswer`: called for every measured request answered in time (e.g. to record the 204s).
+ */
+interface OpenLoopOptions {
   readonly url: string;
-  /** Offered rate, requests per second. */
   readonly rate: number;
-  /** Measured window, seconds. */
   readonly durationSec: number;
   readonly warmupSec?: number;
   readonly connections: number;
   readonly timeoutMs?: number;
-  /** Builds the JSON body of request `seq` (0-based over the whole run, warm-up included). */
   readonly body: (seq: number) => string;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Also count the answers (any status) received within this many ms of their scheduled time. */
   readonly deadlineMs?: number;
-  /** Called for every measured request that got an HTTP answer in time (e.g. to record which ids were answered 204). */
   readonly onAnswer?: (seq: number, status: number) => void;
 }
 
@@ -94,11 +93,8 @@ export type OpenLoopResult = Awaited<ReturnType<typeof runOpenLoop>>;
 
 /** Runs one open-loop load test and resolves with its measurements. */
 export async function runOpenLoop(opts: OpenLoopOptions) {
-  const url = loopbackTarget(opts.url);
-  const warmupSec = opts.warmupSec ?? 1;
-  const timeoutMs = opts.timeoutMs ?? 2000;
-  const warmupCount = Math.round(opts.rate * warmupSec);
-  const scheduled = Math.round(opts.rate * opts.durationSec);
+  const [url, warmupSec, timeoutMs] = [loopbackTarget(opts.url), opts.warmupSec ?? 1, opts.timeoutMs ?? 2000];
+  const [warmupCount, scheduled] = [Math.round(opts.rate * warmupSec), Math.round(opts.rate * opts.durationSec)];
   const total = warmupCount + scheduled;
 
   const [latency, service, sendLag] = [new Histogram(), new Histogram(), new Histogram()];
@@ -106,10 +102,10 @@ export async function runOpenLoop(opts: OpenLoopOptions) {
   const errors: Record<string, number> = {};
   let [responses, ok2xx, errorCount, timeouts, settled, withinDeadline] = [0, 0, 0, 0, 0, 0];
 
+  // Warm-up requests are sent, not measured.
   const settle = (req: PoolRequest): boolean => {
-    if (req.seq < warmupCount) return false;
-    settled++;
-    return true;
+    if (req.seq >= warmupCount) settled++;
+    return req.seq >= warmupCount;
   };
   const timedOut = (req: PoolRequest, now: number): void => {
     if (!settle(req)) return;

@@ -10,50 +10,31 @@ import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import type { Stage } from './stages.js';
 
-export interface OutputStats {
-  /** Output records (read_committed). */
-  records: number;
-  /** Distinct request ids among them: fewer than records means duplicates. */
-  distinct: number;
-  /** e.g. { ENRICHED: 0.71, NO_PROFILE: 0.29 } or { bid: 0.64, no_eligible_campaign: 0.3, ... }: shares of records. */
-  outcomes: Record<string, number>;
-  /** Mean size of an output record's value (the Avro body plus 5 bytes of framing). */
-  meanBytes: number;
-  /** Bid: mean bids per BidSet; auction: mean bids per auction. */
-  meanBids?: number;
-}
+/**
+ * `records`: output records (read_committed); `distinct`: request ids among them (fewer: duplicates); `outcomes`: shares of records,
+ * e.g. { ENRICHED: 0.71, NO_PROFILE: 0.29 } or { bid: 0.64, no_eligible_campaign: 0.3, ... }; `meanBytes`: mean size of a value (the
+ * Avro body plus 5 bytes of framing); `meanBids`: bid, mean bids per BidSet; auction, mean bids per auction.
+ */
+export type OutputStats = Awaited<ReturnType<typeof outputStats>>;
 
 function shares(counts: Map<string, number>, n: number): Record<string, number> {
   return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / Math.max(1, n)) * 1000) / 1000]));
 }
 
 /** Decodes a stage's output records and summarises them. */
-export async function outputStats(stage: Stage, records: readonly RawRecord[], codec: AvroCodec): Promise<OutputStats> {
-  const counts = new Map<string, number>();
-  const ids = new Set<string>();
-  let bids = 0;
-  let bytes = 0;
-  const count = (k: string): void => void counts.set(k, (counts.get(k) ?? 0) + 1);
+export async function outputStats(stage: Stage, records: readonly RawRecord[], codec: AvroCodec) {
+  const [counts, ids] = [new Map<string, number>(), new Set<string>()];
+  let [bids, bytes] = [0, 0];
   for (const r of records) {
     if (!r.value) continue;
     bytes += r.value.length;
-    if (stage === 'passthrough' || stage === 'enrich') {
-      const v = await codec.decode<BidRequest | BidSet>(r.value);
-      if ('id' in v) {
-        ids.add(v.id);
-        count(v.enrichment);
-      } else ids.add(v.requestId);
-    } else if (stage === 'bid') {
-      const v = await codec.decode<BidSet>(r.value);
-      ids.add(v.requestId);
-      bids += v.bids.length;
-      count(v.bids.length > 0 ? 'bid' : (v.noBidReason ?? 'no_bid'));
-    } else {
-      const v = await codec.decode<AuctionOutcome>(r.value);
-      ids.add(v.requestId);
-      bids += v.bids.length;
-      count(v.wins.length > 0 ? 'win' : (v.noBidReason ?? 'no_bid'));
-    }
+    // A pass-through copies requests or BidSets; enrich writes requests; bid BidSets; the auction outcomes.
+    const v = await codec.decode<BidRequest | BidSet | AuctionOutcome>(r.value);
+    ids.add('id' in v ? v.id : v.requestId);
+    bids += 'bids' in v ? v.bids.length : 0;
+    const outcome = 'enrichment' in v ? v.enrichment : 'wins' in v ? (v.wins.length > 0 ? 'win' : (v.noBidReason ?? 'no_bid'))
+      : v.bids.length > 0 ? 'bid' : (v.noBidReason ?? 'no_bid');
+    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
   }
   const n = records.length;
   return {

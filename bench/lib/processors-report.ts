@@ -9,26 +9,25 @@ import { bullets, busyNote, document, jsonBlock, machineNotes, median, percent a
 import type { ResultHead } from './results.js';
 import type { Delivery, Stage } from './stages.js';
 
+/**
+ * One run: `stage` 'client' is the plain consume -> produce loop of lib/client-loop.ts; `delivery`, how the runner wrote and
+ * committed (from the service's start-up log; null when not found); `deadLetters`, records the dead-letter topic gained during
+ * the run (topic-wide: other users of the stack count too); bid only, `catalogue`: campaigns in the catalogue it loaded.
+ */
 export interface StageRun {
-  /** 'client': the plain consume -> produce loop of lib/client-loop.ts. */
   stage: Stage | 'client';
   rep: number;
   input: string;
   group: string;
   drain: DrainResult;
-  /** How the runner wrote and committed (from the service's start-up log; null when not found). */
   delivery: Delivery | null;
   output: OutputStats | null;
-  /** Records the dead-letter topic gained during the run (topic-wide: other users of the stack count too). */
   deadLetters: number;
-  /** Bid only: campaigns in the catalogue the service loaded. */
   catalogue?: number | null;
 }
 
 /** Every ratio should be at least this. */
 const TARGET = 0.5;
-
-export type PairSummary = ReturnType<typeof summarize>;
 
 /** Medians over the repetitions of a stage and of the pass-through on the same input. */
 export function summarize(stage: Exclude<Stage, 'passthrough'>, input: string, runs: readonly StageRun[]) {
@@ -43,16 +42,16 @@ export function summarize(stage: Exclude<Stage, 'passthrough'>, input: string, r
 }
 
 /** The issue's figures: stage / pass-through records/s per stage, and pass-through / plain client loop on the client's input. */
-export function processorsSummary(pairs: readonly PairSummary[], runs: readonly StageRun[]) {
-  const of = (stage: PairSummary['stage']): number | null => pairs.find((p) => p.stage === stage)?.ratio ?? null;
+export function processorsSummary(pairs: ReadonlyArray<ReturnType<typeof summarize>>, runs: readonly StageRun[]) {
+  const of = (stage: Stage): number | null => pairs.find((p) => p.stage === stage)?.ratio ?? null;
   const input = runs.find((r) => r.stage === 'client')?.input;
   const rps = (stage: StageRun['stage']): number | null => median(runs.filter((r) => r.stage === stage && r.input === input).map((r) => r.drain.recordsPerSec));
   return { ratios: { enrich: of('enrich'), bid: of('bid'), auction: of('auction') }, passThroughVsClient: ratio(rps('passthrough'), rps('client')) };
 }
 
 export function processorsTargetLines(s: ReturnType<typeof processorsSummary>): string[] {
-  const rows: Array<[string, number | null]> = [
-    ...Object.entries(s.ratios).map(([k, v]): [string, number | null] => [`${k} / pass-through`, v]), ['pass-through / plain client loop', s.passThroughVsClient],
+  const rows = [
+    ...Object.entries(s.ratios).map(([k, v]) => [`${k} / pass-through`, v] as const), ['pass-through / plain client loop', s.passThroughVsClient] as const,
   ];
   return rows.map(([k, v]) => targetLine(k, v, `>= ${TARGET}`, v !== null && v >= TARGET));
 }
@@ -70,8 +69,8 @@ export function processorsNotes(runs: readonly StageRun[], head: ResultHead): st
   ])];
 }
 
-export type ProcessorsReport = ResultHead & {
-  summary: ReturnType<typeof processorsSummary>; seed: string[]; pairs: PairSummary[]; runs: StageRun[]; notes: string[];
+type ProcessorsReport = ResultHead & {
+  summary: ReturnType<typeof processorsSummary>; seed: string[]; pairs: Array<ReturnType<typeof summarize>>; runs: StageRun[]; notes: string[];
 };
 
 export function renderProcessors(r: ProcessorsReport): string {

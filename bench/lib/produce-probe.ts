@@ -20,7 +20,7 @@ import { choice, cli, int, num, positive, required, str } from './options.js';
 import { stackConfig } from './run-topics.js';
 
 const a = cli('bench/lib/produce-probe.ts', {
-  topic: required('topic'), brokers: str(stackConfig.kafkaBrokers), rate: positive('8000'), duration: positive('5'), warmup: num(0, '1'),
+  topic: required('topic'), rate: positive('8000'), duration: positive('5'), warmup: num(0, '1'),
   mode: choice(['keyed', 'one-partition', 'none'], 'keyed'), linger: num(0, '5'), compression: str('lz4'), pollMs: num(0, '1'), users: int(1, '100000'),
 });
 
@@ -38,7 +38,7 @@ function threadTicks(): Map<string, number> {
 
 const value = Buffer.alloc(700, 7);
 const producer = a.mode === 'none' ? null : await DeliveryProducer.connect({
-  brokers: a.brokers, clientId: 'bench-produce-probe', log: createLogger('probe', 'warn'), pollIntervalMs: a.pollMs,
+  brokers: stackConfig.kafkaBrokers, clientId: 'bench-produce-probe', log: createLogger('probe', 'warn'), pollIntervalMs: a.pollMs,
   config: {
     'enable.idempotence': true, acks: -1, 'linger.ms': a.linger, 'compression.codec': a.compression, 'message.timeout.ms': 10_000,
     'queue.buffering.max.messages': 1_000_000, ...kafkaSecurityProperties(stackConfig),

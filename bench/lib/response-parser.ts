@@ -3,7 +3,7 @@
  * Content-Length or chunked bodies (read and discarded, or kept when constructed with `keepBody`),
  * `Connection: close`, interim 1xx skipped.
  */
-export interface ParsedResponse {
+interface ParsedResponse {
   readonly status: number;
   /** The server will close (or has closed) the connection after this response. */
   readonly close: boolean;
@@ -16,6 +16,7 @@ export interface ParsedResponse {
 const CRLF2 = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const MAX_HEAD_BYTES = 64 * 1024;
+const bad = (error: string): ParsedResponse => ({ status: 0, close: true, error });
 
 type Mode = 'head' | 'length' | 'chunked' | 'until-close';
 
@@ -119,8 +120,4 @@ export class ResponseParser {
     this.reset();
     return res;
   }
-}
-
-function bad(error: string): ParsedResponse {
-  return { status: 0, close: true, error };
 }

@@ -1,17 +1,22 @@
 /**
- * The one results module of the benchmarks: what heads every result (date, machine and its load, the command,
- * the commit measured), the helpers of the figures (median, percentiles, ratios), one markdown document shape
- * for every report (title, head, sections of paragraphs, lists and tables, notes), and writing
- * `bench/results/<YYYY-MM-DD>-<name>.md` (for people), `.json` (for tools) and, where there is a plot, `.svg`
- * (drawn by lib/svg-chart.ts). The same day overwrites.
+ * The one results module of the benchmarks: the frame of every scenario script (`scenario`: its flags, logger,
+ * run id, services and topics, the guard, and at the end its files), what heads every result (date, machine and
+ * its load, the command, the commit measured), the helpers of the figures (median, percentiles, ratios), one
+ * markdown document shape for every report (title, head, sections of paragraphs, lists and tables, notes), and
+ * writing `bench/results/<YYYY-MM-DD>-<name>.md` (for people), `.json` (for tools) and, where there is a plot,
+ * `.svg` (drawn by lib/svg-chart.ts). The same day overwrites.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { firstLine } from './options.js';
-import { hasTaskset, ROOT } from './services.js';
+import { pino } from 'pino';
+import { createLogger } from '../../processors/runtime/logger.js';
+import { cli, firstLine, str, type Flag } from './options.js';
+import { RunTopics } from './run-topics.js';
+import { guard, hasTaskset, ROOT, Services } from './services.js';
 
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
@@ -161,6 +166,38 @@ export function percentiles(values: readonly number[]): Percentiles | null {
   const v = [...values].sort((a, b) => a - b);
   const at = (p: number): number => v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))]!;
   return { count: v.length, p50: at(50), p95: at(95), p99: at(99), max: v[v.length - 1]! };
+}
+
+/**
+ * The frame of the scenario `bench/<name>.ts`: its flags parsed (`readyTimeout`, seconds, bounds service start-ups), a
+ * logger on stderr, a run id, its services and per-run topics (connected by the script); `guard` bounds it and cleans up
+ * (by default: stop the services, then remove the topics); `finish` writes the result files (`--out`) and prints their paths with
+ * `line` as one JSON line; `main` runs the script, exit code 2 when it throws.
+ */
+export function scenario<F extends Record<string, Flag<unknown>>>(name: string, flags: F) {
+  const s = cli(`bench/${name}.ts`, { ...flags, out: str(RESULTS_DIR) });
+  const log = pino({ name: `bench-${name}` }, pino.destination({ dest: 2, sync: true }));
+  const run = randomBytes(4).toString('hex');
+  const topics = new RunTopics(createLogger(`bench-${name}`, 'warn'), `bench-${name}-${run}`);
+  const services = new Services({ readyTimeoutMs: Number((s as { readyTimeout?: number }).readyTimeout ?? 60) * 1000, log });
+  const stopAll = async (): Promise<void> => {
+    await services.stopAll();
+    await topics.cleanup();
+  };
+  return {
+    s, log, run, topics, services,
+    guard: (maxMs: number, cleanup: () => Promise<unknown> = stopAll) => guard(maxMs, log, cleanup),
+    async finish<R extends { date: string }>(report: R, markdown: string, line: Record<string, unknown>, svg?: string): Promise<void> {
+      const files = await writeResults(s.out, name, report, markdown, svg);
+      process.stdout.write(`${JSON.stringify({ files, ...line })}\n`);
+    },
+    main(body: () => Promise<void>): void {
+      body().catch((err: unknown) => {
+        log.error({ err }, `${name} scenario failed`);
+        process.exitCode = 2;
+      });
+    },
+  };
 }
 
 /** Writes `<dir>/<YYYY-MM-DD>-<name>.md`, `.json` and, when given, `.svg`; returns their paths. */

@@ -34,11 +34,16 @@ export class RunTopics {
     await this.admin.connect();
   }
 
-  /** Creates `topic` (recorded for cleanup) and registers `schemaFile` under its subject. */
-  async create(topic: string, partitions: number, schemaFile: string): Promise<void> {
+  /** Creates `topic` (recorded for cleanup) and registers `schemaFile`, if any, under its subject. */
+  async create(topic: string, partitions: number, schemaFile?: string): Promise<void> {
     this.topics.add(topic);
     await ensureTopics(this.admin, [{ topic, numPartitions: partitions, replicationFactor: stackConfig.topicReplication }]);
-    await this.codec.register(subjectFor(topic), loadSchema(schemaFile));
+    if (schemaFile) await this.codec.register(subjectFor(topic), loadSchema(schemaFile));
+  }
+
+  /** Creates each topic with its schema (`schemas/avro/<schema>.avsc`). */
+  async createAll(schemas: Record<string, string>, partitions: number): Promise<void> {
+    for (const [topic, schema] of Object.entries(schemas)) await this.create(topic, partitions, `${schema}.avsc`);
   }
 
   /** Records a topic or consumer group a service created, so cleanup removes it too. */

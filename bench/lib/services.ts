@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { PipelineError } from '../../schemas/errors.js';
 import { freePort } from '../../processors/runtime/free-port.js';
-import type { CpuSubject } from './cpu.js';
+import { cpuSeconds, cpuShares, snapshotCpu, stackCpuSubjects, type CpuSubject } from './cpu.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { errorText, firstLine } from './options.js';
 
@@ -19,6 +19,7 @@ import { errorText, firstLine } from './options.js';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TAIL_BYTES = 8192;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const unavailable = (message: string): PipelineError => new PipelineError('DEPENDENCY_UNAVAILABLE', message);
 
 let tasksetAvailable: boolean | undefined;
 export const hasTaskset = (): boolean => (tasksetAvailable ??= spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0);
@@ -33,23 +34,13 @@ function tail(stream: NodeJS.ReadableStream | null): () => string {
   return () => buf;
 }
 
-export interface Target {
-  readonly pid: number;
-  readonly exited: Promise<number | null>;
-  output(): string;
-  /**
-   * SIGTERM to the whole process group, then waits until every process in it is gone (not only the `sh -c` wrapper, which
-   * dies at once while node is still shutting down); SIGKILL after the grace period (35 s: the edge drains in-flight requests
-   * for up to INGEST_SHUTDOWN_TIMEOUT_MS, 30 s). Resolves true when the group exited by itself, false when it was killed.
-   */
-  stop(): Promise<boolean>;
-}
+export type Target = ReturnType<typeof startTarget>;
 
 /** Starts `command` (a shell command line) in its own process group, pinned to `cpu`. */
-export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd?: string; stopGraceMs?: number }): Target {
+export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd?: string; stopGraceMs?: number }) {
   const [file, args] = pinned(opts.cpu, ['sh', '-c', command]);
   const child = spawn(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `could not start: ${command}`);
+  if (child.pid === undefined) throw unavailable(`could not start: ${command}`);
   const pid = child.pid;
   const [out, err] = [tail(child.stdout), tail(child.stderr)];
   const signal = (sig: NodeJS.Signals | 0): boolean => {
@@ -61,15 +52,19 @@ export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.
     }
   };
   const gone = async (ms: number): Promise<boolean> => {
-    const deadline = performance.now() + ms;
-    while (signal(0) && performance.now() < deadline) await sleep(25);
+    for (const deadline = performance.now() + ms; signal(0) && performance.now() < deadline; ) await sleep(25);
     return !signal(0);
   };
   return {
     pid,
-    exited: new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null)))),
-    output: () => `${out()}${err()}`.slice(-TAIL_BYTES),
-    async stop() {
+    exited: new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null)))),
+    output: (): string => `${out()}${err()}`.slice(-TAIL_BYTES),
+    /**
+     * SIGTERM to the whole process group, then waits until every process in it is gone (not only the `sh -c` wrapper, which
+     * dies at once while node is still shutting down); SIGKILL after the grace period (35 s: the edge drains in-flight requests
+     * for up to INGEST_SHUTDOWN_TIMEOUT_MS, 30 s). Resolves true when the group exited by itself, false when it was killed.
+     */
+    async stop(): Promise<boolean> {
       if (!signal(0)) return true;
       signal('SIGTERM');
       if (await gone(opts.stopGraceMs ?? 35_000)) return true;
@@ -98,27 +93,40 @@ export async function runJsonScript<T>(script: string, flags: unknown[], opts: {
   const { code, stdout, stderr } = await runPinned([process.execPath, '--import', 'tsx', path.join(ROOT, script), ...flags.map(String)], opts);
   const line = stdout.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) {
-    throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${script} ${code === null ? `killed after ${opts.timeoutMs} ms` : `exited ${code}`}: ${stderr.trim()}`);
+    throw unavailable(`${script} ${code === null ? `killed after ${opts.timeoutMs} ms` : `exited ${code}`}: ${stderr.trim()}`);
   }
   return JSON.parse(line) as T;
 }
 
-/** One open-loop run of bench/load.ts in its own process (openrtb bodies unless `extra` says otherwise), killed 30 s after it should have ended. */
-export function runLoad(r: {
+/**
+ * One open-loop run of bench/load.ts in its own process (openrtb bodies unless `extra` says otherwise), killed 30 s after it
+ * should have ended, with the CPU of `subjects` and the stack's servers over it (shares of one core; `machine`: of all cores).
+ */
+export async function runLoad(r: {
   url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number;
-}) {
+}, subjects: Record<string, CpuSubject> = {}) {
   const flags = ['--url', r.url, '--rate', r.rate, '--duration', r.durationSec, '--warmup', r.warmupSec, '--connections', r.connections, '--timeout', r.timeoutMs];
   const timeoutMs = (r.durationSec + r.warmupSec) * 1000 + r.timeoutMs + 30_000;
-  return runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, '--body', 'openrtb', ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs });
+  const all = { ...subjects, ...stackCpuSubjects() };
+  const cpu0 = snapshotCpu(all);
+  const out: { result?: OpenLoopResult; error?: string } = {};
+  try {
+    out.result = await runJsonScript<OpenLoopResult>('bench/load.ts', [...flags, '--body', 'openrtb', ...(r.extra ?? [])], { cpu: r.cpu, timeoutMs });
+  } catch (err) {
+    out.error = errorText(err);
+  }
+  const cpu1 = snapshotCpu(all);
+  const cpuSec = Object.fromEntries(Object.keys(subjects).map((k) => [k, cpuSeconds(cpu0, cpu1, k)]));
+  return { ...out, cpu: cpuShares(cpu0, cpu1), cpuSec, wallSec: (cpu1.at - cpu0.at) / 1000 };
 }
 
-export interface Service extends Target {
+export type Service = Target & {
   readonly label: string;
   readonly url: string;
   readonly command: string;
   /** Why the service is gone (it exited, or, started with `ready: 'watch'`, never became ready), or undefined. */
   failed(): string | undefined;
-}
+};
 
 export interface ServiceSpec {
   /** A script run as `node --import tsx <entry>`, or a shell command line given the service's port. */
@@ -137,11 +145,10 @@ async function waitReady(target: Target, url: string, timeoutMs: number): Promis
   let exitCode: number | null | undefined;
   void target.exited.then((c) => (exitCode = c));
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
-    if (exitCode !== undefined) throw new PipelineError('DEPENDENCY_UNAVAILABLE', `target exited with ${exitCode} before ${url} answered 200:\n${target.output()}`);
-    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (await r.body?.cancel(), r.status), () => 0);
-    if (status === 200) return;
+    if (exitCode !== undefined) throw unavailable(`target exited with ${exitCode} before ${url} answered 200:\n${target.output()}`);
+    if ((await fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (await r.body?.cancel(), r.status), () => 0)) === 200) return;
   }
-  throw new PipelineError('DEPENDENCY_UNAVAILABLE', `${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
+  throw unavailable(`${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
 }
 
 /**
@@ -196,8 +203,7 @@ export class Services {
     if (!svc) return;
     this.running.delete(label);
     const t0 = performance.now();
-    const graceful = await svc.stop();
-    this.stops.push({ label, goneAfterMs: graceful ? Math.round(performance.now() - t0) : null });
+    this.stops.push({ label, goneAfterMs: (await svc.stop()) ? Math.round(performance.now() - t0) : null });
   }
 
   stopAll(): Promise<unknown> {
@@ -218,21 +224,12 @@ export class Services {
   }
 }
 
-export interface Guard {
-  /** Names the step now running (logged, and named if the watchdog fires). */
-  step(name: string): void;
-  /** Runs the scenario's cleanup once (later calls wait for the same) and disarms the guard. */
-  cleanup(): Promise<void>;
-  /** Runs the steps; a failure ends them with a note ("Run stopped early: ...") and exit code 1, the results still written; then the cleanup. */
-  steps(body: () => Promise<void>, notes: string[]): Promise<void>;
-}
-
 /**
  * Bounds a scenario: every step has a timeout of its own, but on SIGINT/SIGTERM, or when the run as a whole outlives
  * `maxMs` (a broker call that never answers, say), the cleanup runs (itself bounded, 60 s) and the process exits (130;
  * 3 for the watchdog, which names the step it was in).
  */
-export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown>): Guard {
+export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown>) {
   let current = 'start';
   let done: Promise<void> | undefined;
   const once = (): Promise<void> => (done ??= cleanup().then(() => undefined, (err: unknown) => void log.error({ err }, 'cleanup failed')));
@@ -247,16 +244,19 @@ export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown
   timer.unref();
   process.once('SIGINT', () => exit(130));
   process.once('SIGTERM', () => exit(130));
-  return {
-    step(name) {
+  const g = {
+    /** Names the step now running (logged, and named if the watchdog fires). */
+    step(name: string): void {
       current = name;
       log.info({ step: name }, 'step');
     },
-    cleanup() {
+    /** Runs the scenario's cleanup once (later calls wait for the same) and disarms the guard. */
+    cleanup(): Promise<void> {
       current = 'cleanup';
       return once().finally(() => clearTimeout(timer));
     },
-    async steps(body, notes) {
+    /** Runs the steps; a failure ends them with a note ("Run stopped early: ...") and exit code 1, the results still written; then the cleanup. */
+    async steps(body: () => Promise<void>, notes: string[]): Promise<void> {
       try {
         await body();
       } catch (err) {
@@ -264,8 +264,9 @@ export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown
         log.error({ err, step: current }, 'scenario step failed');
         process.exitCode = 1;
       } finally {
-        await this.cleanup();
+        await g.cleanup();
       }
     },
   };
+  return g;
 }

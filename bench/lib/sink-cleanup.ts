@@ -26,6 +26,12 @@ export interface CleanupResult {
 
 const SAFE = /^[A-Za-z0-9._-]+$/;
 
+/** Sum of `requests` over the all-request rows (campaign '*'), shared by every run in the schema; null when unreadable. */
+export async function allRequests(sql: Sql): Promise<number | null> {
+  const rows = await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`.catch(() => null);
+  return rows?.[0] ? Number(rows[0].n) : null;
+}
+
 export async function cleanupRun(
   sql: Sql, redisUrl: string, o: { topic: string; group: string; partitions: number; campaignPrefix: string; eventIdPrefix: string },
 ): Promise<CleanupResult> {

@@ -27,16 +27,8 @@ export const groupOf = (name: string): string => `rtb-${name}`;
  * its `delivery` (to match the stage it is the baseline of); bid only: the compacted `campaignsTopic` (default `campaigns`).
  */
 export function stageEnv(stage: Stage, s: {
-  name: string;
-  input: string;
-  output: string;
-  partitions: number;
-  maxBatch?: number;
-  concurrency?: number;
-  schema?: string;
-  delivery?: Delivery;
-  campaignsTopic?: string;
-  logLevel?: string;
+  name: string; input: string; output: string; partitions: number; maxBatch?: number; concurrency?: number; schema?: string; delivery?: Delivery;
+  campaignsTopic?: string; logLevel?: string;
 }): Record<string, string> {
   const prefix = stage.toUpperCase();
   return {
@@ -47,6 +39,12 @@ export function stageEnv(stage: Stage, s: {
     ...(stage === 'passthrough' ? { PASSTHROUGH_SCHEMA: s.schema ?? 'bid-request.avsc', ...(s.delivery ? { PASSTHROUGH_DELIVERY: s.delivery } : {}) } : {}),
     ...(stage === 'bid' ? { BID_CAMPAIGNS_TOPIC: s.campaignsTopic ?? TOPICS.campaigns } : {}),
   };
+}
+
+/** The run's topics of the decision pipeline, `<prefix>-{req,enr,bids,out}`, and `extra` ones (key: `<prefix>-<suffix>`). */
+export function pipelineTopics<K extends string>(prefix: string, extra: Record<K, string>): Record<'req' | 'enr' | 'bids' | 'out' | K, string> {
+  const suffixes = { req: 'req', enr: 'enr', bids: 'bids', out: 'out', ...extra } as Record<string, string>;
+  return Object.fromEntries(Object.entries(suffixes).map(([k, v]) => [k, `${prefix}-${v}`])) as Record<'req' | 'enr' | 'bids' | 'out' | K, string>;
 }
 
 /** Enrich, bid (following the `campaigns` topic) and auction over topics req -> enr -> bids -> out, as processors `<prefix>-<stage>`. */

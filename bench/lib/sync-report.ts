@@ -10,20 +10,22 @@ import { bullets, document, failedRow, machineNotes, percent, section, table, ta
 import type { Percentiles, ResultHead, Table } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
+/**
+ * One run of the load against one edge: `cpu`, shares of one core per service and stack server (`machine`: of all cores);
+ * `ackProbeMs`, the ack latency of a side producer (idempotent, acks=all, one record per 50 ms): the broker's responsiveness;
+ * sync only, from the edge's /metrics, `tmaxExpired` (waits that hit the deadline) and `lateOutcomes` (outcomes after it), and
+ * from each processor's, its `batches` (= transactions).
+ */
 export interface ModeRun {
   mode: 'async' | 'sync';
   rate: number;
   connections: number;
   result?: OpenLoopResult;
   error?: string;
-  /** Sync only, from the edge's /metrics during this run: waits that hit the deadline, outcomes that came after it. */
   tmaxExpired?: number | null;
   lateOutcomes?: number | null;
-  /** CPU used during the run as a share of one core, per service and stack server; `machine`: share of all cores busy. */
   cpu?: Record<string, number | null>;
-  /** Ack latency of a side producer (idempotent, acks=all, one record per 50 ms) during the run: the broker's responsiveness. */
   ackProbeMs?: Percentiles | null;
-  /** Sync only: each processor's batches (= transactions) during the run, from its /metrics. */
   batches?: BatchStats[];
 }
 
@@ -61,13 +63,10 @@ export function syncTargetLines(s: SyncSummary): string[] {
   const t = TARGETS;
   const at = s.rates.find((r) => r.offeredRps === t.offeredRps);
   if (!at) return [`Targets are set at ${t.offeredRps} req/s, which was not run.`];
-  const line = (what: string, v: number | null, bar: string, ok: (x: number) => boolean): string =>
-    targetLine(`${what} at ${t.offeredRps} req/s`, v, bar, v !== null && ok(v));
-  return [
-    line('p99 ms', at.p99Ms, `<= ${t.p99Ms}`, (v) => v <= t.p99Ms),
-    line('answered before tmax', at.answeredBeforeDeadlineShare, `>= ${t.answeredBeforeDeadlineShare}`, (v) => v >= t.answeredBeforeDeadlineShare),
-    line('lost to the deadline', at.lostToDeadlineShare, `<= ${t.lostToDeadlineShare}`, (v) => v <= t.lostToDeadlineShare),
-  ];
+  const line = (what: string, v: number | null, bar: number, most: boolean): string =>
+    targetLine(`${what} at ${t.offeredRps} req/s`, v, `${most ? '<=' : '>='} ${bar}`, v !== null && (most ? v <= bar : v >= bar));
+  return [line('p99 ms', at.p99Ms, t.p99Ms, true), line('answered before tmax', at.answeredBeforeDeadlineShare, t.answeredBeforeDeadlineShare, false),
+    line('lost to the deadline', at.lostToDeadlineShare, t.lostToDeadlineShare, true)];
 }
 
 /** Findings derived from the numbers: anything that says the pipeline (or the machine) misbehaved is spelled out. */
