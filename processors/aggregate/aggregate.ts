@@ -1,11 +1,11 @@
 /**
  * The aggregate processor: maps each auction outcome, tracking notice and loss notice to its tumbling
  * event-time window and key (campaign, creative, deal, test flag, privacy basis, currency: window.ts)
- * and emits, within each consumed batch's transaction, the
- * batch's partial sums to `window-counts`. Stateless across batches: nothing is held between
- * batches, which is what keeps it exactly-once under the runner's transactions (windows are additive;
- * the sink adds). Notices (tracking and loss) are de-duplicated by event id where the id is first seen (dedup.ts), and
- * auction outcomes by request id: the decision hops are at-least-once, so an auction killed between
+ * and emits, within each consumed batch's transaction, the batch's partial sums to `window-counts`.
+ * Stateless across batches: nothing is held between batches, which is what keeps it exactly-once under
+ * the runner's transactions (windows are additive; the sink adds). Notices (tracking events and loss
+ * notices) are de-duplicated by event id where the id is first seen (dedup.ts), and auction outcomes by
+ * request id: the decision hops are at-least-once, so an auction killed between
  * producing an outcome and committing its input emits that outcome again; the copy is counted once.
  * A record older than the lateness horizon when it reached Kafka is counted as late and dropped, so
  * an outcome id needs remembering only a little longer than that horizon (`outcomeDedupTtlMs`).
