@@ -74,6 +74,8 @@ export interface WindowCount {
   exchangeWins?: number;
   exchangePriceMicros?: number;
   losses?: number;
+  /** Billed cost in the reported currency (`currency`), for reconciling invoices in that currency. */
+  reportedSpendMicros?: number;
   sourceTopic: string;
   sourcePartition: number;
   firstOffset: number;

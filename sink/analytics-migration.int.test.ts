@@ -47,11 +47,11 @@ test('migration 004 moves the old wins (our picks) to submitted, keys old rows a
   assert.deepEqual(await migrate(sql), ['004_exchange_wins_and_dimensions.sql']);
   for (const table of ['window_counts', 'window_count_parts']) {
     const rows = await sql.unsafe<Array<Record<string, unknown>>>(`select campaign_id, deal_id, test, privacy_basis, currency, bids::int, submitted::int, wins::int,
-      submitted_price_micros::int, clearing_price_micros::int, win_cost_micros::int, spend_micros::int, losses::int from ${table} order by campaign_id`);
+      submitted_price_micros::int, clearing_price_micros::int, win_cost_micros::int, spend_micros::int, reported_spend_micros::int, losses::int from ${table} order by campaign_id`);
     assert.deepEqual(rows.map((r) => ({ ...r })), [
-      { campaign_id: '*', deal_id: '', test: false, privacy_basis: '', currency: 'USD', bids: 12, submitted: 5, wins: 0, submitted_price_micros: 0, clearing_price_micros: 0, win_cost_micros: 0, spend_micros: 0, losses: 0 },
-      { campaign_id: 'c1', deal_id: '', test: false, privacy_basis: '', currency: 'USD', bids: 9, submitted: 4, wins: 0, submitted_price_micros: 8_000_000, clearing_price_micros: 0, win_cost_micros: 8000, spend_micros: 7000, losses: 0 },
-    ], `${table}: old wins are bids submitted; no exchange win was recorded before`);
+      { campaign_id: '*', deal_id: '', test: false, privacy_basis: '', currency: 'USD', bids: 12, submitted: 5, wins: 0, submitted_price_micros: 0, clearing_price_micros: 0, win_cost_micros: 0, spend_micros: 0, reported_spend_micros: 0, losses: 0 },
+      { campaign_id: 'c1', deal_id: '', test: false, privacy_basis: '', currency: 'USD', bids: 9, submitted: 4, wins: 0, submitted_price_micros: 8_000_000, clearing_price_micros: 0, win_cost_micros: 8000, spend_micros: 7000, reported_spend_micros: 7000, losses: 0 },
+    ], `${table}: old wins are bids submitted; no exchange win was recorded before; USD spend is the reported spend`);
   }
   const [daily] = await sql`select submitted::int, wins::int, win_rate, spend_micros::int from campaign_daily_metrics where campaign_id = 'c1'`;
   assert.deepEqual({ ...daily, win_rate: Number(daily!.win_rate) }, { submitted: 4, wins: 0, win_rate: 0, spend_micros: 7000 });

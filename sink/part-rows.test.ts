@@ -51,10 +51,10 @@ test('part-rows turns a batch into one array per column, longs as exact strings'
 });
 
 test('part-rows builds the counter SQL from one list', () => {
-  assert.equal(COUNTER_COLUMNS.length, 12);
-  assert.match(counterSums(), /^sum\(requests\)::bigint as requests, .*sum\(losses\)::bigint as losses$/);
+  assert.equal(COUNTER_COLUMNS.length, 13);
+  assert.match(counterSums(), /^sum\(requests\)::bigint as requests, .*sum\(reported_spend_micros\)::bigint as reported_spend_micros$/);
   assert.match(counterAssignments('w', 'excluded', '+'), /^requests = w\.requests \+ excluded\.requests, /);
   assert.match(counterAssignments('w', 's', '-'), /clicks = w\.clicks - s\.clicks/);
-  assert.equal(allCountersZero('u').split(' and ').length, 12);
+  assert.equal(allCountersZero('u').split(' and ').length, 13);
   assert.equal(sameKey('w', 's'), '(w.campaign_id, w.creative_id, w.deal_id, w.test, w.privacy_basis, w.currency, w.window_start_ms, w.window_ms) = (s.campaign_id, s.creative_id, s.deal_id, s.test, s.privacy_basis, s.currency, s.window_start_ms, s.window_ms)');
 });

@@ -24,6 +24,7 @@ export const COUNTERS = [
   ['exchangeWins', 'wins'],
   ['exchangePriceMicros', 'clearing_price_micros'],
   ['losses', 'losses'],
+  ['reportedSpendMicros', 'reported_spend_micros'],
 ] as const satisfies ReadonlyArray<readonly [keyof WindowCount, string]>;
 
 export const COUNTER_COLUMNS: readonly string[] = COUNTERS.map(([, column]) => column);
@@ -47,13 +48,14 @@ export const KEY = [
 export const KEY_COLUMNS: readonly string[] = KEY.map(([, column]) => column);
 
 /** The Avro defaults of the fields window-count v2 added (window-count.avsc): what a part without them means. */
-const V2_DEFAULTS = { dealId: '', test: false, privacyBasis: '', currency: 'USD', exchangeWins: 0, exchangePriceMicros: 0, losses: 0 } as const;
+const V2_DEFAULTS = { dealId: '', test: false, privacyBasis: '', currency: 'USD', exchangeWins: 0, exchangePriceMicros: 0, losses: 0, reportedSpendMicros: 0 } as const;
 
 /** The part with every field present: the v2 fields it lacks take their Avro defaults. */
 export function complete(p: WindowCount): Required<WindowCount> {
   return {
     ...p, dealId: p.dealId ?? V2_DEFAULTS.dealId, test: p.test ?? V2_DEFAULTS.test, privacyBasis: p.privacyBasis ?? V2_DEFAULTS.privacyBasis, currency: p.currency ?? V2_DEFAULTS.currency,
     exchangeWins: p.exchangeWins ?? V2_DEFAULTS.exchangeWins, exchangePriceMicros: p.exchangePriceMicros ?? V2_DEFAULTS.exchangePriceMicros, losses: p.losses ?? V2_DEFAULTS.losses,
+    reportedSpendMicros: p.reportedSpendMicros ?? V2_DEFAULTS.reportedSpendMicros,
   };
 }
 

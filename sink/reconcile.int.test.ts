@@ -127,7 +127,9 @@ interface Fact {
   atMs: number;
   add: Partial<Record<Counter, number>>;
 }
-const COUNTERS = ['requests', 'bids', 'submitted', 'wins', 'losses', 'win_cost_micros', 'spend_micros', 'clearing_price_micros', 'submitted_price_micros', 'impressions', 'clicks', 'conversions'] as const;
+const COUNTERS = [
+  'requests', 'bids', 'submitted', 'wins', 'losses', 'win_cost_micros', 'spend_micros', 'reported_spend_micros', 'clearing_price_micros', 'submitted_price_micros', 'impressions', 'clicks', 'conversions',
+] as const;
 type Counter = (typeof COUNTERS)[number];
 
 /** What the test itself says each produced record counts (each original once; the copies nothing). */
@@ -142,7 +144,7 @@ function factsOf(t: Traffic): Fact[] {
   for (const n of t.notices) {
     const add: Fact['add'] = {};
     if (n.exchangeWin) Object.assign(add, { wins: 1, clearing_price_micros: n.priceMicros });
-    if (n.type === 'BILLING') add.spend_micros = n.costMicros;
+    if (n.type === 'BILLING') Object.assign(add, { spend_micros: n.costMicros, reported_spend_micros: Math.floor(n.reportedPriceMicros! / 1000) });
     if (n.type === 'IMPRESSION') add.impressions = 1;
     if (n.type === 'CLICK') add.clicks = 1;
     if (n.type === 'CONVERSION') add.conversions = 1;
@@ -330,6 +332,7 @@ test('reconciliation: every analyst view column equals independent totals of a m
     td.set([dayIso(day!), testFlag, basis, currency].join('|'), {
       day: dayIso(day!), window_ms: MIN, test: testFlag === 'true', privacy_basis: basis, currency, requests: g.star.requests, bids: g.star.bids, submitted: g.star.submitted, wins: c.wins,
       bids_per_request: ratio(g.star.bids, g.star.requests), win_rate: ratio(c.wins, g.star.submitted), losses: c.losses, spend_micros: c.spend_micros, spend: units(c.spend_micros),
+      reported_spend_micros: c.reported_spend_micros, reported_spend: units(c.reported_spend_micros),
       clearing_price_micros: c.clearing_price_micros, avg_clearing_cpm_micros: ratio(c.clearing_price_micros, c.wins), avg_clearing_cpm: units(ratio(c.clearing_price_micros, c.wins)),
       impressions: c.impressions, clicks: c.clicks, ctr: ratio(c.clicks, c.impressions), cpm: units(ratio(c.spend_micros * 1000, c.impressions)), conversions: c.conversions,
     });

@@ -10,13 +10,13 @@ const M = 60_000;
 
 interface Row {
   c: string; k: string; w: number; bids?: number; submitted?: number; wins?: number; cost?: number; spend?: number; clearing?: number; submittedPrice?: number;
-  imps?: number; clicks?: number; conv?: number; requests?: number; losses?: number; deal?: string; test?: boolean; basis?: string; cur?: string;
+  imps?: number; clicks?: number; conv?: number; requests?: number; losses?: number; deal?: string; test?: boolean; basis?: string; cur?: string; reported?: number;
 }
 const ROWS: Row[] = [
   // wins = exchange wins (clearing = the sum of their reported CPMs); submitted = our auction's picks (submittedPrice = their internal CPMs)
   { c: 'c1', k: 'k1', w: W1, bids: 200, submitted: 100, wins: 50, cost: 1_250_000, spend: 1_000_000, clearing: 125_000_000, submittedPrice: 300_000_000, imps: 40, clicks: 2, conv: 1, losses: 30, basis: 'consent' },
   // the same campaign, creative and window under another basis and currency: one row in the campaign views
-  { c: 'c1', k: 'k1', w: W1, bids: 20, submitted: 10, wins: 5, spend: 100_000, clearing: 10_000_000, imps: 4, basis: 'unrestricted', cur: 'EUR' },
+  { c: 'c1', k: 'k1', w: W1, bids: 20, submitted: 10, wins: 5, spend: 100_000, reported: 92_000, clearing: 10_000_000, imps: 4, basis: 'unrestricted', cur: 'EUR' },
   { c: 'c1', k: 'k2', w: W1, conv: 3 },
   { c: 'c1', k: 'k1', w: W2, bids: 100, submitted: 50, wins: 25, cost: 600_000, spend: 500_000, clearing: 50_000_000, imps: 60, clicks: 3 },
   { c: 'c1', k: 'k1', w: W3, bids: 10, submitted: 2, wins: 1, cost: 20_000, spend: 30_000, clearing: 1_500_000, imps: 10 },
@@ -37,9 +37,9 @@ async function seeded(t: Parameters<typeof freshSchema>[0]) {
   const { sql } = await freshSchema(t);
   for (const r of ROWS) {
     await sql`insert into window_counts (campaign_id, creative_id, deal_id, test, privacy_basis, currency, window_start_ms, window_ms, bids, submitted, wins,
-      win_cost_micros, spend_micros, clearing_price_micros, submitted_price_micros, impressions, clicks, conversions, requests, losses)
+      win_cost_micros, spend_micros, clearing_price_micros, submitted_price_micros, impressions, clicks, conversions, requests, losses, reported_spend_micros)
       values (${r.c}, ${r.k}, ${r.deal ?? ''}, ${r.test ?? false}, ${r.basis ?? ''}, ${r.cur ?? 'USD'}, ${r.w}, ${M}, ${r.bids ?? 0}, ${r.submitted ?? 0}, ${r.wins ?? 0},
-      ${r.cost ?? 0}, ${r.spend ?? 0}, ${r.clearing ?? 0}, ${r.submittedPrice ?? 0}, ${r.imps ?? 0}, ${r.clicks ?? 0}, ${r.conv ?? 0}, ${r.requests ?? 0}, ${r.losses ?? 0})`;
+      ${r.cost ?? 0}, ${r.spend ?? 0}, ${r.clearing ?? 0}, ${r.submittedPrice ?? 0}, ${r.imps ?? 0}, ${r.clicks ?? 0}, ${r.conv ?? 0}, ${r.requests ?? 0}, ${r.losses ?? 0}, ${r.reported ?? r.spend ?? 0})`;
   }
   return sql;
 }
@@ -102,13 +102,14 @@ test('window_totals: live requests, bids and submitted from the all-request rows
 test('traffic_daily_metrics: requests by the basis and currency of the request, test traffic its own rows', async (t) => {
   const sql = await seeded(t);
   const rows = await sql<Record<string, unknown>[]>`select * from traffic_daily_metrics where day = '2026-11-22' order by test, privacy_basis, currency`;
-  assert.deepEqual(rows.map((r) => [r.test, r.privacy_basis, r.currency, ...pick(r, ['requests', 'bids', 'submitted', 'wins', 'losses', 'spend_micros', 'impressions'])]), [
-    [false, '', '', 0, 0, 0, 0, 4, 0, 0],
-    [false, '', 'USD', 500, 100, 50, 35, 0, 900_000, 70],
-    [false, 'consent', 'USD', 1000, 300, 110, 50, 30, 1_000_000, 40],
-    [false, 'unrestricted', 'EUR', 100, 30, 10, 5, 0, 100_000, 4],
-    [true, '', 'USD', 7, 5, 5, 999, 0, 9_999_000, 999],
+  assert.deepEqual(rows.map((r) => [r.test, r.privacy_basis, r.currency, ...pick(r, ['requests', 'bids', 'submitted', 'wins', 'losses', 'spend_micros', 'reported_spend_micros', 'impressions'])]), [
+    [false, '', '', 0, 0, 0, 0, 4, 0, 0, 0],
+    [false, '', 'USD', 500, 100, 50, 35, 0, 900_000, 900_000, 70],
+    [false, 'consent', 'USD', 1000, 300, 110, 50, 30, 1_000_000, 1_000_000, 40],
+    [false, 'unrestricted', 'EUR', 100, 30, 10, 5, 0, 100_000, 92_000, 4],
+    [true, '', 'USD', 7, 5, 5, 999, 0, 9_999_000, 9_999_000, 999],
   ]);
+  assert.equal(num(rows[3]!.reported_spend), 0.092, 'the EUR row says what the EUR invoice says');
   assert.deepEqual(pick(rows[2], ['bids_per_request', 'win_rate', 'avg_clearing_cpm', 'cpm']), exact([0.3, 50 / 110, 2.5, 25]));
 });
 

@@ -74,7 +74,7 @@ test('window counts the exchange win from the notice flagged exchangeWin (win or
   const s = new WindowSums(MIN);
   const ev = (eventId: string, type: TrackingEvent['type'], exchangeWin: boolean, priceMicros: number): TrackingEvent => ({
     eventId, type, requestId: 'r', impId: '1', campaignId: 'a', creativeId: 'a-cr', advertiserId: 'x', dayKey: 'd', priceMicros, costMicros: Math.floor(priceMicros / 1000),
-    auctionAtMs: 0, occurredAtMs: 1_000, ingestNodeId: 'e', exchangeWin, currency: 'USD',
+    auctionAtMs: 0, occurredAtMs: 1_000, ingestNodeId: 'e', exchangeWin, currency: 'EUR', reportedPriceMicros: Math.floor((priceMicros * 920_000) / 1_000_000) + 1,
   });
   // An nurl exchange: the win notice is the win, billing is spend only.
   s.addTracking(ev('w1', 'WIN', true, 1_500_000));
@@ -85,6 +85,7 @@ test('window counts the exchange win from the notice flagged exchangeWin (win or
   const [row, ...rest] = s.toRecords(batch);
   assert.deepEqual(rest, []);
   assert.deepEqual([row?.exchangeWins, row?.exchangePriceMicros, row?.spendMicros, row?.wins], [2, 3_700_000, 1_500 + 2_200, 0]);
+  assert.equal(row?.reportedSpendMicros, 1_380 + 2_024, 'billed cost in the reported currency: reported CPM / 1000 floored per billing notice');
 });
 
 test('window keeps deals, test traffic, privacy bases and currencies apart, from the request onto its bids and picks', () => {

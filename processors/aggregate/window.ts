@@ -21,7 +21,7 @@ import type { LossNotice, TrackingEvent, WindowCount } from '../../schemas/track
 import type { BatchInfo } from '../runtime/processor.js';
 
 export type Counters = Required<Pick<WindowCount,
-  'requests' | 'bids' | 'wins' | 'winCostMicros' | 'spendMicros' | 'clearingPriceMicros' | 'impressions' | 'clicks' | 'conversions' | 'exchangeWins' | 'exchangePriceMicros' | 'losses'>>;
+  'requests' | 'bids' | 'wins' | 'winCostMicros' | 'spendMicros' | 'clearingPriceMicros' | 'impressions' | 'clicks' | 'conversions' | 'exchangeWins' | 'exchangePriceMicros' | 'losses' | 'reportedSpendMicros'>>;
 
 /** What a sum is keyed by, besides its window. */
 export type SumKey = Required<Pick<WindowCount, 'campaignId' | 'creativeId' | 'dealId' | 'test' | 'privacyBasis' | 'currency'>>;
@@ -42,7 +42,7 @@ export function isLate(eventMs: number, arrivedMs: number, horizonMs: number): b
 }
 
 const zero = (): Counters => ({
-  requests: 0, bids: 0, wins: 0, winCostMicros: 0, spendMicros: 0, clearingPriceMicros: 0, impressions: 0, clicks: 0, conversions: 0, exchangeWins: 0, exchangePriceMicros: 0, losses: 0,
+  requests: 0, bids: 0, wins: 0, winCostMicros: 0, spendMicros: 0, clearingPriceMicros: 0, impressions: 0, clicks: 0, conversions: 0, exchangeWins: 0, exchangePriceMicros: 0, losses: 0, reportedSpendMicros: 0,
 });
 
 /** Partial sums of one batch, keyed by SumKey and window. */
@@ -81,13 +81,15 @@ export class WindowSums {
   /**
    * A notice counts at the time the edge received it. The notice kind the exchange's win is read from
    * (`exchangeWin`) counts a win and its reported clearing price; a billing notice adds its cost to
-   * spend (whether or not it is also the win); a win notice that is not the exchange's win adds nothing.
+   * spend (whether or not it is also the win), in the base currency and, for invoices, in the currency
+   * the exchange reported; a win notice that is not the exchange's win adds nothing.
    */
   addTracking(e: TrackingEvent): void {
     const delta: Partial<Counters> = e.exchangeWin ? { exchangeWins: 1, exchangePriceMicros: e.priceMicros } : {};
     switch (e.type) {
       case 'BILLING':
         delta.spendMicros = e.costMicros;
+        delta.reportedSpendMicros = Math.floor((e.reportedPriceMicros ?? 0) / 1000);
         break;
       case 'IMPRESSION':
         delta.impressions = 1;

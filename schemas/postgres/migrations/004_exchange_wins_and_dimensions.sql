@@ -9,7 +9,8 @@
 -- replays), and `wins` / `clearing_price_micros` start at 0: exchange wins were not recorded before
 -- (old tracking events carry no exchangeWin flag, so replaying them cannot recover them either).
 -- Old rows get the dimensions' defaults: open auction (deal ''), live traffic, privacy basis '' (not
--- recorded: the edge applied no privacy policy then), currency USD (every answer was in USD).
+-- recorded: the edge applied no privacy policy then), currency USD (every answer was in USD), so their
+-- spend in the reported currency is their spend.
 --
 -- The rewrite touches every row of window_counts and window_count_parts once; prune the ledger first
 -- (prune_window_count_parts) to keep it short.
@@ -26,12 +27,13 @@ alter table window_counts
   add column currency text not null default 'USD',
   add column submitted bigint not null default 0,
   add column submitted_price_micros bigint not null default 0,
-  add column losses bigint not null default 0;
+  add column losses bigint not null default 0,
+  add column reported_spend_micros bigint not null default 0;
 alter table window_counts
-  add constraint window_counts_v2_non_negative check (submitted >= 0 and submitted_price_micros >= 0 and losses >= 0);
+  add constraint window_counts_v2_non_negative check (submitted >= 0 and submitted_price_micros >= 0 and losses >= 0 and reported_spend_micros >= 0);
 update window_counts
-  set submitted = wins, submitted_price_micros = clearing_price_micros, wins = 0, clearing_price_micros = 0
-  where wins <> 0 or clearing_price_micros <> 0;
+  set submitted = wins, submitted_price_micros = clearing_price_micros, wins = 0, clearing_price_micros = 0, reported_spend_micros = spend_micros
+  where wins <> 0 or clearing_price_micros <> 0 or spend_micros <> 0;
 -- Every dimension is in the key: otherwise the sink's upsert would add a deal's counts to the open
 -- auction's row (or test traffic to live traffic, one currency to another).
 alter table window_counts drop constraint window_counts_pkey;
@@ -46,12 +48,13 @@ alter table window_count_parts
   add column currency text not null default 'USD',
   add column submitted bigint not null default 0,
   add column submitted_price_micros bigint not null default 0,
-  add column losses bigint not null default 0;
+  add column losses bigint not null default 0,
+  add column reported_spend_micros bigint not null default 0;
 alter table window_count_parts
-  add constraint window_count_parts_v2_non_negative check (submitted >= 0 and submitted_price_micros >= 0 and losses >= 0);
+  add constraint window_count_parts_v2_non_negative check (submitted >= 0 and submitted_price_micros >= 0 and losses >= 0 and reported_spend_micros >= 0);
 update window_count_parts
-  set submitted = wins, submitted_price_micros = clearing_price_micros, wins = 0, clearing_price_micros = 0
-  where wins <> 0 or clearing_price_micros <> 0;
+  set submitted = wins, submitted_price_micros = clearing_price_micros, wins = 0, clearing_price_micros = 0, reported_spend_micros = spend_micros
+  where wins <> 0 or clearing_price_micros <> 0 or spend_micros <> 0;
 -- A part is one key of one aggregate batch, and the key now has the dimensions.
 drop index window_count_parts_part_key;
 create unique index window_count_parts_part_key on window_count_parts
@@ -69,6 +72,7 @@ comment on column window_counts.wins is 'Wins at the exchange: win notices (nurl
 comment on column window_counts.losses is 'Loss notices (lurl) from the exchange.';
 comment on column window_counts.win_cost_micros is 'Sum of the auction''s reserved cost of the bids submitted, micros.';
 comment on column window_counts.submitted_price_micros is 'Sum of the submitted bids'' clearing CPMs in our internal auction, micros (divide by submitted for the average).';
+comment on column window_counts.reported_spend_micros is 'Billed spend in the currency the exchange reported (the row''s currency), micros of that currency: reported CPM / 1000 floored per billing notice. What the exchange''s invoice says; never add it across currencies.';
 comment on column window_counts.clearing_price_micros is 'Sum of the clearing CPMs the exchange reported (${AUCTION_PRICE}) on its wins, base-currency micros (divide by wins for the average).';
 
 comment on column window_count_parts.deal_id is 'Key dimension, as in window_counts.';
@@ -78,6 +82,7 @@ comment on column window_count_parts.currency is 'Key dimension, as in window_co
 comment on column window_count_parts.submitted is 'Counter, as in window_counts.';
 comment on column window_count_parts.submitted_price_micros is 'Counter, as in window_counts.';
 comment on column window_count_parts.losses is 'Counter, as in window_counts.';
+comment on column window_count_parts.reported_spend_micros is 'Counter, as in window_counts.';
 
 -- Views. Ratios are exact numeric and NULL when the denominator is 0; money appears both as micros and
 -- as base-currency units. win_rate = exchange wins / bids submitted. CPM and CPC use spend (billing
@@ -321,6 +326,8 @@ select
   losses,
   spend_micros,
   micros_to_units(spend_micros) as spend,
+  reported_spend_micros,
+  micros_to_units(reported_spend_micros) as reported_spend,
   clearing_price_micros,
   metric_ratio(clearing_price_micros, wins) as avg_clearing_cpm_micros,
   micros_to_units(metric_ratio(clearing_price_micros, wins)) as avg_clearing_cpm,
@@ -338,6 +345,7 @@ from (
     coalesce(sum(wins) filter (where campaign_id <> '*'), 0)::bigint as wins,
     coalesce(sum(losses) filter (where campaign_id <> '*'), 0)::bigint as losses,
     coalesce(sum(spend_micros) filter (where campaign_id <> '*'), 0)::bigint as spend_micros,
+    coalesce(sum(reported_spend_micros) filter (where campaign_id <> '*'), 0)::bigint as reported_spend_micros,
     coalesce(sum(clearing_price_micros) filter (where campaign_id <> '*'), 0)::bigint as clearing_price_micros,
     coalesce(sum(impressions) filter (where campaign_id <> '*'), 0)::bigint as impressions,
     coalesce(sum(clicks) filter (where campaign_id <> '*'), 0)::bigint as clicks,
@@ -358,6 +366,7 @@ comment on column traffic_daily_metrics.wins is 'Wins at the exchange.';
 comment on column traffic_daily_metrics.bids_per_request is 'bids / requests.';
 comment on column traffic_daily_metrics.win_rate is 'wins / submitted (losses live under currency '''': compare loss counts across currencies only in total).';
 comment on column traffic_daily_metrics.spend is 'Billed spend (for test traffic: what it would have cost; never charged), base-currency units.';
+comment on column traffic_daily_metrics.reported_spend is 'Billed spend in the row''s currency, units of it (what that currency''s invoices say).';
 comment on column traffic_daily_metrics.avg_clearing_cpm is 'Average clearing CPM the exchange reported on its wins, base-currency units.';
 comment on column traffic_daily_metrics.cpm is 'Spend per 1000 impressions, base-currency units.';
 
