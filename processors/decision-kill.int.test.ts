@@ -156,11 +156,11 @@ test('decision hops: SIGKILL of enrich, bid and auction under sync load: one ans
   assert.ok(copies > 0, 'the kills re-emitted outcomes (otherwise counting once proves nothing)');
   for (const [id, cid] of winnersAnswered) assert.equal(first.get(id)!.wins[0]?.campaignId, cid, `${id}: the answered winner is the counted one`);
 
-  // Postgres counts each request once, and the wins and cost of the first copies.
+  // Postgres counts each request once, and the bids submitted (our auction's wins) and cost of the first copies.
   const [all] = await pg.sql<Array<{ requests: string }>>`select coalesce(sum(requests), 0)::text as requests from window_counts where campaign_id = '*'`;
   assert.equal(Number(all!.requests), ids.length, 'requests in Postgres = requests answered');
   const rows = await pg.sql<Array<{ campaign_id: string; wins: string; cost: string }>>`
-    select campaign_id, sum(wins)::text as wins, sum(win_cost_micros)::text as cost from window_counts where campaign_id <> '*' group by campaign_id`;
+    select campaign_id, sum(submitted)::text as wins, sum(win_cost_micros)::text as cost from window_counts where campaign_id <> '*' group by campaign_id`;
   const pgBy = new Map(rows.map((r) => [r.campaign_id, { wins: Number(r.wins), cost: Number(r.cost) }]));
   let exhausted = 0;
   for (const c of campaigns) {

@@ -48,17 +48,34 @@ export interface LossNotice {
 export interface WindowCount {
   campaignId: string;
   creativeId: string;
+  /**
+   * The key's dimensions (window-count.avsc says what each means); rows differing in any of them are never
+   * merged. This field and the other v2 fields are optional here because the Avro defaults fill them in on
+   * decode (and on encode); code that builds a WindowCount by hand may leave them to the defaults.
+   */
+  dealId?: string;
+  test?: boolean;
+  privacyBasis?: string;
+  currency?: string;
   windowStartMs: number;
   windowMs: number;
   requests: number;
   bids: number;
+  /** Bids submitted (our internal auction's picks); the name predates exchange wins and is kept for compatibility. */
   wins: number;
   winCostMicros: number;
   spendMicros: number;
+  /** Sum of the submitted bids' internal clearing CPMs. */
   clearingPriceMicros: number;
   impressions: number;
   clicks: number;
   conversions: number;
+  /** Wins at the exchange (tracking events with exchangeWin) and the sum of the clearing CPMs it reported. */
+  exchangeWins?: number;
+  exchangePriceMicros?: number;
+  losses?: number;
+  /** Billed cost in the reported currency (`currency`), for reconciling invoices in that currency. */
+  reportedSpendMicros?: number;
   sourceTopic: string;
   sourcePartition: number;
   firstOffset: number;

@@ -28,7 +28,7 @@ const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const sql = postgres(cfg.postgresUrl, { max: 2, onnotice: () => undefined });
 const run = randomUUID().slice(0, 8);
 const prefix = `ex-${run}`;
-const T = { o: `ex-o-${run}`, t: `ex-t-${run}`, w: `ex-w-${run}` };
+const T = { o: `ex-o-${run}`, t: `ex-t-${run}`, l: `ex-l-${run}`, w: `ex-w-${run}` };
 const aggGroup = `rtb-ex-agg-${run}`;
 const sinkGroup = `rtb-ex-sink-${run}`;
 const procs: ServiceProcess[] = [];
@@ -46,19 +46,19 @@ after(async () => {
 });
 
 const startAggregate = () => spawnService('processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', {
-  AGGREGATE_NAME: `ex-agg-${run}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: T.w, PROCESSOR_INSTANCE_ID: 'a', PROCESSOR_MAX_BATCH: '200',
+  AGGREGATE_NAME: `ex-agg-${run}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_LOSSES: T.l, AGGREGATE_OUTPUT: T.w, PROCESSOR_INSTANCE_ID: 'a', PROCESSOR_MAX_BATCH: '200',
 });
 const startSink = () => spawnService('sink/main.ts', 'SINK_HTTP_PORT', { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_MAX_BATCH: '300' });
 
 async function postgresTotals() {
   const rows = await sql<Array<Record<string, string>>>`
-    select campaign_id, creative_id, window_start_ms::text, requests::text, bids::text, wins::text, win_cost_micros::text, spend_micros::text,
-           clearing_price_micros::text, impressions::text, clicks::text, conversions::text
+    select campaign_id, creative_id, window_start_ms::text, requests::text, bids::text, submitted::text, win_cost_micros::text, spend_micros::text,
+           submitted_price_micros::text, impressions::text, clicks::text, conversions::text
     from window_counts where campaign_id like ${`${prefix}-%`} and window_ms = 60000`;
   return totals(rows.map((r) => ({
     campaignId: r.campaign_id!, creativeId: r.creative_id!, windowStartMs: Number(r.window_start_ms), windowMs: 60_000,
-    requests: Number(r.requests), bids: Number(r.bids), wins: Number(r.wins), winCostMicros: Number(r.win_cost_micros), spendMicros: Number(r.spend_micros),
-    clearingPriceMicros: Number(r.clearing_price_micros), impressions: Number(r.impressions), clicks: Number(r.clicks), conversions: Number(r.conversions),
+    requests: Number(r.requests), bids: Number(r.bids), wins: Number(r.submitted), winCostMicros: Number(r.win_cost_micros), spendMicros: Number(r.spend_micros),
+    clearingPriceMicros: Number(r.submitted_price_micros), impressions: Number(r.impressions), clicks: Number(r.clicks), conversions: Number(r.conversions),
     sourceTopic: '', sourcePartition: 0, firstOffset: 0, lastOffset: 0,
   })));
 }

@@ -18,7 +18,7 @@ import type { WindowCount } from '../schemas/tracking-event.js';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { topicEnds } from '../processors/runtime/end-offsets.js';
 import { sinkDrained } from './offsets.js';
-import { WINDOW_MS, appliedParts, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
+import { WINDOW_MS, appliedParts, dimensions, readTotals, rng, totalsOf } from '../processors/testing/sink-parts.fixture.js';
 import { removeFromWindowCountsOffset } from './writer.js';
 import { waitFor } from '../processors/testing/wait.js';
 import { metricSum } from '../processors/runtime/metrics-scrape.js';
@@ -79,10 +79,10 @@ async function setup(t: Parameters<typeof freshSchema>[0], seed: number) {
       const i = next++;
       const int = (k: number): number => Math.floor(random() * k);
       return {
-        campaignId: all ? '*' : `${run}-c${int(8)}`, creativeId: all ? '' : `k${int(3)}`,
+        campaignId: all ? '*' : `${run}-c${int(8)}`, creativeId: all ? '' : `k${int(3)}`, ...dimensions(random, all),
         windowStartMs: Date.UTC(2026, 10, 22) + int(20) * WINDOW_MS, windowMs: WINDOW_MS,
         requests: all ? 1 + int(50) : 0, bids: int(20), wins: int(5), winCostMicros: int(9_000_000), spendMicros: int(9_000_000),
-        clearingPriceMicros: int(90_000_000), impressions: int(5), clicks: int(2), conversions: int(2),
+        clearingPriceMicros: int(90_000_000), impressions: int(5), clicks: int(2), conversions: int(2), exchangeWins: int(3), exchangePriceMicros: int(9_000_000), losses: int(3),
         sourceTopic: `src-${run}`, sourcePartition: i % 3, firstOffset: i * 10, lastOffset: i * 10 + 9,
       };
     });

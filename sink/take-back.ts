@@ -11,6 +11,7 @@ import type { Sql } from '../schemas/postgres/migrate.js';
 import { PipelineError } from '../schemas/errors.js';
 import { asPipelineError } from './pg-errors.js';
 import { deleteEmptyRowsSql, takeBackSql } from './statements.js';
+import { KEY } from './part-rows.js';
 
 type Tx = postgres.TransactionSql;
 
@@ -36,14 +37,12 @@ const TAKE_BACK_WC = takeBackSql(`delete from window_count_parts
 const TAKE_BACK_SOURCE = takeBackSql(`update window_count_parts set superseded_at = now()
   where source_topic = $1 and source_partition = $2 and first_offset >= $3 and superseded_at is null`);
 
+/** The take-back's answer; `zero_<i>` (one per key column) are the keys of the rows it emptied. */
 interface TakeBackRow {
   parts: number;
   keys: number;
   rows: number;
-  zero_campaign: string[];
-  zero_creative: string[];
-  zero_start: string[];
-  zero_width: number[];
+  [zeroKey: `zero_${number}`]: string[];
 }
 
 async function takeBack(tx: Tx, statement: string, params: Array<string | number>): Promise<{ parts: number; rows: number }> {
@@ -51,7 +50,8 @@ async function takeBack(tx: Tx, statement: string, params: Array<string | number
   if (!r) return { parts: 0, rows: 0 };
   // The ledger's live rows are by construction inside window_counts; if not, subtracting would be a guess.
   if (r.rows !== r.keys) throw new Error(`ledger and window_counts disagree: ${r.keys} keys taken back, ${r.rows} rows found; nothing changed`);
-  if (r.zero_campaign.length > 0) await tx.unsafe(deleteEmptyRowsSql(), [r.zero_campaign, r.zero_creative, r.zero_start, r.zero_width] as never[]);
+  const emptied = KEY.map((_, i) => r[`zero_${i}`] ?? []);
+  if (emptied[0]!.length > 0) await tx.unsafe(deleteEmptyRowsSql(), emptied as never[]);
   return { parts: r.parts, rows: r.rows };
 }
 

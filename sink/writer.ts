@@ -61,7 +61,7 @@ export async function applyBatch(sql: Sql, req: ApplyRequest): Promise<ApplyResu
       if (parts.length === 0) return { status: 'applied', applied: 0, skipped: 0, rowsWritten: 0 } as const;
       const c = toColumns(parts);
       const params = [
-        topic, partition, c.campaignId, c.creativeId, c.windowStartMs, c.windowMs, ...c.counters,
+        topic, partition, ...c.keys, ...c.counters,
         c.sourceTopic, c.sourcePartition, c.firstOffset, c.lastOffset, c.wcOffset, c.wcTimestampMs,
       ];
       const [r] = await tx.unsafe<{ applied: number; written: number }[]>(APPLY_SQL, params as never[], { prepare: true });

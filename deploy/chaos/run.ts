@@ -328,9 +328,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const v = await topics.codec.decode<TrackingEvent>(r.value as Buffer);
         tracking.push({ partition: r.partition, offset: BigInt(r.offset), eventId: v.eventId, type: v.type, campaignId: v.campaignId, creativeId: v.creativeId, costMicros: v.costMicros, occurredAtMs: v.occurredAtMs });
       });
+      // The outcomes' wins are our auction's picks: the columns submitted and submitted_price_micros since issue 10.
       const rows = await pg!.sql<Array<Record<string, string>>>`
-        select campaign_id, creative_id, window_start_ms::text, requests::text, bids::text, wins::text, win_cost_micros::text,
-               clearing_price_micros::text, spend_micros::text, impressions::text
+        select campaign_id, creative_id, window_start_ms::text, requests::text, bids::text, submitted::text as wins, win_cost_micros::text,
+               submitted_price_micros::text as clearing_price_micros, spend_micros::text, impressions::text
         from window_counts where window_ms = ${o.windowMs}`;
       const countRows: CountRow[] = rows.map((r) => ({
         campaignId: r.campaign_id!, creativeId: r.creative_id!, windowStartMs: Number(r.window_start_ms), requests: Number(r.requests), bids: Number(r.bids),

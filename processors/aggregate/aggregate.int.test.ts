@@ -23,7 +23,7 @@ const cfg = loadConfig(commonSpecs);
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'aggregate-test', log: createLogger('test', 'silent') });
 const codec = new AvroCodec(cfg.schemaRegistryUrl);
 const run = randomUUID().slice(0, 8);
-const T = { o: `agg-o-${run}`, t: `agg-t-${run}`, w: `agg-w-${run}` };
+const T = { o: `agg-o-${run}`, t: `agg-t-${run}`, l: `agg-l-${run}`, w: `agg-w-${run}` };
 after(async () => {
   const admin = kafka.admin();
   await admin.connect();
@@ -51,7 +51,7 @@ test('aggregate: SIGKILL mid-stream; window sums equal independent totals, dupli
   await send(T.t, [...notices, ...duplicates, ...late]);
   await producer.disconnect();
 
-  const env = { AGGREGATE_NAME: `agg-${run}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: T.w, PROCESSOR_INSTANCE_ID: 'a', PROCESSOR_MAX_BATCH: '150', AGGREGATE_LATENESS_MS: '3600000' };
+  const env = { AGGREGATE_NAME: `agg-${run}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_LOSSES: T.l, AGGREGATE_OUTPUT: T.w, PROCESSOR_INSTANCE_ID: 'a', PROCESSOR_MAX_BATCH: '150', AGGREGATE_LATENESS_MS: '3600000' };
   for (let round = 0; round < 2; round++) {
     const p = await spawnService('processors/aggregate/main.ts', 'PROCESSOR_HTTP_PORT', env);
     await new Promise((r) => setTimeout(r, 600 + round * 400));

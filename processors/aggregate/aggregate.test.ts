@@ -5,7 +5,7 @@ import { aggregateProcessor } from './aggregate.js';
 import type { FirstSeen } from './dedup.js';
 import type { InRecord } from '../runtime/processor.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
-import type { TrackingEvent, WindowCount } from '../../schemas/tracking-event.js';
+import type { LossNotice, TrackingEvent, WindowCount } from '../../schemas/tracking-event.js';
 
 const MIN = 60_000;
 const notice = (eventId: string, type: TrackingEvent['type'], occurredAtMs: number): TrackingEvent => ({
@@ -25,8 +25,8 @@ function memoryFirstSeen(): FirstSeen {
   });
 }
 
-async function runBatch(records: Array<InRecord<AuctionOutcome | TrackingEvent>>, firstSeen: FirstSeen) {
-  const p = aggregateProcessor({ outcomesTopic: 'o', trackingTopic: 't', output: 'w', windowMs: MIN, latenessMs: 10 * MIN, firstSeen, log: pino({ level: 'silent' }) });
+async function runBatch(records: Array<InRecord<AuctionOutcome | TrackingEvent | LossNotice>>, firstSeen: FirstSeen) {
+  const p = aggregateProcessor({ outcomesTopic: 'o', trackingTopic: 't', lossesTopic: 'l', output: 'w', windowMs: MIN, latenessMs: 10 * MIN, firstSeen, log: pino({ level: 'silent' }) });
   const ctx = await p.prepare!(records);
   for (const r of records) assert.deepEqual(await p.process(r, ctx), [], 'nothing is emitted per record');
   const out = await p.flush!(ctx, { topic: records[0]!.topic, partition: 0, firstOffset: records[0]!.offset, lastOffset: records.at(-1)!.offset });
@@ -71,4 +71,19 @@ test('aggregate keeps outcome and notice ids apart: a notice whose id equals a r
   const notices = await runBatch([rec('t', 0, notice('x', 'CLICK', 1_000), 1_100)], fs);
   assert.equal(out[0]?.value.requests, 1);
   assert.equal(notices[0]?.value.clicks, 1);
+});
+
+const loss = (eventId: string, occurredAtMs: number): LossNotice => ({
+  eventId, requestId: 'r', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: 'd', exchange: 'x', lossReason: -1, priceMicros: 0,
+  test: false, dealId: '', privacyBasis: 'unrestricted', auctionAtMs: 0, occurredAtMs, ingestNodeId: 'e',
+});
+
+test('aggregate counts loss notices from their own topic, a repeated one once, and keeps their ids apart from tracking event ids', async () => {
+  const fs = memoryFirstSeen();
+  const out = await runBatch([rec('l', 0, loss('same-id', 1_000), 1_100), rec('l', 1, loss('same-id', 1_200), 1_300), rec('l', 2, loss('other', 2_000), 2_100)], fs);
+  assert.deepEqual(out.map((o) => [o.key, o.value.losses, o.value.sourceTopic]), [['c', 2, 'l']], 'same-id counted once, other once');
+  const notices = await runBatch([rec('t', 0, notice('same-id', 'CLICK', 1_000), 1_100)], fs);
+  assert.equal(notices[0]?.value.clicks, 1, 'a tracking event with the id of a loss notice is not its duplicate');
+  const late = await runBatch([rec('l', 5, loss('late', 0), 10 * MIN + 1)], fs);
+  assert.deepEqual(late, [], 'a loss notice past the lateness horizon is dropped');
 });
