@@ -103,6 +103,8 @@ test('exchanges: winNotice, noBid and auctionTypes are read, and default to nurl
   assert.deepEqual([a!.winNotice, a!.noBid, a!.auctionTypes], ['burl', 200, { 500: 1, 501: 2 }]);
   assert.deepEqual([b!.winNotice, b!.noBid, b!.auctionTypes], ['nurl', 204, {}]);
   assert.deepEqual([DEV_EXCHANGE.winNotice, DEV_EXCHANGE.noBid, DEV_EXCHANGE.auctionTypes], ['nurl', 204, {}]);
+  assert.deepEqual([a!.billOn, b!.billOn, DEV_EXCHANGE.billOn], ['burl', 'burl', 'burl'], 'billing on burl unless configured');
+  assert.equal(parseExchanges(JSON.stringify([{ id: 'c', keys: [KEY_B], billOn: 'nurl' }]), 'src')[0]!.billOn, 'nurl');
   const xs = new Exchanges([a!, b!]);
   assert.equal(xs.authenticate(KEY_A1)?.winNotice, 'burl', 'kept through authentication');
   assert.equal(xs.authenticate(KEY_A1)?.noBid, 200);
@@ -116,6 +118,7 @@ test('exchanges: a bad winNotice, noBid or auctionTypes is refused in one line n
     [{ winNotice: 'lurl' }, /^src: exchanges\[0\]\.winNotice must be "nurl" or "burl"$/],
     [{ winNotice: 1 }, /^src: exchanges\[0\]\.winNotice must be/],
     [{ noBid: 404 }, /^src: exchanges\[0\]\.noBid must be 204 or 200$/],
+    [{ billOn: 'lurl' }, /^src: exchanges\[0\]\.billOn must be "burl" or "nurl"$/],
     [{ noBid: '200' }, /^src: exchanges\[0\]\.noBid must be/],
     [{ auctionTypes: [1] }, /^src: exchanges\[0\]\.auctionTypes must be an object/],
     [{ auctionTypes: { 3: 1 } }, /^src: exchanges\[0\]\.auctionTypes\.3 is not an exchange-specific auction type \(an integer >= 500\)$/],

@@ -16,6 +16,9 @@
  *       "notices": { "billOn": "burl" },                       optional, free-form (kept for the notice routes)
  *       "winNotice": "nurl",                                   optional: "nurl" (default) or "burl", the notice that
  *                                                              counts as winning at this exchange (some send only burl)
+ *       "billOn": "burl",                                      optional: "burl" (default) or "nurl" for exchanges
+ *                                                              that bill on the win notice: its nurl is then the
+ *                                                              billing too (spend is final at it)
  *       "noBid": 204,                                          optional: 204 (default) or 200, a no-bid answered
  *                                                              200 {"id": <request id>, "seatbid": [], "nbr": <code>}
  *       "auctionTypes": { "500": 1 }                           optional: this exchange's own `at` codes (>= 500) as
@@ -48,6 +51,8 @@ export interface Exchange {
   readonly notices: Readonly<Record<string, unknown>>;
   /** The notice that counts as the exchange's win (TrackingEvent.exchangeWin): nurl (WIN) or burl (BILLING). */
   readonly winNotice: WinNotice;
+  /** The notice that bills: burl, or nurl for exchanges that bill on the win notice (it then also settles the spend). */
+  readonly billOn: WinNotice;
   /** How a no-bid is answered: 204, or 200 with an empty seatbid and `nbr`. */
   readonly noBid: NoBidStatus;
   /** Exchange-specific auction types (`at` >= 500) -> 1 first price or 2 second price; absent ones are second price. */
@@ -67,13 +72,13 @@ interface ExchangeEntry extends Exchange {
 
 /** The development exchange: every request without a configured exchange, in RTB_DEV_MODE only. */
 export const DEV_EXCHANGE: Exchange = Object.freeze({
-  id: 'dev', rateLimit: null, seat: null, defaultTmaxMs: null, notices: Object.freeze({}), winNotice: 'nurl', noBid: 204, auctionTypes: Object.freeze({}),
+  id: 'dev', rateLimit: null, seat: null, defaultTmaxMs: null, notices: Object.freeze({}), winNotice: 'nurl', billOn: 'burl', noBid: 204, auctionTypes: Object.freeze({}),
 });
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY = /^[\x21-\x7e]{16,512}$/;
 const HASH = /^[0-9a-fA-F]{64}$/;
-const FIELDS = new Set(['id', 'keys', 'keyHashes', 'rateLimit', 'seat', 'defaultTmaxMs', 'notices', 'winNotice', 'noBid', 'auctionTypes']);
+const FIELDS = new Set(['id', 'keys', 'keyHashes', 'rateLimit', 'seat', 'defaultTmaxMs', 'notices', 'winNotice', 'billOn', 'noBid', 'auctionTypes']);
 
 const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -149,6 +154,7 @@ export function parseExchanges(text: string, source: string): ExchangeEntry[] {
     if (raw.defaultTmaxMs !== undefined && !positiveInt(raw.defaultTmaxMs, 10, 60_000)) invalid(source, `${where}.defaultTmaxMs must be an integer 10..60000`);
     if (raw.notices !== undefined && !isObject(raw.notices)) invalid(source, `${where}.notices must be an object`);
     if (raw.winNotice !== undefined && raw.winNotice !== 'nurl' && raw.winNotice !== 'burl') invalid(source, `${where}.winNotice must be "nurl" or "burl"`);
+    if (raw.billOn !== undefined && raw.billOn !== 'nurl' && raw.billOn !== 'burl') invalid(source, `${where}.billOn must be "burl" or "nurl"`);
     if (raw.noBid !== undefined && raw.noBid !== 204 && raw.noBid !== 200) invalid(source, `${where}.noBid must be 204 or 200`);
     const auctionTypes: Record<string, AuctionType> = {};
     if (raw.auctionTypes !== undefined) {
@@ -167,6 +173,7 @@ export function parseExchanges(text: string, source: string): ExchangeEntry[] {
       defaultTmaxMs: (raw.defaultTmaxMs as number | undefined) ?? null,
       notices: Object.freeze({ ...((raw.notices as Record<string, unknown> | undefined) ?? {}) }),
       winNotice: (raw.winNotice as WinNotice | undefined) ?? 'nurl',
+      billOn: (raw.billOn as WinNotice | undefined) ?? 'burl',
       noBid: (raw.noBid as NoBidStatus | undefined) ?? 204,
       auctionTypes: Object.freeze(auctionTypes),
     });
@@ -186,7 +193,7 @@ export class Exchanges {
     for (const e of entries) {
       if (list.some((x) => x.id === e.id)) throw new PipelineError('CONFIG_INVALID', `exchange id ${JSON.stringify(e.id)} is configured twice`);
       const exchange: Exchange = Object.freeze({
-        id: e.id, rateLimit: e.rateLimit, seat: e.seat, defaultTmaxMs: e.defaultTmaxMs, notices: e.notices, winNotice: e.winNotice, noBid: e.noBid, auctionTypes: e.auctionTypes,
+        id: e.id, rateLimit: e.rateLimit, seat: e.seat, defaultTmaxMs: e.defaultTmaxMs, notices: e.notices, winNotice: e.winNotice, billOn: e.billOn, noBid: e.noBid, auctionTypes: e.auctionTypes,
       });
       list.push(exchange);
       for (const digest of e.keyHashes) {

@@ -425,10 +425,10 @@ export function startEdge(deps: EdgeDeps): Promise<Edge> {
     },
   });
   // A notice's exchange is the one its token names; an exchange since removed from the configuration keeps the default.
-  const winNotices = new Map(exchanges.list.map((e) => [e.id, e.winNotice]));
+  const noticeSettings = new Map(exchanges.list.map((e) => [e.id, { winNotice: e.winNotice, billOn: e.billOn }]));
   const tracking = registerTrackingRoutes(bounded, {
     cfg, log, metrics, publish: deps.publishTracking, publishLoss: deps.publishLoss, now, isDraining: () => draining,
-    winNoticeOf: (id) => winNotices.get(id) ?? DEV_EXCHANGE.winNotice,
+    noticeSettingsOf: (id) => noticeSettings.get(id) ?? DEV_EXCHANGE,
   });
   app.any('/*', (res) => send(res, 'other', performance.now(), 404, JSON.stringify({ error: 'not_found', message: 'no such route' })));
   gauge(deps.registry, 'ingest_open_requests', 'Requests of the bid and notice routes in progress (bounded by INGEST_MAX_CONNECTIONS)', () => open.count);

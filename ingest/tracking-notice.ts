@@ -181,6 +181,7 @@ export function lossNotice(claims: TrackingClaims, lossReason: number, reportedP
     test: claims.test,
     dealId: claims.dealId,
     privacyBasis: claims.privacyBasis,
+    currency: claims.currency,
     auctionAtMs: claims.auctionAtMs,
     occurredAtMs,
     ingestNodeId,

@@ -30,9 +30,10 @@ const ltoken = signToken({ ...claims, landingUrl: '' }, { notices: LOSS_NOTICES,
 const published: TrackingEvent[] = [];
 const losses: LossNotice[] = [];
 let failWith: Error | null = null;
-/** Two configured exchanges: one counts its win notice (nurl), the other only bills (burl). */
+/** Configured exchanges: one counts its win notice (nurl), one only bills (burl), one bills on its win notice. */
 const exchanges = new Exchanges(parseExchanges(JSON.stringify([
   { id: 'ex-nurl', keys: ['nurl-exchange-key-0123456789'] }, { id: 'ex-burl', keys: ['burl-exchange-key-0123456789'], winNotice: 'burl' },
+  { id: 'ex-bill-on-win', keys: ['bill-on-win-key-0123456789'], billOn: 'nurl' },
 ]), 'test'));
 const registry = new Registry();
 const edges: Edge[] = [];
@@ -219,4 +220,15 @@ test('tracking-routes sets exchangeWin on the WIN of a nurl exchange and on the 
     ['ex-nurl', 'WIN', true], ['ex-nurl', 'BILLING', false], ['ex-burl', 'WIN', false], ['ex-burl', 'BILLING', true],
     ['gone', 'WIN', true], ['gone', 'BILLING', false],
   ], 'an exchange no longer configured: the default, nurl');
+});
+
+test('tracking-routes writes an exchange\'s win notice as WIN and BILLING when it bills on the win notice (billOn nurl); a later burl is the same BILLING event', async () => {
+  published.length = 0;
+  const t = signToken({ ...claims, requestId: 'ex-bill-on-win:r', exchange: 'ex-bill-on-win', landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros: 2_500_000, expiresAtMs }, cfg.trackingSecret);
+  assert.equal((await fetch(`${url}/notice/win?t=${t}&price=2`)).status, 204);
+  assert.deepEqual(published.map((e) => [e.type, e.exchangeWin, e.priceMicros, e.costMicros]).sort(), [['BILLING', false, 2_000_000, 2_000], ['WIN', true, 2_000_000, 2_000]]);
+  assert.equal((await fetch(`${url}/notice/bill?t=${t}&price=2`)).status, 204);
+  const bills = published.filter((e) => e.type === 'BILLING');
+  assert.equal(bills.length, 2);
+  assert.equal(bills[0]!.eventId, bills[1]!.eventId, 'the burl repeats the billing the nurl made: one event id, counted once downstream');
 });

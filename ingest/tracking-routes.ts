@@ -16,7 +16,9 @@
  * unavailable or the edge drains (exchanges retry notices).
  * A repeated notice is accepted with the same answer; its event has the same id (tracking-notice.ts).
  * Prices are reported in the answer's currency and recorded in base micros too (tracking-notice.ts);
- * `exchangeWin` is set on the notice kind the token's exchange counts as its win (`winNoticeOf`).
+ * `exchangeWin` is set on the notice kind the token's exchange counts as its win (`noticeSettingsOf`).
+ * For an exchange that bills on the win notice (billOn "nurl") a win notice is written twice: as the
+ * WIN and as the BILLING (same price; each with its own deterministic id), so its spend is final there.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../processors/runtime/logger.js';
@@ -41,8 +43,8 @@ export interface TrackingRouteDeps {
   publish: (event: TrackingEvent) => Promise<void>;
   /** The same for a loss notice (topic loss-notices). */
   publishLoss: (notice: LossNotice) => Promise<void>;
-  /** The win notice setting of the exchange of that id (exchanges.ts); 'nurl' for an exchange no longer configured. */
-  winNoticeOf: (exchangeId: string) => WinNotice;
+  /** The notice settings of the exchange of that id (exchanges.ts); the defaults for an exchange no longer configured. */
+  noticeSettingsOf: (exchangeId: string) => { readonly winNotice: WinNotice; readonly billOn: WinNotice };
   now: () => number;
   isDraining: () => boolean;
 }
@@ -105,8 +107,10 @@ export function registerTrackingRoutes(app: TemplatedApp, deps: TrackingRouteDep
       if (segment === 'loss') {
         await deps.publishLoss(lossNotice(claims, lossReason, priceMicros, deps.now(), cfg.nodeId));
       } else {
-        const exchangeWin = isExchangeWin(NOTICE_TYPES[segment], deps.winNoticeOf(claims.exchange));
-        await deps.publish(trackingEvent(claims, NOTICE_TYPES[segment], priceMicros, deps.now(), cfg.nodeId, exchangeWin));
+        const { winNotice, billOn } = deps.noticeSettingsOf(claims.exchange);
+        const now = deps.now();
+        const types = segment === 'win' && billOn === 'nurl' ? (['WIN', 'BILLING'] as const) : [NOTICE_TYPES[segment]];
+        await Promise.all(types.map((type) => deps.publish(trackingEvent(claims, type, priceMicros, now, cfg.nodeId, isExchangeWin(type, winNotice)))));
       }
     } catch (err) {
       const code = isPipelineError(err) ? err.code : 'INTERNAL';

@@ -73,7 +73,7 @@ const event = (requestId: string, type: TrackingType, costMicros = 2_000, extra:
 });
 const lossOf = (requestId: string): LossNotice => ({
   eventId: `${requestId}|LOSS`, requestId, impId: '1', campaignId: cid, creativeId: 'cr', advertiserId: 'adv', dayKey: day, exchange: 'x', lossReason: 102,
-  priceMicros: 0, test: false, dealId: '', privacyBasis: '', auctionAtMs: Date.now(), occurredAtMs: Date.now(), ingestNodeId: 'test',
+  priceMicros: 0, test: false, dealId: '', privacyBasis: '', currency: 'USD', auctionAtMs: Date.now(), occurredAtMs: Date.now(), ingestNodeId: 'test',
 });
 const send = (events: TrackingEvent[]) => producer.send({ topic, messages: events.map((e) => ({ key: e.requestId, value: codec.encode(subjectFor(topic), e) })) });
 const sendLoss = (notices: LossNotice[]) => producer.send({ topic: lossTopic, messages: notices.map((n) => ({ key: n.requestId, value: codec.encode(subjectFor(lossTopic), n) })) });

@@ -40,6 +40,8 @@ export interface LossNotice {
   test: boolean;
   dealId: string;
   privacyBasis: string;
+  /** The answer's currency (ISO 4217). */
+  currency: string;
   auctionAtMs: number;
   occurredAtMs: number;
   ingestNodeId: string;

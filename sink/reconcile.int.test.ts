@@ -100,7 +100,7 @@ function makeTraffic(prefix: string, now: number, seed: number): Traffic {
       } else if (fate < 0.85) {
         const l: LossNotice = {
           eventId: `${prefix}:${exchange}:${id}:${w.impId}:loss`, requestId: base.requestId, impId: w.impId, campaignId: w.campaignId, creativeId: w.creativeId, advertiserId: 'adv', dayKey: 'd',
-          exchange, lossReason: pick([-1, 102, 103]), priceMicros: int(3_000_000), test, dealId: base.dealId, privacyBasis, auctionAtMs: receivedAtMs, occurredAtMs: at(), ingestNodeId: 'edge-1',
+          exchange, lossReason: pick([-1, 102, 103]), priceMicros: int(3_000_000), test, dealId: base.dealId, privacyBasis, currency, auctionAtMs: receivedAtMs, occurredAtMs: at(), ingestNodeId: 'edge-1',
         };
         t.losses.push(l);
         if (rnd() < 0.2) t.dupLosses.push(l);
@@ -150,7 +150,7 @@ function factsOf(t: Traffic): Fact[] {
     if (n.type === 'CONVERSION') add.conversions = 1;
     if (Object.keys(add).length > 0) facts.push({ campaign: n.campaignId, creative: n.creativeId, deal: n.dealId!, test: n.test!, basis: n.privacyBasis!, currency: n.currency!, atMs: n.occurredAtMs, add });
   }
-  for (const l of t.losses) facts.push({ campaign: l.campaignId, creative: l.creativeId, deal: l.dealId, test: l.test, basis: l.privacyBasis, currency: '', atMs: l.occurredAtMs, add: { losses: 1 } });
+  for (const l of t.losses) facts.push({ campaign: l.campaignId, creative: l.creativeId, deal: l.dealId, test: l.test, basis: l.privacyBasis, currency: l.currency, atMs: l.occurredAtMs, add: { losses: 1 } });
   return facts;
 }
 

@@ -75,7 +75,7 @@ test('aggregate keeps outcome and notice ids apart: a notice whose id equals a r
 
 const loss = (eventId: string, occurredAtMs: number): LossNotice => ({
   eventId, requestId: 'r', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: 'd', exchange: 'x', lossReason: -1, priceMicros: 0,
-  test: false, dealId: '', privacyBasis: 'unrestricted', auctionAtMs: 0, occurredAtMs, ingestNodeId: 'e',
+  test: false, dealId: '', privacyBasis: 'unrestricted', currency: 'USD', auctionAtMs: 0, occurredAtMs, ingestNodeId: 'e',
 });
 
 test('aggregate counts loss notices from their own topic, a repeated one once, and keeps their ids apart from tracking event ids', async () => {

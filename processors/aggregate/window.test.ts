@@ -114,17 +114,17 @@ test('window keeps deals, test traffic, privacy bases and currencies apart, from
   ].sort(), 'a deal bid is not the open auction, test is not live');
 });
 
-test('window counts a loss notice as a loss under its deal, test flag and basis, and currency "" (loss notices do not carry it)', () => {
+test('window counts a loss notice as a loss under its deal, test flag, basis and currency', () => {
   const s = new WindowSums(MIN);
   const loss = (eventId: string, dealId: string, test: boolean): LossNotice => ({
     eventId, requestId: 'r', impId: '1', campaignId: 'a', creativeId: 'a-cr', advertiserId: 'x', dayKey: 'd', exchange: 'ex', lossReason: 102, priceMicros: 3_000_000,
-    test, dealId, privacyBasis: 'gdpr_no_consent', auctionAtMs: 0, occurredAtMs: 61_000, ingestNodeId: 'e',
+    test, dealId, privacyBasis: 'gdpr_no_consent', currency: 'EUR', auctionAtMs: 0, occurredAtMs: 61_000, ingestNodeId: 'e',
   });
   s.addLoss(loss('l1', '', false));
   s.addLoss(loss('l2', '', false));
   s.addLoss(loss('l3', 'deal-1', true));
   const rows = s.toRecords(batch).map((r) => [r.windowStartMs, ...dims(r)!, r.losses, r.exchangeWins, r.wins]);
-  assert.deepEqual(rows.sort(), [[MIN, '', false, 'gdpr_no_consent', '', 2, 0, 0], [MIN, 'deal-1', true, 'gdpr_no_consent', '', 1, 0, 0]].sort());
+  assert.deepEqual(rows.sort(), [[MIN, '', false, 'gdpr_no_consent', 'EUR', 2, 0, 0], [MIN, 'deal-1', true, 'gdpr_no_consent', 'EUR', 1, 0, 0]].sort());
 });
 
 test('window reads notices written before issue 10 (no dimensions) as live, open auction, basis "" and USD', () => {

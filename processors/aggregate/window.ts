@@ -109,9 +109,9 @@ export class WindowSums {
     }, e.occurredAtMs, delta);
   }
 
-  /** A loss notice counts one loss at the time the edge received it. It does not say the currency: ''. */
+  /** A loss notice counts one loss at the time the edge received it, under its request's dimensions. */
   addLoss(l: LossNotice): void {
-    this.add({ campaignId: l.campaignId, creativeId: l.creativeId, dealId: l.dealId, test: l.test, privacyBasis: l.privacyBasis, currency: '' }, l.occurredAtMs, { losses: 1 });
+    this.add({ campaignId: l.campaignId, creativeId: l.creativeId, dealId: l.dealId, test: l.test, privacyBasis: l.privacyBasis, currency: l.currency ?? BASE_CURRENCY }, l.occurredAtMs, { losses: 1 });
   }
 
   toRecords(batch: BatchInfo): WindowCount[] {

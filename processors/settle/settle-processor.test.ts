@@ -17,7 +17,7 @@ const loss = (requestId: string, test = false): InRecord<TrackingEvent | LossNot
   topic: 'loss-notices', partition: 0, offset: '0', key: requestId, timestampMs: 0,
   value: {
     eventId: `${requestId}-LOSS`, requestId, impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22', exchange: 'x',
-    lossReason: 102, priceMicros: 0, test, dealId: '', privacyBasis: '', auctionAtMs: 0, occurredAtMs: 0, ingestNodeId: 'e',
+    lossReason: 102, priceMicros: 0, test, dealId: '', privacyBasis: '', currency: 'USD', auctionAtMs: 0, occurredAtMs: 0, ingestNodeId: 'e',
   },
 });
 
