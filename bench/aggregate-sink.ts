@@ -35,7 +35,7 @@ const { s, log, run, topics, services, guard, finish, main } = scenario('aggrega
 const campPrefix = `bas-${run}`;
 const T = {
   o: `bench-as-${run}-outcomes`, t: `bench-as-${run}-tracking`, w: `bench-as-${run}-window-counts`, copy: `bench-as-${run}-outcomes-copy`,
-  copyT: `bench-as-${run}-tracking-copy`,
+  copyT: `bench-as-${run}-tracking-copy`, l: `bench-as-${run}-loss-notices`,
 };
 const names = { passthrough: `bench-as-${run}-pt`, aggregate: `bench-as-${run}-agg` };
 const sinkGroup = `bench-as-${run}-sink`;
@@ -45,7 +45,7 @@ const EXTRA_SERIES = ['processor_records_out_total', 'aggregate_duplicate_notice
 const common = { TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
 const aggEnv = (rep: number, output: string): Record<string, string> => ({
   ...common, ...(s.maxBatch ? { PROCESSOR_MAX_BATCH: String(s.maxBatch) } : {}),
-  AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_OUTPUT: output,
+  AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_LOSSES: T.l, AGGREGATE_OUTPUT: output,
 });
 
 /** The pre-filled traffic: `calls` x makeTraffic (2000 outcomes each) with distinct prefixes and seeds. */
@@ -83,8 +83,8 @@ async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly 
   // float8: exact for every total here (far below 2^53), and read as numbers.
   const rows = await sql<WindowCount[]>`
     select campaign_id as "campaignId", creative_id as "creativeId", window_start_ms::float8 as "windowStartMs", requests::float8 as requests,
-           bids::float8 as bids, wins::float8 as wins, win_cost_micros::float8 as "winCostMicros", spend_micros::float8 as "spendMicros",
-           clearing_price_micros::float8 as "clearingPriceMicros", impressions::float8 as impressions, clicks::float8 as clicks,
+           bids::float8 as bids, submitted::float8 as wins, win_cost_micros::float8 as "winCostMicros", spend_micros::float8 as "spendMicros",
+           submitted_price_micros::float8 as "clearingPriceMicros", impressions::float8 as impressions, clicks::float8 as clicks,
            conversions::float8 as conversions
     from window_counts where campaign_id like ${`${campPrefix}-k%`} and window_ms = 60000`;
   const got = totals(rows);
@@ -156,7 +156,7 @@ main(async () => {
   const failed = (message: string): PipelineError => new PipelineError('DEPENDENCY_UNAVAILABLE', message);
   await dog.steps(async () => {
     dog.step('fill');
-    const schemas = { o: 'auction-outcome', t: 'tracking-event', w: 'window-count', copy: 'auction-outcome', copyT: 'tracking-event' } as const;
+    const schemas = { o: 'auction-outcome', t: 'tracking-event', w: 'window-count', copy: 'auction-outcome', copyT: 'tracking-event', l: 'loss-notice' } as const;
     for (const [k, topic] of Object.entries(T)) await topics.create(topic, s.partitions, `${schemas[k as keyof typeof T]}.avsc`);
     const { outcomes, notices, calls } = traffic(Date.now());
     report.traffic = { outcomes: outcomes.length, notices: notices.length, calls, campaigns: calls * 5, windowCountsRecords: null };

@@ -35,13 +35,13 @@ const { s, log, run, topics, services, guard, finish, main } = scenario('e2e', {
   readyTimeout: num(5, '120'),
 });
 const limits: E2eLimits = { drainSec: s.drainLimit, lagP99Ms: s.lagLimit, acceptedShare: 0.99 };
-const T = pipelineTopics(`bench-e2e-${run}`, { tracking: 'tracking', wc: 'window-counts' });
+const T = pipelineTopics(`bench-e2e-${run}`, { tracking: 'tracking', loss: 'loss-notices', wc: 'window-counts' });
 const name = (svc: string): string => `e2e-${run}-${svc}`;
 const sinkGroup = `bench-e2e-${run}-sink`;
 const pendingIndex = `bench:e2e:${run}:pending-campaigns`;
 const groups: GroupTopics[] = [
   { group: groupOf(name('enrich')), topics: [T.req] }, { group: groupOf(name('bid')), topics: [T.enr] }, { group: groupOf(name('auction')), topics: [T.bids] },
-  { group: groupOf(name('aggregate')), topics: [T.out, T.tracking] }, { group: groupOf(name('settle')), topics: [T.tracking] }, { group: sinkGroup, topics: [T.wc] },
+  { group: groupOf(name('aggregate')), topics: [T.out, T.tracking, T.loss] }, { group: groupOf(name('settle')), topics: [T.tracking, T.loss] }, { group: sinkGroup, topics: [T.wc] },
 ];
 const dropSchema: Array<() => Promise<void>> = [];
 const loadFlags = seedLoadFlags(s);
@@ -50,7 +50,7 @@ async function startAll(pgUrl: string): Promise<void> {
   const common = { TOPIC_PARTITIONS: String(s.partitions) };
   const proc = (entry: string, env: Record<string, string>) =>
     ({ entry, portVar: 'PROCESSOR_HTTP_PORT', env: { ...common, PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1', ...env } });
-  const aggregate = { AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_OUTPUT: T.wc };
+  const aggregate = { AGGREGATE_NAME: name('aggregate'), AGGREGATE_OUTCOMES: T.out, AGGREGATE_TRACKING: T.tracking, AGGREGATE_LOSSES: T.loss, AGGREGATE_OUTPUT: T.wc };
   // A throw-away operator token: the campaigns API must have one to start, and the bench never calls it.
   const pg = { POSTGRES_URL: pgUrl };
   const campaigns = { ...common, CAMPAIGNS_HOST: '127.0.0.1', ...pg, CAMPAIGNS_OPERATOR_TOKEN: `rtbk_${randomBytes(32).toString('base64url')}` };
@@ -58,11 +58,11 @@ async function startAll(pgUrl: string): Promise<void> {
   await services.startAll({
     sink: { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', env: { ...common, SINK_INPUT: T.wc, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', ...pg } },
     aggregate: proc('processors/aggregate/main.ts', { ...aggregate, AGGREGATE_WINDOW_MS: String(WINDOW_MS) }),
-    settle: proc('processors/settle/main.ts', { SETTLE_INPUT: T.tracking, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }),
+    settle: proc('processors/settle/main.ts', { SETTLE_INPUT: T.tracking, SETTLE_LOSS_INPUT: T.loss, SETTLE_NAME: name('settle'), SETTLE_PENDING_INDEX: pendingIndex }),
     ...decisionStages(`e2e-${run}`, T, { partitions: s.partitions }),
     campaigns: { entry: 'processors/campaigns/main.ts', portVar: 'CAMPAIGNS_PORT', env: campaigns },
   });
-  const env = { INGEST_TRACKING_TOPIC: T.tracking };
+  const env = { INGEST_TRACKING_TOPIC: T.tracking, INGEST_LOSS_TOPIC: T.loss };
   await services.start('edge', edgeSpec({ mode: 'async', topic: T.req, outcomes: T.out, nodeId: `bench-e2e-${run}`, partitions: s.partitions, env }));
 }
 
@@ -127,7 +127,7 @@ main(async () => {
   };
   await dog.steps(async () => {
     dog.step('create topics');
-    const schemas = { req: 'bid-request', enr: 'bid-request', bids: 'bid-set', out: 'auction-outcome', tracking: 'tracking-event', wc: 'window-count' } as const;
+    const schemas = { req: 'bid-request', enr: 'bid-request', bids: 'bid-set', out: 'auction-outcome', tracking: 'tracking-event', loss: 'loss-notice', wc: 'window-count' } as const;
     await topics.createAll(Object.fromEntries(Object.entries(T).map(([k, topic]) => [topic, schemas[k as keyof typeof T]])), s.partitions);
     dog.step('start services');
     await startAll(pg.url);
