@@ -197,7 +197,7 @@ test('decide without personal data ignores interests and segments, and capped ca
   const restricted = { ...base, privacy: { basis: 'coppa', personalData: false } };
   assert.equal(toProfile(restricted), null);
   assert.equal(toRequestView(restricted).userId, null);
-  assert.deepEqual(toProfile(base)?.interests.sort(), ['cars', 'sports'], 'unrestricted: the request and profile interests');
+  assert.deepEqual([...(toProfile(base)?.interests ?? [])].sort(), ['cars', 'sports'], 'unrestricted: the request and profile interests');
   assert.equal(toRequestView({ ...base, privacy: null }).userId, 'u-1', 'no decision recorded = unrestricted');
   const view = { ...request, userId: null };
   const index = new CampaignIndex([
