@@ -124,7 +124,6 @@ test('bid-processor looks up candidates once per imp for prepare and process tog
 });
 
 test('bid-processor records the privacy basis, answer currency, USD floors and the deal and creative details of each bid', async () => {
-
   const table = parseRateTable({ base: 'USD', asOfMs: NOW, rates: { EUR: '0.8' } });
   assert.ok(table.ok);
   const index = new CampaignIndex([makeCampaign({
