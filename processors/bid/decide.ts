@@ -126,21 +126,15 @@ export function impCandidates(request: BidRequestView, profile: UserProfile | nu
   return request.imps.map((imp) => index.candidates(requestAttributes(request, imp, profile)).map((e) => e.campaign).sort(byCampaignId));
 }
 
-/** A creative allowed in the imp, with the format it would serve as. */
-interface Allowed {
-  readonly creative: Creative;
-  readonly mtype: number;
-}
-
 /** A deal a campaign can bid through (see the module comment). */
 interface UsableDeal {
   readonly id: string;
   readonly floorMicros: number;
   readonly fixedPriceMicros: number | null;
-  readonly allowed: readonly Allowed[];
+  readonly allowed: readonly Creative[];
 }
 
-function usableDeal(c: Campaign, pmp: PmpView | null, allowed: readonly Allowed[], options: DecideOptions): UsableDeal | null {
+function usableDeal(c: Campaign, pmp: PmpView | null, allowed: readonly Creative[], options: DecideOptions): UsableDeal | null {
   if (pmp === null || pmp.deals.length === 0 || !c.deals || c.deals.length === 0) return null;
   for (const d of pmp.deals) {
     const ours = c.deals.find((x) => x.id === d.id);
@@ -149,7 +143,7 @@ function usableDeal(c: Campaign, pmp: PmpView | null, allowed: readonly Allowed[
     let inDeal = allowed;
     if (d.wadomain.length > 0) {
       const domains = new Set(d.wadomain.map((x) => x.trim().toLowerCase()));
-      inDeal = allowed.filter((a) => a.creative.adomain.some((x) => domains.has(x.toLowerCase())));
+      inDeal = allowed.filter((a) => a.adomain.some((x) => domains.has(x.toLowerCase())));
       if (inDeal.length === 0) continue;
     }
     const floorMicros = d.bidFloorMicros === 0 ? 0 : toBaseMicrosCeil(d.bidFloorMicros, d.bidFloorCur || BASE_CURRENCY, options.fx ?? null);
@@ -164,15 +158,19 @@ function impFloor(imp: ImpView, fx: RateTable | null): number | null {
   return imp.bidFloorMicros === 0 ? 0 : toBaseMicrosCeil(imp.bidFloorMicros, imp.bidFloorCur || BASE_CURRENCY, fx);
 }
 
-/** The creatives of `c` allowed in `imp`; null when none even fits the format (not a candidate at all). */
-function allowedCreatives(c: Campaign, imp: ImpView, sizes: readonly { w: number; h: number }[], blocks: RequestBlocks): Allowed[] | null {
+/**
+ * The creatives of `c` allowed in `imp`; null when none even fits the format (not a candidate at all).
+ * Only creatives are collected (no per-creative format record): this runs per candidate and imp, and the
+ * format is computed again for the one creative chosen.
+ */
+function allowedCreatives(c: Campaign, imp: ImpView, sizes: readonly { w: number; h: number }[], blocks: RequestBlocks): Creative[] | null {
   let fits = false;
-  const allowed: Allowed[] = [];
+  const allowed: Creative[] = [];
   for (const creative of c.creatives) {
     const mtype = fitMtype(creative, imp, sizes);
     if (mtype === null) continue;
     fits = true;
-    if (!isBlocked(creative, mtype, imp, blocks)) allowed.push({ creative, mtype });
+    if (!isBlocked(creative, mtype, imp, blocks)) allowed.push(creative);
   }
   return fits ? allowed : null;
 }
@@ -249,13 +247,12 @@ export function decideBids(
         counts.below_floor++;
         continue;
       }
-      const pick = chooseCreative(deal?.allowed ?? allowed, () => `${request.id}:${imp.id}:${c.id}`)!;
-      const creative = pick.creative;
+      const creative = chooseCreative(deal?.allowed ?? allowed, () => `${request.id}:${imp.id}:${c.id}`)!;
       bids.push({
         impId: imp.id, campaignId: c.id, advertiserId: c.advertiserId, creativeId: creative.id,
         priceMicros, adomain: creative.adomain, w: creative.width, h: creative.height,
       });
-      sources.push({ campaign: c, creative, dealId: deal?.id ?? '', floorMicros, mtype: pick.mtype });
+      sources.push({ campaign: c, creative, dealId: deal?.id ?? '', floorMicros, mtype: fitMtype(creative, imp, sizes)! });
     }
     if (eligible === 0) counts.no_eligible_campaign++;
   }
