@@ -88,3 +88,32 @@ test('auction-processor reserves by the exchange-scoped request key and carries 
   assert.deepEqual(keys, ['exa:r1', 'exb:r1'], 'the same request id from two exchanges is two reservations');
   assert.deepEqual(outcomes.map((o) => [o.exchange, o.requestId]), [['exa', 'r1'], ['exb', 'r1']]);
 });
+
+test('auction-processor: test traffic runs the auction but reserves nothing, and the outcome stays test', async () => {
+  const { outcome, calls } = await run(set([bid('a', 3_000_000), bid('b', 2_000_000)], { test: true }));
+  assert.deepEqual(calls, [], 'no reservation for a test request');
+  assert.equal(outcome.test, true);
+  assert.equal(outcome.wins[0]?.campaignId, 'a');
+  assert.equal(outcome.wins[0]?.clearingPriceMicros, 2_010_000);
+});
+
+test('auction-processor judges a deal bid against its deal floor and copies deal, format, privacy and currency to the outcome', async () => {
+  const deal = { ...bid('d', 2_600_000), dealId: 'deal-1', floorMicros: 2_500_000, mtype: 2, cat: ['IAB2'], cattax: 1, vastXml: '', vastTagUrl: 'https://ads.example.com/v.xml', durationSec: 15 };
+  const under = { ...bid('u', 2_400_000), dealId: 'deal-1', floorMicros: 2_500_000 };
+  const { outcome, calls } = await run(set([deal, under, bid('o', 1_000_000)], { privacyBasis: 'consent', currency: 'EUR', fxRatePpm: 920_000 }));
+  const w = outcome.wins[0]!;
+  assert.equal(w.campaignId, 'd');
+  // second price: the next bid above its own floor is the open 1.00 (the 2.40 deal bid is under its deal floor): max(2.50 floor, 1.01)
+  assert.equal(w.clearingPriceMicros, 2_500_000);
+  assert.deepEqual(calls, [['d', 2_500]]);
+  assert.deepEqual([w.dealId, w.mtype, w.cat, w.cattax, w.vastTagUrl, w.durationSec], ['deal-1', 2, ['IAB2'], 1, 'https://ads.example.com/v.xml', 15]);
+  assert.deepEqual(outcome.bids.map((b) => b.dealId), ['deal-1', 'deal-1', '']);
+  assert.deepEqual([outcome.privacyBasis, outcome.currency, outcome.fxRatePpm], ['consent', 'EUR', 920_000]);
+});
+
+test('auction-processor: a deal floor under the imp floor lets the deal bid win where an open bid could not', async () => {
+  const deal = { ...bid('d', 400_000), dealId: 'cheap-deal', floorMicros: 300_000 };
+  const { outcome } = await run(set([deal, bid('o', 450_000)]));
+  assert.equal(outcome.wins[0]?.campaignId, 'd', 'the open 0.45 is under the 0.50 imp floor');
+  assert.equal(outcome.wins[0]?.clearingPriceMicros, 300_000);
+});

@@ -3,6 +3,11 @@
  * and frequency count reserved atomically in Redis (authorize-script.ts), falling to the next bidder
  * when a reservation is refused. Writes one AuctionOutcome per request, keyed by request id.
  * A Redis failure fails the batch (retryable): without the budget authority nothing may be sold.
+ *
+ * Test traffic (BidSet.test, the request's test=1): the auction runs as usual but reserves nothing: no
+ * budget, no frequency count in Redis, no pending reservation; the outcome says test = true so everything
+ * downstream can keep it out of the money. The outcome copies the request's privacy basis and answer
+ * currency; every price in it stays USD micros (the edge converts for the answer with fxRatePpm).
  */
 import type { Processor, OutRecord } from '../runtime/processor.js';
 import type { BidSet, BidRecord } from '../../schemas/bid-set.js';
@@ -50,9 +55,10 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
         const byCampaign = new Map(records.map((b) => [b.campaignId, b]));
         const bids: Bid[] = records.map((b) => ({
           impId: b.impId, campaignId: b.campaignId, advertiserId: b.advertiserId, creativeId: b.creativeId,
-          priceMicros: b.priceMicros, adomain: b.adomain, w: b.w, h: b.h,
+          priceMicros: b.priceMicros, adomain: b.adomain, w: b.w, h: b.h, dealId: b.dealId ?? '', floorMicros: b.floorMicros,
         }));
         const result = await runAuctionAsync(bids, imp.floorMicros, at, (bid, clearing) => {
+          if (set.test) return 'ok';
           const full = byCampaign.get(bid.campaignId)!;
           return deps.reserve(full, key, set.userId, impressionCostMicros(clearing));
         });
@@ -63,6 +69,8 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
             impId: imp.impId, campaignId: w.campaignId, advertiserId: w.advertiserId, creativeId: w.creativeId,
             bidPriceMicros: w.priceMicros, clearingPriceMicros: result.clearingPriceMicros, costMicros: result.costMicros,
             adomain: [...w.adomain], w: w.w, h: w.h, dayKey: full.dayKey, title: full.title, imageUrl: full.imageUrl, landingUrl: full.landingUrl,
+            dealId: full.dealId ?? '', mtype: full.mtype ?? 1, cat: [...(full.cat ?? [])], cattax: full.cattax ?? 1,
+            vastXml: full.vastXml ?? '', vastTagUrl: full.vastTagUrl ?? '', durationSec: full.durationSec ?? 0,
           });
         } else {
           firstReason ??= result.reason === 'no_bids' && set.noBidReason ? (set.noBidReason as AnyNoBidReason) : result.reason;
@@ -77,11 +85,14 @@ export function auctionProcessor(deps: AuctionProcessorDeps): Processor<BidSet> 
         receivedAtMs: set.receivedAtMs,
         decidedAtMs: now(),
         impCount: set.imps.length,
-        bids: set.bids.map((b) => ({ impId: b.impId, campaignId: b.campaignId, creativeId: b.creativeId, priceMicros: b.priceMicros })),
+        bids: set.bids.map((b) => ({ impId: b.impId, campaignId: b.campaignId, creativeId: b.creativeId, priceMicros: b.priceMicros, dealId: b.dealId ?? '' })),
         wins,
         noBidReason,
         nbr: noBidReason === null ? null : nbrFor(noBidReason),
         exchange,
+        privacyBasis: set.privacyBasis ?? '',
+        currency: set.currency || 'USD',
+        fxRatePpm: set.fxRatePpm || 1_000_000,
       };
       return [{ topic: deps.output, key: set.requestId, value: outcome }];
     },

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bid } from '../domain/bid.js';
-import { clearingPriceAt, impressionCostMicros, normalizeAuctionType, rankBids, runAuction, runAuctionAsync } from './auction.js';
+import { bidFloor, clearingPriceAt, impressionCostMicros, normalizeAuctionType, rankBids, runAuction, runAuctionAsync } from './auction.js';
 import type { AuctionResult, AuthorizeStatus } from './auction.js';
 
 function bid(campaignId: string, priceMicros: number, creativeId = 'cr'): Bid {
@@ -140,4 +140,12 @@ test('auction async variant awaits each reservation in rank order with the same 
   const r = await runAuctionAsync(bids, 0, 2, authorize);
   assert.deepEqual(order, ['start a', 'end a', 'start b', 'end b']);
   assert.deepEqual(r, runAuction(bids, 0, 2, (b) => (b.campaignId === 'a' ? 'daily_budget' : 'ok')));
+});
+
+test('auction bidFloor: a deal bid has its own floor, an open bid the larger of its own and the imp floor', () => {
+  const b = { impId: '1', campaignId: 'c', advertiserId: 'a', creativeId: 'cr', priceMicros: 1, adomain: [], w: 1, h: 1 };
+  assert.equal(bidFloor({ ...b, dealId: 'd', floorMicros: 200 }, 500), 200);
+  assert.equal(bidFloor({ ...b, dealId: '', floorMicros: 200 }, 500), 500);
+  assert.equal(bidFloor({ ...b, floorMicros: 700 }, 500), 700);
+  assert.equal(bidFloor(b, 500), 500);
 });

@@ -3,8 +3,13 @@
  * `authorize`, falling through to the next bidder when a reservation is refused.
  *
  * Ranking: price descending; equal prices go to the lower campaignId (plain string comparison), then the
- * lower creativeId, so ties never depend on arrival order. Bids under the floor take no part, and only
+ * lower creativeId, so ties never depend on arrival order. Bids under their floor take no part, and only
  * a campaign's highest bid counts (a campaign must not set its own second price).
+ *
+ * Floors are per bid (`bidFloor`): a deal bid is judged against its deal's floor (Bid.floorMicros, set by
+ * the bidder from imp.pmp), which may be above or below the imp's; an open bid against the larger of its
+ * own floorMicros and the imp's floor. Deal and open bids of an imp that is not a private auction compete
+ * in one ranking. Below, "the floor" is the candidate's own.
  *
  * Clearing price (CPM micros), with `next` the best remaining bid below the candidate (0 when none):
  *   first price (at = 1): the candidate's own bid;
@@ -73,11 +78,17 @@ function compareBids(a: Bid, b: Bid): number {
   return a.creativeId < b.creativeId ? -1 : a.creativeId > b.creativeId ? 1 : 0;
 }
 
-/** Bids at or above the floor, one (the best) per campaign, in winning order. */
+/** The floor `b` must clear in an imp whose own floor is `impFloorMicros` (see the module comment). */
+export function bidFloor(b: Bid, impFloorMicros: number): number {
+  if (b.dealId) return b.floorMicros ?? impFloorMicros;
+  return Math.max(b.floorMicros ?? 0, impFloorMicros);
+}
+
+/** Bids at or above their floor, one (the best) per campaign, in winning order. */
 export function rankBids(bids: readonly Bid[], floorMicros: number): Bid[] {
   const best = new Map<string, Bid>();
   for (const b of [...bids].sort(compareBids)) {
-    if (b.priceMicros >= floorMicros && !best.has(b.campaignId)) best.set(b.campaignId, b);
+    if (b.priceMicros >= bidFloor(b, floorMicros) && !best.has(b.campaignId)) best.set(b.campaignId, b);
   }
   return [...best.values()];
 }
@@ -87,7 +98,7 @@ export function clearingPriceAt(ranked: readonly Bid[], i: number, floorMicros: 
   const own = ranked[i]!.priceMicros;
   if (at === 1) return own;
   const next = ranked[i + 1]?.priceMicros ?? 0;
-  return Math.min(own, Math.max(floorMicros, next + SECOND_PRICE_INCREMENT_MICROS));
+  return Math.min(own, Math.max(bidFloor(ranked[i]!, floorMicros), next + SECOND_PRICE_INCREMENT_MICROS));
 }
 
 function reasonFor(status: Rejection['status']): AuctionNoBidReason {

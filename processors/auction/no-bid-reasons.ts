@@ -11,6 +11,13 @@
  * | below_floor          | 501 | vendor: every price was under the floor                          |
  * | budget_exhausted     | 502 | vendor: daily or lifetime budget spent, or reservation refused   |
  * | paced                | 503 | vendor: throttled by budget pacing                               |
+ * | blocked              | 504 | vendor: every fitting creative excluded by bcat/badv/bapp/battr/btype |
+ * | deal_only            | 505 | vendor: private auction (or deal-only campaigns) and no usable deal |
+ * | currency_unsupported | 506 | vendor: no rate for the floor currency or for any allowed cur    |
+ * | native_unsupported   | 507 | vendor: native-only imp; we serve no native ads yet              |
+ *
+ * None of the new reasons has a standard code: the list's 6 Unsupported Device, 7 Blocked Publisher or
+ * Site and 8 Unmatched User are about the request's inventory or user, not our creatives, deals or money.
  *
  * Request-level failures that never reach the bidder use the standard codes directly (2 Invalid
  * Request, 1 Technical Error, 15 Insufficient Auction Time); they are listed here so the edge reuses them.
@@ -26,6 +33,10 @@ export const NBR_CODES: Readonly<Record<AnyNoBidReason, number>> = {
   below_floor: 501,
   budget_exhausted: 502,
   paced: 503,
+  blocked: 504,
+  deal_only: 505,
+  currency_unsupported: 506,
+  native_unsupported: 507,
 };
 
 /** Standard codes for failures before bidding. */

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter } from 'prom-client';
 import { bidProcessor } from './bid-processor.js';
+import { parseRateTable } from '../domain/currency.js';
 import { CampaignIndex } from './campaign-index.js';
-import { makeCampaign } from '../testing/campaign.fixture.js';
+import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import type { InRecord } from '../runtime/processor.js';
@@ -120,4 +121,48 @@ test('bid-processor looks up candidates once per imp for prepare and process tog
   const set = (await run(index, request({ imp: [imp, { ...imp, id: '2' }] }))).out[0]?.value as BidSet;
   assert.deepEqual(set.bids.map((b) => b.impId), ['1', '2']);
   assert.equal(lookups, 2);
+});
+
+test('bid-processor records the privacy basis, answer currency, USD floors and the deal and creative details of each bid', async () => {
+  const table = parseRateTable({ base: 'USD', asOfMs: NOW, rates: { EUR: '0.8' } });
+  assert.ok(table.ok);
+  const index = new CampaignIndex([makeCampaign({
+    id: 'c-v', deals: [{ id: 'deal-9', bidCpmMicros: 4_000_000 }],
+    creatives: [makeCreative({
+      id: 'v', imageUrl: '', width: 640, height: 360, cat: ['IAB2'], cattax: 1,
+      video: { vastXml: '<VAST version="4.0"/>', vastTagUrl: '', durationSec: 20, mimes: ['video/mp4'], protocols: [7] },
+    })],
+  })]);
+  const r = request({
+    cur: ['EUR'], privacy: { basis: 'gdpr_no_consent', personalData: false },
+    imp: [{
+      id: '1', banner: null, bidfloorMicros: 800_000, bidfloorcur: 'EUR', tagid: null, secure: null, ext: null,
+      video: { mimes: ['video/mp4'], w: 640, h: 360, ext: null, minduration: 5, maxduration: 30, protocols: [7], battr: [] },
+      pmp: { privateAuction: true, deals: [{ id: 'deal-9', bidfloorMicros: 2_400_000, bidfloorcur: 'EUR', at: null, wseat: [], wadomain: [] }] },
+    }],
+  });
+  const queries: FrequencyQuery[][] = [];
+  const p = bidProcessor({
+    input: 'in', output: 'bids', index, now: () => NOW, rand: () => 0, fx: () => table.table,
+    campaignCounters: () => counters(), readFrequencies: async (q) => (queries.push([...q]), q.map(() => new Map())),
+  });
+  const r1 = rec(r);
+  const set = (await p.process(r1, await p.prepare!([r1])))[0]!.value as BidSet;
+  assert.equal(set.privacyBasis, 'gdpr_no_consent');
+  assert.equal(set.userId, null, 'no personal data: no user id');
+  assert.equal(queries[0]![0]!.userId, null);
+  assert.deepEqual([set.currency, set.fxRatePpm], ['EUR', 800_000]);
+  assert.deepEqual(set.imps, [{ impId: '1', floorMicros: 1_000_000 }], '0.80 EUR = 1.00 USD');
+  assert.equal(set.bids.length, 1);
+  const b = set.bids[0]!;
+  assert.deepEqual(
+    [b.dealId, b.floorMicros, b.priceMicros, b.mtype, b.cat, b.cattax, b.vastXml, b.vastTagUrl, b.durationSec],
+    ['deal-9', 3_000_000, 4_000_000, 2, ['IAB2'], 1, '<VAST version="4.0"/>', '', 20],
+  );
+});
+
+test('bid-processor: an old request without a privacy decision is recorded as unrestricted, in USD', async () => {
+  const { out } = await run(new CampaignIndex([makeCampaign({ id: 'c-a' })]), request());
+  const set = out[0]!.value as BidSet;
+  assert.deepEqual([set.privacyBasis, set.currency, set.fxRatePpm, set.bids[0]?.dealId, set.bids[0]?.mtype], ['unrestricted', 'USD', 1_000_000, '', 1]);
 });

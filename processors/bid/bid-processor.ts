@@ -10,12 +10,13 @@ import type { Counter } from 'prom-client';
 import type { Processor, InRecord, OutRecord } from '../runtime/processor.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidRecord, BidSet } from '../../schemas/bid-set.js';
-import type { Campaign } from '../domain/campaign.js';
+import { DEFAULT_CATTAX, type Campaign } from '../domain/campaign.js';
+import { BASE_CURRENCY, BASE_RATE_PPM, type RateTable } from '../domain/currency.js';
 import type { CampaignIndex } from './campaign-index.js';
 import type { CampaignCounters } from './counter-snapshot.js';
 import { decideBids, impCandidates } from './decide.js';
 import { localDay } from './schedule.js';
-import { toProfile, toRequestView } from './request-view.js';
+import { privacyBasisOf, toProfile, toRequestView } from './request-view.js';
 import { EMPTY_STATE, type FrequencyQuery } from './bid-state.js';
 import type { BidRequestView, BidState } from './types.js';
 
@@ -30,6 +31,10 @@ export interface BidProcessorDeps {
   readonly readFrequencies: (queries: readonly FrequencyQuery[], nowMs: number) => Promise<readonly ReadonlyMap<string, number>[]>;
   /** Called once before consuming (the catalogue load, the counter refresher's start). */
   readonly init?: () => Promise<void>;
+  /** The usable currency rate table at `nowMs` (fx-rates.ts); absent/null = USD only. */
+  readonly fx?: (nowMs: number) => RateTable | null;
+  /** Our seat ids, accepted in a deal's wseat (BID_SEATS). */
+  readonly seats?: readonly string[];
   readonly now?: () => number;
   readonly rand?: () => number;
   readonly metrics?: { stateUnavailable: Counter; decisions: Counter<'result'> };
@@ -98,7 +103,7 @@ export function bidProcessor(deps: BidProcessorDeps): Processor<BidRequest, Ctx>
       const r = record.value;
       const nowMs = now();
       const prepared = ctx.get(record) ?? unprepared(r, deps.index);
-      const decision = decideBids(prepared.view, prepared.candidates, prepared.state, nowMs, rand);
+      const decision = decideBids(prepared.view, prepared.candidates, prepared.state, nowMs, rand, { fx: deps.fx?.(nowMs) ?? null, seats: deps.seats });
       deps.metrics?.decisions.inc({ result: decision.bids.length > 0 ? 'bid' : (decision.noBidReason ?? 'no_bid') });
       const out: BidSet = {
         requestId: r.id,
@@ -108,9 +113,10 @@ export function bidProcessor(deps: BidProcessorDeps): Processor<BidRequest, Ctx>
         test: r.test,
         receivedAtMs: r.receivedAtMs,
         decidedAtMs: nowMs,
-        imps: r.imp.map((imp) => ({ impId: imp.id, floorMicros: imp.bidfloorMicros })),
+        // USD micros; an imp whose floor currency has no rate (never bid) keeps its unconverted floor.
+        imps: r.imp.map((imp, i) => ({ impId: imp.id, floorMicros: decision.impFloorsMicros[i] ?? imp.bidfloorMicros })),
         bids: decision.bids.map((b, i): BidRecord => {
-          const { campaign: c, creative } = decision.sources[i]!;
+          const { campaign: c, creative, dealId, floorMicros, mtype } = decision.sources[i]!;
           const day = localDay(c.timezone, nowMs);
           // Every field written out: `{ ...b, more }` took ~11 us per bid (V8 adds properties to a
           // spread copy on a slow path; measured with 300 seeded campaigns), this takes ~0.2.
@@ -119,10 +125,16 @@ export function bidProcessor(deps: BidProcessorDeps): Processor<BidRequest, Ctx>
             adomain: [...b.adomain], w: b.w, h: b.h, dailyBudgetMicros: c.dailyBudgetMicros, lifetimeBudgetMicros: c.lifetimeBudgetMicros,
             frequencyCap: c.frequencyCap?.count ?? 0, dayKey: day.dayKey, dayEndsAtMs: day.nextMidnightMs,
             title: creative.title, imageUrl: creative.imageUrl, landingUrl: creative.landingUrl,
+            dealId, floorMicros, mtype, cat: [...(creative.cat ?? [])], cattax: creative.cattax ?? DEFAULT_CATTAX,
+            vastXml: creative.video?.vastXml ?? '', vastTagUrl: creative.video?.vastTagUrl ?? '', durationSec: creative.video?.durationSec ?? 0,
           };
         }),
         noBidReason: decision.noBidReason,
         exchange: r.exchange ?? '',
+        privacyBasis: privacyBasisOf(r),
+        // No answer currency (currency_unsupported): recorded as USD, the currency nothing was bid in.
+        currency: decision.currency?.currency ?? BASE_CURRENCY,
+        fxRatePpm: decision.currency?.fxRatePpm ?? BASE_RATE_PPM,
       };
       return [{ topic: deps.output, key: r.id, value: out }];
     },

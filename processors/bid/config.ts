@@ -12,4 +12,12 @@ export const bidSpecs = {
     env: 'BID_COUNTERS_REFRESH_MS', type: 'int', min: 10, max: 60_000, default: 250,
     doc: 'how often campaign counters (spend, delivery stats) are re-read from Redis in the background; a snapshot older than 10x this is not used',
   },
+  fxRatesFile: { env: 'BID_FX_RATES_FILE', type: 'string', default: '', doc: 'JSON currency rate table {"base":"USD","asOfMs":...,"rates":{"EUR":"0.92"}} (units per USD, decimal strings); none = USD only' },
+  fxRatesUrl: { env: 'BID_FX_RATES_URL', type: 'string', default: '', doc: 'URL of the same rate document (wins over BID_FX_RATES_FILE)' },
+  fxRefreshMs: { env: 'BID_FX_REFRESH_MS', type: 'int', min: 1_000, max: 86_400_000, default: 300_000, doc: 'how often the rate table is re-read; a failed read keeps the last good table' },
+  fxMaxAgeMs: {
+    env: 'BID_FX_MAX_AGE_MS', type: 'int', min: 60_000, max: 30 * 86_400_000, default: 3 * 86_400_000,
+    doc: "rates older than this (by the document's asOfMs) are not used: only USD is bid until fresh ones load",
+  },
+  seats: { env: 'BID_SEATS', type: 'list', default: [], doc: "our seat ids at the exchanges, accepted in a deal's wseat (besides each campaign's advertiser id)" },
 } as const satisfies Record<string, Spec>;

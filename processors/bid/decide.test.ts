@@ -4,6 +4,9 @@ import type { Campaign } from '../domain/campaign.js';
 import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
 import { CampaignIndex } from './campaign-index.js';
 import { decideBids, impCandidates } from './decide.js';
+import { parseRateTable } from '../domain/currency.js';
+import { makeRequest } from '../testing/bid-request.fixture.js';
+import { toProfile, toRequestView } from './request-view.js';
 import type { BidRequestView, BidState, ImpView, PerfStats } from './types.js';
 
 const NOW = Date.UTC(2024, 6, 1, 12); // Monday noon UTC: half of a UTC campaign's day
@@ -118,7 +121,10 @@ test('decide aggregates reasons and reports the most frequent one', () => {
     makeCampaign({ id: 'c', frequencyCap: { count: 1, per: 'day' } }),
     makeCampaign({ id: 'd', targeting: { country: ['FRA'] } }),
   ], state({ freq: { b: 1, c: 5 } }));
-  assert.deepEqual(r.noBidReasons, { no_eligible_campaign: 0, below_floor: 1, budget_exhausted: 0, frequency_capped: 2, paced: 0 });
+  assert.deepEqual(r.noBidReasons, {
+    no_eligible_campaign: 0, below_floor: 1, budget_exhausted: 0, frequency_capped: 2, paced: 0,
+    blocked: 0, deal_only: 0, currency_unsupported: 0, native_unsupported: 0,
+  });
   assert.equal(r.noBidReason, 'frequency_capped');
 });
 
@@ -168,4 +174,120 @@ test('decide evaluates only the candidates it is given, and names the campaign a
   assert.deepEqual(r.bids.map((x) => x.campaignId), ['b']);
   assert.deepEqual(r.sources.map((x) => [x.campaign.id, x.creative.id]), [['b', 'cr-b']]);
   assert.equal(decideBids(request, [[]], state(), NOW, noRand).noBidReason, 'no_eligible_campaign', `${a.id} is not considered`);
+});
+
+// ---- issue 10: privacy, block lists, deals, currency, video, native ----
+
+const fx = (() => {
+  const r = parseRateTable({ base: 'USD', asOfMs: 1, rates: { EUR: '0.8' } });
+  assert.ok(r.ok);
+  return r.table;
+})();
+const vidCreative = makeCreative({
+  id: 'vid', imageUrl: '', width: 640, height: 360,
+  video: { vastXml: '', vastTagUrl: 'https://ads.example.com/v.xml', durationSec: 15, mimes: ['video/mp4'], protocols: [7] },
+});
+const videoImp: ImpView = {
+  id: 'imp-v', bidFloorMicros: 0, w: 640, h: 360, banner: null,
+  video: { mimes: ['video/mp4'], minDurationSec: 5, maxDurationSec: 30, protocols: [7], w: 640, h: 360, battr: [] },
+};
+
+test('decide without personal data ignores interests and segments, and capped campaigns do not bid', () => {
+  const base = makeRequest('r-1', { id: 'u-1', interests: ['sports'] }, { profile: { interests: { cars: 90 }, segments: [], engagement: 1 } });
+  const restricted = { ...base, privacy: { basis: 'coppa', personalData: false } };
+  assert.equal(toProfile(restricted), null);
+  assert.equal(toRequestView(restricted).userId, null);
+  assert.deepEqual([...(toProfile(base)?.interests ?? [])].sort(), ['cars', 'sports'], 'unrestricted: the request and profile interests');
+  assert.equal(toRequestView({ ...base, privacy: null }).userId, 'u-1', 'no decision recorded = unrestricted');
+  const view = { ...request, userId: null };
+  const index = new CampaignIndex([
+    makeCampaign({ id: 'interest', targeting: { interest: ['sports'] } }),
+    makeCampaign({ id: 'capped', frequencyCap: { count: 5, per: 'day' } }),
+    makeCampaign({ id: 'contextual', targeting: { country: ['USA'], domain: ['example.com'] } }),
+  ]);
+  const r = decideBids(view, impCandidates(view, toProfile(restricted), index), state(), NOW, noRand);
+  assert.deepEqual(r.bids.map((b) => b.campaignId), ['contextual']);
+  assert.equal(r.noBidReasons.frequency_capped, 1);
+});
+
+test('decide: a campaign whose every fitting creative is blocked does not bid (reason blocked); an allowed creative still bids', () => {
+  const blockedReq: BidRequestView = { ...request, badv: ['brand.example.com'] };
+  const r = decide([makeCampaign({ id: 'c1' })], state(), blockedReq);
+  assert.deepEqual(r.bids, []);
+  assert.equal(r.noBidReason, 'blocked');
+  const two = makeCampaign({ id: 'c2', creatives: [makeCreative({ id: 'x' }), makeCreative({ id: 'ok', adomain: ['other.com'] })] });
+  const r2 = decide([two], state(), blockedReq);
+  assert.deepEqual(r2.bids.map((b) => b.creativeId), ['ok']);
+});
+
+test('decide: private auction bids only through a matching deal, at its fixed price, with the deal floor', () => {
+  const pmpImp: ImpView = {
+    ...imp, pmp: { privateAuction: true, deals: [{ id: 'd-1', bidFloorMicros: 3_000_000, bidFloorCur: 'USD', wseat: [], wadomain: [] }] },
+  };
+  const req = { ...request, imps: [pmpImp] };
+  const r = decide([
+    makeCampaign({ id: 'open' }),
+    makeCampaign({ id: 'dealer', deals: [{ id: 'd-1', bidCpmMicros: 3_500_000 }] }),
+    makeCampaign({ id: 'cheap', deals: [{ id: 'd-1', bidCpmMicros: 2_000_000 }] }),
+  ], state(), req);
+  assert.deepEqual(r.bids.map((b) => [b.campaignId, b.priceMicros]), [['dealer', 3_500_000]]);
+  assert.deepEqual(r.sources.map((s) => [s.dealId, s.floorMicros]), [['d-1', 3_000_000]]);
+  assert.equal(r.noBidReasons.deal_only, 1);
+  assert.equal(r.noBidReasons.below_floor, 1);
+});
+
+test('decide: deal wseat and wadomain restrict who may bid; a deal without a price uses the campaign price', () => {
+  const deal = (wseat: string[], wadomain: string[]): ImpView => ({
+    ...imp, pmp: { privateAuction: true, deals: [{ id: 'd', bidFloorMicros: 1_000_000, bidFloorCur: 'USD', wseat, wadomain }] },
+  });
+  const c = makeCampaign({ id: 'c', deals: [{ id: 'd', bidCpmMicros: null }] });
+  const bidsFor = (i: ImpView, options = {}) => decideBids({ ...request, imps: [i] }, [[c]], state(), NOW, noRand, options).bids.map((b) => b.priceMicros);
+  assert.deepEqual(bidsFor(deal([], [])), [2_000_000]);
+  assert.deepEqual(bidsFor(deal(['adv-1'], [])), [2_000_000], 'our advertiser id as the seat');
+  assert.deepEqual(bidsFor(deal(['seat-9'], [])), []);
+  assert.deepEqual(bidsFor(deal(['seat-9'], []), { seats: ['seat-9'] }), [2_000_000], 'a configured seat');
+  assert.deepEqual(bidsFor(deal([], ['BRAND.example.com'])), [2_000_000]);
+  assert.deepEqual(bidsFor(deal([], ['else.com'])), []);
+});
+
+test('decide: open imps with deals take both deal and open bids; deal-only campaigns bid only through deals', () => {
+  const mixed: ImpView = { ...imp, pmp: { privateAuction: false, deals: [{ id: 'd', bidFloorMicros: 0, bidFloorCur: 'USD', wseat: [], wadomain: [] }] } };
+  const r = decide([
+    makeCampaign({ id: 'a-deal', deals: [{ id: 'd', bidCpmMicros: 900_000 }] }),
+    makeCampaign({ id: 'b-open' }),
+    makeCampaign({ id: 'c-dealonly', openAuction: false, deals: [{ id: 'other', bidCpmMicros: null }] }),
+  ], state(), { ...request, imps: [mixed] });
+  assert.deepEqual(r.sources.map((s) => [s.campaign.id, s.dealId, s.floorMicros]), [['a-deal', 'd', 0], ['b-open', '', 500_000]]);
+  assert.equal(r.noBidReasons.deal_only, 1);
+});
+
+test('decide converts a EUR floor to USD (rounded up), and refuses floors and answers in currencies without a rate', () => {
+  const eurImp: ImpView = { ...imp, bidFloorMicros: 1_800_000, bidFloorCur: 'EUR' }; // 1.80 EUR = 2.25 USD at 0.8
+  const c = [makeCampaign({ id: 'c', bidCpmMicros: 2_200_000 }), makeCampaign({ id: 'd', bidCpmMicros: 2_250_000 })];
+  const r = decideBids({ ...request, imps: [eurImp] }, [c], state(), NOW, noRand, { fx });
+  assert.deepEqual(r.bids.map((b) => b.campaignId), ['d']);
+  assert.deepEqual(r.impFloorsMicros, [2_250_000]);
+  assert.deepEqual(r.currency, { currency: 'USD', fxRatePpm: 1_000_000 });
+  const noTable = decideBids({ ...request, imps: [eurImp] }, [c], state(), NOW, noRand);
+  assert.equal(noTable.noBidReason, 'currency_unsupported');
+  assert.deepEqual(noTable.impFloorsMicros, [null]);
+  const eurAnswer = decideBids({ ...request, cur: ['EUR'] }, [c], state(), NOW, noRand, { fx });
+  assert.deepEqual(eurAnswer.currency, { currency: 'EUR', fxRatePpm: 800_000 });
+  assert.equal(eurAnswer.bids.length, 2);
+  const gbp = decideBids({ ...request, cur: ['GBP'] }, [c], state(), NOW, noRand, { fx });
+  assert.equal(gbp.noBidReason, 'currency_unsupported');
+  assert.deepEqual(gbp.bids, []);
+});
+
+test('decide serves video imps with fitting video creatives only (mtype 2), banner imps with banners (mtype 1)', () => {
+  const c = makeCampaign({ id: 'c', creatives: [makeCreative({ id: 'ban' }), vidCreative] });
+  const r = decideBids({ ...request, imps: [videoImp, imp] }, [[c], [c]], state(), NOW, noRand);
+  assert.deepEqual(r.sources.map((s) => [s.creative.id, s.mtype]), [['vid', 2], ['ban', 1]]);
+  const tooLong = decideBids({ ...request, imps: [{ ...videoImp, video: { ...videoImp.video!, maxDurationSec: 10 } }] }, [[c]], state(), NOW, noRand);
+  assert.equal(tooLong.noBidReason, 'no_eligible_campaign');
+});
+
+test('decide declines native-only imps with native_unsupported', () => {
+  const r = decideBids({ ...request, imps: [{ id: 'n', bidFloorMicros: 0, native: true, banner: null, video: null }] }, [[makeCampaign()]], state(), NOW, noRand);
+  assert.equal(r.noBidReason, 'native_unsupported');
 });

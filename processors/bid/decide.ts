@@ -3,21 +3,38 @@
  * with which creative. Pure: the caller supplies the clock, the counters (BidState) and the random
  * draw used for pacing, so the same inputs always give the same bids.
  *
- * Per imp: the index yields the campaigns whose targeting matches (`impCandidates`, computed once per
+ * Request level first: the answer currency (currency.ts answerCurrency over cur[]); when none of the
+ * allowed currencies has a rate nothing is bid (currency_unsupported). Per imp: a native-only imp is
+ * declined (native_unsupported); an imp whose floor currency has no rate cannot be bid (currency_unsupported);
+ * otherwise its floor is converted to USD micros, rounded up.
+ *
+ * Per imp, the index yields the campaigns whose targeting matches (`impCandidates`, computed once per
  * request by the caller, which also reads counters for exactly these); each must be scheduled now
- * (schedule.ts) and have a creative that fits the slot, or it is simply not a candidate. Candidates
- * are then checked in this order, the first failure being the reason counted:
+ * (schedule.ts) and have a creative whose format fits the imp (creative-fit.ts), or it is simply not a
+ * candidate. Candidates are then checked in this order, the first failure being the reason counted:
+ *   blocked           every fitting creative is excluded by a block list (creative-fit.ts)
+ *   deal_only         no usable deal (below) while the imp is a private auction or the campaign deal-only
  *   budget_exhausted  daily or lifetime spend has reached its budget (or cannot pay one impression at the floor)
  *   frequency_capped  the user has seen the cap today (a capped campaign never bids on an unknown user,
- *                     since the cap could not be enforced)
+ *                     since the cap could not be enforced; without personal data there is no user)
  *   paced             the pacing factor (pacing.ts) is 0, or the random draw fell above it
- *   below_floor       base CPM × performance multiplier (pricing.ts) is under the imp's floor
- * Campaign-level checks (the first three) run and count once per campaign per request; below_floor
- * counts per campaign and imp; no_eligible_campaign counts imps that had no candidate at all.
+ *   below_floor       the price is under the floor the bid must clear
+ * Campaign-level checks (budget, cap, pacing) run and count once per campaign per request; the others
+ * count per campaign and imp; no_eligible_campaign counts imps that had no candidate at all.
+ *
+ * Deals (imp.pmp.deals, in the exchange's order): the first deal the campaign buys (Campaign.deals) whose
+ * wseat is empty or names the campaign's advertiser id or one of our seats (options.seats), whose wadomain
+ * is empty or shares a domain with a fitting creative (only those creatives are then used), and whose floor
+ * currency has a rate. A deal bid is priced at the deal's fixed price, or else like an open bid (base CPM ×
+ * performance), and must clear the deal's floor (converted, rounded up). Without such a deal a campaign
+ * bids in the open auction against the imp's floor, unless the imp is a private auction or the campaign
+ * has openAuction false.
  */
 import type { Campaign, Creative } from '../domain/campaign.js';
+import { answerCurrency, BASE_CURRENCY, toBaseMicrosCeil, type AnswerCurrency, type RateTable } from '../domain/currency.js';
 import type { CampaignIndex } from './campaign-index.js';
 import { chooseCreative } from './creative-choice.js';
+import { fitMtype, impTakesBanner, isBlocked, requestBlocks, type RequestBlocks } from './creative-fit.js';
 import { PPM } from './fixed-point.js';
 import { dayElapsedPpm, pacingFactorPpm } from './pacing.js';
 import { DEFAULT_PRIOR, performanceMultiplierPpm, priceBid } from './pricing.js';
@@ -25,31 +42,52 @@ import type { PerfPrior } from './pricing.js';
 import { isScheduledAt } from './schedule.js';
 import { impSizes, requestAttributes } from './targeting.js';
 import type { Bid, NoBidReason } from '../domain/bid.js';
-import type { BidRequestView, BidState, UserProfile } from './types.js';
+import type { BidRequestView, BidState, ImpView, PmpView, UserProfile } from './types.js';
 
 export interface DecideOptions {
   readonly prior?: PerfPrior;
   readonly leadTolerancePpm?: number;
+  /** The usable rate table (null/absent: only USD); the caller withholds a stale one. */
+  readonly fx?: RateTable | null;
+  /** Our seat ids at the exchanges, matched against a deal's wseat besides the campaign's advertiser id. */
+  readonly seats?: readonly string[];
 }
 
 export interface BidSource {
   readonly campaign: Campaign;
   readonly creative: Creative;
+  /** The deal the bid is made through; '' = open auction. */
+  readonly dealId: string;
+  /** The floor the bid must clear, USD CPM micros: the deal's, or the imp's for an open bid. */
+  readonly floorMicros: number;
+  /** OpenRTB bid.mtype: 1 banner, 2 video. */
+  readonly mtype: number;
 }
 
 export interface DecideResult {
   /** Every eligible bid, any number per imp; the auction picks the winner per imp. */
   readonly bids: readonly Bid[];
-  /** The campaign and creative behind each bid, by position in `bids`, so callers need not look them up again. */
+  /** The campaign, creative, deal and floor behind each bid, by position in `bids`. */
   readonly sources: readonly BidSource[];
-  /** How many times each reason stopped a campaign (or, for no_eligible_campaign, an imp). */
+  /** How many times each reason stopped a campaign (or, for imp-level reasons, an imp). */
   readonly noBidReasons: Readonly<Record<NoBidReason, number>>;
   /** null when there is at least one bid; otherwise the reason to report for the whole request. */
   readonly noBidReason: NoBidReason | null;
+  /** Per imp (same order), its floor in USD CPM micros; null when its currency has no rate. */
+  readonly impFloorsMicros: readonly (number | null)[];
+  /** The answer's currency; null when none of cur[] can be used. */
+  readonly currency: AnswerCurrency | null;
 }
 
 /** When several reasons tie for most frequent, the earlier one here is reported. */
-const REASON_PRIORITY: readonly NoBidReason[] = ['budget_exhausted', 'frequency_capped', 'paced', 'below_floor'];
+const REASON_PRIORITY: readonly NoBidReason[] = [
+  'currency_unsupported', 'native_unsupported', 'deal_only', 'blocked', 'budget_exhausted', 'frequency_capped', 'paced', 'below_floor',
+];
+
+const noCounts = (): Record<NoBidReason, number> => ({
+  no_eligible_campaign: 0, below_floor: 0, budget_exhausted: 0, frequency_capped: 0, paced: 0,
+  blocked: 0, deal_only: 0, currency_unsupported: 0, native_unsupported: 0,
+});
 
 /** The outcome of the campaign-level checks, plus what later per-imp checks need. */
 type Verdict = { readonly ok: false; readonly reason: NoBidReason } | { readonly ok: true; readonly remainingMicros: number };
@@ -88,6 +126,55 @@ export function impCandidates(request: BidRequestView, profile: UserProfile | nu
   return request.imps.map((imp) => index.candidates(requestAttributes(request, imp, profile)).map((e) => e.campaign).sort(byCampaignId));
 }
 
+/** A deal a campaign can bid through (see the module comment). */
+interface UsableDeal {
+  readonly id: string;
+  readonly floorMicros: number;
+  readonly fixedPriceMicros: number | null;
+  readonly allowed: readonly Creative[];
+}
+
+function usableDeal(c: Campaign, pmp: PmpView | null, allowed: readonly Creative[], options: DecideOptions): UsableDeal | null {
+  if (pmp === null || pmp.deals.length === 0 || !c.deals || c.deals.length === 0) return null;
+  for (const d of pmp.deals) {
+    const ours = c.deals.find((x) => x.id === d.id);
+    if (ours === undefined) continue;
+    if (d.wseat.length > 0 && !d.wseat.some((s) => s === c.advertiserId || (options.seats ?? []).includes(s))) continue;
+    let inDeal = allowed;
+    if (d.wadomain.length > 0) {
+      const domains = new Set(d.wadomain.map((x) => x.trim().toLowerCase()));
+      inDeal = allowed.filter((a) => a.adomain.some((x) => domains.has(x.toLowerCase())));
+      if (inDeal.length === 0) continue;
+    }
+    const floorMicros = d.bidFloorMicros === 0 ? 0 : toBaseMicrosCeil(d.bidFloorMicros, d.bidFloorCur || BASE_CURRENCY, options.fx ?? null);
+    if (floorMicros === null) continue;
+    return { id: d.id, floorMicros, fixedPriceMicros: ours.bidCpmMicros, allowed: inDeal };
+  }
+  return null;
+}
+
+/** The imp's floor in USD micros; null when its currency has no rate (a zero floor needs none). */
+function impFloor(imp: ImpView, fx: RateTable | null): number | null {
+  return imp.bidFloorMicros === 0 ? 0 : toBaseMicrosCeil(imp.bidFloorMicros, imp.bidFloorCur || BASE_CURRENCY, fx);
+}
+
+/**
+ * The creatives of `c` allowed in `imp`; null when none even fits the format (not a candidate at all).
+ * Only creatives are collected (no per-creative format record): this runs per candidate and imp, and the
+ * format is computed again for the one creative chosen.
+ */
+function allowedCreatives(c: Campaign, imp: ImpView, sizes: readonly { w: number; h: number }[], blocks: RequestBlocks): Creative[] | null {
+  let fits = false;
+  const allowed: Creative[] = [];
+  for (const creative of c.creatives) {
+    const mtype = fitMtype(creative, imp, sizes);
+    if (mtype === null) continue;
+    fits = true;
+    if (!isBlocked(creative, mtype, imp, blocks)) allowed.push(creative);
+  }
+  return fits ? allowed : null;
+}
+
 /**
  * Decides the bids for `request`, given its `impCandidates` (one list per imp, in campaign-id order).
  * `rand` returns a uniform draw in [0, 1), as Math.random does.
@@ -96,19 +183,46 @@ export function decideBids(
   request: BidRequestView, candidates: readonly (readonly Campaign[])[], state: BidState,
   nowMs: number, rand: () => number, options: DecideOptions = {},
 ): DecideResult {
-  const counts: Record<NoBidReason, number> = { no_eligible_campaign: 0, below_floor: 0, budget_exhausted: 0, frequency_capped: 0, paced: 0 };
+  const counts = noCounts();
+  const fx = options.fx ?? null;
+  const impFloorsMicros = request.imps.map((imp) => impFloor(imp, fx));
+  const currency = answerCurrency(request.cur ?? [], fx);
+  if (currency === null) {
+    counts.currency_unsupported++;
+    return { bids: [], sources: [], noBidReasons: counts, noBidReason: 'currency_unsupported', impFloorsMicros, currency };
+  }
+  const blocks = requestBlocks(request);
   const verdicts = new Map<string, Verdict>();
   const bids: Bid[] = [];
   const sources: BidSource[] = [];
   for (let i = 0; i < request.imps.length; i++) {
     const imp = request.imps[i]!;
+    if (imp.native && !imp.video && !impTakesBanner(imp)) {
+      counts.native_unsupported++;
+      continue;
+    }
+    const openFloor = impFloorsMicros[i]!;
+    if (openFloor === null) {
+      counts.currency_unsupported++;
+      continue;
+    }
     const sizes = impSizes(imp);
+    const pmp = imp.pmp ?? null;
     let eligible = 0;
     for (const c of candidates[i] ?? []) {
       if (!isScheduledAt(c, nowMs)) continue;
-      const creative = chooseCreative(c.creatives, sizes, () => `${request.id}:${imp.id}:${c.id}`);
-      if (creative === null) continue;
+      const allowed = allowedCreatives(c, imp, sizes, blocks);
+      if (allowed === null) continue;
       eligible++;
+      if (allowed.length === 0) {
+        counts.blocked++;
+        continue;
+      }
+      const deal = usableDeal(c, pmp, allowed, options);
+      if (deal === null && (pmp?.privateAuction === true || c.openAuction === false)) {
+        counts.deal_only++;
+        continue;
+      }
       let verdict = verdicts.get(c.id);
       if (verdict === undefined) {
         verdict = campaignVerdict(c, request, state, nowMs, rand, options);
@@ -116,26 +230,33 @@ export function decideBids(
         if (!verdict.ok) counts[verdict.reason]++;
       }
       if (!verdict.ok) continue;
+      const floorMicros = deal?.floorMicros ?? openFloor;
       // The cheapest possible win costs floor/1000 per impression; a budget below that cannot pay it.
-      if (verdict.remainingMicros < Math.floor(imp.bidFloorMicros / 1000)) {
+      if (verdict.remainingMicros < Math.floor(floorMicros / 1000)) {
         counts.budget_exhausted++;
         continue;
       }
-      const perfPpm = performanceMultiplierPpm(state.perf.get(c.id), options.prior ?? DEFAULT_PRIOR);
-      const priceMicros = priceBid({ baseCpmMicros: c.bidCpmMicros, perfPpm, floorMicros: imp.bidFloorMicros });
+      let priceMicros: number | null;
+      if (deal !== null && deal.fixedPriceMicros !== null) {
+        priceMicros = deal.fixedPriceMicros >= floorMicros && deal.fixedPriceMicros > 0 ? deal.fixedPriceMicros : null;
+      } else {
+        const perfPpm = performanceMultiplierPpm(state.perf.get(c.id), options.prior ?? DEFAULT_PRIOR);
+        priceMicros = priceBid({ baseCpmMicros: c.bidCpmMicros, perfPpm, floorMicros });
+      }
       if (priceMicros === null) {
         counts.below_floor++;
         continue;
       }
+      const creative = chooseCreative(deal?.allowed ?? allowed, () => `${request.id}:${imp.id}:${c.id}`)!;
       bids.push({
         impId: imp.id, campaignId: c.id, advertiserId: c.advertiserId, creativeId: creative.id,
         priceMicros, adomain: creative.adomain, w: creative.width, h: creative.height,
       });
-      sources.push({ campaign: c, creative });
+      sources.push({ campaign: c, creative, dealId: deal?.id ?? '', floorMicros, mtype: fitMtype(creative, imp, sizes)! });
     }
     if (eligible === 0) counts.no_eligible_campaign++;
   }
-  return { bids, sources, noBidReasons: counts, noBidReason: bids.length > 0 ? null : overallReason(counts) };
+  return { bids, sources, noBidReasons: counts, noBidReason: bids.length > 0 ? null : overallReason(counts), impFloorsMicros, currency };
 }
 
 function byCampaignId(a: Campaign, b: Campaign): number {

@@ -16,6 +16,7 @@ import { CampaignIndex } from './campaign-index.js';
 import { FrequencyReader } from './bid-state.js';
 import { CounterSnapshot } from './counter-snapshot.js';
 import { bidProcessor } from './bid-processor.js';
+import { FxRates } from './fx-rates.js';
 
 import { bidSpecs as specs } from './config.js';
 
@@ -42,6 +43,20 @@ await runProcessorService({
       name: 'bid_counters_age_seconds', help: 'Age of the campaign counter snapshot in use (+Inf before the first read); over 10x BID_COUNTERS_REFRESH_MS it is not used',
       registers: [registry], collect() { this.set(snapshot.ageMs() / 1000); },
     });
+    const fxRefreshFailures = new Counter({ name: 'bid_fx_refresh_failures_total', help: 'Re-reads of the currency rate table that failed (the last good table stays in use)', registers: [registry] });
+    const fx = new FxRates({
+      source: { file: cfg.fxRatesFile, url: cfg.fxRatesUrl }, refreshMs: cfg.fxRefreshMs, maxAgeMs: cfg.fxMaxAgeMs,
+      onRefreshError: (err) => {
+        fxRefreshFailures.inc();
+        log.warn({ err: err.message }, 'currency rate refresh failed; keeping the last good table');
+      },
+    });
+    // A bad rate source stops the start here, with the one line fetchRateTable wrote.
+    await fx.start();
+    new Gauge({
+      name: 'bid_fx_rates_age_seconds', help: 'Age of the currency rate table by its asOfMs (+Inf without one); over BID_FX_MAX_AGE_MS only USD is bid',
+      registers: [registry], collect() { this.set(fx.ageMs(Date.now()) / 1000); },
+    });
     const metrics = {
       stateUnavailable: new Counter({ name: 'bid_state_unavailable_total', help: 'Requests decided with empty counters because Redis was slow or down, or the counter snapshot too old', registers: [registry] }),
       decisions: new Counter({ name: 'bid_decisions_total', help: 'Requests by result: bid, or the no-bid reason', labelNames: ['result'], registers: [registry] }),
@@ -49,6 +64,7 @@ await runProcessorService({
     const processor = bidProcessor({
       name: cfg.name, input: cfg.input, output: cfg.output, index, metrics,
       campaignCounters: (now) => snapshot.counters(now),
+      fx: (now) => fx.usable(now), seats: cfg.seats,
       readFrequencies: (q, now) => frequencies.read(q, now),
       init: async () => {
         await follower.start();
@@ -61,6 +77,7 @@ await runProcessorService({
       ...processor,
       close: async () => {
         snapshot.stop();
+        fx.stop();
         await follower.stop();
         redis.disconnect();
       },

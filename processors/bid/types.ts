@@ -15,6 +15,45 @@ export interface ImpView {
   readonly h?: number | null;
   /** `imp.banner.format[]`: every size the slot accepts. */
   readonly formats?: readonly { readonly w: number; readonly h: number }[];
+  /** `imp.bidfloorcur` (absent = USD). */
+  readonly bidFloorCur?: string;
+  /**
+   * The imp's banner object: present = banner creatives may serve (absent in views built before video,
+   * where a banner was assumed: see `hasBanner`). btype/battr are its block lists.
+   */
+  readonly banner?: { readonly btype: readonly number[]; readonly battr: readonly number[] } | null;
+  /** `imp.video`: present = video creatives may serve. */
+  readonly video?: ImpVideoView | null;
+  /** imp.native was present. */
+  readonly native?: boolean;
+  readonly pmp?: PmpView | null;
+}
+
+export interface ImpVideoView {
+  readonly mimes: readonly string[];
+  readonly minDurationSec: number | null;
+  readonly maxDurationSec: number | null;
+  /** [] = any protocol. */
+  readonly protocols: readonly number[];
+  readonly w: number | null;
+  readonly h: number | null;
+  readonly battr: readonly number[];
+}
+
+export interface DealView {
+  readonly id: string;
+  /** In `bidFloorCur` micros. */
+  readonly bidFloorMicros: number;
+  readonly bidFloorCur: string;
+  /** Seats allowed; [] = any. */
+  readonly wseat: readonly string[];
+  /** Advertiser domains allowed; [] = any. */
+  readonly wadomain: readonly string[];
+}
+
+export interface PmpView {
+  readonly privateAuction: boolean;
+  readonly deals: readonly DealView[];
 }
 
 /** A bid request, reduced to what bidding needs. */
@@ -29,8 +68,15 @@ export interface BidRequestView {
   readonly domain?: string | null;
   /** `site.cat`, `site.sectioncat` and `site.pagecat`, merged. */
   readonly categories?: readonly string[];
-  /** The user id frequency caps are counted against; null when the exchange sent none. */
+  /** The user id frequency caps are counted against; null when the exchange sent none or personal data may not be used. */
   readonly userId?: string | null;
+  /** Blocked content categories in taxonomy `cattax` (absent = 1), advertiser domains and app bundles. */
+  readonly bcat?: readonly string[];
+  readonly cattax?: number;
+  readonly badv?: readonly string[];
+  readonly bapp?: readonly string[];
+  /** Currencies the answer may use ([] = any). */
+  readonly cur?: readonly string[];
 }
 
 /** The enriched user profile (from Redis); null when the lookup failed or the user is unknown. */

@@ -45,10 +45,11 @@ test('seed catalogue varies CPMs between 0.50 and 8.00 and mixes statuses, sched
   assert.equal(new Set(campaigns.map((c) => c.advertiserId)).size, 8, 'every advertiser has campaigns');
 });
 
-test('seed catalogue creatives fit the targeted sizes and use the four standard sizes', () => {
+// Since issue 10 some campaigns add a video creative (640x360, checked below): the sizes here are the banners'.
+test('seed catalogue banner creatives fit the targeted sizes and use the four standard sizes', () => {
   const standard = new Set(SIZES.map(([w, h]) => `${w}x${h}`));
   for (const c of campaigns) {
-    const sizes = c.creatives.map((cr) => `${cr.width}x${cr.height}`);
+    const sizes = c.creatives.filter((cr) => !cr.video).map((cr) => `${cr.width}x${cr.height}`);
     assert.ok(sizes.every((s) => standard.has(s)), c.id);
     if (c.targeting.size) assert.deepEqual(sizes, c.targeting.size, `${c.id} has a creative for each targeted size`);
   }
@@ -61,4 +62,15 @@ test('seed catalogue profiles are well-formed and use the campaigns\' vocabulary
     assert.ok(Object.keys(p.interests).every((k) => INTERESTS.includes(k)));
     assert.ok(p.segments.every((s) => SEGMENTS.includes(s)));
   }
+});
+
+test('seed catalogue demonstrates categories, video creatives and deals (some deal-only)', () => {
+  assert.ok(campaigns.every((c) => c.creatives.every((cr) => (cr.cat ?? []).length > 0)), 'every creative has categories');
+  const videos = campaigns.flatMap((c) => c.creatives.filter((cr) => cr.video));
+  assert.ok(videos.length >= 10, `${videos.length} video creatives`);
+  assert.ok(videos.every((v) => v.video!.vastXml.startsWith('<VAST') && v.width === 640 && v.height === 360));
+  const withDeals = campaigns.filter((c) => (c.deals ?? []).length > 0);
+  assert.equal(withDeals.length, 15);
+  assert.ok(withDeals.every((c) => c.deals![0]!.bidCpmMicros! > c.bidCpmMicros));
+  assert.equal(campaigns.filter((c) => c.openAuction === false).length, 8);
 });

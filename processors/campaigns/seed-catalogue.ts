@@ -4,6 +4,12 @@
  * segments use the same vocabulary, so seeded traffic (bench/lib/bodies.ts domains, countries, categories)
  * finds matching campaigns. Pure: the same seed and sizes always give the same catalogue, and each entity
  * depends only on (seed, its index), so a small run is a prefix of a large one.
+ *
+ * Issue 10 demo fields, derived from the index (no extra random draws, so the rest of the catalogue is
+ * as before): every creative carries its vertical's IAB 1.0 categories (bid.cat, block lists); every
+ * tenth campaign without size targeting (i % 10 = 4) also has a 640x360 15 s video creative (VAST 4.0
+ * XML); every twentieth (i % 20 = 7) buys the vertical's demo deal `deal-<vertical>` at its CPM + 20%,
+ * and every fortieth of those (i % 40 = 7) buys it only (openAuction false).
  */
 import type { Campaign, Creative, DaypartWindow, Targeting } from '../domain/campaign.js';
 import type { UserProfileRecord } from '../../schemas/bid-request.js';
@@ -110,7 +116,11 @@ export function seedCampaign(seed: number, i: number, advertisers: readonly Seed
     imageUrl: `https://cdn.example.com/${adv.id}/${id}-${w}x${h}.png`,
     landingUrl: `https://www.${adv.domain}/campaigns/${id}`,
     width: w, height: h, adomain: [adv.domain],
+    cat: [...adv.vertical.categories], cattax: 1, bundle: null, attr: [], video: null,
   }));
+  if (i % 10 === 4 && !t.size) creatives.push(seedVideo(`${id}-vid-1`, adv, id));
+  const dealId = `deal-${adv.vertical.name.toLowerCase()}`;
+  const deals = i % 20 === 7 ? [{ id: dealId, bidCpmMicros: Math.round((bidCpmMicros * 1.2) / 10_000) * 10_000 }] : [];
   return {
     id, advertiserId: adv.id, name: `${adv.name} ${pick(r, THEMES)} #${i + 1}`,
     status: ended ? 'ended' : chance(r, 0.06) ? 'paused' : 'active',
@@ -118,6 +128,20 @@ export function seedCampaign(seed: number, i: number, advertisers: readonly Seed
     timezone: pick(r, ZONES), dayparting: dayparting(r),
     frequencyCap: chance(r, 0.3) ? { count: int(r, 2, 10), per: 'day' } : null,
     pacing: chance(r, 0.7) ? 'even' : 'asap', targeting: t, creatives, updatedAtMs: 0,
+    deals, openAuction: i % 40 !== 7,
+  };
+}
+
+/** A 15-second 640x360 VAST 4.0 inline creative for the demo (media on the same CDN as the banners). */
+function seedVideo(crId: string, adv: SeedAdvertiser, campaignId: string): Creative {
+  const media = `https://cdn.example.com/${adv.id}/${campaignId}-640x360.mp4`;
+  const vastXml = `<VAST version="4.0"><Ad id="${crId}"><InLine><AdSystem>rtb-pipeline</AdSystem><AdTitle>${adv.name}</AdTitle><Impression/>`
+    + `<Creatives><Creative><Linear><Duration>00:00:15</Duration><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="640" height="360">`
+    + `<![CDATA[${media}]]></MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>`;
+  return {
+    id: crId, title: `${adv.name}: video`, imageUrl: '', landingUrl: `https://www.${adv.domain}/campaigns/${campaignId}`,
+    width: 640, height: 360, adomain: [adv.domain], cat: [...adv.vertical.categories], cattax: 1, bundle: null, attr: [],
+    video: { vastXml, vastTagUrl: '', durationSec: 15, mimes: ['video/mp4'], protocols: [3, 6, 7] },
   };
 }
 

@@ -5,7 +5,7 @@
  * a safe integer before it was written, so Number() is exact.
  */
 import type postgres from 'postgres';
-import type { Campaign, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting } from '../domain/campaign.js';
+import type { Campaign, CampaignDeal, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting } from '../domain/campaign.js';
 
 /** A campaign as stored: the record plus its version (1 when created, +1 per change). */
 export interface StoredCampaign extends Campaign {
@@ -38,6 +38,8 @@ interface CampaignRow {
   targeting: Targeting;
   updated_at_ms: string;
   version: string;
+  deals: CampaignDeal[];
+  open_auction: boolean;
   creatives: Creative[];
 }
 
@@ -47,7 +49,8 @@ export async function selectCampaigns(db: Db, where: postgres.PendingQuery<postg
     select c.*, coalesce((
       select json_agg(json_build_object(
         'id', cr.id, 'title', cr.title, 'imageUrl', cr.image_url, 'landingUrl', cr.landing_url,
-        'width', cr.width, 'height', cr.height, 'adomain', cr.adomain) order by cr.position)
+        'width', cr.width, 'height', cr.height, 'adomain', cr.adomain, 'cat', cr.cat, 'cattax', cr.cattax,
+        'bundle', cr.bundle, 'attr', cr.attr, 'video', cr.video) order by cr.position)
       from creatives cr where cr.campaign_id = c.id), '[]'::json) as creatives
     from campaigns c where ${where} order by c.id limit ${limit}`;
   return rows.map(rowToCampaign);
@@ -71,6 +74,8 @@ export function rowToCampaign(r: CampaignRow): StoredCampaign {
     targeting: r.targeting,
     creatives: r.creatives,
     updatedAtMs: Number(r.updated_at_ms),
+    deals: r.deals,
+    openAuction: r.open_auction,
     version: Number(r.version),
   };
 }

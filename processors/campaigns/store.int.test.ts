@@ -74,3 +74,21 @@ test('store keeps an ended campaign ended and lists by filter', async (t) => {
   await store.eachCampaignBatch(1, async (batch) => void pages.push(batch.map((c) => c.id)));
   assert.deepEqual(pages, [['a'], ['b']]);
 });
+
+test('store keeps deals, the deal-only flag and a video creative with its block-list fields', async (t) => {
+  const { store } = await setup(t, () => 7000);
+  const c = makeCampaign({
+    id: 'cmp-v', deals: [{ id: 'deal-1', bidCpmMicros: 4_000_000 }, { id: 'deal-2', bidCpmMicros: null }], openAuction: false,
+    creatives: [
+      makeCreative({ id: 'cr-ban', cat: ['IAB2'], cattax: 1, bundle: 'com.brand.app', attr: [6] }),
+      makeCreative({
+        id: 'cr-vid', imageUrl: '', width: 640, height: 360, cat: ['IAB2-3'],
+        video: { vastXml: '<VAST version="4.0"/>', vastTagUrl: '', durationSec: 30, mimes: ['video/mp4', 'video/webm'], protocols: [3, 7] },
+      }),
+    ],
+  });
+  const r = await store.createCampaign(c);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, { ...c, updatedAtMs: 7000, version: 1 });
+  assert.deepEqual(await store.getCampaign('cmp-v'), r.value);
+});

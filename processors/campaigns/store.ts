@@ -9,7 +9,7 @@
  */
 import type postgres from 'postgres';
 import { PipelineError } from '../../schemas/errors.js';
-import type { Campaign, CampaignStatus, Creative } from '../domain/campaign.js';
+import { DEFAULT_CATTAX, type Campaign, type CampaignStatus, type Creative } from '../domain/campaign.js';
 import { MAX_CREATIVES } from './validate-campaign.js';
 import { rowToAdvertiser, selectCampaigns, type Advertiser, type Db, type StoredCampaign } from './store-rows.js';
 
@@ -132,7 +132,7 @@ export class CampaignStore {
         daily_budget_micros: c.dailyBudgetMicros, lifetime_budget_micros: c.lifetimeBudgetMicros, start_ms: c.startMs,
         end_ms: c.endMs, timezone: c.timezone, dayparting: json(tx, c.dayparting),
         frequency_cap: c.frequencyCap === null ? null : json(tx, c.frequencyCap), pacing: c.pacing,
-        targeting: json(tx, c.targeting),
+        targeting: json(tx, c.targeting), deals: json(tx, c.deals ?? []), open_auction: c.openAuction ?? true,
       };
       if (cur) {
         await tx`update campaigns set ${tx(fields)}, ${this.bump(tx, cur)} where id = ${c.id}`;
@@ -149,8 +149,9 @@ export class CampaignStore {
   }
 
   private async insertCreative(tx: Tx, campaignId: string, position: number, cr: Creative): Promise<void> {
-    const [row] = await tx`insert into creatives (id, campaign_id, position, title, image_url, landing_url, width, height, adomain)
-      values (${cr.id}, ${campaignId}, ${position}, ${cr.title}, ${cr.imageUrl}, ${cr.landingUrl}, ${cr.width}, ${cr.height}, ${[...cr.adomain]})
+    const [row] = await tx`insert into creatives (id, campaign_id, position, title, image_url, landing_url, width, height, adomain, cat, cattax, bundle, attr, video)
+      values (${cr.id}, ${campaignId}, ${position}, ${cr.title}, ${cr.imageUrl}, ${cr.landingUrl}, ${cr.width}, ${cr.height}, ${[...cr.adomain]},
+        ${[...(cr.cat ?? [])]}, ${cr.cattax ?? DEFAULT_CATTAX}, ${cr.bundle ?? null}, ${[...(cr.attr ?? [])]}, ${cr.video ? json(tx, cr.video) : null})
       on conflict (id) do nothing returning id`;
     if (!row) throw new Rejected('creative_exists');
   }

@@ -145,3 +145,53 @@ test('validateCampaign names a bad frequency cap', () => {
 test('validateCampaign reports every problem at once, not just the first', () => {
   assert.deepEqual(fields({ name: '', dailyBudgetMicros: 0, timezone: 'Nowhere' }), ['name', 'dailyBudgetMicros', 'timezone']);
 });
+
+const vast = '<VAST version="4.0"><Ad/></VAST>';
+const videoInput = (video: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  id: 'v-1', title: 'Video', landingUrl: 'https://brand.example.com/v', adomain: ['brand.example.com'],
+  video: { vastXml: vast, durationSec: 15, mimes: ['video/MP4'], protocols: [7], w: 640, h: 360, ...video }, ...extra,
+});
+
+test('validateCampaign accepts a video creative (size from video.w/h, no image) and block-list fields, filling defaults', () => {
+  const r = check({
+    creatives: [
+      { ...makeCreative(), cat: ['IAB2-1'], cattax: 2, bundle: 'com.brand.app', attr: [1, 6], video: undefined },
+      videoInput({}),
+      videoInput({ vastXml: undefined, vastTagUrl: 'https://ads.example.com/vast.xml' }, { id: 'v-2' }),
+    ],
+    deals: [{ id: 'deal-1', bidCpmMicros: 3_000_000 }, { id: 'deal-2' }],
+    openAuction: false,
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  const [banner, v1, v2] = r.campaign.creatives;
+  assert.deepEqual([banner!.cat, banner!.cattax, banner!.bundle, banner!.attr, banner!.video], [['IAB2-1'], 2, 'com.brand.app', [1, 6], null]);
+  assert.deepEqual([v1!.width, v1!.height, v1!.imageUrl, v1!.cat, v1!.cattax, v1!.bundle], [640, 360, '', [], 1, null]);
+  assert.deepEqual(v1!.video, { vastXml: vast, vastTagUrl: '', durationSec: 15, mimes: ['video/mp4'], protocols: [7] });
+  assert.equal(v2!.video?.vastTagUrl, 'https://ads.example.com/vast.xml');
+  assert.deepEqual(r.campaign.deals, [{ id: 'deal-1', bidCpmMicros: 3_000_000 }, { id: 'deal-2', bidCpmMicros: null }]);
+  assert.equal(r.campaign.openAuction, false);
+  const plain = check({ deals: undefined, openAuction: undefined });
+  assert.ok(plain.ok);
+  assert.deepEqual([plain.campaign.deals, plain.campaign.openAuction], [[], true]);
+});
+
+test('validateCampaign names the field of each bad video, block-list and deal value', () => {
+  const cr = (extra: Record<string, unknown>) => ({ creatives: [{ ...makeCreative(), ...extra }] });
+  assert.deepEqual(fields({ creatives: [videoInput({ vastTagUrl: 'https://x.example.com/v.xml' })] }), ['creatives[0].video.vastXml']);
+  assert.deepEqual(fields({ creatives: [videoInput({ vastXml: '<html>' })] }), ['creatives[0].video.vastXml']);
+  assert.deepEqual(fields({ creatives: [videoInput({ vastXml: undefined, vastTagUrl: 'http://x.example.com/v.xml' })] }), ['creatives[0].video.vastTagUrl']);
+  assert.deepEqual(fields({ creatives: [videoInput({ durationSec: 0 })] }), ['creatives[0].video.durationSec']);
+  assert.deepEqual(fields({ creatives: [videoInput({ mimes: [] })] }), ['creatives[0].video.mimes']);
+  assert.deepEqual(fields({ creatives: [videoInput({ mimes: ['mp4'] })] }), ['creatives[0].video.mimes']);
+  assert.deepEqual(fields({ creatives: [videoInput({ protocols: ['7'] })] }), ['creatives[0].video.protocols']);
+  assert.deepEqual(fields({ creatives: [videoInput({ w: 0 })] }), ['creatives[0].video.w']);
+  assert.deepEqual(fields(cr({ cat: 'IAB1' })), ['creatives[0].cat']);
+  assert.deepEqual(fields(cr({ cattax: 0 })), ['creatives[0].cattax']);
+  assert.deepEqual(fields(cr({ bundle: 7 })), ['creatives[0].bundle']);
+  assert.deepEqual(fields(cr({ attr: [1.5] })), ['creatives[0].attr']);
+  assert.deepEqual(fields({ deals: [{ id: 'd', bidCpmMicros: -1 }] }), ['deals[0].bidCpmMicros']);
+  assert.deepEqual(fields({ deals: [{ id: 'd' }, { id: 'd' }] }), ['deals[1].id']);
+  assert.deepEqual(fields({ deals: 'd' }), ['deals']);
+  assert.deepEqual(fields({ openAuction: 'no' }), ['openAuction']);
+  assert.deepEqual(fields({ openAuction: false, deals: [] }), ['openAuction']);
+});

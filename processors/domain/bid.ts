@@ -14,9 +14,27 @@ export interface Bid {
   readonly adomain: readonly string[];
   readonly w: number;
   readonly h: number;
+  /** The deal the bid is made through ('' or absent = open auction). */
+  readonly dealId?: string;
+  /**
+   * The floor this bid must clear, base-currency CPM micros: its deal's floor for a deal bid; for an open
+   * bid the imp's (the auction takes the larger of this and the imp floor). Absent = the imp's floor.
+   */
+  readonly floorMicros?: number;
 }
 
-/** Why a campaign did not bid, or (for 'no_eligible_campaign') why an impression got no candidate. */
-export type NoBidReason = 'no_eligible_campaign' | 'below_floor' | 'budget_exhausted' | 'frequency_capped' | 'paced';
+/**
+ * Why a campaign did not bid, or (for 'no_eligible_campaign') why an impression got no candidate.
+ *   blocked               every creative that fits the imp is excluded by a block list (bcat, badv, bapp, battr, btype)
+ *   deal_only             the imp is a private auction, or the campaign deal-only, and it had no usable deal
+ *   currency_unsupported  no rate for the imp's floor currency (per imp), or for any currency the answer may use (request)
+ *   native_unsupported    a native-only imp (we serve no native ads yet)
+ */
+export type NoBidReason =
+  | 'no_eligible_campaign' | 'below_floor' | 'budget_exhausted' | 'frequency_capped' | 'paced'
+  | 'blocked' | 'deal_only' | 'currency_unsupported' | 'native_unsupported';
 
-export const NO_BID_REASONS: readonly NoBidReason[] = ['no_eligible_campaign', 'below_floor', 'budget_exhausted', 'frequency_capped', 'paced'];
+export const NO_BID_REASONS: readonly NoBidReason[] = [
+  'no_eligible_campaign', 'below_floor', 'budget_exhausted', 'frequency_capped', 'paced',
+  'blocked', 'deal_only', 'currency_unsupported', 'native_unsupported',
+];

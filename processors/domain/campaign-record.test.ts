@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import avro from 'avsc';
+import { readFileSync } from 'node:fs';
 import { loadSchema } from '../../schemas/topics.js';
 import { campaignToRecord, recordToCampaign, type CampaignRecord } from './campaign-record.js';
 import { makeCampaign, makeCreative } from '../testing/campaign.fixture.js';
@@ -55,4 +56,29 @@ test('campaign record does not carry properties outside the schema', () => {
   const r = campaignToRecord(withVersion);
   assert.equal('version' in r, false);
   assert.ok(type.isValid(r));
+});
+
+test('campaign record round-trips deals, a deal-only flag and a video creative with its block-list fields', () => {
+  const c = makeCampaign({
+    deals: [{ id: 'deal-1', bidCpmMicros: 4_500_000 }, { id: 'deal-2', bidCpmMicros: null }],
+    openAuction: false,
+    creatives: [makeCreative({
+      id: 'v-1', imageUrl: '', width: 640, height: 360, cat: ['IAB1-2'], cattax: 1, bundle: 'com.brand.app', attr: [1, 6],
+      video: { vastXml: '', vastTagUrl: 'https://ads.example.com/vast.xml', durationSec: 15, mimes: ['video/mp4'], protocols: [3, 7] },
+    })],
+  });
+  const back = recordToCampaign(type.fromBuffer(type.toBuffer(campaignToRecord(c))) as CampaignRecord);
+  assert.deepEqual(back, c);
+});
+
+test('a v1 campaign record (before deals and creative formats) reads with the defaults: open auction, no deals, banner', () => {
+  const v1 = avro.Type.forSchema(JSON.parse(readFileSync(new URL('../../schemas/history/campaigns/v1.avsc', import.meta.url), 'utf8')) as avro.Schema);
+  const old = v1.toBuffer(v1.clone(campaignToRecord(makeCampaign()), { wrapUnions: false, fieldHook: undefined } as never) as never);
+  const resolver = type.createResolver(v1);
+  const back = recordToCampaign(type.fromBuffer(old, resolver) as CampaignRecord);
+  assert.equal(back.openAuction, true);
+  assert.deepEqual(back.deals, []);
+  assert.deepEqual(back.creatives[0]!.cat, []);
+  assert.equal(back.creatives[0]!.cattax, 1);
+  assert.equal(back.creatives[0]!.video, null);
 });

@@ -1,12 +1,30 @@
 /**
  * Campaign (campaign.ts) <-> the Avro record of schemas/avro/campaign.avsc (rtb.v1.Campaign).
  *
- * The two differ only in targeting: the schema has every dimension as a required array (empty = no
- * rule), the type makes them optional. Writing fills the missing dimensions with []; reading drops the
- * empty ones, so a campaign read back is in the canonical form validateCampaign produces.
+ * The two differ in what is optional: the schema has every targeting dimension as a required array
+ * (empty = no rule), the type makes them optional; the creative's block-list and video fields and the
+ * campaign's deals/openAuction are optional in the type (absent = the Avro default). Writing fills in
+ * the defaults; reading drops the empty targeting dimensions and sets every other field, so a campaign
+ * read back is in the canonical form validateCampaign produces.
  */
-import { TARGETING_DIMENSIONS } from './campaign.js';
-import type { Campaign, CampaignStatus, DaypartWindow, FrequencyCap, PacingMode, Targeting, TargetingDimension } from './campaign.js';
+import { DEFAULT_CATTAX, TARGETING_DIMENSIONS } from './campaign.js';
+import type { Campaign, CampaignStatus, Creative, DaypartWindow, FrequencyCap, PacingMode, Targeting, TargetingDimension } from './campaign.js';
+
+/** A creative as written to the campaigns topic, field for field as in campaign.avsc. */
+export interface CreativeRecord {
+  id: string;
+  title: string;
+  imageUrl: string;
+  landingUrl: string;
+  width: number;
+  height: number;
+  adomain: string[];
+  cat: string[];
+  cattax: number;
+  bundle: string | null;
+  attr: number[];
+  video: { vastXml: string; vastTagUrl: string; durationSec: number; mimes: string[]; protocols: number[] } | null;
+}
 
 /** The value written to the campaigns topic, field for field as in campaign.avsc. */
 export interface CampaignRecord {
@@ -24,8 +42,20 @@ export interface CampaignRecord {
   frequencyCap: { count: number; per: 'day' } | null;
   pacing: PacingMode;
   targeting: Record<TargetingDimension, string[]>;
-  creatives: Array<{ id: string; title: string; imageUrl: string; landingUrl: string; width: number; height: number; adomain: string[] }>;
+  creatives: CreativeRecord[];
   updatedAtMs: number;
+  deals: Array<{ id: string; bidCpmMicros: number | null }>;
+  openAuction: boolean;
+}
+
+/** One creative with every optional field filled in (the canonical form; also the record's shape). */
+export function canonicalCreative(cr: Creative): CreativeRecord {
+  const v = cr.video ?? null;
+  return {
+    id: cr.id, title: cr.title, imageUrl: cr.imageUrl, landingUrl: cr.landingUrl, width: cr.width, height: cr.height, adomain: [...cr.adomain],
+    cat: [...(cr.cat ?? [])], cattax: cr.cattax ?? DEFAULT_CATTAX, bundle: cr.bundle ?? null, attr: [...(cr.attr ?? [])],
+    video: v === null ? null : { vastXml: v.vastXml, vastTagUrl: v.vastTagUrl, durationSec: v.durationSec, mimes: [...v.mimes], protocols: [...v.protocols] },
+  };
 }
 
 /** Builds the Avro record of a campaign; extra properties (such as the store's `version`) are not carried. */
@@ -47,10 +77,10 @@ export function campaignToRecord(c: Campaign): CampaignRecord {
     frequencyCap: c.frequencyCap === null ? null : { count: c.frequencyCap.count, per: c.frequencyCap.per },
     pacing: c.pacing,
     targeting,
-    creatives: c.creatives.map((cr) => ({
-      id: cr.id, title: cr.title, imageUrl: cr.imageUrl, landingUrl: cr.landingUrl, width: cr.width, height: cr.height, adomain: [...cr.adomain],
-    })),
+    creatives: c.creatives.map(canonicalCreative),
     updatedAtMs: c.updatedAtMs,
+    deals: (c.deals ?? []).map((d) => ({ id: d.id, bidCpmMicros: d.bidCpmMicros })),
+    openAuction: c.openAuction ?? true,
   };
 }
 
@@ -78,9 +108,9 @@ export function recordToCampaign(r: CampaignRecord): Campaign {
     frequencyCap,
     pacing: r.pacing,
     targeting: targeting as Targeting,
-    creatives: r.creatives.map((cr) => ({
-      id: cr.id, title: cr.title, imageUrl: cr.imageUrl, landingUrl: cr.landingUrl, width: cr.width, height: cr.height, adomain: [...cr.adomain],
-    })),
+    creatives: r.creatives.map(canonicalCreative),
     updatedAtMs: r.updatedAtMs,
+    deals: (r.deals ?? []).map((d) => ({ id: d.id, bidCpmMicros: d.bidCpmMicros })),
+    openAuction: r.openAuction ?? true,
   };
 }

@@ -13,6 +13,12 @@ export function makeCreative(overrides: Partial<Creative> = {}): Creative {
     width: 300,
     height: 250,
     adomain: ['brand.example.com'],
+    // The canonical defaults (what validation and the campaigns topic produce), so round trips compare equal.
+    cat: [],
+    cattax: 1,
+    bundle: null,
+    attr: [],
+    video: null,
     ...overrides,
   };
 }
@@ -35,6 +41,8 @@ export function makeCampaign(overrides: Partial<Campaign> = {}): Campaign {
     targeting: {},
     creatives: [makeCreative()],
     updatedAtMs: 1,
+    deals: [],
+    openAuction: true,
     ...overrides,
   };
 }
