@@ -65,7 +65,7 @@ comment on table window_counts is 'Counters per campaign, creative, deal, test f
 comment on column window_counts.deal_id is 'Deal id of the bid, win or notice; '''' = open auction (always '''' on ''*'' rows).';
 comment on column window_counts.test is 'Test traffic (the request had test = 1): never charged; the main views leave it out.';
 comment on column window_counts.privacy_basis is 'The request''s privacy basis (unrestricted, consent, coppa, gdpr_no_consent, us_privacy_opt_out, gpp_opt_out, lmt); '''' = not recorded (before issue 10).';
-comment on column window_counts.currency is 'The request''s answer currency (notices and loss notices: the currency the exchange reported in, the answer's). Money columns stay in base-currency (USD) micros whatever this says.';
+comment on column window_counts.currency is 'The request''s answer currency (notices and loss notices: the currency the exchange reported in, the answer''s). Money columns stay in base-currency (USD) micros whatever this says.';
 comment on column window_counts.bids is 'Bids made in our internal auction (on ''*'' rows: all bids of the window).';
 comment on column window_counts.submitted is 'Bids submitted: our internal auction''s picks, answered to the exchange (on ''*'' rows: all of the window). Before issue 10 these were counted as wins.';
 comment on column window_counts.wins is 'Wins at the exchange: win notices (nurl) or billing notices (burl), whichever the exchange''s winNotice setting names. Counted from issue 10 on (earlier wins moved to submitted).';
