@@ -77,11 +77,11 @@ test('tracking-notice loss reason: an integer >= 0; absent or the literal macro 
   assert.throws(() => parseLossPriceMicros('x'), (e) => e instanceof InvalidFieldError && e.field === 'price');
 });
 
-test('tracking-notice builds the LossNotice: one event id per request and imp, price in base micros', () => {
+test('tracking-notice builds the LossNotice: one event id per request and imp, price in base micros, the answer's currency', () => {
   const eur = { ...claims, currency: 'EUR', fxRatePpm: 921_350, dealId: 'd-1' };
   assert.deepEqual(lossNotice(eur, 102, 1_842_700, 700, 'edge-1'), {
     eventId: lossEventId('ex:r1', '1'), requestId: 'ex:r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22',
-    exchange: 'ex', lossReason: 102, priceMicros: 2_000_000, test: false, dealId: 'd-1', privacyBasis: 'unrestricted', auctionAtMs: 100, occurredAtMs: 700, ingestNodeId: 'edge-1',
+    exchange: 'ex', lossReason: 102, priceMicros: 2_000_000, test: false, dealId: 'd-1', privacyBasis: 'unrestricted', currency: 'EUR', auctionAtMs: 100, occurredAtMs: 700, ingestNodeId: 'edge-1',
   });
   assert.equal(lossEventId('ex:r1', '1'), createHash('sha256').update('ex:r1|1|LOSS').digest('hex').slice(0, 32));
   assert.notEqual(lossEventId('ex:r1', '2'), lossEventId('ex:r1', '1'));
