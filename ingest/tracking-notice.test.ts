@@ -77,7 +77,7 @@ test('tracking-notice loss reason: an integer >= 0; absent or the literal macro 
   assert.throws(() => parseLossPriceMicros('x'), (e) => e instanceof InvalidFieldError && e.field === 'price');
 });
 
-test('tracking-notice builds the LossNotice: one event id per request and imp, price in base micros, the answer's currency', () => {
+test('tracking-notice builds the LossNotice: one event id per request and imp, price in base micros, in the answer currency', () => {
   const eur = { ...claims, currency: 'EUR', fxRatePpm: 921_350, dealId: 'd-1' };
   assert.deepEqual(lossNotice(eur, 102, 1_842_700, 700, 'edge-1'), {
     eventId: lossEventId('ex:r1', '1'), requestId: 'ex:r1', impId: '1', campaignId: 'c', creativeId: 'cr', advertiserId: 'a', dayKey: '2026-11-22',
