@@ -12,7 +12,7 @@
  */
 import type { AuctionOutcome, WinRecord } from '../schemas/auction-outcome.js';
 import { requestKey } from '../schemas/request-key.js';
-import { toAnswerMicros, validRate } from './fx.js';
+import { fromBaseMicrosFloor, validRatePpm } from '../processors/domain/currency.js';
 import { noticeUrls, type NoticeUrls } from './tracking-notice.js';
 import { BROWSER_NOTICES, EXCHANGE_NOTICES, LOSS_NOTICES, signToken, type TrackingClaims } from './tracking-token.js';
 import { videoMarkup } from './vast.js';
@@ -91,7 +91,7 @@ const MTYPE_VIDEO = 2;
  */
 export function toBidResponse(outcome: AuctionOutcome, tracking: TrackingOptions, seat: string | null = null): BidResponse | null {
   const fxRatePpm = outcome.fxRatePpm ?? 1_000_000;
-  if (outcome.wins.length === 0 || !validRate(fxRatePpm)) return null;
+  if (outcome.wins.length === 0 || !validRatePpm(fxRatePpm)) return null;
   const currency = outcome.currency || 'USD';
   const seats = new Map<string, OpenRtbBid[]>();
   const key = requestKey(outcome.exchange, outcome.requestId);
@@ -103,7 +103,7 @@ export function toBidResponse(outcome: AuctionOutcome, tracking: TrackingOptions
       exchange: outcome.exchange ?? '', dealId: w.dealId ?? '', privacyBasis: outcome.privacyBasis ?? '', currency, fxRatePpm, test: outcome.test,
     };
     // The bid's `price` is the clearing price: the most the exchange can charge, so the most a notice may report (in the answer's currency).
-    const priceMicros = toAnswerMicros(w.clearingPriceMicros, fxRatePpm);
+    const priceMicros = fromBaseMicrosFloor(w.clearingPriceMicros, fxRatePpm);
     const exchange = signToken({ ...claims, landingUrl: '' }, { notices: EXCHANGE_NOTICES, maxPriceMicros: priceMicros, expiresAtMs }, tracking.secret);
     const browser = signToken(claims, { notices: BROWSER_NOTICES, maxPriceMicros: 0, expiresAtMs }, tracking.secret);
     // A loss notice reports the winner's price, which may exceed ours: no price bound (parsePriceMicros' own limit applies).

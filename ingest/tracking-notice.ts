@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { LossNotice, TrackingEvent, TrackingType } from '../schemas/tracking-event.js';
 import { InvalidFieldError } from './fields.js';
-import { toBaseMicros } from './fx.js';
+import { toBaseMicrosFloor } from '../processors/domain/currency.js';
 import type { TrackingClaims } from './tracking-token.js';
 
 /** The path segment of each notice (`/notice/<segment>`) and the event type it records (`loss` records a LossNotice instead). */
@@ -140,7 +140,7 @@ export const isExchangeWin = (type: TrackingType, winNotice: WinNotice): boolean
  * costMicros are it in the base currency. `exchangeWin`: isExchangeWin for the token's exchange.
  */
 export function trackingEvent(claims: TrackingClaims, type: TrackingType, reportedPriceMicros: number, occurredAtMs: number, ingestNodeId: string, exchangeWin = false): TrackingEvent {
-  const priceMicros = toBaseMicros(reportedPriceMicros, claims.fxRatePpm);
+  const priceMicros = toBaseMicrosFloor(reportedPriceMicros, claims.fxRatePpm);
   return {
     eventId: eventIdFor(claims.requestId, claims.impId, type),
     type,
@@ -177,7 +177,7 @@ export function lossNotice(claims: TrackingClaims, lossReason: number, reportedP
     dayKey: claims.dayKey,
     exchange: claims.exchange,
     lossReason,
-    priceMicros: toBaseMicros(reportedPriceMicros, claims.fxRatePpm),
+    priceMicros: toBaseMicrosFloor(reportedPriceMicros, claims.fxRatePpm),
     test: claims.test,
     dealId: claims.dealId,
     privacyBasis: claims.privacyBasis,

@@ -44,7 +44,7 @@ test('migration 004 moves the old wins (our picks) to submitted, keys old rows a
            ('wc', 0, 1, ${W}, 'auction-outcomes', 0, 0, 9, '*', '', ${W}, 60000, 20, 12, 5, 0, 0, 0, 0)`;
   await sql`insert into sink_offsets (group_id, topic, partition, next_offset) values ('g', 'wc', 0, 2)`;
 
-  assert.deepEqual(await migrate(sql), ['004_exchange_wins_and_dimensions.sql']);
+  assert.equal((await migrate(sql))[0], '004_exchange_wins_and_dimensions.sql', 'the next migration applied is 004 (later ones follow it)');
   for (const table of ['window_counts', 'window_count_parts']) {
     const rows = await sql.unsafe<Array<Record<string, unknown>>>(`select campaign_id, deal_id, test, privacy_basis, currency, bids::int, submitted::int, wins::int,
       submitted_price_micros::int, clearing_price_micros::int, win_cost_micros::int, spend_micros::int, reported_spend_micros::int, losses::int from ${table} order by campaign_id`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerCurrency, fromBaseMicrosFloor, parseRatePpm, parseRateTable, ratePpm, toBaseMicrosCeil, type RateTable } from './currency.js';
+import { answerCurrency, fromBaseMicrosFloor, parseRatePpm, parseRateTable, ratePpm, toBaseMicrosCeil, toBaseMicrosFloor, validRatePpm, type RateTable } from './currency.js';
 
 const table = (rates: Record<string, string>): RateTable => {
   const r = parseRateTable({ base: 'USD', asOfMs: 1_700_000_000_000, rates });
@@ -65,4 +65,17 @@ test('currency picks the answer currency: USD when allowed or unrestricted, else
   assert.deepEqual(answerCurrency(['GBP', 'EUR'], t), { currency: 'EUR', fxRatePpm: 920_000 });
   assert.equal(answerCurrency(['GBP'], t), null);
   assert.equal(answerCurrency(['EUR'], null), null, 'no table: only USD');
+});
+
+test('currency: a price reported back in the answer currency converts to at most what we bid (rounded down, exact past 2^53)', () => {
+  assert.equal(toBaseMicrosFloor(1_842_700, 921_350), 2_000_000);
+  assert.equal(toBaseMicrosFloor(1_000_000, 920_000), 1_086_956, 'down, where the floor conversion rounds up');
+  assert.equal(toBaseMicrosFloor(1_000_000, 1_000_000), 1_000_000);
+  for (const [usd, rate] of [[2_500_000, 920_000], [1_000_000_000, 16_000_000_000], [7, 1_378_123_456], [999_999_937, 923_457]]) {
+    assert.ok(toBaseMicrosFloor(fromBaseMicrosFloor(usd, rate), rate) <= usd, `${usd} at ${rate}`);
+  }
+  // 10^9 USD micros x 1.6 x 10^10 ppm is far past 2^53: a float product would be off in the last digits.
+  assert.equal(fromBaseMicrosFloor(1_000_000_000, 16_000_000_000), 16_000_000_000_000);
+  assert.deepEqual([1, 1_000_000].map(validRatePpm), [true, true]);
+  assert.deepEqual([0, -5, 1.5, Number.NaN, 2 ** 60].map(validRatePpm), [false, false, false, false, false]);
 });

@@ -9,7 +9,10 @@
  * Conversions are one BigInt expression each, never a float:
  *   floor in X -> USD: ceil(x × 10^6 / ratePpm)   (rounded UP: a bid that clears the converted floor clears the real one)
  *   price USD -> X:    floor(usd × ratePpm / 10^6) (rounded DOWN: never answer more than we bid)
+ *   reported X -> USD: floor(x × 10^6 / ratePpm)   (rounded DOWN: a price the exchange reports back in the
+ *                      answer's currency never converts to more than we bid: toBase(fromBase(b)) <= b)
  * With those roundings a bid >= the converted floor, converted back, is still >= the original floor.
+ * BigInt because micros × rate exceeds 2^53 (a $1,000 CPM at 16,000 IDR per USD is 10^9 × 1.6 × 10^10).
  */
 
 export const BASE_CURRENCY = 'USD';
@@ -78,6 +81,15 @@ export function toBaseMicrosCeil(micros: number, currency: string, table: RateTa
   const n = BigInt(micros) * BigInt(BASE_RATE_PPM);
   const d = BigInt(rate);
   return Number((n + d - 1n) / d);
+}
+
+/** Is `fxRatePpm` a rate the conversions accept (a positive safe integer)? A record's rate is checked before use. */
+export const validRatePpm = (fxRatePpm: number): boolean => Number.isSafeInteger(fxRatePpm) && fxRatePpm > 0;
+
+/** Micros of the currency at `ratePpm` (as an exchange reports a price back) as USD micros, rounded down. */
+export function toBaseMicrosFloor(micros: number, ratePpmValue: number): number {
+  if (ratePpmValue === BASE_RATE_PPM) return micros;
+  return Number((BigInt(micros) * BigInt(BASE_RATE_PPM)) / BigInt(ratePpmValue));
 }
 
 /** USD micros as micros of a currency at `ratePpm`, rounded down. */
