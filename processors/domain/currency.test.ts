@@ -71,7 +71,7 @@ test('currency: a price reported back in the answer currency converts to at most
   assert.equal(toBaseMicrosFloor(1_842_700, 921_350), 2_000_000);
   assert.equal(toBaseMicrosFloor(1_000_000, 920_000), 1_086_956, 'down, where the floor conversion rounds up');
   assert.equal(toBaseMicrosFloor(1_000_000, 1_000_000), 1_000_000);
-  for (const [usd, rate] of [[2_500_000, 920_000], [1_000_000_000, 16_000_000_000], [7, 1_378_123_456], [999_999_937, 923_457]]) {
+  for (const [usd, rate] of [[2_500_000, 920_000], [1_000_000_000, 16_000_000_000], [7, 1_378_123_456], [999_999_937, 923_457]] as const) {
     assert.ok(toBaseMicrosFloor(fromBaseMicrosFloor(usd, rate), rate) <= usd, `${usd} at ${rate}`);
   }
   // 10^9 USD micros x 1.6 x 10^10 ppm is far past 2^53: a float product would be off in the last digits.
