@@ -1,4 +1,5 @@
 /** The TypeScript shape of schemas/avro/auction-outcome.avsc (topic `auction-outcomes`). */
+import type { BidMarkup } from './bid-set.js';
 export interface BidSummary {
   impId: string;
   campaignId: string;
@@ -6,7 +7,8 @@ export interface BidSummary {
   priceMicros: number;
   dealId?: string;
 }
-export interface WinRecord {
+/** The winning bid of one imp; its deal and creative fields are the bid's (BidMarkup). */
+export interface WinRecord extends BidMarkup {
   impId: string;
   campaignId: string;
   advertiserId: string;
@@ -21,14 +23,6 @@ export interface WinRecord {
   title: string;
   imageUrl: string;
   landingUrl: string;
-  /** Optional here because the Avro defaults fill them in on decode (see BidRecord). */
-  dealId?: string;
-  mtype?: number;
-  cat?: string[];
-  cattax?: number;
-  vastXml?: string;
-  vastTagUrl?: string;
-  durationSec?: number;
 }
 export interface AuctionOutcome {
   requestId: string;

@@ -3,7 +3,23 @@ export interface ImpFloor {
   impId: string;
   floorMicros: number;
 }
-export interface BidRecord {
+/**
+ * What a bid says about its deal and creative beyond price and size (issue 10), carried from the bid to
+ * its win and into the answer. Optional here because the Avro defaults fill them in on decode.
+ */
+export interface BidMarkup {
+  /** The deal the bid is for; '' = open auction. */
+  dealId?: string;
+  /** OpenRTB 2.6 bid.mtype: 1 banner, 2 video. */
+  mtype?: number;
+  cat?: string[];
+  cattax?: number;
+  /** Video: the VAST document, or '' when served by vastTagUrl. */
+  vastXml?: string;
+  vastTagUrl?: string;
+  durationSec?: number;
+}
+export interface BidRecord extends BidMarkup {
   impId: string;
   campaignId: string;
   advertiserId: string;
@@ -20,18 +36,8 @@ export interface BidRecord {
   title: string;
   imageUrl: string;
   landingUrl: string;
-  /** Optional here because the Avro defaults fill them in on decode. '' = open auction. */
-  dealId?: string;
-  /** The floor this bid must clear, base-currency CPM micros: the deal's for a deal bid, else the imp's. */
+  /** The floor this bid must clear, base-currency CPM micros: the deal's for a deal bid, else the imp's (Avro default 0). */
   floorMicros?: number;
-  /** OpenRTB 2.6 bid.mtype: 1 banner, 2 video. */
-  mtype?: number;
-  cat?: string[];
-  cattax?: number;
-  /** Video: the VAST document, or '' when served by vastTagUrl. */
-  vastXml?: string;
-  vastTagUrl?: string;
-  durationSec?: number;
 }
 export interface BidSet {
   requestId: string;
