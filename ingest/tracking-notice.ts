@@ -134,6 +134,12 @@ export type WinNotice = 'nurl' | 'burl';
 export const isExchangeWin = (type: TrackingType, winNotice: WinNotice): boolean =>
   (type === 'WIN' && winNotice === 'nurl') || (type === 'BILLING' && winNotice === 'burl');
 
+/** What every notice record says of its bid, straight from the verified token's claims. */
+function fromClaims(claims: TrackingClaims) {
+  const { requestId, impId, campaignId, creativeId, advertiserId, dayKey, exchange, test, dealId, privacyBasis, currency, auctionAtMs } = claims;
+  return { requestId, impId, campaignId, creativeId, advertiserId, dayKey, exchange, test, dealId, privacyBasis, currency, auctionAtMs };
+}
+
 /**
  * The TrackingEvent for a verified notice. `reportedPriceMicros` is the price as the exchange reported
  * it, in micros of the answer's currency (0 for notices without a price); the event's priceMicros and
@@ -142,49 +148,16 @@ export const isExchangeWin = (type: TrackingType, winNotice: WinNotice): boolean
 export function trackingEvent(claims: TrackingClaims, type: TrackingType, reportedPriceMicros: number, occurredAtMs: number, ingestNodeId: string, exchangeWin = false): TrackingEvent {
   const priceMicros = toBaseMicrosFloor(reportedPriceMicros, claims.fxRatePpm);
   return {
-    eventId: eventIdFor(claims.requestId, claims.impId, type),
-    type,
-    requestId: claims.requestId,
-    impId: claims.impId,
-    campaignId: claims.campaignId,
-    creativeId: claims.creativeId,
-    advertiserId: claims.advertiserId,
-    dayKey: claims.dayKey,
-    priceMicros,
-    costMicros: Math.floor(priceMicros / 1000),
-    auctionAtMs: claims.auctionAtMs,
-    occurredAtMs,
-    ingestNodeId,
-    exchange: claims.exchange,
-    exchangeWin,
-    test: claims.test,
-    dealId: claims.dealId,
-    privacyBasis: claims.privacyBasis,
-    currency: claims.currency,
-    reportedPriceMicros,
+    ...fromClaims(claims), eventId: eventIdFor(claims.requestId, claims.impId, type), type,
+    priceMicros, costMicros: Math.floor(priceMicros / 1000), reportedPriceMicros, exchangeWin, occurredAtMs, ingestNodeId,
   };
 }
 
 /** The LossNotice for a verified lurl call; `reportedPriceMicros` (answer currency, 0 unknown) is stored in base micros. */
 export function lossNotice(claims: TrackingClaims, lossReason: number, reportedPriceMicros: number, occurredAtMs: number, ingestNodeId: string): LossNotice {
   return {
-    eventId: lossEventId(claims.requestId, claims.impId),
-    requestId: claims.requestId,
-    impId: claims.impId,
-    campaignId: claims.campaignId,
-    creativeId: claims.creativeId,
-    advertiserId: claims.advertiserId,
-    dayKey: claims.dayKey,
-    exchange: claims.exchange,
-    lossReason,
-    priceMicros: toBaseMicrosFloor(reportedPriceMicros, claims.fxRatePpm),
-    test: claims.test,
-    dealId: claims.dealId,
-    privacyBasis: claims.privacyBasis,
-    currency: claims.currency,
-    auctionAtMs: claims.auctionAtMs,
-    occurredAtMs,
-    ingestNodeId,
+    ...fromClaims(claims), eventId: lossEventId(claims.requestId, claims.impId), lossReason,
+    priceMicros: toBaseMicrosFloor(reportedPriceMicros, claims.fxRatePpm), occurredAtMs, ingestNodeId,
   };
 }
 
