@@ -13,6 +13,8 @@ export type AvroSchemaJson = Record<string, unknown>;
 
 /** Retries of a registration that lost a start-up race or timed out (50 ms doubling: about 3 s of waiting in all). */
 const REGISTER_RACE_RETRIES = 6;
+/** Further tries of a writer-schema lookup that timed out (see fetchSchema). */
+const LOOKUP_TIMEOUT_RETRIES = 2;
 
 /**
  * Every registry request gives up after this long. The client has no timeout of its own: one request
@@ -178,10 +180,27 @@ export class AvroCodec {
     return r;
   }
 
+  /**
+   * A writer schema by id. The lookup is an idempotent GET of immutable content, so a request that timed
+   * out is simply asked again (LOOKUP_TIMEOUT_RETRIES times): the client's own retries cover 5xx and
+   * refused connections but not its timeouts, and one registry answer slower than the timeout (a CI run
+   * on a loaded machine saw one) must not fail a consumer or a test that reads a dead letter.
+   */
+  private async fetchSchema(id: number): Promise<Awaited<ReturnType<SchemaRegistry['getSchema']>>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.registry.getSchema(id);
+      } catch (err) {
+        if (attempt >= LOOKUP_TIMEOUT_RETRIES || !/\bTimeout \(\d+ms\)/.test((err as Error).message ?? '')) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
   private writerType(id: number): Promise<avro.Type> {
     let p = this.writers.get(id);
     if (!p) {
-      p = this.registry.getSchema(id).then(
+      p = this.fetchSchema(id).then(
         (s) => {
           const type = avro.Type.forSchema((s as unknown as avro.Type).schema() as avro.Schema);
           this.known.set(id, type);

@@ -225,7 +225,7 @@ up_registry() {
     APICURIO_DATASOURCE_USERNAME="$DB_USER" APICURIO_DATASOURCE_PASSWORD="$DB_PASSWORD" \
     APICURIO_DATASOURCE_JDBC_INITIAL_SIZE=2 APICURIO_DATASOURCE_JDBC_MIN_SIZE=2 APICURIO_DATASOURCE_JDBC_MAX_SIZE=10 \
     QUARKUS_LOG_CATEGORY__IO_QUARKUS_HTTP_ACCESS_LOG__LEVEL=WARN \
-      nohup setsid "$java" $REGISTRY_HEAP -jar "$REG_DIR/quarkus-run.jar" >>"$REG_DIR/registry.log" 2>&1 </dev/null &
+      nohup setsid "$java" $REGISTRY_HEAP -Xlog:gc:file="$REG_DIR/gc.log":time,uptime:filecount=2,filesize=20M -jar "$REG_DIR/quarkus-run.jar" >>"$REG_DIR/registry.log" 2>&1 </dev/null &
     echo $! >"$REG_DIR/registry.pid"
     mark_started registry
   fi
