@@ -291,3 +291,43 @@ test('decide declines native-only imps with native_unsupported', () => {
   const r = decideBids({ ...request, imps: [{ id: 'n', bidFloorMicros: 0, native: true, banner: null, video: null }] }, [[makeCampaign()]], state(), NOW, noRand);
   assert.equal(r.noBidReason, 'native_unsupported');
 });
+
+test('decide: of several usable deals the best-priced one is bid through (ties: the exchange order)', () => {
+  const deal = (id: string, floor: number) => ({ id, bidFloorMicros: floor, bidFloorCur: 'USD', wseat: [], wadomain: [] });
+  const pmpImp: ImpView = { ...imp, pmp: { privateAuction: true, deals: [deal('low', 1_000_000), deal('high', 1_000_000), deal('tie', 1_000_000)] } };
+  const c = makeCampaign({ id: 'c', deals: [{ id: 'low', bidCpmMicros: 1_200_000 }, { id: 'high', bidCpmMicros: 3_000_000 }, { id: 'tie', bidCpmMicros: 3_000_000 }] });
+  const r = decide([c], state(), { ...request, imps: [pmpImp] });
+  assert.deepEqual(r.sources.map((s) => s.dealId), ['high']);
+  assert.deepEqual(r.bids.map((b) => b.priceMicros), [3_000_000]);
+});
+
+test('decide: a deal with at = 3 is bid at exactly its agreed price when the campaign would pay that much, else not', () => {
+  const fixed = (floor: number, at: number | null): ImpView => ({
+    ...imp, pmp: { privateAuction: true, deals: [{ id: 'd', bidFloorMicros: floor, bidFloorCur: 'USD', at, wseat: [], wadomain: [] }] },
+  });
+  const priceOf = (campaignDealPrice: number | null, i: ImpView) => {
+    const c = makeCampaign({ id: 'c', deals: [{ id: 'd', bidCpmMicros: campaignDealPrice }] });
+    return decideBids({ ...request, imps: [i] }, [[c]], state(), NOW, noRand).bids.map((b) => b.priceMicros);
+  };
+  assert.deepEqual(priceOf(null, fixed(1_500_000, 3)), [1_500_000], 'the campaign price (2.00) reaches it: bid the agreed 1.50');
+  assert.deepEqual(priceOf(null, fixed(1_500_000, 2)), [2_000_000], 'not a fixed-price deal: the campaign price');
+  assert.deepEqual(priceOf(1_800_000, fixed(1_500_000, 3)), [1_500_000]);
+  assert.deepEqual(priceOf(null, fixed(2_500_000, 3)), [], 'the campaign would not pay the agreed price');
+  assert.deepEqual(priceOf(null, fixed(0, 3)), [2_000_000], 'no agreed price given: priced as usual');
+});
+
+test('decide: a usable deal that does not price falls back to the open auction when the imp and campaign allow it', () => {
+  const pmp = (privateAuction: boolean): ImpView => ({
+    ...imp, pmp: { privateAuction, deals: [{ id: 'd', bidFloorMicros: 5_000_000, bidFloorCur: 'USD', wseat: [], wadomain: [] }] },
+  });
+  const c = makeCampaign({ id: 'c', deals: [{ id: 'd', bidCpmMicros: null }] });
+  const open = decide([c], state(), { ...request, imps: [pmp(false)] });
+  assert.deepEqual(open.sources.map((s) => [s.dealId, s.floorMicros]), [['', 500_000]]);
+  assert.deepEqual(open.bids.map((b) => b.priceMicros), [2_000_000]);
+  const closed = decide([c], state(), { ...request, imps: [pmp(true)] });
+  assert.deepEqual(closed.bids, []);
+  assert.equal(closed.noBidReasons.below_floor, 1);
+  const dealOnly = decide([{ ...c, openAuction: false }], state(), { ...request, imps: [pmp(false)] });
+  assert.deepEqual(dealOnly.bids, []);
+  assert.equal(dealOnly.noBidReasons.below_floor, 1);
+});

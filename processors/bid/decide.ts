@@ -22,20 +22,26 @@
  * Campaign-level checks (budget, cap, pacing) run and count once per campaign per request; the others
  * count per campaign and imp; no_eligible_campaign counts imps that had no candidate at all.
  *
- * Deals (imp.pmp.deals, in the exchange's order): the first deal the campaign buys (Campaign.deals) whose
- * wseat is empty or names the campaign's advertiser id or one of our seats (options.seats), whose wadomain
- * is empty or shares a domain with a fitting creative (only those creatives are then used), and whose floor
- * currency has a rate. A deal bid is priced at the deal's fixed price, or else like an open bid (base CPM ×
- * performance), and must clear the deal's floor (converted, rounded up). Without such a deal a campaign
- * bids in the open auction against the imp's floor, unless the imp is a private auction or the campaign
- * has openAuction false.
+ * Deals (imp.pmp.deals): a deal is usable by a campaign that buys it (Campaign.deals) when its wseat is
+ * empty or names the campaign's advertiser id or one of our seats (options.seats), its wadomain is empty or
+ * shares a domain with a fitting creative (only those creatives are then used), and its floor currency has
+ * a rate. Each usable deal is priced:
+ *   deal at = 3 (OpenRTB: the bidfloor is the agreed deal price) with a floor: exactly that price (converted,
+ *                rounded up), when the campaign's own price for the deal (its fixed price, else base CPM ×
+ *                performance) reaches it;
+ *   otherwise:   the campaign's fixed price for the deal, else base CPM × performance; it must clear the
+ *                deal's floor (converted, rounded up).
+ * The bid goes through the best-priced deal (ties: the exchange's order), since exchanges rank deal bids
+ * by price. When no deal prices, or none is usable, the campaign bids in the open auction against the
+ * imp's floor, unless the imp is a private auction or the campaign has openAuction false (deal_only when
+ * no deal was usable; below_floor when usable deals did not price).
  */
 import type { Campaign, Creative } from '../domain/campaign.js';
 import { answerCurrency, BASE_CURRENCY, toBaseMicrosCeil, type AnswerCurrency, type RateTable } from '../domain/currency.js';
 import type { CampaignIndex } from './campaign-index.js';
 import { chooseCreative } from './creative-choice.js';
 import { fitMtype, impTakesBanner, isBlocked, requestBlocks, type RequestBlocks } from './creative-fit.js';
-import { PPM } from './fixed-point.js';
+import { mulDivFloor, PPM } from './fixed-point.js';
 import { dayElapsedPpm, pacingFactorPpm } from './pacing.js';
 import { DEFAULT_PRIOR, performanceMultiplierPpm, priceBid } from './pricing.js';
 import type { PerfPrior } from './pricing.js';
@@ -129,13 +135,19 @@ export function impCandidates(request: BidRequestView, profile: UserProfile | nu
 /** A deal a campaign can bid through (see the module comment). */
 interface UsableDeal {
   readonly id: string;
+  /** The deal floor, USD CPM micros (rounded up). */
   readonly floorMicros: number;
+  /** The deal's floor is its agreed price (deal at = 3 with a floor): the bid must be exactly that. */
+  readonly agreedPrice: boolean;
+  /** The campaign's fixed price for this deal; null: base CPM × performance. */
   readonly fixedPriceMicros: number | null;
   readonly allowed: readonly Creative[];
 }
 
-function usableDeal(c: Campaign, pmp: PmpView | null, allowed: readonly Creative[], options: DecideOptions): UsableDeal | null {
-  if (pmp === null || pmp.deals.length === 0 || !c.deals || c.deals.length === 0) return null;
+/** The deals of `pmp` that campaign `c` may bid through, in the exchange's order. */
+export function usableDeals(c: Campaign, pmp: PmpView | null, allowed: readonly Creative[], options: DecideOptions): UsableDeal[] {
+  if (pmp === null || pmp.deals.length === 0 || !c.deals || c.deals.length === 0) return [];
+  const usable: UsableDeal[] = [];
   for (const d of pmp.deals) {
     const ours = c.deals.find((x) => x.id === d.id);
     if (ours === undefined) continue;
@@ -148,9 +160,16 @@ function usableDeal(c: Campaign, pmp: PmpView | null, allowed: readonly Creative
     }
     const floorMicros = d.bidFloorMicros === 0 ? 0 : toBaseMicrosCeil(d.bidFloorMicros, d.bidFloorCur || BASE_CURRENCY, options.fx ?? null);
     if (floorMicros === null) continue;
-    return { id: d.id, floorMicros, fixedPriceMicros: ours.bidCpmMicros, allowed: inDeal };
+    usable.push({ id: d.id, floorMicros, agreedPrice: d.at === 3 && floorMicros > 0, fixedPriceMicros: ours.bidCpmMicros, allowed: inDeal });
   }
-  return null;
+  return usable;
+}
+
+/** The price campaign `c` bids through `deal` (see the module comment); null when it does not clear the deal. */
+export function dealPrice(c: Campaign, deal: UsableDeal, perfPpm: number): number | null {
+  const own = deal.fixedPriceMicros ?? mulDivFloor(c.bidCpmMicros, perfPpm, PPM);
+  if (deal.agreedPrice) return own >= deal.floorMicros ? deal.floorMicros : null;
+  return own >= deal.floorMicros && own > 0 ? own : null;
 }
 
 /** The imp's floor in USD micros; null when its currency has no rate (a zero floor needs none). */
@@ -218,8 +237,9 @@ export function decideBids(
         counts.blocked++;
         continue;
       }
-      const deal = usableDeal(c, pmp, allowed, options);
-      if (deal === null && (pmp?.privateAuction === true || c.openAuction === false)) {
+      const deals = usableDeals(c, pmp, allowed, options);
+      const openAllowed = pmp?.privateAuction !== true && c.openAuction !== false;
+      if (deals.length === 0 && !openAllowed) {
         counts.deal_only++;
         continue;
       }
@@ -230,21 +250,24 @@ export function decideBids(
         if (!verdict.ok) counts[verdict.reason]++;
       }
       if (!verdict.ok) continue;
-      const floorMicros = deal?.floorMicros ?? openFloor;
       // The cheapest possible win costs floor/1000 per impression; a budget below that cannot pay it.
-      if (verdict.remainingMicros < Math.floor(floorMicros / 1000)) {
+      const lowestFloor = Math.min(...deals.map((d) => d.floorMicros), openAllowed ? openFloor : Infinity);
+      if (verdict.remainingMicros < Math.floor(lowestFloor / 1000)) {
         counts.budget_exhausted++;
         continue;
       }
-      let priceMicros: number | null;
-      if (deal !== null && deal.fixedPriceMicros !== null) {
-        priceMicros = deal.fixedPriceMicros >= floorMicros && deal.fixedPriceMicros > 0 ? deal.fixedPriceMicros : null;
-      } else {
-        const perfPpm = performanceMultiplierPpm(state.perf.get(c.id), options.prior ?? DEFAULT_PRIOR);
-        priceMicros = priceBid({ baseCpmMicros: c.bidCpmMicros, perfPpm, floorMicros });
+      const perfPpm = performanceMultiplierPpm(state.perf.get(c.id), options.prior ?? DEFAULT_PRIOR);
+      let deal: UsableDeal | null = null;
+      let priceMicros: number | null = null;
+      for (const d of deals) {
+        const p = dealPrice(c, d, perfPpm);
+        if (p !== null && (priceMicros === null || p > priceMicros)) [deal, priceMicros] = [d, p];
       }
-      if (priceMicros === null) {
-        counts.below_floor++;
+      if (deal === null && openAllowed) priceMicros = priceBid({ baseCpmMicros: c.bidCpmMicros, perfPpm, floorMicros: openFloor });
+      const floorMicros = deal?.floorMicros ?? openFloor;
+      if (priceMicros === null || verdict.remainingMicros < Math.floor(floorMicros / 1000)) {
+        if (priceMicros === null) counts.below_floor++;
+        else counts.budget_exhausted++;
         continue;
       }
       const creative = chooseCreative(deal?.allowed ?? allowed, () => `${request.id}:${imp.id}:${c.id}`)!;

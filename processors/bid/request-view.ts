@@ -31,7 +31,7 @@ export function toRequestView(r: BidRequest): BidRequestView {
       pmp: imp.pmp
         ? {
             privateAuction: imp.pmp.privateAuction,
-            deals: imp.pmp.deals.map((d) => ({ id: d.id, bidFloorMicros: d.bidfloorMicros, bidFloorCur: d.bidfloorcur, wseat: d.wseat, wadomain: d.wadomain })),
+            deals: imp.pmp.deals.map((d) => ({ id: d.id, bidFloorMicros: d.bidfloorMicros, bidFloorCur: d.bidfloorcur, at: d.at ?? null, wseat: d.wseat, wadomain: d.wadomain })),
           }
         : null,
     })),

@@ -45,6 +45,8 @@ export interface DealView {
   /** In `bidFloorCur` micros. */
   readonly bidFloorMicros: number;
   readonly bidFloorCur: string;
+  /** The deal's auction type (3: bidFloorMicros is the agreed price); null or absent: the request's. */
+  readonly at?: number | null;
   /** Seats allowed; [] = any. */
   readonly wseat: readonly string[];
   /** Advertiser domains allowed; [] = any. */
