@@ -1,4 +1,5 @@
-/** Scenario: the analytics half, aggregate -> window-counts -> sink -> Postgres, on topics and campaigns of the run's own (bench/README.md). */import postgres from 'postgres';
+/** Scenario: the analytics half, aggregate -> window-counts -> sink -> Postgres, on topics and campaigns of the run's own (bench/README.md). */
+import postgres from 'postgres';
 import { PipelineError } from '../schemas/errors.js';
 import { loadConfig, postgresSpecs } from '../schemas/config.js';
 import { postgresTls } from '../processors/runtime/postgres.js';

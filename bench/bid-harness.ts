@@ -1,7 +1,8 @@
 /**
  * The bid processor's per-record CPU without Kafka or Redis (seed catalogue, fake MGET): µs per request of prepare + process
  * and of the BidSets' encode; the first two rounds warm up. Equal `digest`s (of the last round's BidSets) = same decisions.
- */import { createHash } from 'node:crypto';
+ */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import avro from 'avsc';
 import { parseOpenRtb } from '../ingest/openrtb.js';

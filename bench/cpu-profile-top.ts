@@ -1,7 +1,8 @@
 /**
  * The top self-time functions of a V8 .cpuprofile (`node --cpu-prof`) by function and location, for before/after comparisons:
  *   node --import tsx bench/cpu-profile-top.ts /tmp/bidprof/CPU.*.cpuprofile [--top 20]   (several files: the largest is read)
- */import { readFileSync, statSync } from 'node:fs';
+ */
+import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { cli, int } from './lib/options.js';
 

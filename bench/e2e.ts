@@ -1,7 +1,8 @@
 /**
  * Scenario: the async edge with every service of deploy/services.ts, on topics, groups and a Postgres schema of the run's
  * own, at rates rising until Postgres falls behind (bench/README.md, e2e.ts, also for what is shared with the stack).
- */import { randomBytes } from 'node:crypto';
+ */
+import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import { freshSchema } from '../processors/runtime/fresh-schema.js';
 import { seenKey } from '../processors/aggregate/dedup.js';

@@ -1,4 +1,5 @@
-/** Scenario: the ingest edge against the do-nothing server, same open-loop load per rate (bench/README.md). */import { randomBytes } from 'node:crypto';
+/** Scenario: the ingest edge against the do-nothing server, same open-loop load per rate (bench/README.md). */
+import { randomBytes } from 'node:crypto';
 import { edgeReport, renderEdge, type TargetRuns } from './lib/edge-report.js';
 import { choice, errorText, int, list, many, num, positive, str } from './lib/options.js';
 import { resultHead, scenario } from './lib/results.js';

@@ -1,4 +1,5 @@
-/** The baseline target: a uWebSockets.js server that reads each POST body and answers 202; GET /ready answers 200. */import uWS from '@trufflesuite/uws-js-unofficial';
+/** The baseline target: a uWebSockets.js server that reads each POST body and answers 202; GET /ready answers 200. */
+import uWS from '@trufflesuite/uws-js-unofficial';
 import { cli, numArg } from './lib/options.js';
 
 let port = 0;

@@ -1,4 +1,5 @@
-/** Scenario: records/s of enrich, bid and auction, one instance on one core, against the pass-through on the same input (bench/README.md). */import type { RawRecord } from '../processors/runtime/read-topic.js';
+/** Scenario: records/s of enrich, bid and auction, one instance on one core, against the pass-through on the same input (bench/README.md). */
+import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
 import { bidRequests, resetCounters, SEED_FLAGS, seedCatalogue, seedTraffic } from './lib/catalogue.js';

@@ -2,7 +2,8 @@
  * Scenario: the edge's Kafka path alone (lib/produce-probe.ts, its own pinned process) in three modes: none (the baseline),
  * one-partition and keyed. keyed - none is Kafka's share of the edge's CPU; keyed - one-partition what one ProduceRequest
  * per partition costs (librdkafka issue #1700).
- */import { int, list, num, positive, str } from './lib/options.js';
+ */
+import { int, list, num, positive, str } from './lib/options.js';
 import { document, median, resultHead, scenario, table } from './lib/results.js';
 import { runJsonScript } from './lib/services.js';
 

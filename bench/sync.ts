@@ -1,4 +1,5 @@
-/** Scenario: synchronous OpenRTB latency at fixed rates against the async edge as the baseline (bench/README.md, sync.ts). */import { readFileSync, rmSync } from 'node:fs';
+/** Scenario: synchronous OpenRTB latency at fixed rates against the async edge as the baseline (bench/README.md, sync.ts). */
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TOPICS } from '../schemas/topics.js';

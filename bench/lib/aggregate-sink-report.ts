@@ -1,4 +1,5 @@
-/** The aggregate-sink scenario's notes and document: aggregate vs pass-through events/s, the sink into Postgres, end-to-end delay. */import type { DrainResult, SinkDrainResult } from './drain.js';
+/** The aggregate-sink scenario's notes and document: aggregate vs pass-through events/s, the sink into Postgres, end-to-end delay. */
+import type { DrainResult, SinkDrainResult } from './drain.js';
 import type { fixedRateDelay } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
 import { busyNote, document, failedRow, fmt as f, machineNotes, percent as pct, section, table } from './results.js';

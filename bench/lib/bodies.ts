@@ -1,7 +1,8 @@
 /**
  * Request bodies for the load generator: a template around a few fields derived from the sequence number (ids, user, ip,
  * country), about a microsecond each, every id unique.
- */import { randomBytes } from 'node:crypto';
+ */
+import { randomBytes } from 'node:crypto';
 
 export const BODY_KINDS = ['openrtb', 'simple', 'noop'] as const;
 export type BodyKind = (typeof BODY_KINDS)[number];

@@ -1,7 +1,8 @@
 /**
  * The seed catalogue (processors/campaigns/seed.ts, ids under `bench-`) the processor, sync and e2e benchmarks bid against;
  * its campaigns' counters are cleared before each measurement, so earlier runs' spend never changes what bids.
- */import { parseOpenRtb } from '../../ingest/openrtb.js';
+ */
+import { parseOpenRtb } from '../../ingest/openrtb.js';
 import { createRedis } from '../../processors/runtime/redis.js';
 import { PipelineError } from '../../schemas/errors.js';
 import { SIZES } from '../../processors/campaigns/seed-catalogue.js';

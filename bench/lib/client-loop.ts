@@ -2,7 +2,8 @@
  * The floor under the runner (bench/processors.ts): a plain consume -> produce loop on the same client and settings as
  * processors/runtime/runner.ts, bytes copied unchanged, committed as its at-least-once mode does (a batch's offset stored once
  * all its records were acknowledged, committed every `--commit-ms`). Runs until SIGTERM.
- */import { createKafka } from '../../processors/runtime/kafka.js';
+ */
+import { createKafka } from '../../processors/runtime/kafka.js';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { cli, int, required } from './options.js';
 import { stackConfig } from './run-topics.js';

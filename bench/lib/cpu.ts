@@ -1,7 +1,8 @@
 /**
  * CPU accounting from /proc (elsewhere every reading is null): process groups, single processes, the Postgres server, the
  * whole machine. On a shared machine a rate alone cannot tell "slow code" from "starved of CPU"; CPU-seconds can.
- */import { readFileSync, readdirSync } from 'node:fs';
+ */
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** USER_HZ, the unit of /proc times. */
 const TICKS_PER_SECOND = 100;

@@ -3,7 +3,8 @@
  * progress (start-up excluded, what was done by then not counted) and stops at the poll that sees everything done. Progress is
  * the runtime's "how far behind" (processors/runtime/group-lag.ts): a group's lag over plain topics (no transaction markers, so
  * "lag 0" is exact), or the sink's positions in Postgres against the committed data ends of its input.
- */import type { Admin } from '../../processors/runtime/kafka.js';
+ */
+import type { Admin } from '../../processors/runtime/kafka.js';
 import { committedDataEndsOf, consumerLag, groupLag, type Ends, type Lag } from '../../processors/runtime/group-lag.js';
 import type { Sql } from '../../schemas/postgres/migrate.js';
 import { sinkPositions } from '../../sink/offsets.js';

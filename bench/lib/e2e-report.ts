@@ -1,4 +1,5 @@
-/** The e2e scenario's figures, notes, picture and document: per offered rate, the edge, receipt -> visible lag and consumer lag. */import type { RunLag } from './lag.js';
+/** The e2e scenario's figures, notes, picture and document: per offered rate, the edge, receipt -> visible lag and consumer lag. */
+import type { RunLag } from './lag.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { bullets, busyNote, document, jsonBlock, machineNotes, percent, section, table, targetLine, verbatim, type ResultHead, type Table } from './results.js';
 import { renderSvg } from './svg-chart.js';

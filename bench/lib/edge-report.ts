@@ -1,4 +1,5 @@
-/** The edge scenario's figures and document: per target and rate, the load and the target's CPU; edge/noop ratios. */import type { OpenLoopResult } from './open-loop.js';
+/** The edge scenario's figures and document: per target and rate, the load and the target's CPU; edge/noop ratios. */
+import type { OpenLoopResult } from './open-loop.js';
 import { document, failedRow, percent, ratio, section, table, type ResultHead } from './results.js';
 
 const P99_SLO_MS = 50;

@@ -1,7 +1,8 @@
 /**
  * Keep-alive HTTP/1.1 over raw `net` sockets, one request in flight per connection, a FIFO queue for requests that find none
  * free: several times node:http's rate with a keep-alive Agent (bench/README.md), so the generator is not the bottleneck.
- */import net from 'node:net';
+ */
+import net from 'node:net';
 import { ResponseParser } from './response-parser.js';
 
 /** One request as the scheduler sees it; the pool fills `sentAt`. */

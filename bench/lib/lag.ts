@@ -2,7 +2,8 @@
  * The benchmarks' lag and delay measurements, read from what the pipeline leaves behind or watched as it happens: consumer lag
  * of groups (e2e), per-hop lag from record timestamps (sync), receipt -> visible from the sink's ledger (e2e), and the
  * fixed-rate outcome -> Postgres delay (aggregate-sink). Method: bench/README.md.
- */import type { Admin, Kafka } from '../../processors/runtime/kafka.js';
+ */
+import type { Admin, Kafka } from '../../processors/runtime/kafka.js';
 import { groupLag } from '../../processors/runtime/group-lag.js';
 import { ALL_CAMPAIGNS, windowStart } from '../../processors/aggregate/window.js';
 import type { Sql } from '../../schemas/postgres/migrate.js';

@@ -1,4 +1,5 @@
-/** Series from a service's /metrics (via processors/runtime/metrics-scrape.ts): the edge's counters and the batch histograms. */import { scrapeSamples, sumSamples } from '../../processors/runtime/metrics-scrape.js';
+/** Series from a service's /metrics (via processors/runtime/metrics-scrape.ts): the edge's counters and the batch histograms. */
+import { scrapeSamples, sumSamples } from '../../processors/runtime/metrics-scrape.js';
 
 /** Values by name (labelled series summed; `name{label="value"}` selects one label); null when failed or absent. */
 export async function scrapeMetrics(baseUrl: string, names: readonly string[]): Promise<Record<string, number | null>> {

@@ -3,7 +3,8 @@
  * runs from that scheduled time, so waiting for a connection counts instead of hiding (no coordinated omission). The first
  * `warmupSec` are sent, not measured. A request unanswered `timeoutMs` after its scheduled time is dropped (its connection
  * closed) and counts as a timeout; the run ends when every measured request settled, or at last scheduled time + timeout.
- */import { PipelineError } from '../../schemas/errors.js';
+ */
+import { PipelineError } from '../../schemas/errors.js';
 import { Histogram } from './histogram.js';
 import { HttpPool, type PoolRequest } from './http-pool.js';
 

@@ -1,7 +1,8 @@
 /**
  * What a stage decided, from its output: shares of outcomes (enriched, bid, won, no-bid reasons), distinct ids, sizes. A fast
  * stage that skipped its work (a bidder matching nothing) shows here.
- */import type { RawRecord } from '../../processors/runtime/read-topic.js';
+ */
+import type { RawRecord } from '../../processors/runtime/read-topic.js';
 import type { AvroCodec } from '../../schemas/codec.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import type { BidRequest } from '../../schemas/bid-request.js';

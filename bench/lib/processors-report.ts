@@ -1,4 +1,5 @@
-/** The processors scenario's figures, notes and document: each stage's records/s over the pass-through's, and the runner's cost. */import type { DrainResult } from './drain.js';
+/** The processors scenario's figures, notes and document: each stage's records/s over the pass-through's, and the runner's cost. */
+import type { DrainResult } from './drain.js';
 import type { OutputStats } from './output-stats.js';
 import { bullets, busyNote, document, jsonBlock, machineNotes, median, percent as pct, ratio, section, table, targetLine, verbatim } from './results.js';
 import type { ResultHead } from './results.js';

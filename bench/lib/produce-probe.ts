@@ -1,7 +1,8 @@
 /**
  * One measurement of bench/producer.ts: the edge's producer (delivery-producer.ts, the edge's settings) open loop with a
  * 700-byte value, every record awaited like a 202; prints CPU per record (process and thread) and delivery latency.
- */import { readdirSync, readFileSync } from 'node:fs';
+ */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { DeliveryProducer } from '../../processors/runtime/delivery-producer.js';
 import { kafkaSecurityProperties } from '../../processors/runtime/kafka.js';
@@ -20,7 +21,12 @@ const a = cli('bench/lib/produce-probe.ts', {
 function threadTicks(): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread exited meanwhile (a worker of the tsx loader, say)
+    }
     const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = statFields(stat);
     out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));

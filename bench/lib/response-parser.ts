@@ -1,4 +1,5 @@
-/** An incremental HTTP/1.1 response parser for the load generator: status, Content-Length or chunked, `Connection: close`, 1xx skipped. */interface ParsedResponse {
+/** An incremental HTTP/1.1 response parser for the load generator: status, Content-Length or chunked, `Connection: close`, 1xx skipped. */
+interface ParsedResponse {
   readonly status: number;
   /** The server will close (or has closed) the connection after this response. */
   readonly close: boolean;

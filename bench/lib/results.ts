@@ -2,7 +2,8 @@
  * The one results module: the frame of every scenario script, what heads every result (date, machine and its load, command,
  * commit measured), median, percentiles and ratios, one markdown document shape for every report, and writing
  * `<out>/<YYYY-MM-DD>-<name>.md` (for people), `.json` (for tools) and `.svg` (lib/svg-chart.ts). The same day overwrites.
- */import { spawnSync } from 'node:child_process';
+ */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';

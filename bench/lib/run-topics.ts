@@ -1,4 +1,5 @@
-/** The Kafka side of a run: topics of its own, filled, copied and read, and everything it created removed at the end. */import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
+/** The Kafka side of a run: topics of its own, filled, copied and read, and everything it created removed at the end. */
+import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
 import { PipelineError } from '../../schemas/errors.js';
 import { createKafka, ensureTopics, type Admin, type Kafka } from '../../processors/runtime/kafka.js';
 import { readTopicFully, type RawRecord, type ReadOptions } from '../../processors/runtime/read-topic.js';

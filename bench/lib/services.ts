@@ -1,7 +1,8 @@
 /**
  * The one service lifecycle: each service in its own process group (CPU read per group, stop ends the whole group), pinned
  * with `taskset` from its first instruction; one-shot scripts run pinned and bounded; a guard bounds the scenario in time.
- */import { spawn, spawnSync } from 'node:child_process';
+ */
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';

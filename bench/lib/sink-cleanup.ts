@@ -2,7 +2,8 @@
  * Removes what a run put into Postgres and Redis through the aggregate and the sink, and only that. Its parts are also in the
  * shared '*' rows, which a delete by prefix cannot reach: the sink's replay primitive (sink/take-back.ts) subtracts them from
  * offset 0 on each partition. Then leftover rows, ledger, sink_offsets and de-duplication keys. Only after both have stopped.
- */import { unlinkMatching } from './catalogue.js';
+ */
+import { unlinkMatching } from './catalogue.js';
 import { removeFromWindowCountsOffset } from '../../sink/take-back.js';
 import type { Sql } from '../../schemas/postgres/migrate.js';
 import { seenKey } from '../../processors/aggregate/dedup.js';

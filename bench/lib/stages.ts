@@ -1,4 +1,5 @@
-/** The processors and the edge as the benchmarks start them: entry points and the env for the run's topics and group `rtb-<name>`. */import { randomBytes } from 'node:crypto';
+/** The processors and the edge as the benchmarks start them: entry points and the env for the run's topics and group `rtb-<name>`. */
+import { randomBytes } from 'node:crypto';
 import { TOPICS } from '../../schemas/topics.js';
 import type { ServiceSpec } from './services.js';
 

@@ -1,7 +1,8 @@
 /**
  * Line charts as SVG text, one panel per chart stacked in one file, no dependency. A null y breaks its line; a one-point
  * series is a dot; `logY` plots y on a log10 axis (values <= 0 skipped).
- */export interface Series {
+ */
+export interface Series {
   name: string;
   points: ReadonlyArray<readonly [number, number | null]>;
 }

@@ -1,4 +1,5 @@
-/** The sync scenario's figures, notes, picture and document: the async edge (baseline) and the sync edge per offered rate. */import { HOPS, type Hop, type RateLag } from './lag.js';
+/** The sync scenario's figures, notes, picture and document: the async edge (baseline) and the sync edge per offered rate. */
+import { HOPS, type Hop, type RateLag } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { bullets, document, failedRow, machineNotes, percent, section, table, targetLine, verbatim } from './results.js';
