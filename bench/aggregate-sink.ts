@@ -1,13 +1,4 @@
-/**
- * Scenario: the analytics half of the pipeline. On topics, consumer groups and campaign ids of this run:
- *   1. events/s through ONE aggregate instance over pre-filled outcomes + notices, next to the pass-through
- *      processor over the same outcomes (same runner, no logic) in the same run;
- *   2. records/s and window_counts rows/s of the sink applying the aggregate's output to Postgres;
- *   3. end-to-end delay (outcome produced -> its bids visible in window_counts) at fixed rates, open loop.
- * Then takes the run's parts back out of Postgres (also from the shared '*' rows), deletes its ledger,
- * sink_offsets and Redis de-duplication keys, topics, groups and subjects. Results go to
- * bench/results/<YYYY-MM-DD>-aggregate-sink.md and .json.
- */
+/** Scenario: the analytics half, aggregate -> window-counts -> sink -> Postgres, on topics and campaigns of the run's own (bench/README.md). */
 import postgres from 'postgres';
 import { PipelineError } from '../schemas/errors.js';
 import { loadConfig, postgresSpecs } from '../schemas/config.js';
@@ -48,7 +39,7 @@ const aggEnv = (rep: number, output: string): Record<string, string> => ({
   AGGREGATE_NAME: `${names.aggregate}-${rep}`, AGGREGATE_OUTCOMES: T.o, AGGREGATE_TRACKING: T.t, AGGREGATE_LOSSES: T.l, AGGREGATE_OUTPUT: output,
 });
 
-/** The pre-filled traffic: `calls` x makeTraffic (2000 outcomes each) with distinct prefixes and seeds. */
+/** The pre-filled traffic: `calls` x makeTraffic (2000 outcomes each). */
 function traffic(now: number): { outcomes: AuctionOutcome[]; notices: TrackingEvent[]; calls: number } {
   const calls = Math.ceil(s.events / 2000);
   const made = Array.from({ length: calls }, (_, j) => makeTraffic(`${campPrefix}-k${j}`, now, j + 1));
@@ -57,7 +48,6 @@ function traffic(now: number): { outcomes: AuctionOutcome[]; notices: TrackingEv
   return { outcomes, notices: made.flatMap((t) => t.notices).filter((n) => ids.has(n.requestId)), calls };
 }
 
-/** One processor instance draining pre-filled `inputs`, then stopped; metric deltas from the first poll that saw progress to the last. */
 async function measureProcessor(label: ThroughputRun['label'], rep: number, inputs: string[], env: Record<string, string>, entry: string, group: string) {
   topics.track('group', group);
   const dl0 = await topics.deadLetterCount();
@@ -73,7 +63,6 @@ async function measureProcessor(label: ThroughputRun['label'], rep: number, inpu
   return { label, rep, group, drain: { perTopic, ...drain }, batches, extra, deadLetters } satisfies ThroughputRun;
 }
 
-/** Postgres's totals under the run's campaigns against those computed from the inputs. */
 async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly TrackingEvent[]) {
   const expected = new WindowSums(60_000);
   for (const o of outcomes) expected.addOutcome(o);
@@ -98,7 +87,7 @@ async function exactness(outcomes: readonly AuctionOutcome[], notices: readonly 
   return { expectedKeys: want.size, gotKeys: got.size, mismatches };
 }
 
-/** Repetitions of the pass-through over each input and of the aggregate, alternating which goes first, each its own group; then the medians and ratios. */
+/** Repetitions of the pass-throughs and the aggregate, alternating the order; then the medians and ratios. */
 async function throughput(report: AggregateSinkReport, step: (name: string) => void) {
   const passthrough = (label: ThroughputRun['label'], rep: number, input: string, output: string, schema: string) => {
     const name = `${names.passthrough}${label === 'passthrough' ? '' : '-t'}-${rep}`;

@@ -1,10 +1,6 @@
 /**
- * A micro-benchmark of the bid processor's per-record CPU, without Kafka or Redis: the seed's 300-campaign
- * catalogue, enriched OpenRTB requests as the edge parses them (bench bodies), and a fake Redis that answers
- * MGET from an in-memory table of counters. Measures µs per request for prepare + process, and for the
- * Avro encode of the resulting BidSets (usage, and profiling it: bench/README.md). The first two rounds are
- * warm-up. `digest` hashes the last round's BidSets: equal digests before and after a change mean the same
- * decisions. A profile includes building the inputs (top level, counterTable) and the fake MGET (fakeMget).
+ * The bid processor's per-record CPU without Kafka or Redis (seed catalogue, fake MGET): µs per request of prepare + process
+ * and of the BidSets' encode; the first two rounds warm up. Equal `digest`s (of the last round's BidSets) = same decisions.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';

@@ -1,9 +1,6 @@
 /**
- * The top self-time functions of a V8 .cpuprofile (as written by `node --cpu-prof`), aggregated by
- * function and source location, so a before/after comparison of bid-harness.ts fits in a few lines.
- *
- *   node --import tsx bench/cpu-profile-top.ts /tmp/bidprof/CPU.*.cpuprofile [--top 20]
- * With several files (e.g. the tsx loader thread's profile beside the main one) the largest is read.
+ * The top self-time functions of a V8 .cpuprofile (`node --cpu-prof`) by function and location, for before/after comparisons:
+ *   node --import tsx bench/cpu-profile-top.ts /tmp/bidprof/CPU.*.cpuprofile [--top 20]   (several files: the largest is read)
  */
 import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';

@@ -1,16 +1,6 @@
 /**
- * Scenario: the async edge with every service of deploy/services.ts running (campaigns API, enrich, bid,
- * auction, settle, aggregate, sink, ingest edge) on topics, consumer groups and a Postgres schema of this run,
- * at offered rates rising until the pipeline stops keeping up: after each rate's load, the first rate after
- * which Postgres does not catch up within --drain-limit seconds is the last. Per rate: what the edge
- * accepted, each request's lag from receipt to its window visible in Postgres, the consumer lag at the end
- * of the load and over time (lib/lag.ts). At the end: whether Postgres counted exactly the requests the edge
- * accepted (wrote to Kafka), every one it answered 202 among them. Results: bench/results/<date>-e2e.md/.json/.svg.
- *
- * Shared with the rest of the stack: the `campaigns` topic (bid follows the seed catalogue there; the run's
- * campaigns API serves the run's empty schema, so it publishes nothing), the dead-letter topic, and Redis
- * (profiles; the seed campaigns' counters, reset before and after; de-duplication keys of the run's request
- * ids, deleted after; settle gets a pending-reservation index of its own, so it releases nobody's reservations).
+ * Scenario: the async edge with every service of deploy/services.ts, on topics, groups and a Postgres schema of the run's
+ * own, at rates rising until Postgres falls behind (bench/README.md, e2e.ts, also for what is shared with the stack).
  */
 import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';

@@ -1,8 +1,4 @@
-/**
- * Scenario: what the ingest edge costs. For each offered rate, the same open-loop load (bench/load.ts, its own
- * process, pinned to CPU 1) is run first against the do-nothing uWebSockets.js server (bench/noop-server.ts) and
- * then against the real edge (each target pinned to CPU 0). Results: bench/results/<YYYY-MM-DD>-edge.md and .json.
- */
+/** Scenario: the ingest edge against the do-nothing server, same open-loop load per rate (bench/README.md). */
 import { randomBytes } from 'node:crypto';
 import { edgeReport, renderEdge, type TargetRuns } from './lib/edge-report.js';
 import { choice, errorText, int, list, many, num, positive, str } from './lib/options.js';

@@ -1,8 +1,4 @@
-/**
- * The baseline target: a uWebSockets.js server that reads every POST body to the end and answers
- * 202 with a small JSON id, doing nothing else. The same load run against it and against the edge
- * gives the edge's cost as a ratio. GET /ready answers 200 so it is probed like the edge.
- */
+/** The baseline target: a uWebSockets.js server that reads each POST body and answers 202; GET /ready answers 200. */
 import uWS from '@trufflesuite/uws-js-unofficial';
 import { cli, numArg } from './lib/options.js';
 

@@ -1,12 +1,4 @@
-/**
- * Scenario: records/s of each processor (enrich, bid, auction) as ONE instance on one core, against the
- * pass-through processor on the same runner and the same input in the same run. The seed catalogue is
- * loaded first (bid follows the `campaigns` topic); the inputs are per-run topics: BidRequests made by the
- * edge's own parser from bench bodies, then enrich's and bid's real outputs copied on. The pass-through
- * runs with the delivery the stage logged at start (exactly-once or at-least-once). On the first input a
- * plain consume -> produce loop on the same client (lib/client-loop.ts) runs too: the runner's own cost.
- * Results go to bench/results/<YYYY-MM-DD>-processors.md and .json (summary: see lib/processors-report.ts).
- */
+/** Scenario: records/s of enrich, bid and auction, one instance on one core, against the pass-through on the same input (bench/README.md). */
 import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
@@ -24,13 +16,9 @@ const { s, log, run, topics, services, guard, finish, main } = scenario('process
   pollMs: int(10, '50'), stageTimeout: int(10, '300'), readyTimeout: int(5, '90'),
 });
 
-/** The delivery each stage logged at start; its pass-through baseline runs with the same. */
+/** The delivery each stage logged; its pass-through runs with the same. */
 const deliveries = new Map<Stage, Delivery>();
 
-/**
- * Starts one instance of `stage` on `input` (or, for 'client', the plain client loop) as part of the pair of
- * stage `of`, measures it draining the topic, stops it, and reads its output.
- */
 async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stage, 'passthrough'>, rep: number, schema: string) {
   const name = `bench-${run}-${stage}-${of}-${rep}`;
   const group = stage === 'client' ? name : groupOf(name);
@@ -67,11 +55,7 @@ async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stag
   return { run: result, out };
 }
 
-/**
- * Runs `stage` and the pass-through (and, with `client`, the plain client loop) on the same input, `repeat`
- * times, alternating the order; the stage goes first in the first repetition, so its delivery is known.
- * Returns the stage's first output.
- */
+/** `stage`, the pass-through (and the client loop) on one input, `repeat` times, alternating (the stage first: its delivery is then known). */
 async function pair(stage: Exclude<Stage, 'passthrough'>, input: string, schema: string, runs: StageRun[], client = false): Promise<RawRecord[]> {
   let first: RawRecord[] = [];
   for (let rep = 0; rep < s.repeat; rep++) {
@@ -85,7 +69,7 @@ async function pair(stage: Exclude<Stage, 'passthrough'>, input: string, schema:
   return first;
 }
 
-/** Fills `topic` (created with `schema`) with the records read from a stage's output, bytes unchanged: a plain producer, so no commit markers. */
+/** A stage's output copied with a plain producer: no commit markers, so "drained" is exact. */
 async function copyTo(topic: string, schema: string, records: readonly RawRecord[]): Promise<string> {
   await topics.create(topic, s.partitions, schema);
   await topics.write(topic, records);
@@ -94,7 +78,6 @@ async function copyTo(topic: string, schema: string, records: readonly RawRecord
 
 main(async () => {
   const head = resultHead({ ...s, maxBatch: s.maxBatch ?? 'runner default', concurrency: s.concurrency ?? 'runner default', run, catalogueTopic: TOPICS.campaigns });
-  // Each stage run is bounded (ready + drain timeouts); this bounds the whole scenario.
   const dog = guard(600_000 + 6 * s.repeat * ((s.readyTimeout + s.stageTimeout) * 1000 + 120_000));
   dog.step('seed');
   const seed = await seedCatalogue(s);

@@ -1,14 +1,7 @@
 /**
- * Scenario: what the edge's Kafka path costs by itself, with no HTTP, JSON or Avro. For each rate, the
- * same open-loop schedule of 700-byte records is run by bench/lib/produce-probe.ts (its own process,
- * pinned to CPU 0, the edge's producer class and settings, every record awaited like a 202) in three
- * modes, alternating their order on each repetition:
- *   none           the schedule and the per-record promise, no Kafka (the baseline);
- *   one-partition  every record to partition 0: one ProduceRequest per linger;
- *   keyed          keys from 100k users over the topic's partitions, as the edge writes bid requests.
- * keyed minus none is the Kafka share of the edge's CPU per request; keyed minus one-partition is what
- * librdkafka's one-ProduceRequest-per-partition costs (librdkafka issue #1700).
- * Results go to bench/results/<YYYY-MM-DD>-producer.md and .json.
+ * Scenario: the edge's Kafka path alone (lib/produce-probe.ts, its own pinned process) in three modes: none (the baseline),
+ * one-partition and keyed. keyed - none is Kafka's share of the edge's CPU; keyed - one-partition what one ProduceRequest
+ * per partition costs (librdkafka issue #1700).
  */
 import { int, list, num, positive, str } from './lib/options.js';
 import { document, median, resultHead, scenario, table } from './lib/results.js';
@@ -20,7 +13,6 @@ const { s, log, run, topics, finish, main } = scenario('producer', {
   rates: list(1, '4000,8000,16000,24000'), duration: positive('5'), repeat: int(1, '2'), partitions: int(1, '12'), linger: num(0, '5'), compression: str('lz4'),
 });
 
-/** What produce-probe.ts prints. */
 interface ProbeResult {
   mode: Mode;
   rate: number;
@@ -32,7 +24,7 @@ interface ProbeResult {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-/** Medians over the repetitions of one rate and mode: CPU per record (whole process, main thread, librdkafka's broker threads), p99. */
+/** Medians over the repetitions of one rate and mode. */
 function cell(results: readonly ProbeResult[], rate: number, mode: Mode) {
   const runs = results.filter((x) => x.rate === rate && x.mode === mode);
   const mid = (f: (x: ProbeResult) => number): number => median(runs.map(f), false) ?? Number.NaN;

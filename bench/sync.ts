@@ -1,11 +1,4 @@
-/**
- * Scenario: synchronous OpenRTB latency at fixed rates. Starts enrich, bid (following the `campaigns`
- * topic, seed catalogue) and auction on topics of this run, an edge in sync mode on them and, as the
- * baseline, an edge in async mode (202 after the Kafka ack); warms up; then for each rate runs the same
- * open-loop load (bench/load.ts, its own process) against the async edge and then the sync edge. After
- * the runs the topics are read back for the per-stage lag and, with the ids the load answered 204, the bids
- * lost to the deadline. Results: bench/results/<date>-sync.md/.json/.svg (summary.rates: see lib/sync-report.ts).
- */
+/** Scenario: synchronous OpenRTB latency at fixed rates against the async edge as the baseline (bench/README.md, sync.ts). */
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,10 +22,10 @@ const { s, log, run, topics, services, guard, finish, main } = scenario('sync', 
 const ingest = loadIngestConfig();
 const T = pipelineTopics(`bench-sync-${run}`, { areq: 'async-req', probe: 'ack-probe' });
 const loadFlags = ['--tmax', String(s.tmax), ...seedLoadFlags(s)];
-/** Enough connections that waiting for one never adds latency: rate x (tmax + slack) in flight, with headroom. */
+/** Enough connections that waiting for one never adds latency. */
 const connectionsFor = (rate: number): number => s.connections ?? Math.max(32, Math.ceil(rate * ((s.tmax + 50) / 1000) * 1.5));
 const SYNC_SERIES = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
-/** Per measured sync rate, the load's sequence numbers answered 204 (request id `<idPrefix>-<seq>`). */
+/** Per measured sync rate, the sequence numbers answered 204. */
 const noBidSeqs = new Map<number, Set<number>>();
 
 async function measure(mode: 'sync' | 'async', rate: number, durationSec: number, warmupSec: number, idPrefix: string, measured = false): Promise<ModeRun> {
@@ -75,7 +68,6 @@ main(async () => {
     ...s, connections: s.connections ?? 'auto: max(32, rate x (tmax + 50 ms) x 1.5)', processorCpu: s.processorCpu ?? 'none',
     concurrency: s.concurrency ?? 'runner default', run, tmaxMarginMs: ingest.tmaxMarginMs, loadFlags, topics: T, catalogueTopic: TOPICS.campaigns,
   });
-  // Every step is bounded on its own; this bounds the whole run (start-up, each rate's two runs, the lag read).
   const perRate = 2 * (s.duration + s.warmup + s.timeout / 1000 + s.pause + 45);
   const dog = guard((600 + s.warmupSec + s.rates.length * perRate) * 1000);
   dog.step('seed');

@@ -1,8 +1,4 @@
-/**
- * The aggregate-sink scenario's result files: events/s through the aggregate next to the pass-through on
- * the same outcomes in the same run, records/s and rows/s of the sink into Postgres, and the end-to-end
- * delay (outcome produced -> counts visible in Postgres) at fixed rates; plus the machine and its load.
- */
+/** The aggregate-sink scenario's notes and document: aggregate vs pass-through events/s, the sink into Postgres, end-to-end delay. */
 import type { DrainResult, SinkDrainResult } from './drain.js';
 import type { fixedRateDelay } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
@@ -11,7 +7,6 @@ import type { Block, Percentiles, ResultHead } from './results.js';
 import type { CleanupResult } from './sink-cleanup.js';
 import type { Services } from './services.js';
 
-/** One drain (with the records each input topic held), its batches and `extra` service metrics over the measured window. */
 export interface ThroughputRun {
   label: 'passthrough' | 'passthrough-tracking' | 'aggregate';
   rep: number;
@@ -27,18 +22,13 @@ type Rates = { eventsPerSec: number | null; eventsPerCpuSec: number | null };
 export type AggregateSinkReport = ResultHead & {
   loadAvgEnd: number[];
   traffic: { outcomes: number; notices: number; calls: number; campaigns: number; windowCountsRecords: number | null };
-  /** Sum of `requests` over the shared '*' rows before the run and after the cleanup (others may write meanwhile). */
   sharedRows: { before: number | null; after: number | null };
   stops: Services['stops'];
   throughput: ThroughputRun[];
-  /** Medians over the repetitions. */
   medians: Record<ThroughputRun['label'] | 'passthrough-same-events', Rates> | null;
-  /** aggregate / pass-through over the outcomes (the baseline asked for), and / the pass-through of the same events (outcomes and notices). */
   ratio: { eventsPerSec: number | null; eventsPerCpuSec: number | null; sameEventsPerSec: number | null; sameEventsPerCpuSec: number | null };
   sink: (SinkDrainResult & { deadLetters: number; ledgerPartitions: Array<{ partition: number; parts: number; allRequestParts: number }> }) | null;
-  /** Keys (campaign, creative, window) expected from the inputs and found in Postgres, and the totals that differ. */
   exactness: { expectedKeys: number; gotKeys: number; mismatches: string[] } | null;
-  /** Per rate, with both services' CPU and batches during it. */
   e2e: Array<Awaited<ReturnType<typeof fixedRateDelay>> & { cpuShares: Record<string, number | null>; batches: Record<'aggregate' | 'sink', BatchStats> }>;
   cleanup: CleanupResult | null;
   notes: string[];
@@ -47,7 +37,6 @@ export type AggregateSinkReport = ResultHead & {
 const pcts = (p: Percentiles | null): number[] | string[] => (p ? [p.p50, p.p95, p.p99, p.max] : ['n/a', 'n/a', 'n/a', 'n/a']);
 const shares = (s: Record<string, number | null>, keys: string[]): string[] => keys.map((k) => pct(s[k]));
 
-/** What the numbers say went wrong, spelled out. */
 export function aggregateSinkNotes(r: AggregateSinkReport, pgPollMs: number): string[] {
   const n = machineNotes(r);
   for (const t of r.throughput) {

@@ -1,8 +1,6 @@
 /**
- * Request bodies for the load generator. Every body is built from a template around a few varying
- * fields (ids, user, ip, country), so generating one costs about a microsecond and every request
- * carries a unique id. Values are derived from the sequence number: two runs differ only in the
- * per-process id prefix.
+ * Request bodies for the load generator: a template around a few fields derived from the sequence number (ids, user, ip,
+ * country), about a microsecond each, every id unique.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -10,7 +8,6 @@ export const BODY_KINDS = ['openrtb', 'simple', 'noop'] as const;
 export type BodyKind = (typeof BODY_KINDS)[number];
 export type BodyGenerator = (seq: number) => string;
 
-/** Knobs of the openrtb body; the defaults give the body the edge benchmark has always sent. */
 export interface BodyOptions {
   /** `tmax` in the body, ms (default 120). */
   readonly tmax?: number;

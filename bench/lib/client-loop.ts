@@ -1,11 +1,7 @@
 /**
- * The floor under the runner, for bench/processors.ts: a plain consume -> produce loop on the same client
- * (@confluentinc/kafka-javascript, its KafkaJS-compatible API, as processors/runtime/runner.ts uses it) that
- * copies each record's key and value bytes unchanged to another topic: no decoding, no encoding, no
- * processor, no metrics. Committed the way the runner's non-transactional (at-least-once) mode commits:
- * a batch's offset is stored once every one of its records was acknowledged, and librdkafka commits the
- * stored offsets every `--commit-ms`. Consumer and producer settings are the runner's. Runs as its own
- * process until SIGTERM.
+ * The floor under the runner (bench/processors.ts): a plain consume -> produce loop on the same client and settings as
+ * processors/runtime/runner.ts, bytes copied unchanged, committed as its at-least-once mode does (a batch's offset stored once
+ * all its records were acknowledged, committed every `--commit-ms`). Runs until SIGTERM.
  */
 import { createKafka } from '../../processors/runtime/kafka.js';
 import { createLogger } from '../../processors/runtime/logger.js';

@@ -1,15 +1,12 @@
 /**
- * CPU accounting from /proc (Linux; elsewhere every reading is null), read-only: the CPU time of a process group
- * (a service and anything it forked), of a single process (a stack server), of the local Postgres server (the
- * postmaster and its backends), and how busy the whole machine was. On a shared machine a rate alone cannot tell
- * "slow code" from "starved of CPU"; records per CPU-second and the machine's utilisation in the same window can.
+ * CPU accounting from /proc (elsewhere every reading is null): process groups, single processes, the Postgres server, the
+ * whole machine. On a shared machine a rate alone cannot tell "slow code" from "starved of CPU"; CPU-seconds can.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** USER_HZ: the unit of /proc times. 100 on every mainstream Linux build. */
+/** USER_HZ, the unit of /proc times. */
 const TICKS_PER_SECOND = 100;
 
-/** The numeric entries of /proc (process ids), or null where /proc is unreadable. */
 function procPids(): string[] | null {
   try {
     return readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -18,10 +15,10 @@ function procPids(): string[] | null {
   }
 }
 
-/** Fields of a /proc stat line after the parenthesised command name (which may contain spaces): state ppid pgrp ... */
+/** Fields of a /proc stat line after the command name (which may contain spaces). */
 export const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 
-/** A process's parent, group and CPU seconds so far (user + system, every thread: fields 14 and 15); null when it is gone. */
+/** A process's parent, group and CPU seconds (user + system, every thread); null when gone. */
 function procStat(pid: number | string): { ppid: number; pgrp: number; cpuSec: number } | null {
   try {
     const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -31,7 +28,6 @@ function procStat(pid: number | string): { ppid: number; pgrp: number; cpuSec: n
   }
 }
 
-/** Busy and total CPU ticks of the machine (all cores) from /proc/stat; null when unreadable. */
 function machineTicks(): { busy: number; total: number } | null {
   try {
     // user nice system idle iowait irq softirq steal (guest time is already inside user)
@@ -43,7 +39,6 @@ function machineTicks(): { busy: number; total: number } | null {
   }
 }
 
-/** The first process whose command line matches `re` (e.g. the Kafka broker), or undefined. */
 function findPid(re: RegExp): number | undefined {
   for (const d of procPids() ?? []) {
     try {
@@ -55,24 +50,20 @@ function findPid(re: RegExp): number | undefined {
   return undefined;
 }
 
-/** What to watch: a process group (a bench-started service) or a single process (a stack server). */
 export type CpuSubject = { pgid: number } | { pid: number };
 
 export interface CpuSnapshot {
   at: number;
   ticks: { busy: number; total: number } | null;
   seconds: Record<string, number | null>;
-  /** With `postgres`: CPU seconds per process of the Postgres server, or null where it was not found. */
   pg?: Map<number, number> | null;
 }
 
 let postmaster: number | undefined | null = null;
 
 /**
- * CPU seconds so far of each subject and, with `postgres`, of the local PostgreSQL server. Backends each lead their own
- * process group, so group accounting cannot see them: the snapshot keeps per-pid totals of the postmaster and its children,
- * and a difference counts a backend that appeared meanwhile in full (one that exited meanwhile is lost: the bench's and the
- * sink's connections stay open).
+ * CPU seconds so far of each subject and, with `postgres`, per pid of the postmaster and its children (backends lead their
+ * own groups; one that exits meanwhile is lost, but the bench's and the sink's connections stay open).
  */
 export function snapshotCpu(subjects: Readonly<Record<string, CpuSubject>>, postgres = false): CpuSnapshot {
   const pids = procPids();
@@ -90,13 +81,12 @@ export function snapshotCpu(subjects: Readonly<Record<string, CpuSubject>>, post
 const delta = (a: CpuSnapshot, b: CpuSnapshot, key: string): number | null =>
   a.seconds[key] == null || b.seconds[key] == null ? null : b.seconds[key]! - a.seconds[key]!;
 
-/** CPU seconds `key` used between two snapshots; null without both readings. */
 export function cpuSeconds(a: CpuSnapshot, b: CpuSnapshot, key: string): number | null {
   const d = delta(a, b, key);
   return d === null ? null : Math.round(d * 100) / 100;
 }
 
-/** Per subject (and `postgres` when both snapshots have it), CPU used between two snapshots as a share of one core; `machine`: of all cores. */
+/** Per subject (and `postgres`), shares of one core between two snapshots; `machine`: of all cores. */
 export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): Record<string, number | null> {
   const wall = (b.at - a.at) / 1000;
   const r = (v: number | null): number | null => (v === null || wall <= 0 ? null : Math.round((v / wall) * 100) / 100);
@@ -107,7 +97,7 @@ export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): Record<string, number
   return out;
 }
 
-/** The local stack's Kafka broker and Redis, when found: they compete with the services for the same cores. */
+/** The stack's Kafka broker and Redis: they compete with the services for the same cores. */
 export function stackCpuSubjects(): Record<string, CpuSubject> {
   const [kafka, redis] = [findPid(/kafka\.Kafka /), findPid(/^\S*redis-server /)];
   return { ...(kafka !== undefined ? { kafka: { pid: kafka } } : {}), ...(redis !== undefined ? { redis: { pid: redis } } : {}) };

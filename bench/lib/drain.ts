@@ -1,13 +1,8 @@
 /**
- * The one drain watcher: how fast a service works through pre-filled input, from a progress probe polled every
- * `pollMs`. Start-up (process start, schema registration, catalogue load, group join) is excluded: the clock
- * starts at the first poll that sees progress, and what was done by then is not counted; it stops at the poll
- * that sees everything done. A `sample` (metrics, ledger counts) is taken at those two polls. Progress is the
- * runtime's one answer to "how far behind" (processors/runtime/group-lag.ts `consumerLag`):
- * - `groupLagProgress`: a consumer group over topics written with a plain producer (no transaction markers, so
- *   "lag 0" is exact): the processors and the aggregate;
- * - `sinkProgress`: the sink's positions in Postgres (sink/offsets.ts) against the committed data ends of its
- *   transactional input, read before the sink starts (`sinkTargets`).
+ * The one drain watcher: how fast a service works through pre-filled input. The clock starts at the first poll that sees
+ * progress (start-up excluded, what was done by then not counted) and stops at the poll that sees everything done. Progress is
+ * the runtime's "how far behind" (processors/runtime/group-lag.ts): a group's lag over plain topics (no transaction markers, so
+ * "lag 0" is exact), or the sink's positions in Postgres against the committed data ends of its input.
  */
 import type { Admin } from '../../processors/runtime/kafka.js';
 import { committedDataEndsOf, consumerLag, groupLag, type Ends, type Lag } from '../../processors/runtime/group-lag.js';
@@ -22,12 +17,6 @@ import type { Service, Services, ServiceSpec } from './services.js';
 type Mark<S> = { at: number; committed: number; cpu: CpuSnapshot; sample?: S };
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/**
- * `records` in the input, `committedAtStart` done at the first poll that saw progress (not counted), `seconds` from that poll
- * to the one that saw everything done; records/s (null when all was done between two polls) and per CPU second of the service's
- * process group; `cpuShares` over that window of the service (`processor`), the stack's servers, Postgres when watched, and
- * `machine` (all cores); `startupSec` from the service's start to the first progress seen.
- */
 function drainResult<S>(records: number, startedAt: number, first: Mark<S> | null, last: Mark<S> | null, error?: string) {
   const seconds = first && last ? (last.at - first.at) / 1000 : 0;
   const measured = records - (first?.committed ?? 0);
@@ -49,7 +38,6 @@ function drainResult<S>(records: number, startedAt: number, first: Mark<S> | nul
 type Drain<S> = ReturnType<typeof drainResult<S>>;
 export type DrainResult = Omit<Drain<undefined>, 'samples'>;
 
-/** What a poll saw: records done so far, and whether that is all of them. */
 type Progress = { committed: number; done: boolean };
 
 interface Watch<S> {
@@ -57,16 +45,12 @@ interface Watch<S> {
   progress: () => Promise<Progress>;
   pollMs: number;
   timeoutMs: number;
-  /** Also the local Postgres server's CPU. */
   postgres?: boolean;
-  /** How to get a measurable window (e.g. "use more --records"). */
   moreHint: string;
   sample?: (svc: Service) => Promise<S>;
-  /** Leave the service running. */
   keep?: boolean;
 }
 
-/** Polls until the service's input is done, it fails, or the timeout. */
 async function watch<S>(svc: Service, w: Watch<S>, startedAt: number) {
   const subjects = { processor: { pgid: svc.pid }, ...stackCpuSubjects() };
   const mark = async (at: number, committed: number): Promise<Mark<S>> => ({ at, committed, cpu: snapshotCpu(subjects, w.postgres), sample: await w.sample?.(svc) });
@@ -91,13 +75,9 @@ async function watch<S>(svc: Service, w: Watch<S>, startedAt: number) {
   return drainResult<S>(w.records, startedAt, null, null, `not drained within ${w.timeoutMs / 1000} s (${lastCommitted} of ${w.records} done)`);
 }
 
-/** The drain of a service that could not be measured. */
 export const failedDrain = (records: number, error: string): DrainResult => drainResult(records, 0, null, null, error);
 
-/**
- * Starts `spec` as `label`, watches it work through its input and stops it (unless `keep`). CPU is that of its process
- * group (`processor`) and the stack's servers; `sample`, when given, is taken at both ends. A failed start is a drain error.
- */
+/** Starts `spec`, watches it drain its input (CPU of its group and the stack; `sample` at both ends) and stops it unless `keep`. */
 export async function drainService<S = undefined>(services: Services, label: string, spec: ServiceSpec, w: Watch<S>) {
   const startedAt = performance.now();
   let svc: Service | undefined;
@@ -113,10 +93,9 @@ export async function drainService<S = undefined>(services: Services, label: str
   return { drain, svc, output };
 }
 
-/** Records done and whether all are, from a lag over `records`. */
 const progressOf = (records: number, lag: Lag): Progress => ({ committed: records - Number(lag.total), done: lag.total === 0n });
 
-/** Records per topic (end - log start) now, and a probe of the group's lag over all of them (plain topics: no markers). */
+/** Records per topic now, and a probe of the group's lag over all of them. */
 export async function groupLagProgress(admin: Admin, group: string, topics: readonly string[]) {
   const perTopic: Record<string, number> = {};
   for (const t of topics) perTopic[t] = (await admin.fetchTopicOffsets(t)).reduce((s, p) => s + Number(BigInt(p.high) - BigInt(p.low)), 0);
@@ -124,7 +103,6 @@ export async function groupLagProgress(admin: Admin, group: string, topics: read
   return { perTopic, records, progress: async () => progressOf(records, await groupLag(admin, group, topics)) };
 }
 
-/** The sink's series read at both ends of its drain. */
 const SINK_SERIES = [
   ...batchSeries('sink'), 'sink_records_in_total', 'sink_records_applied_total', 'sink_rows_written_total', 'sink_records_skipped_total', 'sink_errors_total',
   'sink_zombie_rejections_total',
@@ -140,23 +118,17 @@ async function ledgerCounts(sql: Sql, topic: string): Promise<{ parts: number; t
   return r ?? { parts: 0, touched: 0, rows: 0 };
 }
 
-/** Per window-counts partition: ledger rows, and how many of them are the all-request key ('*'): one key, so one partition. */
-export async function ledgerByPartition(sql: Sql, topic: string): Promise<Array<{ partition: number; parts: number; allRequestParts: number }>> {
+/** Per window-counts partition: ledger rows, and those of the all-request key ('*'). */
+export async function ledgerByPartition(sql: Sql, topic: string) {
   return sql<Array<{ partition: number; parts: number; allRequestParts: number }>>`
     select wc_partition as partition, count(*)::int as parts, (count(*) filter (where campaign_id = '*'))::int as "allRequestParts"
     from window_count_parts where wc_topic = ${topic} group by wc_partition order by wc_partition`;
 }
 
-/**
- * The log starts and committed data ends of the sink's input. Reading the tails takes a while (a consumer
- * per call), so call it BEFORE starting the sink: on a small topic the sink would be done meanwhile.
- */
+/** The committed data ends of the sink's input: read BEFORE starting the sink (slow; a small topic would be done meanwhile). */
 export const sinkTargets = (admin: Admin, topic: string): ReturnType<Ends> => committedDataEndsOf(stackConfig.kafkaBrokers, stackConfig)(admin, topic);
 
-/**
- * The sink's lag (its positions in sink_offsets against the targets read before it started): done when every partition
- * stands at its committed data end; and the sample of its drain, ledger counts and the sink's series.
- */
+/** The sink's progress (sink_offsets against `targets`) and its sample: ledger counts and the sink's series. */
 export function sinkProgress(admin: Admin, sql: Sql, group: string, topic: string, targets: Awaited<ReturnType<Ends>>) {
   const records = Number(targets.reduce((s, p) => s + p.end - p.low, 0n));
   const progress = async (): Promise<Progress> => progressOf(records, await consumerLag(admin, [topic], sinkPositions(sql, group), async () => targets));
@@ -166,11 +138,7 @@ export function sinkProgress(admin: Admin, sql: Sql, group: string, topic: strin
 
 export type SinkDrainResult = ReturnType<typeof sinkDrainResult>;
 
-/**
- * The sink's figures from a drain: records = ledger rows (records/s and per CPU second from them), rows touched (upserts) and,
- * cross-checked, the sink's own count of rows written, per second; `offsetSpan`: committed data end - log start summed over
- * partitions (markers included: an upper bound of the data records); the sink's series and batches over the window.
- */
+/** The sink's figures: records = ledger rows; rows touched (upserts), cross-checked with its rows-written metric; `offsetSpan` includes markers. */
 export function sinkDrainResult(d: Drain<Awaited<ReturnType<ReturnType<typeof sinkProgress>['sample']>>>, targets: Awaited<ReturnType<Ends>>) {
   const { samples, ...drain } = d;
   const [a, b] = [samples?.first, samples?.last];

@@ -1,22 +1,10 @@
-/**
- * The e2e scenario's result files: per offered rate, what the async edge accepted and how fast, the lag
- * from each request's receipt to its window visible in Postgres, and the pipeline's consumer lag at the end
- * of the load and over time; the highest rate the pipeline sustained, and whether Postgres counted exactly
- * the requests the edge accepted.
- */
+/** The e2e scenario's figures, notes, picture and document: per offered rate, the edge, receipt -> visible lag and consumer lag. */
 import type { RunLag } from './lag.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { bullets, busyNote, document, jsonBlock, machineNotes, percent, section, table, targetLine, verbatim, type ResultHead, type Table } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
-/**
- * One rate: `startedAtMs`, wall clock when the load command was started (the origin of the per-second series); `edgeAccepted`,
- * requests the edge answered 202 during it (its /metrics; the load's warm-up second included); `drainSec`, from the end of the
- * load until Postgres counted every request on the request topic (null: not within the drain timeout); `endLagRecords`, consumer
- * lag of the pipeline's groups when the load ended, net of commit markers (`endLagByGroup`: raw, per group); `lagTimeline`, total
- * lag sampled every second until drained, [s, records]; `cpu`, shares of one core per service and stack server (machine: of all
- * cores); `lag`, receipt -> visible in Postgres, filled once every rate is done.
- */
+/** One rate; `drainSec` null: not within the drain timeout; `endLagRecords` net of commit markers (`endLagByGroup`: raw). */
 export interface E2eRateRun {
   offeredRps: number;
   idPrefix: string;
@@ -32,13 +20,8 @@ export interface E2eRateRun {
   lag: RunLag | null;
 }
 
-/**
- * Over the whole run (warm-up included), after the final drain: 202 answers (the edge's /metrics), records on the request topic
- * (what the edge published) and sum(requests) of the all-request rows in the run's Postgres schema.
- */
 type E2eTotals = { edgeAccepted: number | null; requestTopicRecords: number | null; postgresRequests: number | null; drained: boolean };
 
-/** Sustained: Postgres caught up within `drainSec` of the load's end, the lag p99 stayed under `lagP99Ms`, the edge accepted `acceptedShare` of the rate. */
 export type E2eLimits = { drainSec: number; lagP99Ms: number; acceptedShare: number };
 
 const TARGETS = { sustainedRps: 5000, stretchRps: 10_000 } as const;
@@ -49,7 +32,6 @@ function sustained(r: E2eRateRun, l: E2eLimits): boolean {
   return !!r.load && drained && p99 !== undefined && p99 <= l.lagP99Ms && r.load.acceptedRps >= l.acceptedShare * r.offeredRps;
 }
 
-/** `lagP99Ms`: receipt -> visible p99 at the sustained rate. */
 export function e2eSummary(runs: readonly E2eRateRun[], t: E2eTotals, l: E2eLimits) {
   const best = runs.filter((r) => sustained(r, l)).sort((a, b) => b.offeredRps - a.offeredRps)[0];
   return {
@@ -119,7 +101,6 @@ function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): Table {
   }));
 }
 
-/** What the numbers say went wrong, spelled out. */
 export function e2eNotes(r: E2eReport): string[] {
   const t = r.totals;
   const n = machineNotes(r);

@@ -1,11 +1,7 @@
-/**
- * The edge scenario's figures and result file: per target (the do-nothing server, the edge) and offered rate, the
- * open-loop result and the target's CPU; then the edge/noop ratio of sustainable throughput and of CPU per request.
- */
+/** The edge scenario's figures and document: per target and rate, the load and the target's CPU; edge/noop ratios. */
 import type { OpenLoopResult } from './open-loop.js';
 import { document, failedRow, percent, ratio, section, table, type ResultHead } from './results.js';
 
-/** The p99 ceiling (ms) under which a run's throughput counts as sustainable. */
 const P99_SLO_MS = 50;
 
 const SUSTAINABLE_DEFINITION =
@@ -15,10 +11,7 @@ const SUSTAINABLE_DEFINITION =
   `It is bounded by the rates tried: a target that met the bound at the highest rate may sustain more, ` +
   `so if the noop baseline never missed it, the edge/noop ratio is an upper bound.`;
 
-/**
- * One offered rate against one target: `targetCpuSec`, CPU seconds (user + system, every thread) of the target's process group
- * during the run, warm-up included; `cpuShares`, shares of one core used by the target, the broker and Redis (`machine`: all cores).
- */
+/** One rate against one target; `targetCpuSec`: its process group's CPU during the run, warm-up included. */
 export interface RateRun {
   readonly rate: number;
   readonly result?: OpenLoopResult;
@@ -35,7 +28,6 @@ export interface TargetRuns {
   error?: string;
 }
 
-/** Target CPU per request sent (warm-up included), microseconds; null without a CPU reading. */
 export function cpuUsPerRequest(run: RateRun): number | null {
   const r = run.result;
   const sent = r ? r.offeredRps * (r.durationSec + r.warmupSec) : 0;
@@ -44,10 +36,7 @@ export function cpuUsPerRequest(run: RateRun): number | null {
 
 const sustained = (run: RateRun): boolean => !!run.result && run.result.latencyMs.p99 < P99_SLO_MS;
 
-/**
- * CPU per request of each target at the highest offered rate that every target sustained (p99 under
- * the SLO): a throughput ratio that the load generator cannot cap. Null when no rate qualifies.
- */
+/** CPU per request at the highest rate every target sustained: a throughput ratio the load generator cannot cap. */
 export function cpuComparison(targets: TargetRuns[]): { rate: number; usPerRequest: Record<string, number> } | null {
   const rates = targets.map((t) => new Set(t.runs.filter((r) => sustained(r) && cpuUsPerRequest(r) !== null).map((r) => r.rate)));
   const common = [...(rates[0] ?? [])].filter((rate) => rates.every((set) => set.has(rate)));
@@ -56,7 +45,6 @@ export function cpuComparison(targets: TargetRuns[]): { rate: number; usPerReque
   return { rate, usPerRequest: Object.fromEntries(targets.map((t) => [t.target, cpuUsPerRequest(t.runs.find((r) => r.rate === rate)!)!])) };
 }
 
-/** Highest accepted rps among runs with p99 under the SLO; null when no run qualifies. */
 export function sustainableRps(runs: RateRun[]): number | null {
   const ok = runs.filter((r) => sustained(r) && r.result!.ok2xx > 0).map((r) => r.result!.acceptedRps);
   return ok.length ? Math.max(...ok) : null;
@@ -81,7 +69,6 @@ function row(run: RateRun): unknown[] {
   const { result: r } = run;
   if (!r) return failedRow(COLUMNS.length, run.error, run.rate);
   const l = r.latencyMs;
-  // The target's share of one core over the run's wall time (warm-up included).
   const cores = run.targetCpuSec == null ? null : Math.round((run.targetCpuSec / (r.elapsedSec + r.warmupSec)) * 100) / 100;
   return [r.offeredRps, r.acceptedRps, l.p50, l.p95, l.p99, l.p999, l.max, r.non2xx, r.errorCount, r.timeouts, r.sendLagMs.p99,
     cores, cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];

@@ -1,10 +1,6 @@
 /**
- * A fixed pool of keep-alive HTTP/1.1 connections over raw `net` sockets, one request in flight per
- * connection (no pipelining). Requests that find no free connection wait in a FIFO queue.
- *
- * Raw sockets instead of node:http: against the noop server on one pinned core this client sustains
- * several times the request rate of node:http with a keep-alive Agent (see bench/README.md), so the
- * generator is not the bottleneck at the rates the edge is tested at.
+ * Keep-alive HTTP/1.1 over raw `net` sockets, one request in flight per connection, a FIFO queue for requests that find none
+ * free: several times node:http's rate with a keep-alive Agent (bench/README.md), so the generator is not the bottleneck.
  */
 import net from 'node:net';
 import { ResponseParser } from './response-parser.js';
@@ -56,7 +52,6 @@ export class HttpPool {
     await Promise.all(Array.from({ length: this.size }, () => new Promise<void>((resolve, reject) => this.open(resolve, reject))));
   }
 
-  /** Sends `req` on a free connection now, or queues it. */
   submit(req: PoolRequest): void {
     let conn = this.idle.pop();
     while (conn && (conn.dead || conn.current !== null)) conn = this.idle.pop();
@@ -64,15 +59,11 @@ export class HttpPool {
     else this.queue.push(req);
   }
 
-  /** Requests waiting in the queue or in flight. */
   get outstanding(): number {
     return this.queue.length - this.queueHead + this.conns.filter((c) => c.current !== null).length;
   }
 
-  /**
-   * Removes and returns every request scheduled before `cutoff`: queued ones are dropped unsent,
-   * in-flight ones have their connection destroyed and replaced (as a client with a deadline would).
-   */
+  /** Removes every request scheduled before `cutoff`: queued ones unsent, in-flight ones with their connection replaced. */
   expire(cutoff: number): PoolRequest[] {
     const expired: PoolRequest[] = [];
     while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.scheduledAt < cutoff) expired.push(this.queue[this.queueHead++]!);

@@ -1,11 +1,7 @@
 /**
- * The benchmarks' lag and delay measurements, each read from what the pipeline leaves behind or watched as it happens:
- * - group lag (e2e): consumer lag of a pipeline's groups in records, as Kafka's tools count it (end offset minus committed,
- *   processors/runtime/group-lag.ts), as snapshots and as a total sampled over time;
- * - hop lag (sync): per request, the Kafka timestamps of its records on consecutive topics, stamped when each stage produced
- *   them, so a difference is one hop: the previous stage's commit, this stage's fetch, its batch work;
- * - visible lag (e2e): per request, its receipt at the edge -> the sink transaction that applied the ledger part counting it;
- * - fixed-rate delay (aggregate-sink): outcomes produced open loop -> their bids visible in window_counts, polled.
+ * The benchmarks' lag and delay measurements, read from what the pipeline leaves behind or watched as it happens: consumer lag
+ * of groups (e2e), per-hop lag from record timestamps (sync), receipt -> visible from the sink's ledger (e2e), and the
+ * fixed-rate outcome -> Postgres delay (aggregate-sink). Method: bench/README.md.
  */
 import type { Admin, Kafka } from '../../processors/runtime/kafka.js';
 import { groupLag } from '../../processors/runtime/group-lag.js';
@@ -22,14 +18,12 @@ import { errorText } from './options.js';
 import { percentiles, type Percentiles } from './results.js';
 import type { RunTopics } from './run-topics.js';
 
-// ---- group lag -------------------------------------------------------------------------------------------------------
 
 export interface GroupTopics {
   group: string;
   topics: readonly string[];
 }
 
-/** `<group> <topic>/<partition>` -> records behind. */
 export async function lagSnapshot(admin: Admin, groups: readonly GroupTopics[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const g of groups) for (const p of (await groupLag(admin, g.group, g.topics)).partitions) out.set(`${g.group} ${p.topic}/${p.partition}`, Number(p.lag));
@@ -42,10 +36,7 @@ export function lagByGroup(s: Map<string, number>): Record<string, number> {
   return out;
 }
 
-/**
- * Records behind at `end`, net of each partition's lag once drained (raw when `drained` is null): a topic written in
- * transactions ends with a commit marker no consumer delivers, so a group that read everything still shows 1 there.
- */
+/** Records behind at `end`, net of each partition's lag once drained: a transactional topic's last commit marker is never delivered. */
 export const netLag = (end: Map<string, number>, drained: Map<string, number> | null): number =>
   [...end].reduce((n, [k, v]) => n + Math.max(0, v - (drained?.get(k) ?? 0)), 0);
 
@@ -60,15 +51,9 @@ export function sampleLag(admin: Admin, groups: readonly GroupTopics[]): { stop:
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - at))));
     }
   })();
-  const stop = async (): Promise<Array<[number, number]>> => {
-    running = false;
-    await loop;
-    return points;
-  };
-  return { stop };
+  return { stop: async (): Promise<Array<[number, number]>> => ((running = false), await loop, points) };
 }
 
-// ---- hop lag ---------------------------------------------------------------------------------------------------------
 
 export const HOPS = {
   edge: 'edge receipt -> request produced (parse, validate, encode)',
@@ -80,14 +65,12 @@ export const HOPS = {
 } as const;
 export type Hop = keyof typeof HOPS;
 
-/**
- * One rate's hops. `requests`: measured requests found on the request topic, then how many reached each topic;
- * `winsPastDeadline`: winning outcomes produced after the edge's deadline (tmax minus margin), bids lost to time;
- * `lostToDeadline`: requests whose outcome has a win but which the edge answered 204 (null without the answered ids).
- */
 export type RateLag = Awaited<ReturnType<typeof hopLags>>[number];
 
-/** Reads the sync scenario's four topics and gives each rate's hop percentiles; `runs` says which id prefix is which rate. */
+/**
+ * Each sync rate's hop percentiles from its four topics; `winsPastDeadline`: wins produced after the edge's deadline (tmax minus
+ * margin); `lostToDeadline`: requests with a win that the edge answered 204 (null without the answered ids).
+ */
 export async function hopLags(
   topics: RunTopics,
   t: { req: string; enr: string; bids: string; out: string },
@@ -130,15 +113,10 @@ export async function hopLags(
   });
 }
 
-// ---- visible lag -----------------------------------------------------------------------------------------------------
 
 type LedgerPart = { partition: number; first: number; last: number; windowStartMs: number; appliedMs: number };
 
-/**
- * The all-request parts (campaign '*') of one outcomes topic in the sink's ledger, by partition and first offset. The
- * aggregate counts each outcome as one request of its window's '*' row, in the partial sum of its batch, whose source range
- * (outcomes partition, first and last offset) the ledger keeps with `applied_at`; so each outcome record finds its part.
- */
+/** The ledger's all-request ('*') parts of an outcomes topic: each outcome is counted by the part whose source range holds its offset. */
 export class PartIndex {
   private readonly byPartition = new Map<number, LedgerPart[]>();
 
@@ -158,7 +136,6 @@ export class PartIndex {
     return new PartIndex(rows.map((r) => ({ partition: r.p, first: Number(r.f), last: Number(r.l), windowStartMs: Number(r.w), appliedMs: r.a })));
   }
 
-  /** When the part that counted the record at (partition, offset) in window `windowStartMs` was applied, or null. */
   appliedAt(partition: number, offset: number, windowStartMs: number): number | null {
     const list = this.byPartition.get(partition);
     if (!list) return null;
@@ -177,16 +154,11 @@ export class PartIndex {
   }
 }
 
-/**
- * `notVisible`: outcomes no live ledger part counted (not in Postgres, or dropped by the aggregate as late or duplicate);
- * `perSecond`: per second of the run by receipt, [second, p50 ms, p99 ms].
- */
 export type RunLag = Awaited<ReturnType<typeof visibleLags>>[number];
 
 /**
- * Streams the outcomes topic and gives each run's receipt -> visible lag (ms), `receivedAtMs` (the edge's wall clock) to the
- * part's `applied_at` (the sink transaction's start, Postgres's clock on the same machine): visibility comes at its commit, so
- * the figure is low by up to one sink batch. Runs are told apart by id prefix (`<idPrefix>-<seq>`); other records are skipped.
+ * Each run's (by id prefix) receipt -> visible lag: `receivedAtMs` to its part's `applied_at` (the sink transaction's start, so
+ * low by up to one batch); `notVisible`: outcomes no live part counted; `perSecond`: [second of receipt, p50, p99].
  */
 export async function visibleLags(topics: RunTopics, topic: string, parts: PartIndex, runs: ReadonlyArray<{ idPrefix: string; startMs: number }>, windowMs: number) {
   const acc = runs.map(() => ({ outcomes: 0, notVisible: 0, all: new Histogram(), seconds: new Map<number, Histogram>() }));
@@ -215,11 +187,9 @@ export async function visibleLags(topics: RunTopics, topic: string, parts: PartI
   }));
 }
 
-// ---- fixed-rate delay ------------------------------------------------------------------------------------------------
 
 const r1 = (v: number): number => Math.round(v * 10) / 10;
 
-/** One auction outcome of the fixed-rate producer: one bid and one win for `campaign`. */
 function outcome(prefix: string, seq: number, campaign: string, nowMs: number): AuctionOutcome {
   const clearing = 1_000_000 + (seq % 1000) * 1000;
   const win = {
@@ -232,11 +202,7 @@ function outcome(prefix: string, seq: number, campaign: string, nowMs: number): 
   };
 }
 
-/**
- * An open-loop producer (idempotent, acks=all, like the edge) of `rate` records/s for `total` records, or until stopped
- * (`total` Infinity): record i is sent at its scheduled time whatever happened before, never waiting for acks. Gives how
- * late each send fired and each ack latency (ms). Also the broker-responsiveness probe of the sync scenario.
- */
+/** An open-loop producer (idempotent, acks=all, like the edge): send lag and ack latency (ms). Also the sync scenario's broker probe. */
 export function openLoopProducer(
   kafka: Kafka,
   o: { topic: string; rate: number; total: number; linger: number; compression: 'none' | 'lz4'; message: (i: number) => { key: string | null; value: Buffer } },
@@ -255,7 +221,6 @@ export function openLoopProducer(
     pending.add(p);
     void p.finally(() => pending.delete(p));
   }));
-  /** Stops sending (after every scheduled record when `total` is finite), waits for the acks outstanding and disconnects. */
   const stop = async () => {
     const s = await started;
     if (Number.isFinite(o.total)) await s.done;
@@ -268,20 +233,13 @@ export function openLoopProducer(
 }
 
 /**
- * The delay of each second of a fixed-rate run from its last event's scheduled time to its bids visible in window_counts.
- * Each second's events bid for a campaign of their own, `<campaignPrefix>-s<second>`, so one number says when that second is
- * complete: a poller reads `sum(bids)` per campaign, and a second's delay runs to the first poll that sees its full count (the
- * query's midpoint: the row became visible between the previous poll and this one; `lowerMs` takes the previous poll, a lower
- * bound). Poll intervals are uniform in [0.5, 1.5] x `pollMs`: a fixed period is phase-locked to the 1-second campaigns and
- * would sample every second at the same offset after its last event. Per second, the ledger also gives a poll-independent
- * breakdown: last event sent (wall clock) -> Kafka timestamp of its campaign's last window-counts record (the aggregate's
- * transaction) -> `applied_at` of the sink transaction that applied it; `ledger` is the sum, low by the commit's duration.
+ * Per second of a fixed-rate run (its events bid for campaign `<prefix>-s<second>`), the delay from its last event's scheduled
+ * time to the first poll (query midpoint; `lowerMs`: the previous poll) that sees its full bid count. Poll intervals are
+ * uniform in 0.5-1.5 x `pollMs`: a fixed period would phase-lock to the 1-second campaigns. The ledger gives the
+ * poll-independent hops: last send -> window-counts record timestamp (aggregate) -> `applied_at` (sink).
  */
 export async function fixedRateDelay(o: {
-  kafka: Kafka; codec: AvroCodec; sql: Sql; topic: string; rate: number; durationSec: number; campaignPrefix: string; pollMs: number;
-  /** The window-counts topic the sink reads (its ledger rows). */
-  ledgerTopic: string;
-  /** How long after the last scheduled event to keep polling for seconds not yet complete. */
+  kafka: Kafka; codec: AvroCodec; sql: Sql; topic: string; ledgerTopic: string; rate: number; durationSec: number; campaignPrefix: string; pollMs: number;
   settleMs: number;
 }) {
   const [seconds, subject, like] = [o.durationSec, subjectFor(o.topic), `${o.campaignPrefix}-s%`];
@@ -300,7 +258,6 @@ export async function fixedRateDelay(o: {
   const seenAt = new Map<number, { at: number; prev: number }>();
   const over = new Map<number, number>();
   let [latest, polls, pollQueryMs] = [new Map<string, number>(), 0, 0];
-  // From the first send until every second is complete or the settle time ran out.
   for (let prev = performance.now(); seenAt.size < seconds && performance.now() < lastOf(seconds - 1) + o.settleMs; ) {
     const sentAt = performance.now();
     const rows = await o.sql<Array<{ campaign_id: string; bids: string }>>`
@@ -337,9 +294,7 @@ export async function fixedRateDelay(o: {
   return {
     rate: o.rate, durationSec: o.durationSec, produced: sent.acked, sendErrors: sent.errors, sendLagMs: sent.sendLagMs, ackMs: sent.ackMs,
     secondsTotal: seconds, secondsVisible: seenAt.size,
-    /** Seconds whose bid count went past the expected count (should never happen: counted twice). */
     overcounted: [...over].map(([s, b]) => `${campaignOf(s)}: ${b}/${o.rate} bids`),
-    /** Seconds never complete within the settle time, with what Postgres held. */
     missing: missing.map((s) => `${campaignOf(s)}: ${latest.get(campaignOf(s)) ?? 0}/${o.rate} bids`),
     delayMs: percentiles([...seenAt].map(([s, { at }]) => r1(at - lastOf(s)))),
     lowerMs: percentiles([...seenAt].map(([s, { prev }]) => r1(Math.max(0, prev - lastOf(s))))),

@@ -1,21 +1,14 @@
 /**
- * An open-loop load generator. Request i is scheduled at t0 + i/rate whatever happened to earlier
- * requests, and its latency is measured from that scheduled time, so time spent waiting for a
- * connection (queueing behind a slow response) is counted instead of hidden: no coordinated omission.
- *
- * The first `warmupSec` of requests are sent but not measured. Every request has a deadline of
- * `timeoutMs` after its scheduled time; past it, a queued request is dropped and an in-flight one has
- * its connection closed, and it counts as a timeout. The run ends when every measured request is
- * settled, or at the hard stop (last scheduled time + timeout), whichever comes first.
+ * An open-loop load generator: request i is scheduled at t0 + i/rate whatever happened to earlier requests, and its latency
+ * runs from that scheduled time, so waiting for a connection counts instead of hiding (no coordinated omission). The first
+ * `warmupSec` are sent, not measured. A request unanswered `timeoutMs` after its scheduled time is dropped (its connection
+ * closed) and counts as a timeout; the run ends when every measured request settled, or at last scheduled time + timeout.
  */
 import { PipelineError } from '../../schemas/errors.js';
 import { Histogram } from './histogram.js';
 import { HttpPool, type PoolRequest } from './http-pool.js';
 
-/**
- * Calls `fire(i, at)` for i = 0 .. total-1 at `at(i)` = t0 + i x 1000/rate (performance.now() ms) whatever happened to earlier
- * calls: a late tick fires everything due at once (the schedule is fixed, nothing is skipped). `done` resolves after the last.
- */
+/** Calls `fire(i, at)` at t0 + i x 1000/rate whatever happened to earlier calls: a late tick fires everything due, nothing is skipped. */
 export class Schedule {
   readonly t0 = performance.now() + 5;
   fired = 0;
@@ -42,11 +35,6 @@ export class Schedule {
   }
 }
 
-/**
- * `url`: loopback http:// only; `rate`: requests per second; `durationSec`: the measured window; `body`: the JSON body of request
- * `seq` (0-based over the whole run, warm-up included); `deadlineMs`: also count the answers (any status) received within that
- * many ms of their scheduled time; `onAnswer`: called for every measured request answered in time (e.g. to record the 204s).
- */
 interface OpenLoopOptions {
   readonly url: string;
   readonly rate: number;
@@ -60,7 +48,6 @@ interface OpenLoopOptions {
   readonly onAnswer?: (seq: number, status: number) => void;
 }
 
-/** Parses `url` and refuses anything but http:// on an IPv4 loopback address (127.0.0.0/8). */
 export function loopbackTarget(url: string): URL {
   let u: URL;
   try {
@@ -76,22 +63,17 @@ export function loopbackTarget(url: string): URL {
 
 const REAP_INTERVAL_MS = 5;
 
-/** p50/p95/p99/p99.9/max/mean in ms of a histogram of µs. */
 function summarize(h: Histogram) {
   const ms = (us: number): number => Math.round(us) / 1000;
   return { p50: ms(h.percentile(50)), p95: ms(h.percentile(95)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max), mean: ms(h.mean) };
 }
 
 /**
- * One run's measurements. `scheduled`: requests in the measured window (rate x duration); `responses`: those answered (any
- * status); `acceptedRps`: 2xx per second of the window; `errors`: transport failures by code; `connectErrors`: connection
- * attempts that failed with no request on them; `latencyMs`: from the scheduled send time, timeouts included at the moment
- * they were given up on; `serviceMs`: from the actual write (what a closed-loop tool would report); `sendLagMs`: how late the
- * generator fired (large values: the generator is saturated); `withinDeadline` with `deadlineMs`.
+ * `latencyMs`: from the scheduled send time, timeouts recorded when given up on; `serviceMs`: from the actual write (what a
+ * closed-loop tool reports); `sendLagMs`: how late the generator fired; `withinDeadline`: answers within `deadlineMs`.
  */
 export type OpenLoopResult = Awaited<ReturnType<typeof runOpenLoop>>;
 
-/** Runs one open-loop load test and resolves with its measurements. */
 export async function runOpenLoop(opts: OpenLoopOptions) {
   const [url, warmupSec, timeoutMs] = [loopbackTarget(opts.url), opts.warmupSec ?? 1, opts.timeoutMs ?? 2000];
   const [warmupCount, scheduled] = [Math.round(opts.rate * warmupSec), Math.round(opts.rate * opts.durationSec)];
@@ -102,7 +84,6 @@ export async function runOpenLoop(opts: OpenLoopOptions) {
   const errors: Record<string, number> = {};
   let [responses, ok2xx, errorCount, timeouts, settled, withinDeadline] = [0, 0, 0, 0, 0, 0];
 
-  // Warm-up requests are sent, not measured.
   const settle = (req: PoolRequest): boolean => {
     if (req.seq >= warmupCount) settled++;
     return req.seq >= warmupCount;

@@ -1,7 +1,6 @@
 /**
- * What a stage decided, from its output records: the share of requests enriched, bid on or won, and the
- * no-bid reasons. A throughput figure means little if the stage did not do its real work (a bidder that
- * matches nothing is fast), so the processor report prints these beside the rates.
+ * What a stage decided, from its output: shares of outcomes (enriched, bid, won, no-bid reasons), distinct ids, sizes. A fast
+ * stage that skipped its work (a bidder matching nothing) shows here.
  */
 import type { RawRecord } from '../../processors/runtime/read-topic.js';
 import type { AvroCodec } from '../../schemas/codec.js';
@@ -10,18 +9,12 @@ import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import type { Stage } from './stages.js';
 
-/**
- * `records`: output records (read_committed); `distinct`: request ids among them (fewer: duplicates); `outcomes`: shares of records,
- * e.g. { ENRICHED: 0.71, NO_PROFILE: 0.29 } or { bid: 0.64, no_eligible_campaign: 0.3, ... }; `meanBytes`: mean size of a value (the
- * Avro body plus 5 bytes of framing); `meanBids`: bid, mean bids per BidSet; auction, mean bids per auction.
- */
 export type OutputStats = Awaited<ReturnType<typeof outputStats>>;
 
 function shares(counts: Map<string, number>, n: number): Record<string, number> {
   return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / Math.max(1, n)) * 1000) / 1000]));
 }
 
-/** Decodes a stage's output records and summarises them. */
 export async function outputStats(stage: Stage, records: readonly RawRecord[], codec: AvroCodec) {
   const [counts, ids] = [new Map<string, number>(), new Set<string>()];
   let [bids, bytes] = [0, 0];

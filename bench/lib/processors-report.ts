@@ -1,19 +1,11 @@
-/**
- * The processor scenario's figures and result file: per stage, records/s on one core next to the pass-through
- * processor on the same input in the same run (the ratio is what the stage's logic costs), the pass-through
- * next to a plain client loop (what the runner costs), plus the per-run details and what each stage decided.
- */
+/** The processors scenario's figures, notes and document: each stage's records/s over the pass-through's, and the runner's cost. */
 import type { DrainResult } from './drain.js';
 import type { OutputStats } from './output-stats.js';
 import { bullets, busyNote, document, jsonBlock, machineNotes, median, percent as pct, ratio, section, table, targetLine, verbatim } from './results.js';
 import type { ResultHead } from './results.js';
 import type { Delivery, Stage } from './stages.js';
 
-/**
- * One run: `stage` 'client' is the plain consume -> produce loop of lib/client-loop.ts; `delivery`, how the runner wrote and
- * committed (from the service's start-up log; null when not found); `deadLetters`, records the dead-letter topic gained during
- * the run (topic-wide: other users of the stack count too); bid only, `catalogue`: campaigns in the catalogue it loaded.
- */
+/** One run; 'client': the plain loop of lib/client-loop.ts; `deadLetters` topic-wide; bid only, `catalogue`: campaigns loaded. */
 export interface StageRun {
   stage: Stage | 'client';
   rep: number;
@@ -26,10 +18,8 @@ export interface StageRun {
   catalogue?: number | null;
 }
 
-/** Every ratio should be at least this. */
 const TARGET = 0.5;
 
-/** Medians over the repetitions of a stage and of the pass-through on the same input. */
 export function summarize(stage: Exclude<Stage, 'passthrough'>, input: string, runs: readonly StageRun[]) {
   const of = (s: Stage, f: (d: DrainResult) => number | null): number | null =>
     median(runs.filter((r) => r.stage === s && r.input === input).map((r) => f(r.drain)));
@@ -58,7 +48,6 @@ export function processorsTargetLines(s: ReturnType<typeof processorsSummary>): 
 
 const label = (r: StageRun): string => `${r.stage} #${r.rep + 1} on ${r.input}`;
 
-/** What the numbers say went wrong, spelled out. */
 export function processorsNotes(runs: readonly StageRun[], head: ResultHead): string[] {
   return [...machineNotes(head), ...runs.flatMap((r) => [
     ...(r.drain.error ? [`${label(r)} failed: ${r.drain.error.split('\n')[0]}`] : []),

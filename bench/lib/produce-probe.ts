@@ -1,13 +1,6 @@
 /**
- * One measurement for bench/producer.ts, run as its own (pinned) process: the edge's producer path
- * (processors/runtime/delivery-producer.ts with the edge's settings: idempotent, acks=all, linger, compression),
- * driven open loop at a fixed rate with a 700-byte value, every record awaited like a 202 is.
- * Prints one JSON line: CPU per record (whole process and per thread), delivery latency from the
- * scheduled time.
- *
- * --mode keyed: keys from a pool of users, placed by the partitioner (what the edge does);
- * one-partition: the same keys, every record to partition 0 (one ProduceRequest per linger);
- * none: the schedule, the same per-record promise and timer work, no Kafka (the baseline).
+ * One measurement of bench/producer.ts: the edge's producer (delivery-producer.ts, the edge's settings) open loop with a
+ * 700-byte value, every record awaited like a 202; prints CPU per record (process and thread) and delivery latency.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createLogger } from '../../processors/runtime/logger.js';
@@ -24,11 +17,16 @@ const a = cli('bench/lib/produce-probe.ts', {
   mode: choice(['keyed', 'one-partition', 'none'], 'keyed'), linger: num(0, '5'), compression: str('lz4'), pollMs: num(0, '1'), users: int(1, '100000'),
 });
 
-/** CPU ticks (user + system) per thread name (the main thread is "main"), from /proc/self/task. */
+/** CPU ticks per thread name, from /proc/self/task. */
 function threadTicks(): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread exited meanwhile (a worker of the tsx loader, say)
+    }
     const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = statFields(stat);
     out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));

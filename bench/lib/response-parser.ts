@@ -1,8 +1,4 @@
-/**
- * An incremental HTTP/1.1 response parser, just enough for a load generator: status line,
- * Content-Length or chunked bodies (read and discarded, or kept when constructed with `keepBody`),
- * `Connection: close`, interim 1xx skipped.
- */
+/** An incremental HTTP/1.1 response parser for the load generator: status, Content-Length or chunked, `Connection: close`, 1xx skipped. */
 interface ParsedResponse {
   readonly status: number;
   /** The server will close (or has closed) the connection after this response. */

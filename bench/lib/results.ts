@@ -1,10 +1,7 @@
 /**
- * The one results module of the benchmarks: the frame of every scenario script (`scenario`: its flags, logger,
- * run id, services and topics, the guard, and at the end its files), what heads every result (date, machine and
- * its load, the command, the commit measured), the helpers of the figures (median, percentiles, ratios), one
- * markdown document shape for every report (title, head, sections of paragraphs, lists and tables, notes), and
- * writing `bench/results/<YYYY-MM-DD>-<name>.md` (for people), `.json` (for tools) and, where there is a plot,
- * `.svg` (drawn by lib/svg-chart.ts). The same day overwrites.
+ * The one results module: the frame of every scenario script, what heads every result (date, machine and its load, command,
+ * commit measured), median, percentiles and ratios, one markdown document shape for every report, and writing
+ * `<out>/<YYYY-MM-DD>-<name>.md` (for people), `.json` (for tools) and `.svg` (lib/svg-chart.ts). The same day overwrites.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +15,7 @@ import { cli, firstLine, str, type Flag } from './options.js';
 import { RunTopics } from './run-topics.js';
 import { guard, hasTaskset, ROOT, Services } from './services.js';
 
-export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
@@ -30,14 +27,10 @@ function machine(): { nproc: number; totalMemoryGiB: number; cpuModel: string; n
     // not Linux: keep what os.cpus() says
   }
   const totalMemoryGiB = Math.round((os.totalmem() / 2 ** 30) * 10) / 10;
-  // The load averages at the start: other work on the machine skews results.
   return { nproc: os.availableParallelism(), totalMemoryGiB, cpuModel, node: process.version, pinned: hasTaskset(), loadAvg: loadAverage() };
 }
 
-/**
- * The code that was measured: the commit, and whether the measured parts (processors, ingest, schemas, sink)
- * had uncommitted changes. Results from different commits are not comparable.
- */
+/** The commit measured, and any uncommitted changes in the measured parts: results of different commits are not comparable. */
 function codeVersion(): string {
   const git = (...args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
   const head = git('log', '-1', '--format=%h %cI %s');
@@ -46,7 +39,6 @@ function codeVersion(): string {
   return `${head}${dirty ? ` (+${dirty} uncommitted changes under processors/ingest/schemas/sink)` : ''}`;
 }
 
-/** What heads every result: date (UTC, the run's start), machine, the command as typed, and the settings with the commit measured (`code`). */
 export type ResultHead = ReturnType<typeof resultHead>;
 
 export function resultHead(settings: Record<string, unknown>) {
@@ -60,10 +52,10 @@ export interface Table {
   rows: ReadonlyArray<ReadonlyArray<unknown>>;
 }
 
-/** A paragraph, lines kept together (a list), or a table; blocks are separated by a blank line. */
+/** A paragraph, lines kept together (a list), or a table. */
 export type Block = string | readonly string[] | Table;
 
-export interface Section {
+interface Section {
   title: string;
   blocks: readonly Block[];
 }
@@ -82,7 +74,7 @@ function renderBlock(b: Block): string {
   return [line(b.columns), `|${b.columns.map((_, i) => (words(i) ? '---' : '---:')).join('|')}|`, ...b.rows.map(line)].join('\n');
 }
 
-/** The report: `# title, <day>`, the head's lines and `extra` ones, the intro, one `## ` heading per section, then the notes. */
+/** The report: title, the head's lines and `extra` ones, the intro, one `## ` heading per section, then the notes. */
 export function document(r: {
   title: string; head: ResultHead; extra?: readonly string[]; intro?: readonly Block[]; sections: readonly Section[]; notes?: readonly string[];
 }): string {
@@ -101,16 +93,13 @@ export function document(r: {
   return `${blocks.map(renderBlock).filter(Boolean).join('\n\n')}\n`;
 }
 
-/** An object as a fenced JSON block (the summary at the top of a report). */
 export const jsonBlock = (v: unknown): string[] => ['```json', JSON.stringify(v, null, 2), '```'];
 
-/** Lines as a markdown list. */
 export const bullets = (lines: readonly string[]): string[] => lines.map((l) => `- ${l}`);
 
-/** Lines indented as a code block (a command's output). */
 export const verbatim = (lines: readonly string[]): string[] => lines.map((l) => `    ${l}`);
 
-/** A table row for a run that failed: its first cells, the error's first line, then blanks up to `width` cells. */
+/** A table row of a failed run: its first cells, the error's first line, blanks up to `width`. */
 export const failedRow = (width: number, error: string | undefined, ...first: unknown[]): unknown[] =>
   [...first, `failed: ${firstLine(error)}`, ...Array<string>(Math.max(0, width - first.length - 1)).fill('')];
 
@@ -118,7 +107,6 @@ export const failedRow = (width: number, error: string | undefined, ...first: un
 export const targetLine = (what: string, v: number | boolean | null, bar: string, ok: boolean): string =>
   `${what}: ${v ?? 'n/a'} (target ${bar}): ${ok ? 'met' : '**NOT met**'}`;
 
-/** What every report says about the machine: nothing pinned, or more load than cores at the start. */
 export function machineNotes(h: ResultHead): string[] {
   const { pinned, loadAvg, nproc } = h.machine;
   return [
@@ -129,15 +117,12 @@ export function machineNotes(h: ResultHead): string[] {
   ];
 }
 
-/** A note when the machine's cores were more than 90% busy during a measurement. */
 export const busyNote = (label: string, machineShare: number | null | undefined): string[] =>
   (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${percent(machineShare)} busy: the rate is bounded by the shared cores, not only by what was measured.`]
     : [];
 
-/** A number for a table (`digits` fixed decimals when given); `n/a` for none. */
 export const fmt = (v: number | null | undefined, digits?: number): string => (v === null || v === undefined ? 'n/a' : digits ? v.toFixed(digits) : String(v));
 
-/** A share (0..1) as a whole percentage; `missing` for null. */
 export const percent = (share: number | null | undefined, missing = 'n/a'): string => (share == null ? missing : `${Math.round(share * 100)}%`);
 
 /** The median of the non-null values (null when none); an even count averages the middle two, rounded unless `round` is false. */
@@ -149,7 +134,6 @@ export function median(values: ReadonlyArray<number | null>, round = true): numb
   return round ? Math.round(mean) : mean;
 }
 
-/** a / b to three decimals; null without both. */
 export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null => (a != null && b ? Math.round((a / b) * 1000) / 1000 : null);
 
 export interface Percentiles {
@@ -160,7 +144,6 @@ export interface Percentiles {
   max: number;
 }
 
-/** Nearest-rank percentiles of a sample; null for none. */
 export function percentiles(values: readonly number[]): Percentiles | null {
   if (values.length === 0) return null;
   const v = [...values].sort((a, b) => a - b);
@@ -169,10 +152,8 @@ export function percentiles(values: readonly number[]): Percentiles | null {
 }
 
 /**
- * The frame of the scenario `bench/<name>.ts`: its flags parsed (`readyTimeout`, seconds, bounds service start-ups), a
- * logger on stderr, a run id, its services and per-run topics (connected by the script); `guard` bounds it and cleans up
- * (by default: stop the services, then remove the topics); `finish` writes the result files (`--out`) and prints their paths with
- * `line` as one JSON line; `main` runs the script, exit code 2 when it throws.
+ * The frame of `bench/<name>.ts`: flags (with `--out`), a logger on stderr, a run id, its services and topics; `guard` (default
+ * cleanup: stop the services, remove the topics); `finish` writes the files and prints their paths with `line` as one JSON line.
  */
 export function scenario<F extends Record<string, Flag<unknown>>>(name: string, flags: F) {
   const s = cli(`bench/${name}.ts`, { ...flags, out: str(RESULTS_DIR) });
@@ -200,8 +181,7 @@ export function scenario<F extends Record<string, Flag<unknown>>>(name: string, 
   };
 }
 
-/** Writes `<dir>/<YYYY-MM-DD>-<name>.md`, `.json` and, when given, `.svg`; returns their paths. */
-export async function writeResults<R extends { date: string }>(dir: string, name: string, r: R, markdown: string, svg?: string): Promise<string[]> {
+async function writeResults<R extends { date: string }>(dir: string, name: string, r: R, markdown: string, svg?: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `${r.date.slice(0, 10)}-${name}`);
   const files: Array<[string, string]> = [[`${base}.md`, markdown], [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`]];

@@ -1,8 +1,4 @@
-/**
- * The Kafka side of a benchmark run: topics of the run's own (unique names, so runs never mix with
- * the pipeline's or each other's traffic), filling them with Avro records, copying one topic into
- * another, and removing everything the run created at the end (topics, consumer groups, subjects).
- */
+/** The Kafka side of a run: topics of its own, filled, copied and read, and everything it created removed at the end. */
 import { commonSpecs, loadConfig, redisSpecs } from '../../schemas/config.js';
 import { PipelineError } from '../../schemas/errors.js';
 import { createKafka, ensureTopics, type Admin, type Kafka } from '../../processors/runtime/kafka.js';
@@ -13,7 +9,6 @@ import { loadSchema, subjectFor, TOPICS } from '../../schemas/topics.js';
 
 const SEND_BATCH = 1000;
 
-/** The stack the bench talks to (the same variables and defaults as the services). */
 export const stackConfig = loadConfig({ ...commonSpecs, ...redisSpecs });
 
 export class RunTopics {
@@ -34,32 +29,26 @@ export class RunTopics {
     await this.admin.connect();
   }
 
-  /** Creates `topic` (recorded for cleanup) and registers `schemaFile`, if any, under its subject. */
   async create(topic: string, partitions: number, schemaFile?: string): Promise<void> {
     this.topics.add(topic);
     await ensureTopics(this.admin, [{ topic, numPartitions: partitions, replicationFactor: stackConfig.topicReplication }]);
     if (schemaFile) await this.codec.register(subjectFor(topic), loadSchema(schemaFile));
   }
 
-  /** Creates each topic with its schema (`schemas/avro/<schema>.avsc`). */
   async createAll(schemas: Record<string, string>, partitions: number): Promise<void> {
     for (const [topic, schema] of Object.entries(schemas)) await this.create(topic, partitions, `${schema}.avsc`);
   }
 
-  /** Records a topic or consumer group a service created, so cleanup removes it too. */
   track(kind: 'topic' | 'group', name: string): void {
     (kind === 'topic' ? this.topics : this.groups).add(name);
   }
 
-  /** Consumer groups whose names only the service knows (e.g. the edge's listener): removed by prefix at cleanup. */
+  /** Consumer groups only the service can name (the edge's listener): removed by prefix. */
   trackGroupPrefix(prefix: string): void {
     this.groupPrefixes.add(prefix);
   }
 
-  /**
-   * Encodes `values` under the topic's subject and writes them (plain producer: no transaction markers), failing after
-   * `timeoutMs` (a producer that never gets its acks retries for minutes; once a fill hung for a whole watchdog bound).
-   */
+  /** Encodes and writes `values` (plain producer), bounded: a producer without acks retries for minutes. */
   async fill<T>(topic: string, values: readonly T[], keyOf: (v: T) => string, timeoutMs = 90_000): Promise<void> {
     const subject = subjectFor(topic);
     let timer: NodeJS.Timeout | undefined;
@@ -70,26 +59,19 @@ export class RunTopics {
     await Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /**
-   * Writes records read from another topic, bytes unchanged (their schema ids stay valid). A processor's output may be
-   * written in transactions whose commit markers occupy offsets, so a consumer group reading it could never commit up to
-   * the high watermark; a copy made with a plain producer has no markers, so "drained" (committed = end offset) is exact.
-   */
+  /** Writes records read from another topic, bytes unchanged, with a plain producer: no commit markers. */
   async write(topic: string, records: readonly RawRecord[]): Promise<void> {
     await this.send(topic, records.map((r) => ({ key: r.key, value: r.value as Buffer })));
   }
 
-  /**
-   * Every committed record of `topic` (or, with `onRecord`, each handed over and none kept). Transactional or not: a last
-   * offset never delivered is taken for a commit marker. An incomplete read (idle or timeout) is logged.
-   */
+  /** Every committed record of `topic` (with `onRecord`, handed over, none kept); an incomplete read is logged. */
   async read(topic: string, opts: ReadOptions = {}): Promise<RawRecord[]> {
     const r = await readTopicFully(this.kafka, topic, { idleMs: 10_000, idleBeforeFirst: true, markerWaitMs: 1000, ...opts });
     if (!r.complete) this.log.warn({ topic, records: r.count, ms: r.ms }, 'topic read stopped before its end (idle or timeout): counts from it are a lower bound');
     return r.records;
   }
 
-  /** Records ever written to the shared dead-letter topic (sum of its end offsets; 0 when it does not exist): compare before and after a run. */
+  /** Records ever written to the shared dead-letter topic: compare before and after a run. */
   async deadLetterCount(): Promise<number> {
     const offsets = await this.admin.fetchTopicOffsets(TOPICS.deadLetters).catch(() => []);
     return offsets.reduce((n, p) => n + Number(p.high), 0);
@@ -107,10 +89,7 @@ export class RunTopics {
     }
   }
 
-  /**
-   * Deletes the run's consumer groups, topics and subjects (best effort: a failure is logged, not thrown). A group whose
-   * member just stopped may still count it until its session times out (ERR_NON_EMPTY_GROUP): retried for up to 25 s.
-   */
+  /** Deletes the run's groups (a just-stopped member may keep one ERR_NON_EMPTY_GROUP for a while: retried 25 s), topics, subjects. */
   async cleanup(): Promise<void> {
     const listed = this.groupPrefixes.size > 0 ? (await this.admin.listGroups().catch(() => null))?.groups ?? [] : [];
     for (const { groupId } of listed) if ([...this.groupPrefixes].some((p) => groupId.startsWith(p))) this.groups.add(groupId);

@@ -1,9 +1,6 @@
 /**
- * Child processes of the benchmarks, and the one way a scenario starts and stops them: every service (a
- * target under test, a processor, the sink, a plain client loop) runs in its own process group, pinned to a
- * CPU with `taskset` when asked (from its first instruction), so its CPU can be read per group and stop()
- * ends the whole group; one-shot commands (the load generator, the seed) run pinned to completion; and a
- * guard bounds the scenario in time and cleans up on a signal.
+ * The one service lifecycle: each service in its own process group (CPU read per group, stop ends the whole group), pinned
+ * with `taskset` from its first instruction; one-shot scripts run pinned and bounded; a guard bounds the scenario in time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -15,7 +12,6 @@ import { cpuSeconds, cpuShares, snapshotCpu, stackCpuSubjects, type CpuSubject }
 import type { OpenLoopResult } from './open-loop.js';
 import { errorText, firstLine } from './options.js';
 
-/** The repository root: the working directory of every child. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TAIL_BYTES = 8192;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -27,7 +23,7 @@ export const hasTaskset = (): boolean => (tasksetAvailable ??= spawnSync('taskse
 const pinned = (cpu: number | undefined, argv: string[]): [string, string[]] =>
   cpu !== undefined && hasTaskset() ? ['taskset', ['-c', String(cpu), ...argv]] : [argv[0]!, argv.slice(1)];
 
-/** Keeps the last few KB of a stream (and always drains it, so a chatty child never blocks on a full pipe). */
+/** The last few KB of a stream, always drained (a chatty child never blocks on a full pipe). */
 function tail(stream: NodeJS.ReadableStream | null): () => string {
   let buf = '';
   stream?.on('data', (c: Buffer) => void (buf = (buf + c.toString()).slice(-TAIL_BYTES)));
@@ -36,7 +32,6 @@ function tail(stream: NodeJS.ReadableStream | null): () => string {
 
 export type Target = ReturnType<typeof startTarget>;
 
-/** Starts `command` (a shell command line) in its own process group, pinned to `cpu`. */
 export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.ProcessEnv; cwd?: string; stopGraceMs?: number }) {
   const [file, args] = pinned(opts.cpu, ['sh', '-c', command]);
   const child = spawn(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,9 +55,8 @@ export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.
     exited: new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null)))),
     output: (): string => `${out()}${err()}`.slice(-TAIL_BYTES),
     /**
-     * SIGTERM to the whole process group, then waits until every process in it is gone (not only the `sh -c` wrapper, which
-     * dies at once while node is still shutting down); SIGKILL after the grace period (35 s: the edge drains in-flight requests
-     * for up to INGEST_SHUTDOWN_TIMEOUT_MS, 30 s). Resolves true when the group exited by itself, false when it was killed.
+     * SIGTERM to the group, then waits until every process is gone (the `sh -c` wrapper dies at once while node is still shutting
+     * down); SIGKILL after 35 s (the edge drains for up to 30 s). False when it had to be killed.
      */
     async stop(): Promise<boolean> {
       if (!signal(0)) return true;
@@ -75,7 +69,7 @@ export function startTarget(command: string, opts: { cpu?: number; env?: NodeJS.
   };
 }
 
-/** Runs a command to completion, pinned to `cpu`; resolves with its exit code (null if killed at `timeoutMs`) and output. */
+/** Runs a command to completion, pinned; exit code null when killed at `timeoutMs`. */
 export function runPinned(argv: string[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [file, args] = pinned(opts.cpu, argv);
   const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
@@ -88,7 +82,7 @@ export function runPinned(argv: string[], opts: { cpu?: number; timeoutMs?: numb
   });
 }
 
-/** A bench script run to completion that prints one JSON line last (load.ts, produce-probe.ts); fails with its stderr. */
+/** A bench script that prints one JSON line last (load.ts, produce-probe.ts); fails with its stderr. */
 export async function runJsonScript<T>(script: string, flags: unknown[], opts: { cpu?: number; timeoutMs?: number } = {}): Promise<T> {
   const { code, stdout, stderr } = await runPinned([process.execPath, '--import', 'tsx', path.join(ROOT, script), ...flags.map(String)], opts);
   const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -98,10 +92,7 @@ export async function runJsonScript<T>(script: string, flags: unknown[], opts: {
   return JSON.parse(line) as T;
 }
 
-/**
- * One open-loop run of bench/load.ts in its own process (openrtb bodies unless `extra` says otherwise), killed 30 s after it
- * should have ended, with the CPU of `subjects` and the stack's servers over it (shares of one core; `machine`: of all cores).
- */
+/** One run of bench/load.ts (openrtb bodies unless `extra` says otherwise), bounded, with the CPU of `subjects` and the stack over it. */
 export async function runLoad(r: {
   url: string; rate: number; durationSec: number; warmupSec: number; connections: number; timeoutMs: number; extra?: string[]; cpu?: number;
 }, subjects: Record<string, CpuSubject> = {}) {
@@ -124,23 +115,19 @@ export type Service = Target & {
   readonly label: string;
   readonly url: string;
   readonly command: string;
-  /** Why the service is gone (it exited, or, started with `ready: 'watch'`, never became ready), or undefined. */
   failed(): string | undefined;
 };
 
 export interface ServiceSpec {
-  /** A script run as `node --import tsx <entry>`, or a shell command line given the service's port. */
   entry?: string;
   command?: (port: number) => string;
-  /** The variable that carries the service's HTTP port. */
   portVar?: string;
   env?: Record<string, string>;
   cpu?: number;
-  /** 'wait' (default): resolve once GET /ready answers 200; 'watch': resolve at once, a /ready never reached shows in failed(); 'none': no HTTP server. */
+  /** 'wait' (default): until GET /ready answers 200; 'watch': at once, a /ready never reached shows in failed(); 'none': no HTTP. */
   ready?: 'wait' | 'watch' | 'none';
 }
 
-/** Polls `url` until it answers 200; fails if the target exits first or `timeoutMs` passes. */
 async function waitReady(target: Target, url: string, timeoutMs: number): Promise<void> {
   let exitCode: number | null | undefined;
   void target.exited.then((c) => (exitCode = c));
@@ -151,14 +138,9 @@ async function waitReady(target: Target, url: string, timeoutMs: number): Promis
   throw unavailable(`${url} did not answer 200 within ${timeoutMs} ms:\n${target.output()}`);
 }
 
-/**
- * The services of a scenario by label: started (each on a free port, `RTB_DEV_MODE=1` and `LOG_LEVEL=warn` unless the spec
- * says otherwise), checked for an unexpected exit, their process groups offered for CPU accounting, stopped one by one
- * or all together, each stop timed until the whole group was gone.
- */
+/** A scenario's services by label, each on a free port (`RTB_DEV_MODE=1`, `LOG_LEVEL=warn` unless set); every stop timed. */
 export class Services {
   private readonly running = new Map<string, Service>();
-  /** Per stopped service: ms from SIGTERM until its whole process group was gone (null: SIGKILLed after the grace period). */
   readonly stops: Array<{ label: string; goneAfterMs: number | null }> = [];
 
   constructor(private readonly o: { readyTimeoutMs: number; log?: Logger }) {}
@@ -185,7 +167,7 @@ export class Services {
     return svc;
   }
 
-  /** Starts them all at once; fails, once every start has settled (none left starting unseen by the cleanup), if one failed. */
+  /** Starts them all at once; fails once every start has settled (none left starting unseen by the cleanup). */
   async startAll(specs: Record<string, ServiceSpec>): Promise<void> {
     const started = await Promise.allSettled(Object.entries(specs).map(([label, spec]) => this.start(label, spec)));
     for (const r of started) if (r.status === 'rejected') throw r.reason;
@@ -197,7 +179,6 @@ export class Services {
     return svc;
   }
 
-  /** Stops a service and waits for its whole process group: cleaning up under a service still finishing would be unsafe. */
   async stop(label: string): Promise<void> {
     const svc = this.running.get(label);
     if (!svc) return;
@@ -210,7 +191,6 @@ export class Services {
     return Promise.all([...this.running.keys()].map((label) => this.stop(label)));
   }
 
-  /** The first running service that has failed, with the tail of its output, or undefined while all are up. */
   dead(): string | undefined {
     return [...this.running.values()].map((s) => s.failed()).find((f) => f !== undefined);
   }
@@ -224,11 +204,7 @@ export class Services {
   }
 }
 
-/**
- * Bounds a scenario: every step has a timeout of its own, but on SIGINT/SIGTERM, or when the run as a whole outlives
- * `maxMs` (a broker call that never answers, say), the cleanup runs (itself bounded, 60 s) and the process exits (130;
- * 3 for the watchdog, which names the step it was in).
- */
+/** On SIGINT/SIGTERM (exit 130) or past `maxMs` (exit 3, naming the step), runs the cleanup (bounded, 60 s) and exits. */
 export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown>) {
   let current = 'start';
   let done: Promise<void> | undefined;
@@ -245,17 +221,15 @@ export function guard(maxMs: number, log: Logger, cleanup: () => Promise<unknown
   process.once('SIGINT', () => exit(130));
   process.once('SIGTERM', () => exit(130));
   const g = {
-    /** Names the step now running (logged, and named if the watchdog fires). */
     step(name: string): void {
       current = name;
       log.info({ step: name }, 'step');
     },
-    /** Runs the scenario's cleanup once (later calls wait for the same) and disarms the guard. */
     cleanup(): Promise<void> {
       current = 'cleanup';
       return once().finally(() => clearTimeout(timer));
     },
-    /** Runs the steps; a failure ends them with a note ("Run stopped early: ...") and exit code 1, the results still written; then the cleanup. */
+    /** A failure ends the steps with a note and exit code 1 (the results still written); then the cleanup. */
     async steps(body: () => Promise<void>, notes: string[]): Promise<void> {
       try {
         await body();

@@ -1,12 +1,7 @@
 /**
- * Removes what a benchmark run put into Postgres and Redis through the aggregate and the sink, and only
- * that. The run's parts also added to the shared all-request rows (campaign '*', creative ''), which a
- * delete by campaign prefix cannot reach: the sink's own replay primitive (sink/take-back.ts
- * removeFromWindowCountsOffset from offset 0 on each partition of the run's window-counts topic) subtracts
- * exactly the ledger's parts of that topic from window_counts, deletes the emptied rows and the ledger
- * rows. Then whatever is left under the run's campaign prefix, ledger rows of the topic and the sink
- * group's sink_offsets rows are deleted, and the aggregate's de-duplication keys of the run's event ids.
- * Run it only after the sink and the aggregate have stopped.
+ * Removes what a run put into Postgres and Redis through the aggregate and the sink, and only that. Its parts are also in the
+ * shared '*' rows, which a delete by prefix cannot reach: the sink's replay primitive (sink/take-back.ts) subtracts them from
+ * offset 0 on each partition. Then leftover rows, ledger, sink_offsets and de-duplication keys. Only after both have stopped.
  */
 import { unlinkMatching } from './catalogue.js';
 import { removeFromWindowCountsOffset } from '../../sink/take-back.js';
@@ -16,7 +11,6 @@ import { seenKey } from '../../processors/aggregate/dedup.js';
 export interface CleanupResult {
   partsTakenBack: number;
   rowsUpdatedByTakeBack: number;
-  /** Rows under the campaign prefix still there after the take-back (should be 0), then deleted. */
   leftoverRowsDeleted: number;
   ledgerRowsDeleted: number;
   offsetRowsDeleted: number;
@@ -26,7 +20,7 @@ export interface CleanupResult {
 
 const SAFE = /^[A-Za-z0-9._-]+$/;
 
-/** Sum of `requests` over the all-request rows (campaign '*'), shared by every run in the schema; null when unreadable. */
+/** Sum of `requests` over the shared all-request rows (campaign '*'); null when unreadable. */
 export async function allRequests(sql: Sql): Promise<number | null> {
   const rows = await sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`.catch(() => null);
   return rows?.[0] ? Number(rows[0].n) : null;

@@ -1,12 +1,8 @@
-/**
- * The processors and the edge as the benchmarks start them: entry point and the environment that points one instance
- * at the run's own topics and consumer group (group `rtb-<name>`, see processors/runtime/runner.ts).
- */
+/** The processors and the edge as the benchmarks start them: entry points and the env for the run's topics and group `rtb-<name>`. */
 import { randomBytes } from 'node:crypto';
 import { TOPICS } from '../../schemas/topics.js';
 import type { ServiceSpec } from './services.js';
 
-/** How a runner writes and commits (processors/runtime/processor.ts `Delivery`); logged by the service at start. */
 export type Delivery = 'exactly-once' | 'at-least-once';
 
 export type Stage = 'passthrough' | 'enrich' | 'bid' | 'auction';
@@ -18,14 +14,9 @@ export const STAGE_ENTRY: Readonly<Record<Stage, string>> = {
   auction: 'processors/auction/main.ts',
 };
 
-/** The consumer group the runner uses for a processor name. */
 export const groupOf = (name: string): string => `rtb-${name}`;
 
-/**
- * `name`: unique per run (it names the consumer group and transactional id); `maxBatch`, `concurrency`: PROCESSOR_MAX_BATCH and
- * PROCESSOR_CONCURRENCY, the runner's defaults when undefined; pass-through only: the `schema` file of its input and output, and
- * its `delivery` (to match the stage it is the baseline of); bid only: the compacted `campaignsTopic` (default `campaigns`).
- */
+/** `name`: unique per run (group and transactional id); pass-through only: `schema` and `delivery` (its stage's). */
 export function stageEnv(stage: Stage, s: {
   name: string; input: string; output: string; partitions: number; maxBatch?: number; concurrency?: number; schema?: string; delivery?: Delivery;
   campaignsTopic?: string; logLevel?: string;
@@ -56,7 +47,7 @@ export function decisionStages(prefix: string, t: Record<'req' | 'enr' | 'bids' 
   return { enrich: spec('enrich', t.req, t.enr), bid: spec('bid', t.enr, t.bids), auction: spec('auction', t.bids, t.out) };
 }
 
-/** The ingest edge, one worker on loopback, with a throw-away tracking secret (it refuses to start without one of its own). */
+/** The edge, one worker on loopback, with a throw-away tracking secret (it refuses to start without one). */
 export function edgeSpec(o: {
   mode: 'sync' | 'async'; topic: string; outcomes: string; nodeId: string; partitions: number; cpu?: number; env?: Record<string, string>;
 }): ServiceSpec {
@@ -67,13 +58,11 @@ export function edgeSpec(o: {
   return { entry: 'ingest/main.ts', portVar: 'INGEST_PORT', cpu: o.cpu, env };
 }
 
-/** The size of the catalogue the bid service logged when it had loaded it ("campaign catalogue loaded"). */
 export function catalogueSize(output: string): number | null {
   const m = /"campaigns":(\d+)[^\n]*campaign catalogue loaded/.exec(output);
   return m ? Number(m[1]) : null;
 }
 
-/** The delivery the service logged when it started ("processor started", at LOG_LEVEL info); null when not found. */
 export function stageDelivery(output: string): Delivery | null {
   const m = /"delivery":"(exactly-once|at-least-once)"[^\n]*processor started/.exec(output);
   return m ? (m[1] as Delivery) : null;

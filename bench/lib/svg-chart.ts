@@ -1,7 +1,6 @@
 /**
- * Line charts as SVG text, for the benchmark reports (latency against offered rate, lag over time):
- * one panel per chart, stacked in one file, no dependency. A point whose y is null or not finite breaks
- * its line; a series of one point is drawn as a dot. `logY` plots y on a log10 axis (values <= 0 skipped).
+ * Line charts as SVG text, one panel per chart stacked in one file, no dependency. A null y breaks its line; a one-point
+ * series is a dot; `logY` plots y on a log10 axis (values <= 0 skipped).
  */
 export interface Series {
   name: string;

@@ -1,8 +1,4 @@
-/**
- * The sync scenario's figures and result file: per offered rate, the edge in async mode (202 after the Kafka ack,
- * the baseline) and in sync mode (200 BidResponse or 204 within tmax, through enrich, bid and auction), the
- * difference between them, where the time goes per stage, plain-language notes, and the picture.
- */
+/** The sync scenario's figures, notes, picture and document: the async edge (baseline) and the sync edge per offered rate. */
 import { HOPS, type Hop, type RateLag } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
@@ -10,12 +6,7 @@ import { bullets, document, failedRow, machineNotes, percent, section, table, ta
 import type { Percentiles, ResultHead, Table } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
-/**
- * One run of the load against one edge: `cpu`, shares of one core per service and stack server (`machine`: of all cores);
- * `ackProbeMs`, the ack latency of a side producer (idempotent, acks=all, one record per 50 ms): the broker's responsiveness;
- * sync only, from the edge's /metrics, `tmaxExpired` (waits that hit the deadline) and `lateOutcomes` (outcomes after it), and
- * from each processor's, its `batches` (= transactions).
- */
+/** One load run against one edge; `ackProbeMs`: the side producer's ack latency; sync only: the edge's and processors' metrics. */
 export interface ModeRun {
   mode: 'async' | 'sync';
   rate: number;
@@ -29,18 +20,12 @@ export interface ModeRun {
   batches?: BatchStats[];
 }
 
-/** The issue's bar for the sync path, checked at `offeredRps`. */
 const TARGETS = { offeredRps: 2000, p99Ms: 50, answeredBeforeDeadlineShare: 0.99, lostToDeadlineShare: 0.01 } as const;
-/** Generator lag (ms, p99) above which the generator or the machine, not the target, set the pace. */
 const GENERATOR_LAG_MS = 5;
 
 const share = (n: number, of: number): number => Math.round((n / of) * 10_000) / 10_000;
 
-/**
- * Per sync rate, shares of the requests sent in the measured window: `answeredBeforeDeadlineShare`, answers (any status)
- * received within tmax of their scheduled send time; `bidShare`, 200 answers; `lostToDeadlineShare`, requests whose auction
- * outcome has a win but that the edge answered 204.
- */
+/** Per sync rate, shares of the requests sent in the measured window (definitions: bench/README.md, sync.ts). */
 export function syncSummary(runs: readonly ModeRun[], lags: ReadonlyArray<Pick<RateLag, 'rate' | 'lostToDeadline'>>, tmaxMs: number) {
   const sync = runs.filter((m) => m.mode === 'sync' && m.result && m.result.scheduled > 0);
   return {
@@ -58,7 +43,6 @@ export function syncSummary(runs: readonly ModeRun[], lags: ReadonlyArray<Pick<R
 
 type SyncSummary = ReturnType<typeof syncSummary>;
 
-/** One line per target: the figure at the target rate, the bar, met or not. */
 export function syncTargetLines(s: SyncSummary): string[] {
   const t = TARGETS;
   const at = s.rates.find((r) => r.offeredRps === t.offeredRps);
@@ -69,7 +53,6 @@ export function syncTargetLines(s: SyncSummary): string[] {
     line('lost to the deadline', at.lostToDeadlineShare, t.lostToDeadlineShare, true)];
 }
 
-/** Findings derived from the numbers: anything that says the pipeline (or the machine) misbehaved is spelled out. */
 export function syncNotes(runs: readonly ModeRun[], lags: readonly RateLag[], o: { head: ResultHead; dead: string | undefined; tmaxMs: number }): string[] {
   const n = [...machineNotes(o.head), ...(o.dead ? [`A service died during the runs: ${o.dead.split('\n')[0]}`] : [])];
   for (const m of runs) {
