@@ -144,9 +144,12 @@ interface UsableDeal {
   readonly allowed: readonly Creative[];
 }
 
+const NO_DEALS: readonly UsableDeal[] = Object.freeze([]);
+
 /** The deals of `pmp` that campaign `c` may bid through, in the exchange's order. */
-export function usableDeals(c: Campaign, pmp: PmpView | null, allowed: readonly Creative[], options: DecideOptions): UsableDeal[] {
-  if (pmp === null || pmp.deals.length === 0 || !c.deals || c.deals.length === 0) return [];
+export function usableDeals(c: Campaign, pmp: PmpView | null, allowed: readonly Creative[], options: DecideOptions): readonly UsableDeal[] {
+  // Runs per candidate and imp: most imps carry no deals, and then nothing is allocated.
+  if (pmp === null || pmp.deals.length === 0 || !c.deals || c.deals.length === 0) return NO_DEALS;
   const usable: UsableDeal[] = [];
   for (const d of pmp.deals) {
     const ours = c.deals.find((x) => x.id === d.id);
@@ -251,7 +254,8 @@ export function decideBids(
       }
       if (!verdict.ok) continue;
       // The cheapest possible win costs floor/1000 per impression; a budget below that cannot pay it.
-      const lowestFloor = Math.min(...deals.map((d) => d.floorMicros), openAllowed ? openFloor : Infinity);
+      let lowestFloor = openAllowed ? openFloor : Infinity;
+      for (const d of deals) lowestFloor = Math.min(lowestFloor, d.floorMicros);
       if (verdict.remainingMicros < Math.floor(lowestFloor / 1000)) {
         counts.budget_exhausted++;
         continue;
@@ -261,7 +265,10 @@ export function decideBids(
       let priceMicros: number | null = null;
       for (const d of deals) {
         const p = dealPrice(c, d, perfPpm);
-        if (p !== null && (priceMicros === null || p > priceMicros)) [deal, priceMicros] = [d, p];
+        if (p !== null && (priceMicros === null || p > priceMicros)) {
+          deal = d;
+          priceMicros = p;
+        }
       }
       if (deal === null && openAllowed) priceMicros = priceBid({ baseCpmMicros: c.bidCpmMicros, perfPpm, floorMicros: openFloor });
       const floorMicros = deal?.floorMicros ?? openFloor;
