@@ -1,27 +1,27 @@
-/** Scenario: the analytics half, aggregate -> window-counts -> sink -> Postgres, on topics and campaigns of the run's own (bench/README.md). */
-import postgres from 'postgres';
+/**
+ * Scenario: the analytics half, aggregate -> window-counts -> sink -> Postgres, on topics and campaigns of the run's own
+ * (bench/README.md); the delay from a bid request to Postgres is e2e.ts's, with every service running.
+ */
 import { PipelineError } from '../schemas/errors.js';
-import { loadConfig, postgresSpecs } from '../schemas/config.js';
-import { postgresTls } from '../processors/runtime/postgres.js';
+import type { Sql } from '../schemas/postgres/migrate.js';
+import { freshSchema } from '../processors/runtime/fresh-schema.js';
+import { seenKey } from '../processors/aggregate/dedup.js';
 import type { AuctionOutcome } from '../schemas/auction-outcome.js';
 import type { TrackingEvent, WindowCount } from '../schemas/tracking-event.js';
 import { WindowSums } from '../processors/aggregate/window.js';
 import { FIELDS, makeTraffic, totals } from '../processors/aggregate/traffic-fixture.js';
-import { snapshotCpu, cpuShares, stackCpuSubjects } from './lib/cpu.js';
-import { fixedRateDelay } from './lib/lag.js';
-import { BATCH_SERIES, batchDelta, batchSeries, metricDeltas, scrapeMetrics } from './lib/metrics-scrape.js';
+import { BATCH_SERIES, batchDelta, metricDeltas, scrapeMetrics } from './lib/metrics-scrape.js';
 import { loadAverage, median, ratio, resultHead, scenario } from './lib/results.js';
 import { stackConfig } from './lib/run-topics.js';
 import { groupOf, STAGE_ENTRY, stageEnv } from './lib/stages.js';
-import { cpu, int, list } from './lib/options.js';
+import { cpu, int } from './lib/options.js';
 import { drainService, groupLagProgress, ledgerByPartition, sinkDrainResult, sinkProgress, sinkTargets } from './lib/drain.js';
-import { allRequests, cleanupRun } from './lib/sink-cleanup.js';
+import { unlinkMatching } from './lib/catalogue.js';
 import { aggregateSinkNotes, renderAggregateSink, type AggregateSinkReport, type ThroughputRun } from './lib/aggregate-sink-report.js';
 
 const { s, log, run, topics, services, guard, finish, main } = scenario('aggregate-sink', {
-  events: int(2000, '20000'), repeat: int(1, '3'), rates: list(1, '50,200', true), duration: int(2, '15'), partitions: int(1, '12'), cpu: cpu('1'), maxBatch: int(1),
-  sinkMaxBatch: int(1), pollMs: int(10, '50'), pgPollMs: int(10, '100'), settle: int(1, '20'), readyTimeout: int(5, '60'), drainTimeout: int(10, '150'),
-  maxSeconds: int(60, '420'),
+  events: int(2000, '20000'), repeat: int(1, '3'), partitions: int(1, '12'), cpu: cpu('1'), maxBatch: int(1), sinkMaxBatch: int(1), pollMs: int(10, '50'),
+  readyTimeout: int(5, '60'), drainTimeout: int(10, '150'), maxSeconds: int(60, '420'),
 });
 const campPrefix = `bas-${run}`;
 const T = {
@@ -30,8 +30,8 @@ const T = {
 };
 const names = { passthrough: `bench-as-${run}-pt`, aggregate: `bench-as-${run}-agg` };
 const sinkGroup = `bench-as-${run}-sink`;
-const pg = loadConfig(postgresSpecs);
-const sql = postgres(pg.postgresUrl, { max: 2, onnotice: () => undefined, ...postgresTls(pg) });
+const dropSchema: Array<() => Promise<void>> = [];
+let sql: Sql;
 const EXTRA_SERIES = ['processor_records_out_total', 'aggregate_duplicate_notices_total', 'aggregate_late_records_total', 'processor_dead_letters_total'];
 const common = { TOPIC_PARTITIONS: String(s.partitions), PROCESSOR_INSTANCE_ID: 'bench', PROCESSOR_HTTP_HOST: '127.0.0.1' };
 const aggEnv = (rep: number, output: string): Record<string, string> => ({
@@ -127,20 +127,20 @@ main(async () => {
   const settings = { ...s, cpu: s.cpu ?? 'none', maxBatch: s.maxBatch ?? 'runner default (500)', sinkMaxBatch: s.sinkMaxBatch ?? 'sink default (2000)' };
   const report: AggregateSinkReport = {
     ...resultHead({ ...settings, run, campaignPrefix: campPrefix, topics: T, sinkGroup }), loadAvgEnd: [],
-    traffic: { outcomes: 0, notices: 0, calls: 0, campaigns: 0, windowCountsRecords: null }, sharedRows: { before: await allRequests(sql), after: null },
-    stops: services.stops, throughput: [], medians: null, ratio: { eventsPerSec: null, eventsPerCpuSec: null, sameEventsPerSec: null, sameEventsPerCpuSec: null },
-    sink: null, exactness: null, e2e: [], cleanup: null, notes: [],
+    traffic: { outcomes: 0, notices: 0, calls: 0, campaigns: 0, windowCountsRecords: null }, stops: services.stops, throughput: [], medians: null,
+    ratio: { eventsPerSec: null, eventsPerCpuSec: null, sameEventsPerSec: null, sameEventsPerCpuSec: null }, sink: null, exactness: null, cleanup: [], notes: [],
   };
   topics.track('group', sinkGroup);
   const dog = guard(s.maxSeconds * 1000, async () => {
-    await services.stopAll(); // every process group gone: cleaning Postgres under a sink still finishing would be unsafe
-    const parts = { topic: T.w, group: sinkGroup, partitions: s.partitions, campaignPrefix: campPrefix, eventIdPrefix: `e-${campPrefix}-` };
-    report.cleanup = await cleanupRun(sql, stackConfig.redisUrl, parts);
-    report.sharedRows.after = await allRequests(sql);
-    log.info({ cleanup: report.cleanup }, 'postgres and redis cleaned');
+    await services.stopAll(); // every process group gone before its schema is dropped
+    for (const drop of dropSchema) await drop().then(() => report.cleanup.push('schema dropped'), (err: unknown) => report.cleanup.push(`dropping the schema failed: ${err}`));
+    const keys = await unlinkMatching(stackConfig.redisUrl, [`${seenKey(`e-${campPrefix}-`)}*`]).catch(() => null);
+    report.cleanup.push(`${keys ?? 'n/a'} Redis de-duplication keys of the run's events deleted`);
     await topics.cleanup();
-    await sql.end({ timeout: 5 }).catch(() => undefined);
   });
+  // The sink writes into a Postgres schema of the run's own (migrated, dropped at the end): no shared row is touched.
+  const pg = await freshSchema({ after: (fn) => void dropSchema.push(fn) }, `bench_as_${run}`);
+  [sql, report.settings.schema] = [pg.sql, pg.schema];
   await topics.connect();
   const failed = (message: string): PipelineError => new PipelineError('DEPENDENCY_UNAVAILABLE', message);
   await dog.steps(async () => {
@@ -154,52 +154,28 @@ main(async () => {
     log.info({ outcomes: outcomes.length, notices: notices.length }, 'inputs filled');
     await throughput(report, (name) => dog.step(name));
     const agg0 = report.throughput.find((t) => t.label === 'aggregate' && t.rep === 0);
-    if (agg0?.drain.error) throw failed(`aggregate failed, skipping the sink and end-to-end steps: ${agg0.drain.error}`);
-    // Repetition 0's aggregate again (same group: it resumes at the end, idle) for the end-to-end step.
-    dog.step('aggregate for the sink and end-to-end steps');
-    const aggSvc = await services.start('aggregate', { entry: 'processors/aggregate/main.ts', portVar: 'PROCESSOR_HTTP_PORT', env: aggEnv(0, T.w), cpu: s.cpu });
-
+    if (agg0?.drain.error) throw failed(`aggregate failed, skipping the sink step: ${agg0.drain.error}`);
     dog.step('sink');
     const dl0 = await topics.deadLetterCount();
     const targets = await sinkTargets(topics.admin, T.w);
     // Watched from its first instruction, not started after /ready: it consumes before its HTTP server is up and, on a small topic, finishes first.
-    const env = { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions) };
+    const env = { SINK_INPUT: T.w, SINK_GROUP: sinkGroup, SINK_HTTP_HOST: '127.0.0.1', TOPIC_PARTITIONS: String(s.partitions), POSTGRES_URL: pg.url };
     if (s.sinkMaxBatch) Object.assign(env, { SINK_MAX_BATCH: String(s.sinkMaxBatch) });
     const { drain, svc: sink } = await drainService(services, 'sink', { entry: 'sink/main.ts', portVar: 'SINK_HTTP_PORT', cpu: s.cpu, ready: 'watch', env }, {
       ...sinkProgress(topics.admin, sql, sinkGroup, T.w, targets), postgres: true, moreHint: 'use more events', pollMs: s.pollMs,
-      timeoutMs: s.drainTimeout * 1000, keep: true,
+      timeoutMs: s.drainTimeout * 1000,
     });
     const sd = sinkDrainResult(drain, targets);
     report.sink = { ...sd, deadLetters: (await topics.deadLetterCount()) - dl0, ledgerPartitions: await ledgerByPartition(sql, T.w) };
     report.traffic.windowCountsRecords = sd.ledgerAtEnd?.parts ?? null;
     log.info({ recordsPerSec: sd.recordsPerSec, rowsTouchedPerSec: sd.rowsTouchedPerSec, error: sd.error }, 'sink done');
-    if (sd.error || !sink) throw failed(`sink failed, skipping the end-to-end step: ${sd.error}`);
+    if (sd.error || !sink) throw failed(`sink failed, skipping the exactness check: ${sd.error}`);
     report.exactness = await exactness(outcomes, notices);
     log.info({ keys: report.exactness.gotKeys, mismatches: report.exactness.mismatches.length }, 'exactness checked');
-
-    const subjects = { aggregate: { pgid: aggSvc.pid }, sink: { pgid: sink.pid }, ...stackCpuSubjects() };
-    const scrape = () => Promise.all([scrapeMetrics(aggSvc.url, batchSeries()), scrapeMetrics(sink.url, batchSeries('sink'))]);
-    for (const rate of s.rates) {
-      dog.step(`e2e ${rate}/s`);
-      const dead = aggSvc.failed() ?? sink.failed();
-      if (dead) throw failed(dead);
-      const [m0, cpu0] = [await scrape(), snapshotCpu(subjects, true)];
-      const res = await fixedRateDelay({
-        kafka: topics.kafka, codec: topics.codec, sql, topic: T.o, ledgerTopic: T.w, rate, durationSec: s.duration, campaignPrefix: `${campPrefix}-e${rate}`,
-        pollMs: s.pgPollMs, settleMs: s.settle * 1000,
-      }).catch((err: unknown) => Promise.reject(failed(`end-to-end at ${rate}/s failed: ${(err as Error).message}`)));
-      const [cpu1, m1] = [snapshotCpu(subjects, true), await scrape()];
-      const wall = (cpu1.at - cpu0.at) / 1000;
-      const batches = { aggregate: batchDelta('aggregate', m0[0], m1[0], wall), sink: batchDelta('sink', m0[1], m1[1], wall, 'sink') };
-      report.e2e.push({ ...res, cpuShares: cpuShares(cpu0, cpu1), batches });
-      log.info({ rate, delayMs: res.delayMs, visible: res.secondsVisible }, 'e2e rate done');
-      await new Promise((r) => setTimeout(r, 2000));
-    }
   }, report.notes);
   report.loadAvgEnd = loadAverage();
-  report.notes.unshift(...aggregateSinkNotes(report, s.pgPollMs));
+  report.notes.unshift(...aggregateSinkNotes(report));
   const sink = report.sink && { recordsPerSec: report.sink.recordsPerSec, rowsTouchedPerSec: report.sink.rowsTouchedPerSec };
-  const e2e = report.e2e.map((e) => ({ rate: e.rate, delayMs: e.delayMs }));
   const aggregate = report.throughput.map((t) => [t.label, t.drain.recordsPerSec]);
-  await finish(report, renderAggregateSink(report), { ratio: report.ratio, aggregate, sink, e2e });
+  await finish(report, renderAggregateSink(report), { ratio: report.ratio, aggregate, sink });
 });

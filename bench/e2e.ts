@@ -15,7 +15,6 @@ import { cpu, errorText, int, list, num } from './lib/options.js';
 import { loadAverage, resultHead, scenario } from './lib/results.js';
 import { stackConfig } from './lib/run-topics.js';
 import { runLoad } from './lib/services.js';
-import { allRequests } from './lib/sink-cleanup.js';
 import { decisionStages, edgeSpec, groupOf, pipelineTopics } from './lib/stages.js';
 
 const WINDOW_MS = 60_000;
@@ -57,6 +56,9 @@ async function startAll(pgUrl: string): Promise<void> {
 }
 
 const ACCEPTED = 'ingest_requests_total{status="202"}';
+/** Sum of `requests` over the all-request rows (campaign '*'); null when unreadable. */
+const allRequests = async (sql: postgres.Sql): Promise<number | null> =>
+  sql<Array<{ n: string }>>`select coalesce(sum(requests), 0)::text as n from window_counts where campaign_id = '*'`.then((r) => Number(r[0]!.n), () => null);
 const edgeAccepted = () => scrapeMetrics(services.get('edge').url, [ACCEPTED]);
 const published = async (): Promise<number> => (await topics.admin.fetchTopicOffsets(T.req)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 
@@ -88,7 +90,7 @@ async function rate(sql: postgres.Sql, offeredRps: number, durationSec: number, 
   out.lagTimeline = await sampler.stop();
   out.endLagByGroup = lagByGroup(end);
   out.endLagRecords = netLag(end, out.drainSec === null ? null : await lagSnapshot(topics.admin, groups));
-  out.edgeAccepted = metricDeltas([ACCEPTED], accepted0, await edgeAccepted())[ACCEPTED] ?? null;
+  out.edgeAccepted = metricDeltas([ACCEPTED], accepted0, await edgeAccepted(), true)[ACCEPTED] ?? null; // no 202 yet: no series
   const { drainSec, endLagRecords: endLag } = out;
   log.info({ offeredRps, accepted: out.load?.acceptedRps, edgeP99: out.load?.latencyMs.p99, endLag, drainSec, error }, 'rate done');
   return out;

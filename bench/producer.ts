@@ -4,7 +4,7 @@
  * per partition costs (librdkafka issue #1700).
  */
 import { int, list, num, positive, str } from './lib/options.js';
-import { document, median, resultHead, scenario, table } from './lib/results.js';
+import { document, median, resultHead, scenario } from './lib/results.js';
 import { runJsonScript } from './lib/services.js';
 
 const MODES = ['none', 'one-partition', 'keyed'] as const;
@@ -56,19 +56,18 @@ main(async () => {
   } finally {
     await topics.cleanup();
   }
-  const rows = s.rates.flatMap((rate) => MODES.map((mode) => {
+  const r1 = (v: number): number => Math.round(v * 10) / 10;
+  const medians = s.rates.flatMap((rate) => MODES.map((mode) => {
     const [c, base] = [cell(results, rate, mode), cell(results, rate, 'none')];
-    return [rate, mode, c.cpu.toFixed(1), mode === 'none' ? '-' : (c.cpu - base.cpu).toFixed(1), c.main.toFixed(1), c.broker.toFixed(1), c.p99.toFixed(1), c.failed];
+    return { rate, mode, cpuUsPerRecord: r1(c.cpu), overNoneUs: mode === 'none' ? null : r1(c.cpu - base.cpu), mainUs: r1(c.main), brokerUs: r1(c.broker),
+      p99Ms: r1(c.p99), failed: c.failed };
   }));
   const markdown = document({
-    title: 'Producer cost: the edge\'s Kafka path alone', head, sections: [],
-    intro: [
-      `Medians of ${s.repeat} runs per cell, each its own process pinned to CPU 0. CPU is the whole process (user + system) per record; "over none" is what ` +
-        'Kafka adds to the baseline; main and rdk:broker are the main thread and librdkafka\'s broker thread. p99 is delivery latency from the scheduled ' +
-        'send time (linger included).',
-      table(['rate/s', 'mode', 'CPU µs/record', 'over none', 'main µs', 'rdk:broker µs', 'delivery p99 ms', 'failed'], rows),
-    ],
+    title: 'Producer cost: the edge\'s Kafka path alone', head, details: [{ title: 'Medians per rate and mode', data: medians, label: (m: { rate: number; mode: string }) => `${m.rate}/s ${m.mode}` }],
+    method: `Medians of ${s.repeat} runs per cell, each its own process pinned to CPU 0. cpuUsPerRecord: the whole process (user + system); overNoneUs: ` +
+      'what Kafka adds to the baseline; mainUs and brokerUs: the main thread and librdkafka\'s broker threads; p99Ms: delivery latency from the ' +
+      'scheduled send time (linger included).',
   });
   process.stdout.write(markdown);
-  await finish({ ...head, results }, markdown, {});
+  await finish({ ...head, medians, results }, markdown, {});
 });

@@ -48,7 +48,6 @@ interface Watch<S> {
   postgres?: boolean;
   moreHint: string;
   sample?: (svc: Service) => Promise<S>;
-  keep?: boolean;
 }
 
 async function watch<S>(svc: Service, w: Watch<S>, startedAt: number) {
@@ -77,7 +76,7 @@ async function watch<S>(svc: Service, w: Watch<S>, startedAt: number) {
 
 export const failedDrain = (records: number, error: string): DrainResult => drainResult(records, 0, null, null, error);
 
-/** Starts `spec`, watches it drain its input (CPU of its group and the stack; `sample` at both ends) and stops it unless `keep`. */
+/** Starts `spec`, watches it drain its input (CPU of its group and the stack; `sample` at both ends) and stops it. */
 export async function drainService<S = undefined>(services: Services, label: string, spec: ServiceSpec, w: Watch<S>) {
   const startedAt = performance.now();
   let svc: Service | undefined;
@@ -89,7 +88,7 @@ export async function drainService<S = undefined>(services: Services, label: str
     drain = drainResult<S>(w.records, startedAt, null, null, errorText(err));
   }
   const output = svc?.output() ?? '';
-  if (!w.keep) await services.stop(label);
+  await services.stop(label);
   return { drain, svc, output };
 }
 

@@ -1,7 +1,7 @@
 /** The e2e scenario's figures, notes, picture and document: per offered rate, the edge, receipt -> visible lag and consumer lag. */
 import type { RunLag } from './lag.js';
 import type { OpenLoopResult } from './open-loop.js';
-import { bullets, busyNote, document, jsonBlock, machineNotes, percent, section, table, targetLine, verbatim, type ResultHead, type Table } from './results.js';
+import { busyNote, document, machineNotes, targetLine, type ResultHead } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
 /** One rate; `drainSec` null: not within the drain timeout; `endLagRecords` net of commit markers (`endLagByGroup`: raw). */
@@ -89,18 +89,6 @@ export function e2eSvg(r: Pick<E2eReport, 'summary' | 'runs'>): string {
   ]);
 }
 
-function rateTable(runs: readonly E2eRateRun[], l: E2eLimits): Table {
-  return table(['offered rps', 'accepted rps', 'edge p50 / p99 ms', 'receipt->visible p50 / p99 / max ms', 'outcomes', 'not visible', 'end lag (net)',
-    'end lag by group (raw)', 'drained after s', 'sustained'], runs.map((r) => {
-    const d = r.lag?.lagMs;
-    const edge = r.load ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : `failed: ${(r.error ?? '').split('\n')[0]}`;
-    const byGroup = Object.entries(r.endLagByGroup).map(([g, n]) => `${g.replace(/^.*-(\w+)$/, '$1')} ${n}`).join(', ');
-    const visible = d ? `${d.p50} / ${d.p99} / ${d.max}` : null;
-    return [r.offeredRps, r.load?.acceptedRps, edge, visible, r.lag?.outcomes, r.lag?.notVisible, r.endLagRecords, byGroup, r.drainSec,
-      sustained(r, l) ? 'yes' : 'no'];
-  }));
-}
-
 export function e2eNotes(r: E2eReport): string[] {
   const t = r.totals;
   const n = machineNotes(r);
@@ -121,23 +109,18 @@ export function e2eNotes(r: E2eReport): string[] {
 }
 
 export function renderE2e(r: E2eReport): string {
-  const t = r.totals;
-  const cpuKeys = [...new Set(r.runs.flatMap((x) => Object.keys(x.cpu)))];
   const extra = [`- Load average at the end (1/5/15 min): ${r.loadAvgEnd.join(' / ')}`, ...Object.entries(r.processes).map(([k, p]) => `- ${k}: \`${p}\``)];
+  const rates = (runs: E2eRateRun[]) => runs.map(({ lagTimeline: _, ...x }) => ({ ...x, sustained: sustained(x as E2eRateRun, r.limits) }));
   return document({
-    title: 'End to end: async edge -> every service -> Postgres', head: r, extra, notes: r.notes,
-    sections: [
-      section(`Summary (picture: ${r.date.slice(0, 10)}-e2e.svg)`,
-        'Method: bench/README.md, e2e.ts. Lag: receipt at the edge -> the sink transaction applying its ledger part (a lower bound by one sink batch). ' +
-          `Sustained: Postgres caught up within ${r.limits.drainSec} s, lag p99 <= ${r.limits.lagP99Ms} ms, >= ${r.limits.acceptedShare * 100}% accepted.`,
-        jsonBlock(r.summary), bullets(e2eTargetLines(r.summary))),
-      section('Rates', rateTable(r.runs, r.limits)),
-      section('Exactness (whole run, warm-up included)', `- Edge 202 answers: ${t.edgeAccepted ?? 'n/a'}; records on the request topic: ` +
-        `${t.requestTopicRecords ?? 'n/a'}; requests counted in Postgres: ${t.postgresRequests ?? 'n/a'}; drained: ${t.drained}`),
-      section('CPU during each load (share of one core; machine = share of both cores busy)',
-        table(['offered rps', ...cpuKeys], r.runs.map((x) => [x.offeredRps, ...cpuKeys.map((k) => percent(x.cpu[k], ''))]))),
-      ...(r.warmup ? [section('Warm-up (not in the summary)', rateTable([r.warmup], r.limits))] : []),
-      section('Seed and cleanup', verbatim([...r.seed, ...r.cleanup])),
+    title: 'End to end: async edge -> every service -> Postgres', head: r, extra, notes: r.notes, summary: r.summary, targets: e2eTargetLines(r.summary),
+    method: `Method: bench/README.md, e2e.ts (picture: ${r.date.slice(0, 10)}-e2e.svg). Lag: receipt at the edge -> the sink transaction applying its ` +
+      `ledger part (a lower bound by one sink batch). Sustained: Postgres caught up within ${r.limits.drainSec} s, lag p99 <= ${r.limits.lagP99Ms} ms, ` +
+      `>= ${r.limits.acceptedShare * 100}% accepted. CPU: share of one core (machine: of both cores).`,
+    details: [
+      { title: 'Rates', data: rates(r.runs), label: (x: E2eRateRun) => `${x.offeredRps} req/s` },
+      { title: 'Exactness (whole run, warm-up included)', data: r.totals },
+      { title: 'Warm-up (not in the summary)', data: rates(r.warmup ? [r.warmup] : []), label: (x: E2eRateRun) => `${x.offeredRps} req/s` },
+      { title: 'Seed and cleanup', data: [...r.seed, ...r.cleanup].join('; ') },
     ],
   });
 }

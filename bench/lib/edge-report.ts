@@ -1,6 +1,6 @@
 /** The edge scenario's figures and document: per target and rate, the load and the target's CPU; edge/noop ratios. */
 import type { OpenLoopResult } from './open-loop.js';
-import { document, failedRow, percent, ratio, section, table, type ResultHead } from './results.js';
+import { document, ratio, type ResultHead } from './results.js';
 
 const P99_SLO_MS = 50;
 
@@ -62,32 +62,14 @@ export function edgeReport(head: ResultHead, targets: TargetRuns[]) {
   };
 }
 
-const COLUMNS = ['offered rps', 'accepted rps', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'non-2xx', 'errors', 'timeouts', 'generator lag p99 ms',
-  'target CPU (cores)', 'CPU µs/request', 'broker CPU (cores)', 'machine busy'];
-
-function row(run: RateRun): unknown[] {
-  const { result: r } = run;
-  if (!r) return failedRow(COLUMNS.length, run.error, run.rate);
-  const l = r.latencyMs;
-  const cores = run.targetCpuSec == null ? null : Math.round((run.targetCpuSec / (r.elapsedSec + r.warmupSec)) * 100) / 100;
-  return [r.offeredRps, r.acceptedRps, l.p50, l.p95, l.p99, l.p999, l.max, r.non2xx, r.errorCount, r.timeouts, r.sendLagMs.p99,
-    cores, cpuUsPerRequest(run), run.cpuShares?.kafka, percent(run.cpuShares?.machine)];
-}
-
 export function renderEdge(r: ReturnType<typeof edgeReport>): string {
-  const cpu = r.cpu && Object.entries(r.cpu.usPerRequest).map(([k, v]) => `${k} ${v} µs`).join(', ');
   return document({
-    title: 'Ingest edge load test', head: r,
-    intro: ['Method: bench/README.md, edge.ts. Open-loop load, latency from the scheduled send time; "errors": transport failures; "generator lag": how ' +
-      'late the generator fired. Target pinned to CPU 0, generator to CPU 1.'],
-    sections: [
-      ...r.targets.map((t) => section(t.target, `Target command: \`${t.command}\`, URL ${t.url}`,
-        ...(t.error ? [`**Target failed:** ${t.error.split('\n')[0]}`] : []),
-        table(COLUMNS, t.runs.map(row)), `Sustainable throughput: ${r.sustainableRps[t.target] ?? 'none'} rps`)),
-      section('Edge cost', SUSTAINABLE_DEFINITION, `Ratio edge/noop of sustainable throughput: ${r.ratioEdgeToNoop ?? 'n/a (needs both targets)'}`,
-        'CPU per request: the target process group\'s CPU time (every thread) over the requests sent, warm-up included: what one core could carry.',
-        r.cpu ? `At ${r.cpu.rate} rps (the highest rate both sustained): ${cpu} of CPU per request; noop/edge = ${r.cpu.ratioEdgeToNoop}.`
-          : 'CPU comparison: n/a (no rate sustained by both targets with CPU readings).'),
-    ],
+    title: 'Ingest edge load test', head: r, summary: { sustainableRps: r.sustainableRps, ratioEdgeToNoop: r.ratioEdgeToNoop, cpu: r.cpu },
+    method: 'Method: bench/README.md, edge.ts. Open-loop load, latency from the scheduled send time; target pinned to CPU 0, generator to CPU 1. ' +
+      `${SUSTAINABLE_DEFINITION} CPU per request: the target's process group's CPU time over the requests sent, warm-up included.`,
+    details: r.targets.map((t) => ({
+      title: `${t.target}: \`${t.command}\`, ${t.url}${t.error ? ` (failed: ${t.error.split('\n')[0]})` : ''}`, label: (x: RateRun) => `${x.rate} rps`,
+      data: t.runs.map((x) => ({ ...x, cpuUsPerRequest: cpuUsPerRequest(x) })),
+    })),
   });
 }

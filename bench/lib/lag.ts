@@ -1,14 +1,12 @@
 /**
  * The benchmarks' lag and delay measurements, read from what the pipeline leaves behind or watched as it happens: consumer lag
- * of groups (e2e), per-hop lag from record timestamps (sync), receipt -> visible from the sink's ledger (e2e), and the
- * fixed-rate outcome -> Postgres delay (aggregate-sink). Method: bench/README.md.
+ * of groups (e2e), per-hop lag from record timestamps (sync), receipt -> visible from the sink's ledger (e2e), and an open-loop
+ * producer (sync's broker-ack probe). Method: bench/README.md.
  */
 import type { Admin, Kafka } from '../../processors/runtime/kafka.js';
 import { groupLag } from '../../processors/runtime/group-lag.js';
 import { ALL_CAMPAIGNS, windowStart } from '../../processors/aggregate/window.js';
 import type { Sql } from '../../schemas/postgres/migrate.js';
-import type { AvroCodec } from '../../schemas/codec.js';
-import { subjectFor } from '../../schemas/topics.js';
 import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
@@ -190,18 +188,6 @@ export async function visibleLags(topics: RunTopics, topic: string, parts: PartI
 
 const r1 = (v: number): number => Math.round(v * 10) / 10;
 
-function outcome(prefix: string, seq: number, campaign: string, nowMs: number): AuctionOutcome {
-  const clearing = 1_000_000 + (seq % 1000) * 1000;
-  const win = {
-    impId: '1', campaignId: campaign, advertiserId: 'bench', creativeId: `${campaign}-cr`, bidPriceMicros: clearing + 1, clearingPriceMicros: clearing,
-    costMicros: Math.floor(clearing / 1000), adomain: [], w: 300, h: 250, dayKey: 'd', title: '', imageUrl: '', landingUrl: '',
-  };
-  return {
-    requestId: `${prefix}-${seq}`, userId: null, at: 2, test: false, receivedAtMs: nowMs, decidedAtMs: nowMs, impCount: 1,
-    bids: [{ impId: '1', campaignId: campaign, creativeId: `${campaign}-cr`, priceMicros: clearing + 1 }], wins: [win], noBidReason: null, nbr: null,
-  };
-}
-
 /** An open-loop producer (idempotent, acks=all, like the edge): send lag and ack latency (ms). Also the sync scenario's broker probe. */
 export function openLoopProducer(
   kafka: Kafka,
@@ -230,76 +216,4 @@ export function openLoopProducer(
     return { sent: s.fired, acked: acks.length, errors, firstError, sendLagMs: percentiles(sendLag), ackMs: percentiles(acks) };
   };
   return { started, stop };
-}
-
-/**
- * Per second of a fixed-rate run (its events bid for campaign `<prefix>-s<second>`), the delay from its last event's scheduled
- * time to the first poll (query midpoint; `lowerMs`: the previous poll) that sees its full bid count. Poll intervals are
- * uniform in 0.5-1.5 x `pollMs`: a fixed period would phase-lock to the 1-second campaigns. The ledger gives the
- * poll-independent hops: last send -> window-counts record timestamp (aggregate) -> `applied_at` (sink).
- */
-export async function fixedRateDelay(o: {
-  kafka: Kafka; codec: AvroCodec; sql: Sql; topic: string; ledgerTopic: string; rate: number; durationSec: number; campaignPrefix: string; pollMs: number;
-  settleMs: number;
-}) {
-  const [seconds, subject, like] = [o.durationSec, subjectFor(o.topic), `${o.campaignPrefix}-s%`];
-  const campaignOf = (s: number): string => `${o.campaignPrefix}-s${s}`;
-  const lastSentEpoch = new Map<number, number>();
-  const producer = openLoopProducer(o.kafka, {
-    topic: o.topic, rate: o.rate, total: o.rate * seconds, linger: 2, compression: 'lz4',
-    message: (i) => {
-      const [s, nowMs] = [Math.floor(i / o.rate), Date.now()];
-      if (i % o.rate === o.rate - 1) lastSentEpoch.set(s, nowMs);
-      return { key: `${o.campaignPrefix}-${i}`, value: o.codec.encode(subject, outcome(o.campaignPrefix, i, campaignOf(s), nowMs)) };
-    },
-  });
-  const schedule = await producer.started;
-  const lastOf = (s: number): number => schedule.at((s + 1) * o.rate - 1);
-  const seenAt = new Map<number, { at: number; prev: number }>();
-  const over = new Map<number, number>();
-  let [latest, polls, pollQueryMs] = [new Map<string, number>(), 0, 0];
-  for (let prev = performance.now(); seenAt.size < seconds && performance.now() < lastOf(seconds - 1) + o.settleMs; ) {
-    const sentAt = performance.now();
-    const rows = await o.sql<Array<{ campaign_id: string; bids: string }>>`
-      select campaign_id, sum(bids)::text as bids from window_counts where campaign_id like ${like} group by campaign_id`;
-    const at = (sentAt + performance.now()) / 2;
-    polls++;
-    pollQueryMs += performance.now() - sentAt;
-    latest = new Map(rows.map((r) => [r.campaign_id, Number(r.bids)]));
-    for (let s = 0; s < seconds; s++) {
-      const bids = latest.get(campaignOf(s)) ?? 0;
-      if (seenAt.has(s)) continue;
-      if (bids > o.rate) over.set(s, bids);
-      // Only once its last event was due: a partial second cannot reach the full count anyway.
-      if (bids >= o.rate && sentAt >= lastOf(s)) seenAt.set(s, { at, prev });
-    }
-    prev = at;
-    await new Promise((r) => setTimeout(r, Math.max(0, o.pollMs * (0.5 + Math.random()) - (performance.now() - sentAt))));
-  }
-  const sent = await producer.stop();
-  const hops = { aggregate: [] as number[], sink: [] as number[], ledger: [] as number[] };
-  const ledger = await o.sql<Array<{ campaign_id: string; wc_ts: string; applied_ms: string }>>`
-    select campaign_id, max(wc_timestamp_ms)::text as wc_ts, (extract(epoch from max(applied_at)) * 1000)::text as applied_ms
-    from window_count_parts where wc_topic = ${o.ledgerTopic} and campaign_id like ${like} group by campaign_id`;
-  for (const row of ledger) {
-    const sec = Number(/-s(\d+)$/.exec(row.campaign_id)?.[1]);
-    const last = lastSentEpoch.get(sec);
-    if (last === undefined || !seenAt.has(sec)) continue;
-    const [wc, applied] = [Number(row.wc_ts), Number(row.applied_ms)];
-    hops.aggregate.push(r1(wc - last));
-    hops.sink.push(r1(applied - wc));
-    hops.ledger.push(r1(applied - last));
-  }
-  const missing = Array.from({ length: seconds }, (_, s) => s).filter((s) => !seenAt.has(s));
-  return {
-    rate: o.rate, durationSec: o.durationSec, produced: sent.acked, sendErrors: sent.errors, sendLagMs: sent.sendLagMs, ackMs: sent.ackMs,
-    secondsTotal: seconds, secondsVisible: seenAt.size,
-    overcounted: [...over].map(([s, b]) => `${campaignOf(s)}: ${b}/${o.rate} bids`),
-    missing: missing.map((s) => `${campaignOf(s)}: ${latest.get(campaignOf(s)) ?? 0}/${o.rate} bids`),
-    delayMs: percentiles([...seenAt].map(([s, { at }]) => r1(at - lastOf(s)))),
-    lowerMs: percentiles([...seenAt].map(([s, { prev }]) => r1(Math.max(0, prev - lastOf(s))))),
-    hops: { aggregate: percentiles(hops.aggregate), sink: percentiles(hops.sink), ledger: percentiles(hops.ledger) },
-    polls, meanPollQueryMs: polls ? r1(pollQueryMs / polls) : null,
-    ...(sent.firstError ? { error: `${sent.errors} sends failed, first: ${sent.firstError}` } : {}),
-  };
 }

@@ -1,7 +1,7 @@
 /** The processors scenario's figures, notes and document: each stage's records/s over the pass-through's, and the runner's cost. */
 import type { DrainResult } from './drain.js';
 import type { OutputStats } from './output-stats.js';
-import { bullets, busyNote, document, jsonBlock, machineNotes, median, percent as pct, ratio, section, table, targetLine, verbatim } from './results.js';
+import { busyNote, document, machineNotes, median, ratio, targetLine } from './results.js';
 import type { ResultHead } from './results.js';
 import type { Delivery, Stage } from './stages.js';
 
@@ -63,33 +63,16 @@ type ProcessorsReport = ResultHead & {
 };
 
 export function renderProcessors(r: ProcessorsReport): string {
-  const decided = r.runs.filter((x) => x.output && ((x.stage !== 'passthrough' && x.stage !== 'client') || x.rep === 0));
-  const runColumns = ['run', 'delivery', 'records', 'committed at first poll', 'seconds', 'records/s', 'CPU s', 'processor CPU (of one core)', 'Kafka broker CPU',
-    'Redis CPU', 'machine busy (both cores)', 'start-up s', 'output records', 'distinct ids', 'dead letters', 'error'];
-  const runRow = (x: StageRun): unknown[] => {
-    const d = x.drain;
-    const cpu = ['processor', 'kafka', 'redis', 'machine'].map((k) => pct(d.cpuShares[k]));
-    return [label(x), x.delivery, d.records, d.committedAtStart, d.seconds, d.recordsPerSec, d.cpuSeconds, ...cpu, d.startupSec, x.output?.records,
-      x.output?.distinct, x.deadLetters, (d.error ?? '').split('\n')[0]];
-  };
   return document({
-    title: 'Processor throughput', head: r, notes: r.notes,
-    intro: ['Method: bench/README.md, processors.ts. ONE instance per run, pinned to one core, over a pre-filled topic; records/s from the first poll ' +
-      'of the group\'s offsets that saw a commit to the one that saw every partition at its end; per CPU-second: of the processor\'s process group.'],
-    sections: [
-      section('Summary',
-        'ratios: each stage\'s records/s over the pass-through\'s on the same input (medians); passThroughVsClient: the pass-through\'s over a plain ' +
-          'consume -> produce loop on the same client (lib/client-loop.ts), i.e. what the runner\'s decoding, encoding and bookkeeping cost.',
-        jsonBlock(r.summary), bullets(processorsTargetLines(r.summary))),
-      section('Per stage (medians over repetitions)',
-        table(['stage', 'input', 'records/s', 'pass-through records/s (same input)', 'ratio', 'records per CPU-s', 'pass-through per CPU-s', 'ratio (CPU)'],
-          r.pairs.map((p) => [p.stage, p.input, p.recordsPerSec, p.baselineRecordsPerSec, p.ratio, p.recordsPerCpuSec, p.baselineRecordsPerCpuSec, p.cpuRatio]))),
-      section('Runs', table(runColumns, r.runs.map(runRow))),
-      section('What the stages decided',
-        table(['run', 'outcomes (share of records)', 'mean bids', 'mean output record bytes', 'campaigns in the bid index'],
-          decided.map((x) => [label(x), Object.entries(x.output!.outcomes).map(([k, v]) => `${k} ${v}`).join(', '), x.output!.meanBids, x.output!.meanBytes,
-            x.stage === 'bid' ? x.catalogue : '']))),
-      section('Seed', verbatim(r.seed)),
+    title: 'Processor throughput', head: r, notes: r.notes, summary: r.summary, targets: processorsTargetLines(r.summary),
+    method: 'Method: bench/README.md, processors.ts. ONE instance per run, pinned to one core, over a pre-filled topic; records/s from the first poll ' +
+      'of the group\'s offsets that saw a commit to the one that saw every partition at its end; per CPU-second: of the processor\'s process group. ' +
+      'ratios: each stage\'s records/s over the pass-through\'s on the same input (medians); passThroughVsClient: the pass-through\'s over a plain ' +
+      'consume -> produce loop on the same client (lib/client-loop.ts), i.e. what the runner\'s decoding, encoding and bookkeeping cost.',
+    details: [
+      { title: 'Per stage (medians over repetitions)', data: r.pairs, label: (p: ProcessorsReport['pairs'][number]) => p.stage },
+      { title: 'Runs', data: r.runs, label },
+      { title: 'Seed', data: r.seed.join('; ') },
     ],
   });
 }

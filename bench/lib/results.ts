@@ -46,37 +46,51 @@ export function resultHead(settings: Record<string, unknown>) {
   return { date: new Date().toISOString(), machine: machine(), command, settings: { ...settings, code: codeVersion() } as Record<string, unknown> };
 }
 
-/** A markdown table: columns of words (every cell starts with a letter) align left, the others right; a missing cell reads `n/a`. */
-export interface Table {
-  columns: readonly string[];
-  rows: ReadonlyArray<ReadonlyArray<unknown>>;
-}
-
-/** A paragraph, lines kept together (a list), or a table. */
-export type Block = string | readonly string[] | Table;
-
-interface Section {
+/**
+ * A detail of the report, rendered from the data itself so the .md can never say what the .json does not: records as one
+ * table with a column per record (named by `label`) and a row per field, a record as a field | value table. Nested fields
+ * are dotted; a small flat object (percentiles, CPU shares, status counts) is one cell; a list of records or a long list is
+ * left to the .json.
+ */
+export interface Detail {
   title: string;
-  blocks: readonly Block[];
+  data: unknown;
+  label?: (row: never, i: number) => unknown;
 }
 
-export const section = (title: string, ...blocks: Block[]): Section => ({ title, blocks });
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export const table = (columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): Table => ({ columns, rows });
-
-const cell = (c: unknown): string => (c === null || c === undefined ? 'n/a' : String(c));
-
-function renderBlock(b: Block): string {
-  if (typeof b === 'string') return b;
-  if (!('columns' in b)) return b.join('\n');
-  const words = (i: number): boolean => b.rows.length > 0 && b.rows.every((r) => cell(r[i]) === '' || /^[A-Za-z]/.test(cell(r[i])));
-  const line = (cells: readonly unknown[]): string => `| ${cells.map(cell).join(' | ')} |`;
-  return [line(b.columns), `|${b.columns.map((_, i) => (words(i) ? '---' : '---:')).join('|')}|`, ...b.rows.map(line)].join('\n');
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return 'n/a';
+  if (typeof v === 'number') return String(Number.isInteger(v) ? v : Math.round(v * 1000) / 1000);
+  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.length <= 12 && !v.some((x) => typeof x === 'object' && x !== null) ? v.map(cell).join(', ') : `${v.length} entries (.json)`;
+  if (isRecord(v)) return Object.entries(v).map(([k, x]) => `${k} ${cell(x)}`).join(', ') || 'none';
+  return firstLine(String(v)).replaceAll('|', '\\|');
 }
 
-/** The report: title, the head's lines and `extra` ones, the intro, one `## ` heading per section, then the notes. */
+/** Field paths and values, dotted; a compact record (at most 12 fields, each a number or a short word) stays one value. */
+function flatten(v: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  const compact = isRecord(v) && Object.keys(v).length <= 12 && Object.values(v).every((x) => x === null || typeof x !== 'object' && String(x).length <= 24);
+  if (!isRecord(v) || (compact && prefix)) return out.set(prefix || 'value', v);
+  for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  return out;
+}
+
+function renderDetail(d: Detail): string {
+  const rows = Array.isArray(d.data) ? (d.data as unknown[]) : [d.data];
+  if (rows.length === 0) return 'none';
+  if (!rows.every(isRecord)) return rows.map(cell).join('\n\n');
+  const flat = rows.map((r) => flatten(r));
+  const fields = [...new Set(flat.flatMap((f) => [...f.keys()]))];
+  const names = Array.isArray(d.data) ? rows.map((r, i) => cell((d.label as ((r: unknown, i: number) => unknown) | undefined)?.(r, i) ?? `#${i + 1}`)) : ['value'];
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(['field', ...names]), line(['---', ...names.map(() => '---')]), ...fields.map((k) => line([k, ...flat.map((f) => cell(f.get(k)))]))].join('\n');
+}
+
+/** The report: title, the head's lines and `extra` ones, the method, summary (JSON) and targets, the notes, then the details. */
 export function document(r: {
-  title: string; head: ResultHead; extra?: readonly string[]; intro?: readonly Block[]; sections: readonly Section[]; notes?: readonly string[];
+  title: string; head: ResultHead; extra?: readonly string[]; method: string; summary?: unknown; targets?: readonly string[]; notes?: readonly string[];
+  details: readonly Detail[];
 }): string {
   const { date, machine: m, command, settings } = r.head;
   const head = [
@@ -87,21 +101,16 @@ export function document(r: {
     `- Command: \`${command}\``,
     `- Settings: ${Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`,
     ...(r.extra ?? []),
+  ].join('\n');
+  const bullets = (lines: readonly string[]): string => lines.map((l) => `- ${l}`).join('\n');
+  const blocks = [
+    `# ${r.title}, ${date.slice(0, 10)}`, head, r.method,
+    ...(r.summary === undefined ? [] : ['## Summary', `\`\`\`json\n${JSON.stringify(r.summary, null, 2)}\n\`\`\``, bullets(r.targets ?? [])]),
+    ...(r.notes?.length ? ['## Notes', bullets(r.notes)] : []),
+    ...r.details.flatMap((d) => [`## ${d.title}`, renderDetail(d)]),
   ];
-  const sections = [...r.sections, ...(r.notes?.length ? [section('Notes', bullets(r.notes))] : [])];
-  const blocks = [`# ${r.title}, ${date.slice(0, 10)}`, head, ...(r.intro ?? []), ...sections.flatMap((s) => [`## ${s.title}`, ...s.blocks])];
-  return `${blocks.map(renderBlock).filter(Boolean).join('\n\n')}\n`;
+  return `${blocks.filter(Boolean).join('\n\n')}\n`;
 }
-
-export const jsonBlock = (v: unknown): string[] => ['```json', JSON.stringify(v, null, 2), '```'];
-
-export const bullets = (lines: readonly string[]): string[] => lines.map((l) => `- ${l}`);
-
-export const verbatim = (lines: readonly string[]): string[] => lines.map((l) => `    ${l}`);
-
-/** A table row of a failed run: its first cells, the error's first line, blanks up to `width`. */
-export const failedRow = (width: number, error: string | undefined, ...first: unknown[]): unknown[] =>
-  [...first, `failed: ${firstLine(error)}`, ...Array<string>(Math.max(0, width - first.length - 1)).fill('')];
 
 /** One target: `<what>: <value> (target <bar>): met` or `**NOT met**`. */
 export const targetLine = (what: string, v: number | boolean | null, bar: string, ok: boolean): string =>
@@ -121,9 +130,7 @@ export const busyNote = (label: string, machineShare: number | null | undefined)
   (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${percent(machineShare)} busy: the rate is bounded by the shared cores, not only by what was measured.`]
     : [];
 
-export const fmt = (v: number | null | undefined, digits?: number): string => (v === null || v === undefined ? 'n/a' : digits ? v.toFixed(digits) : String(v));
-
-export const percent = (share: number | null | undefined, missing = 'n/a'): string => (share == null ? missing : `${Math.round(share * 100)}%`);
+export const percent = (share: number | null | undefined): string => (share == null ? 'n/a' : `${Math.round(share * 100)}%`);
 
 /** The median of the non-null values (null when none); an even count averages the middle two, rounded unless `round` is false. */
 export function median(values: ReadonlyArray<number | null>, round = true): number | null {

@@ -1,9 +1,8 @@
 /** The sync scenario's figures, notes, picture and document: the async edge (baseline) and the sync edge per offered rate. */
-import { HOPS, type Hop, type RateLag } from './lag.js';
+import { HOPS, type RateLag } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
-import { bullets, document, failedRow, machineNotes, percent, section, table, targetLine, verbatim } from './results.js';
-import type { Percentiles, ResultHead, Table } from './results.js';
+import { document, machineNotes, percent, targetLine, type Detail, type Percentiles, type ResultHead } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
 /** One load run against one edge; `ackProbeMs`: the side producer's ack latency; sync only: the edge's and processors' metrics. */
@@ -114,67 +113,31 @@ export function syncSvg(r: { summary: SyncSummary; runs: readonly ModeRun[] }): 
   ]);
 }
 
-const pct = (n: number, of: number): string => (of > 0 ? `${Math.round((n / of) * 1000) / 10}%` : 'n/a');
-
-function latencyTable(runs: readonly ModeRun[]): Table {
-  const columns = ['offered rps', 'mode', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', '200 bid', '204 no bid', '202 accepted', 'other status',
-    'transport errors', 'timeouts', 'tmax expired (edge)', 'late outcomes (edge)', 'generator lag p99 ms'];
-  return table(columns, runs.map((m) => {
-    const r = m.result;
-    if (!r) return failedRow(columns.length, m.error, m.rate, m.mode);
-    const [l, c] = [r.latencyMs, r.statusCounts];
-    const other = r.responses - (c['200'] ?? 0) - (c['204'] ?? 0) - (c['202'] ?? 0);
-    const share = (status: string): string => pct(c[status] ?? 0, r.scheduled);
-    return [r.offeredRps, m.mode, l.p50, l.p95, l.p99, l.p999, l.max, share('200'), share('204'), share('202'), other, r.errorCount, r.timeouts,
-      m.tmaxExpired ?? '', m.lateOutcomes ?? '', r.sendLagMs.p99];
-  }));
-}
-
 export type SyncReport = ResultHead & {
   summary: SyncSummary; processes: Record<string, string>; seed: string[]; warmup: ModeRun[]; runs: ModeRun[]; lags: RateLag[]; notes: string[];
 };
 
 export function renderSync(r: SyncReport): string {
-  const s = r.summary;
-  const cpuKeys = [...new Set(r.runs.flatMap((m) => Object.keys(m.cpu ?? {})))];
-  const diff = (rate: number): unknown[] => {
+  const runs = (runs: ModeRun[]): Detail['data'] => runs.map(({ batches: _, ...m }) => m);
+  const cost = [...new Set(r.runs.map((x) => x.rate))].map((rate) => {
     const [a, y] = (['async', 'sync'] as const).map((mode) => r.runs.find((x) => x.rate === rate && x.mode === mode)?.result?.latencyMs);
-    return [rate, ...(['p50', 'p95', 'p99'] as const).map((k) => (a && y ? Math.round((y[k] - a[k]) * 1000) / 1000 : null))];
-  };
-  const hopRow = (l: RateLag, h: Hop): unknown[] => {
-    const p = l.hops[h];
-    return p ? [l.rate, h, p.p50, p.p95, p.p99, p.max, p.count] : [l.rate, h, 'n/a', '', '', '', 0];
-  };
-  const ack = (a: Percentiles | null | undefined): string => (a ? `${a.p50} / ${a.p99} / ${a.max}` : '');
+    return { rate, ...Object.fromEntries((['p50', 'p95', 'p99'] as const).map((k) => [`${k}Ms`, a && y ? Math.round((y[k] - a[k]) * 1000) / 1000 : null])) };
+  });
+  const byRun = (m: { mode?: string; rate: number }): string => `${m.mode ?? 'sync'} ${m.rate} rps`;
   return document({
     title: 'Synchronous OpenRTB latency', head: r, extra: Object.entries(r.processes).map(([k, v]) => `- ${k}: \`${v}\``), notes: r.notes,
-    sections: [
-      section(`Summary (sync mode; picture: ${r.date.slice(0, 10)}-sync.svg)`,
-        'Method: bench/README.md, sync.ts. Shares are of the requests sent in the measured window; answered before tmax: any answer received within ' +
-          'tmax of the scheduled send time; lost to the deadline: the outcomes topic holds a win for a request the edge answered 204.',
-        table(['offered rps', 'tmax ms', 'p50 ms', 'p99 ms', 'answered before tmax', 'bid (200)', 'lost to the deadline'],
-          s.rates.map((x) => [x.offeredRps, x.tmaxMs, x.p50Ms, x.p99Ms, x.answeredBeforeDeadlineShare, x.bidShare, x.lostToDeadlineShare])),
-        bullets(syncTargetLines(s))),
-      section('Latency and answers', latencyTable(r.runs)),
-      section('Pipeline cost (sync minus async, same rate, same run)',
-        table(['offered rps', 'p50 sync - async ms', 'p95 sync - async ms', 'p99 sync - async ms'], [...new Set(r.runs.map((x) => x.rate))].map(diff))),
-      section('Where the time goes (sync runs, from the topics\' record timestamps)',
-        bullets(Object.entries(HOPS).map(([h, meaning]) => `**${h}**: ${meaning}`)),
-        table(['offered rps', 'hop', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'requests'],
-          r.lags.flatMap((l) => (Object.keys(HOPS) as Hop[]).map((h) => hopRow(l, h)))),
-        table(['offered rps', 'requests in topic', 'enriched', 'BidSets', 'outcomes', 'wins produced after the deadline', 'wins answered 204'],
-          r.lags.map((l) => [l.rate, l.requests, l.enriched, l.bidSets, l.outcomes, l.winsPastDeadline, l.lostToDeadline]))),
-      section('Processor batches during the sync runs (runner metrics; load warm-up included)',
-        'A batch: one partition\'s records, from the start of its processing to the commit carrying it. Batches overlap under PROCESSOR_CONCURRENCY > 1, ' +
-          'so time in batches / run time can exceed 100%; with one at a time, near 100% means the consume loop is saturated.',
-        table(['offered rps', 'stage', 'partition batches', 'records', 'records per batch', 'mean batch ms (incl. its commit)', 'time in batches / run time'],
-          r.runs.flatMap((m) => (m.batches ?? []).map((b) => [m.rate, b.stage, b.batches, b.records, b.recordsPerBatch ?? '', b.meanBatchMs ?? '',
-            percent(b.busyShare, '')])))),
-      section('CPU and broker responsiveness during each run (CPU as a share of one core; machine = share of both cores busy)',
-        table(['offered rps', 'mode', ...cpuKeys, 'broker ack p50 / p99 / max ms (side probe)'],
-          r.runs.map((m) => [m.rate, m.mode, ...cpuKeys.map((k) => percent(m.cpu?.[k], '')), ack(m.ackProbeMs)]))),
-      section('Warm-up (not measured)', latencyTable(r.warmup)),
-      section('Seed', verbatim(r.seed)),
+    summary: r.summary, targets: syncTargetLines(r.summary),
+    method: `Method: bench/README.md, sync.ts (picture: ${r.date.slice(0, 10)}-sync.svg). Shares are of the requests sent in the measured window; ` +
+      'answered before tmax: any answer received within tmax of the scheduled send time; lost to the deadline: the outcomes topic holds a win for a ' +
+      `request the edge answered 204. Hops, from the topics' record timestamps: ${Object.entries(HOPS).map(([h, m]) => `**${h}**: ${m}`).join('; ')}.`,
+    details: [
+      { title: 'Latency and answers', data: runs(r.runs), label: byRun },
+      { title: 'Pipeline cost: sync minus async latency, same rate, same run', data: cost, label: byRun },
+      { title: 'Where the time goes (sync runs)', data: r.lags, label: byRun },
+      { title: 'Processor batches during the sync runs (runner metrics, load warm-up included)', label: (b: BatchStats & { rate: number }) => `${b.stage} ${b.rate}`,
+        data: r.runs.flatMap((m) => (m.batches ?? []).map((b) => ({ rate: m.rate, ...b }))) },
+      { title: 'Warm-up (not measured)', data: runs(r.warmup), label: byRun },
+      { title: 'Seed', data: r.seed.join('; ') },
     ],
   });
 }
