@@ -117,9 +117,10 @@ test('table follower lets accept keep a newer value over a late older one', asyn
   assert.deepEqual(events, ['upsert x 5']);
 });
 
-test('table follower skips undecodable records and never shows aborted transactions, and still becomes ready', async (t) => {
+test('table follower skips undecodable records (one warning per partition), never shows aborted transactions, still becomes ready', async (t) => {
   const { topic, kafka, codec, producer, put } = await setup(t);
-  await producer.send({ topic, messages: [{ key: 'junk', value: Buffer.from('not avro at all') }] });
+  // Three bad records under one key: one partition. Only the first is a warning; the catch-up line counts them all.
+  for (let i = 0; i < 3; i++) await producer.send({ topic, messages: [{ key: 'junk', value: Buffer.from(`not avro at all ${i}`) }] });
   const tx = kafka.producer({ 'transactional.id': `table-test-${randomUUID()}`, 'enable.idempotence': true, acks: -1 });
   await tx.connect();
   t.after(() => tx.disconnect());
@@ -131,14 +132,20 @@ test('table follower skips undecodable records and never shows aborted transacti
   await committed.commit();
   await put('plain', { name: 'plain', rev: 1 });
   // The last record of each touched partition may be a transaction marker, which is never delivered.
-  const { follower } = follow(t, kafka, codec, topic, { idleMs: 1000 });
+  const lines: Array<{ level: string; msg: string; skipped?: number }> = [];
+  const captured = createLogger('table-follower-test', 'debug', { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const { follower } = follow(t, kafka, codec, topic, { idleMs: 1000, log: captured });
   await follower.start();
   await follower.ready;
   assert.deepEqual(follower.get('real'), { name: 'real', rev: 1 });
   assert.deepEqual(follower.get('plain'), { name: 'plain', rev: 1 });
   assert.equal(follower.get('ghost'), undefined, 'aborted record not applied');
   assert.equal(follower.get('junk'), undefined);
-  assert.equal(follower.skipped, 1, 'the undecodable record was counted');
+  assert.equal(follower.skipped, 3, 'every undecodable record was counted');
+  const skipped = lines.filter((l) => l.msg.startsWith('undecodable record skipped'));
+  assert.deepEqual(skipped.map((l) => l.level), ['warn', 'debug', 'debug'], 'the first on the partition warns, the others are debug lines');
+  const caught = lines.find((l) => l.msg.startsWith('table follower caught up'));
+  assert.deepEqual([caught?.level, caught?.skipped], ['warn', 3]);
 });
 
 test('table follower rejects ready when stopped before catching up', async (t) => {

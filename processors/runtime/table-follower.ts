@@ -5,8 +5,9 @@
  * - A throw-away consumer group (unique id, nothing committed), so every follower reads the whole topic.
  * - isolation.level=read_committed: transactional writers' aborted records never reach the table.
  * - Values are Avro (AvroCodec, resolved to the reader schema of `subject` when it is registered);
- *   a null value (tombstone) deletes the key. A record that cannot be decoded is skipped with a warning
- *   naming topic, partition and offset; a registry outage is retried (the partition waits, nothing is lost).
+ *   a null value (tombstone) deletes the key. A record that cannot be decoded is skipped and counted: the first
+ *   on each partition is a warning naming topic, partition and offset, the rest are debug lines, and the catch-up
+ *   line says how many; a registry outage is retried (the partition waits, nothing is lost).
  * - `ready` resolves once every partition has been read up to the end offsets it had at start (read with
  *   the committed isolation level), so a bidder can refuse to bid before its catalogue is loaded.
  *   Transaction markers occupy offsets that are never delivered, so a partition also counts as caught up
@@ -56,6 +57,7 @@ export class TableFollower<V> {
   private idleTimer: NodeJS.Timeout | undefined;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
   private skippedCount = 0;
+  private readonly skippedOn = new Map<number, number>();
 
   constructor(private readonly opts: TableFollowerOptions<V>) {
     this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -109,14 +111,13 @@ export class TableFollower<V> {
   }
 
   private async apply(partition: number, messages: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; offset: string }>): Promise<void> {
-    const { topic, log, accept, onUpsert, onDelete } = this.opts;
+    const { topic, accept, onUpsert, onDelete } = this.opts;
     const subject = this.opts.subject ?? subjectFor(topic);
     for (const msg of messages) {
       if (this.stopped) return;
       const key = msg.key?.toString();
       if (key === undefined) {
-        this.skippedCount++;
-        log.warn({ topic, partition, offset: msg.offset }, 'record without a key skipped');
+        this.skip(partition, { offset: msg.offset }, 'record without a key skipped');
       } else if (msg.value === null) {
         if (this.table.delete(key)) this.notify(() => onDelete?.(key), key);
       } else {
@@ -156,11 +157,23 @@ export class TableFollower<V> {
           await new Promise((r) => setTimeout(r, backoffMs(attempt + 1)));
           continue;
         }
-        this.skippedCount++;
-        log.warn({ err, topic, partition, offset, code: isPipelineError(err) ? err.code : 'DECODE_FAILED' }, 'undecodable record skipped');
+        this.skip(partition, { err, offset, code: isPipelineError(err) ? err.code : 'DECODE_FAILED' }, 'undecodable record skipped');
         return undefined;
       }
     }
+  }
+
+  /**
+   * Counts a skipped record. The first on each partition is logged as a warning, the rest at debug and in the count at catch-up:
+   * a topic holding thousands of bad records must not flood the log (and bury the start-up lines) on every start.
+   */
+  private skip(partition: number, fields: Record<string, unknown>, msg: string): void {
+    this.skippedCount++;
+    const n = (this.skippedOn.get(partition) ?? 0) + 1;
+    this.skippedOn.set(partition, n);
+    const line = { topic: this.opts.topic, partition, ...fields };
+    if (n === 1) this.opts.log.warn(line, `${msg} (more on this partition: counted, logged at debug)`);
+    else this.opts.log.debug(line, msg);
   }
 
   private checkCaughtUp(): void {
@@ -187,7 +200,9 @@ export class TableFollower<V> {
     if (this.caughtUp) return;
     this.caughtUp = true;
     clearInterval(this.idleTimer);
-    this.opts.log.info({ topic: this.opts.topic, keys: this.table.size }, 'table follower caught up');
+    const caught = { topic: this.opts.topic, keys: this.table.size, skipped: this.skippedCount };
+    if (this.skippedCount > 0) this.opts.log.warn({ ...caught, skippedByPartition: Object.fromEntries(this.skippedOn) }, 'table follower caught up, bad records skipped');
+    else this.opts.log.info(caught, 'table follower caught up');
     this.settle.resolve();
   }
 
