@@ -2,14 +2,15 @@
 import type { RawRecord } from '../processors/runtime/read-topic.js';
 import { TOPICS } from '../schemas/topics.js';
 import { partitionKey } from '../schemas/bid-request.js';
-import { bidRequests, resetCounters, SEED_FLAGS, seedCatalogue, seedTraffic } from './lib/catalogue.js';
+import { SIZES } from '../processors/campaigns/seed-catalogue.js';
+import { bidRequests, resetCounters, SEED_FLAGS, seedCatalogue } from './lib/catalogue.js';
 import { drainService, failedDrain, groupLagProgress } from './lib/drain.js';
 import { outputStats } from './lib/output-stats.js';
 import { processorsNotes, processorsSummary, processorsTargetLines, renderProcessors, summarize, type StageRun } from './lib/processors-report.js';
 import { int } from './lib/options.js';
 import { resultHead, scenario } from './lib/results.js';
 import type { ServiceSpec } from './lib/services.js';
-import { catalogueSize, groupOf, STAGE_ENTRY, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
+import { catalogueSize, groupOf, stageEntry, stageDelivery, stageEnv, type Delivery, type Stage } from './lib/stages.js';
 
 const { s, log, run, topics, services, guard, finish, main } = scenario('processors', {
   records: int(100, '20000'), repeat: int(1, '1'), partitions: int(1, '12'), cpu: int(0, '1'), maxBatch: int(1), concurrency: int(1), ...SEED_FLAGS,
@@ -38,7 +39,7 @@ async function measure(stage: StageRun['stage'], input: string, of: Exclude<Stag
   const spec: ServiceSpec = stage === 'client'
     ? { command: () => `${process.execPath} --import tsx bench/lib/client-loop.ts ${argv.join(' ')}`, cpu: s.cpu, ready: 'none' }
     : {
-      entry: STAGE_ENTRY[stage], portVar: 'PROCESSOR_HTTP_PORT', cpu: s.cpu,
+      entry: stageEntry(stage), portVar: 'PROCESSOR_HTTP_PORT', cpu: s.cpu,
       env: stageEnv(stage, { name, input, output, partitions: s.partitions, maxBatch: s.maxBatch, concurrency: s.concurrency, schema, delivery, logLevel: 'info' }),
     };
   const { drain, output: text } = records === 0
@@ -87,7 +88,7 @@ main(async () => {
     dog.step('fill input');
     const req = `bench-proc-${run}-req`;
     await topics.create(req, s.partitions, 'bid-request.avsc');
-    await topics.fill(req, bidRequests(s.records, `bench-proc-${run}`, seedTraffic(s, 120)), partitionKey);
+    await topics.fill(req, bidRequests(s.records, `bench-proc-${run}`, { userPrefix: s.prefix, users: s.users, sizes: SIZES, tmax: 120 }), partitionKey);
     dog.step('stages');
     const enriched = await pair('enrich', req, 'bid-request.avsc', runs, true);
     const bidIn = await copyTo(`bench-proc-${run}-bidin`, 'bid-request.avsc', enriched);

@@ -5,10 +5,15 @@ import path from 'node:path';
 import { TOPICS } from '../schemas/topics.js';
 import { loadIngestConfig } from '../ingest/config.js';
 import { SEED_FLAGS, seedCatalogue, seedLoadFlags } from './lib/catalogue.js';
-import { hopLags, openLoopProducer } from './lib/lag.js';
+import { createLogger } from '../processors/runtime/logger.js';
+import { DeliveryProducer } from '../processors/runtime/delivery-producer.js';
+import { kafkaSecurityProperties } from '../processors/runtime/kafka.js';
+import { hopLags } from './lib/lag.js';
 import { BATCH_SERIES, batchDelta, metricDeltas, scrapeMetrics } from './lib/metrics-scrape.js';
 import { cpu, int, list, num, numArg, type Flag } from './lib/options.js';
-import { resultHead, scenario } from './lib/results.js';
+import { Schedule } from './lib/open-loop.js';
+import { percentiles, resultHead, scenario, type Percentiles } from './lib/results.js';
+import { stackConfig } from './lib/run-topics.js';
 import { runLoad } from './lib/services.js';
 import { decisionStages, edgeSpec, groupOf, pipelineTopics } from './lib/stages.js';
 import { renderSync, syncNotes, syncSummary, syncSvg, syncTargetLines, type ModeRun } from './lib/sync-report.js';
@@ -28,6 +33,17 @@ const SYNC_SERIES = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
 /** Per measured sync rate, the sequence numbers answered 204. */
 const noBidSeqs = new Map<number, Set<number>>();
 
+/** How responsive the broker is meanwhile: one record every 50 ms from the edge's producer class and settings; the stop returns ack ms. */
+async function brokerProbe(): Promise<() => Promise<Percentiles | null>> {
+  const config = { 'enable.idempotence': true, acks: -1, 'linger.ms': 0, ...kafkaSecurityProperties(stackConfig) };
+  const log = createLogger('probe', 'warn');
+  const producer = await DeliveryProducer.connect({ brokers: stackConfig.kafkaBrokers, clientId: `bench-sync-${run}-probe`, log, pollIntervalMs: 1, config });
+  const acks: number[] = [];
+  const schedule = new Schedule(20, Infinity, (i, at) => void producer.produce(T.probe, String(i), Buffer.from('probe')).then(
+    () => void acks.push(Math.round((performance.now() - at) * 10) / 10), () => undefined));
+  return async () => (schedule.stop(), await producer.disconnect(), percentiles(acks));
+}
+
 async function measure(mode: 'sync' | 'async', rate: number, durationSec: number, warmupSec: number, idPrefix: string, measured = false): Promise<ModeRun> {
   const edge = services.get(`edge-${mode}`);
   const connections = connectionsFor(rate);
@@ -36,10 +52,7 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   const stages = mode === 'sync' ? (['enrich', 'bid', 'auction'] as const) : [];
   const scrape = () => Promise.all([scrapeMetrics(edge.url, SYNC_SERIES), ...stages.map((st) => scrapeMetrics(services.get(st).url, BATCH_SERIES))]);
   const before = await scrape();
-  // How responsive the broker is meanwhile: one record every 50 ms, produced like the edge produces.
-  const message = (): { key: null; value: Buffer } => ({ key: null, value: Buffer.from('probe') });
-  const probe = openLoopProducer(topics.kafka, { topic: T.probe, rate: 20, total: Infinity, linger: 0, compression: 'none', message });
-  await probe.started;
+  const probe = await brokerProbe();
   const idsFile = path.join(os.tmpdir(), `bench-sync-${run}-${idPrefix}.json`);
   const idFlags = mode === 'sync' && measured ? ['--deadline', String(s.tmax), '--ids-out', idsFile] : [];
   const extra = [...loadFlags, '--id-prefix', idPrefix, ...idFlags];
@@ -51,7 +64,7 @@ async function measure(mode: 'sync' | 'async', rate: number, durationSec: number
   } finally {
     rmSync(idsFile, { force: true });
   }
-  out.ackProbeMs = (await probe.stop()).ackMs;
+  out.ackProbeMs = await probe();
   if (mode === 'sync') {
     const after = await scrape();
     const d = metricDeltas(SYNC_SERIES, before[0], after[0]);
@@ -77,7 +90,7 @@ main(async () => {
   try {
     const schemas = { [T.req]: 'bid-request', [T.enr]: 'bid-request', [T.bids]: 'bid-set', [T.out]: 'auction-outcome', [T.areq]: 'bid-request' };
     await topics.createAll(schemas, s.partitions);
-    await topics.create(T.probe, 1, 'bid-request.avsc');
+    await topics.create(T.probe, 1);
     dog.step('start services');
     for (const st of ['enrich', 'bid', 'auction']) topics.track('group', groupOf(`bench-sync-${run}-${st}`));
     await services.startAll(decisionStages(`bench-sync-${run}`, T, { partitions: s.partitions, concurrency: s.concurrency, cpu: s.processorCpu }));

@@ -16,11 +16,6 @@ import { stackConfig } from './run-topics.js';
 export const SEED_FLAGS = { prefix: str('bench-'), campaigns: int(1, '300'), users: int(1, '10000'), skipSeed: bool() };
 type CatalogueOptions = { prefix: string; campaigns: number; users: number; skipSeed?: boolean };
 
-/** Traffic the seed catalogue answers: seeded users and the banner sizes seeded campaigns target. */
-export function seedTraffic(o: CatalogueOptions, tmax: number): BodyOptions {
-  return { userPrefix: o.prefix, users: o.users, sizes: SIZES, tmax };
-}
-
 export const seedLoadFlags = (o: CatalogueOptions): string[] =>
   ['--user-prefix', o.prefix, '--users', String(o.users), '--sizes', SIZES.map(([w, h]) => `${w}x${h}`).join(',')];
 

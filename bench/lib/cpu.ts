@@ -15,14 +15,12 @@ function procPids(): string[] | null {
   }
 }
 
-/** Fields of a /proc stat line after the command name (which may contain spaces). */
-export const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-
-/** A process's parent, group and CPU seconds (user + system, every thread); null when gone. */
-function procStat(pid: number | string): { ppid: number; pgrp: number; cpuSec: number } | null {
+/** A process's (every thread's) or, for `self/task/<tid>`, a thread's name, parent, group and CPU seconds (user + system); null when gone. */
+export function procStat(pid: number | string): { name: string; ppid: number; pgrp: number; cpuSec: number } | null {
   try {
-    const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    return { ppid: Number(f[1]), pgrp: Number(f[2]), cpuSec: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND };
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the name may contain spaces and parentheses
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(f[1]), pgrp: Number(f[2]), cpuSec: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND };
   } catch {
     return null; // exited meanwhile
   }

@@ -117,13 +117,6 @@ async function ledgerCounts(sql: Sql, topic: string): Promise<{ parts: number; t
   return r ?? { parts: 0, touched: 0, rows: 0 };
 }
 
-/** Per window-counts partition: ledger rows, and those of the all-request key ('*'). */
-export async function ledgerByPartition(sql: Sql, topic: string) {
-  return sql<Array<{ partition: number; parts: number; allRequestParts: number }>>`
-    select wc_partition as partition, count(*)::int as parts, (count(*) filter (where campaign_id = '*'))::int as "allRequestParts"
-    from window_count_parts where wc_topic = ${topic} group by wc_partition order by wc_partition`;
-}
-
 /** The committed data ends of the sink's input: read BEFORE starting the sink (slow; a small topic would be done meanwhile). */
 export const sinkTargets = (admin: Admin, topic: string): ReturnType<Ends> => committedDataEndsOf(stackConfig.kafkaBrokers, stackConfig)(admin, topic);
 

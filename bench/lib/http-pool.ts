@@ -127,9 +127,7 @@ export class HttpPool {
       if (i >= 0) this.conns.splice(i, 1);
       const req = conn.current;
       conn.current = null;
-      const last = conn.parser.finish();
-      if (req && last) this.events.onResponse(req, last.status, last.body);
-      else if (req) this.events.onError(req, 'CLOSED_BEFORE_RESPONSE');
+      if (req) this.events.onError(req, 'CLOSED_BEFORE_RESPONSE');
       if (this.closed || (!conn.ready && onFail)) return;
       // Reconnect straight away after a clean close; back off if the connection never came up.
       if (conn.ready) this.open();

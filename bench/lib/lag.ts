@@ -1,9 +1,8 @@
 /**
  * The benchmarks' lag and delay measurements, read from what the pipeline leaves behind or watched as it happens: consumer lag
- * of groups (e2e), per-hop lag from record timestamps (sync), receipt -> visible from the sink's ledger (e2e), and an open-loop
- * producer (sync's broker-ack probe). Method: bench/README.md.
+ * of groups (e2e), per-hop lag from record timestamps (sync), receipt -> visible from the sink's ledger (e2e). Method: bench/README.md.
  */
-import type { Admin, Kafka } from '../../processors/runtime/kafka.js';
+import type { Admin } from '../../processors/runtime/kafka.js';
 import { groupLag } from '../../processors/runtime/group-lag.js';
 import { ALL_CAMPAIGNS, windowStart } from '../../processors/aggregate/window.js';
 import type { Sql } from '../../schemas/postgres/migrate.js';
@@ -11,11 +10,8 @@ import type { AuctionOutcome } from '../../schemas/auction-outcome.js';
 import type { BidRequest } from '../../schemas/bid-request.js';
 import type { BidSet } from '../../schemas/bid-set.js';
 import { Histogram } from './histogram.js';
-import { Schedule } from './open-loop.js';
-import { errorText } from './options.js';
 import { percentiles, type Percentiles } from './results.js';
 import type { RunTopics } from './run-topics.js';
-
 
 export interface GroupTopics {
   group: string;
@@ -51,7 +47,6 @@ export function sampleLag(admin: Admin, groups: readonly GroupTopics[]): { stop:
   })();
   return { stop: async (): Promise<Array<[number, number]>> => ((running = false), await loop, points) };
 }
-
 
 export const HOPS = {
   edge: 'edge receipt -> request produced (parse, validate, encode)',
@@ -110,7 +105,6 @@ export async function hopLags(
     return { rate, ...counts, lostToDeadline: noBid ? lost : null, hops: percentilesOf };
   });
 }
-
 
 type LedgerPart = { partition: number; first: number; last: number; windowStartMs: number; appliedMs: number };
 
@@ -183,37 +177,4 @@ export async function visibleLags(topics: RunTopics, topic: string, parts: PartI
     lagMs: a.all.count ? { p50: a.all.percentile(50), p99: a.all.percentile(99), max: a.all.max } : null,
     perSecond: [...a.seconds].sort(([x], [y]) => x - y).map(([s, h]): [number, number, number] => [s, h.percentile(50), h.percentile(99)]),
   }));
-}
-
-
-const r1 = (v: number): number => Math.round(v * 10) / 10;
-
-/** An open-loop producer (idempotent, acks=all, like the edge): send lag and ack latency (ms). Also the sync scenario's broker probe. */
-export function openLoopProducer(
-  kafka: Kafka,
-  o: { topic: string; rate: number; total: number; linger: number; compression: 'none' | 'lz4'; message: (i: number) => { key: string | null; value: Buffer } },
-) {
-  const producer = kafka.producer({ 'enable.idempotence': true, acks: -1, 'linger.ms': o.linger, 'compression.codec': o.compression });
-  const [sendLag, acks, pending] = [[] as number[], [] as number[], new Set<Promise<void>>()];
-  let errors = 0;
-  let firstError: string | undefined;
-  const started = producer.connect().then(() => new Schedule(o.rate, o.total, (i, at) => {
-    const sentAt = performance.now();
-    sendLag.push(r1(sentAt - at));
-    const p = producer.send({ topic: o.topic, messages: [o.message(i)] }).then(() => void acks.push(r1(performance.now() - sentAt)), (err: unknown) => {
-      errors++;
-      firstError ??= errorText(err);
-    });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  }));
-  const stop = async () => {
-    const s = await started;
-    if (Number.isFinite(o.total)) await s.done;
-    s.stop();
-    await Promise.all(pending);
-    await producer.disconnect().catch(() => undefined);
-    return { sent: s.fired, acked: acks.length, errors, firstError, sendLagMs: percentiles(sendLag), ackMs: percentiles(acks) };
-  };
-  return { started, stop };
 }

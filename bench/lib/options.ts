@@ -77,18 +77,11 @@ export const many = (hint: string): Flag<string[]> => ({ kind: 'multiple', hint,
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** The usage, a flag a line: its default (quoted when it has spaces, relative when under the working folder) or its hint. */
 function usage(script: string, flags: Record<string, Flag<unknown>>, positionals = ''): string {
-  const words = [`node --import tsx ${script}`, positionals, ...Object.entries(flags).map(([k, f]) => {
-    const def = f.def?.startsWith(process.cwd()) ? path.relative(process.cwd(), f.def) : f.def?.includes(' ') ? `"${f.def}"` : f.def;
-    const value = f.kind === 'boolean' ? '' : ` ${f.hint?.includes('|') ? f.hint : (def ?? `<${f.hint}>`)}`;
-    return `[--${kebab(k)}${value}]${f.kind === 'multiple' ? '...' : ''}`;
-  })].filter(Boolean);
-  const lines = [words.shift()!];
-  for (const w of words) {
-    if (lines.at(-1)!.length + w.length > 120) lines.push(`  ${w}`);
-    else lines[lines.length - 1] += ` ${w}`;
-  }
-  return lines.join('\n');
+  const shown = (d: string): string => (d.startsWith(process.cwd()) ? path.relative(process.cwd(), d) : /\s/.test(d) ? JSON.stringify(d) : d);
+  const value = (f: Flag<unknown>): string => (f.kind === 'boolean' ? '' : ` ${f.hint?.includes('|') ? f.hint : f.def === undefined ? `<${f.hint}>` : shown(f.def)}`);
+  return [`node --import tsx ${script} ${positionals}`.trim(), ...Object.entries(flags).map(([k, f]) => `  [--${kebab(k)}${value(f)}]${f.kind === 'multiple' ? '...' : ''}`)].join('\n');
 }
 
 /**

@@ -2,11 +2,11 @@
  * One measurement of bench/producer.ts: the edge's producer (delivery-producer.ts, the edge's settings) open loop with a
  * 700-byte value, every record awaited like a 202; prints CPU per record (process and thread) and delivery latency.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createLogger } from '../../processors/runtime/logger.js';
 import { DeliveryProducer } from '../../processors/runtime/delivery-producer.js';
 import { kafkaSecurityProperties } from '../../processors/runtime/kafka.js';
-import { statFields } from './cpu.js';
+import { procStat } from './cpu.js';
 import { Histogram } from './histogram.js';
 import { Schedule } from './open-loop.js';
 import { choice, cli, int, num, positive, required, str } from './options.js';
@@ -17,19 +17,13 @@ const a = cli('bench/lib/produce-probe.ts', {
   mode: choice(['keyed', 'one-partition', 'none'], 'keyed'), linger: num(0, '5'), compression: str('lz4'), pollMs: num(0, '1'), users: int(1, '100000'),
 });
 
-/** CPU ticks per thread name, from /proc/self/task. */
-function threadTicks(): Map<string, number> {
+/** CPU seconds per thread name, from /proc/self/task (a thread that exited meanwhile, a tsx loader worker say, is skipped). */
+function threadSeconds(): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread exited meanwhile (a worker of the tsx loader, say)
-    }
-    const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = statFields(stat);
-    out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+    const st = procStat(`self/task/${tid}`);
+    const name = Number(tid) === process.pid ? 'main' : st?.name;
+    if (st && name) out.set(name, (out.get(name) ?? 0) + st.cpuSec);
   }
   return out;
 }
@@ -51,10 +45,10 @@ const hist = new Histogram();
 const total = Math.round(a.rate * (a.warmup + a.duration));
 const warm = Math.round(a.rate * a.warmup);
 let [failed, settled] = [0, 0];
-let [cpu0, threads0] = [process.cpuUsage(), threadTicks()];
+let [cpu0, threads0] = [process.cpuUsage(), threadSeconds()];
 await new Promise<void>((resolve) => {
   new Schedule(a.rate, total, (i, scheduled) => {
-    if (i === warm) [cpu0, threads0] = [process.cpuUsage(), threadTicks()];
+    if (i === warm) [cpu0, threads0] = [process.cpuUsage(), threadSeconds()];
     send(`user-${i % a.users}`)
       .then(() => i >= warm && hist.record((performance.now() - scheduled) * 1000), () => void failed++)
       .finally(() => ++settled === total && resolve());
@@ -63,8 +57,8 @@ await new Promise<void>((resolve) => {
 const cpu = process.cpuUsage(cpu0);
 const measured = total - warm;
 const perThread: Record<string, number> = {};
-for (const [name, ticks] of threadTicks()) {
-  const us = ((ticks - (threads0.get(name) ?? 0)) * 10_000) / measured;
+for (const [name, sec] of threadSeconds()) {
+  const us = ((sec - (threads0.get(name) ?? 0)) * 1e6) / measured;
   if (us >= 0.5) perThread[name] = Math.round(us * 10) / 10;
 }
 await producer?.disconnect();

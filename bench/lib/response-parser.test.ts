@@ -41,9 +41,10 @@ test('response parser is reusable after reset and flags garbage', () => {
   assert.equal(parser.push(Buffer.from(FIXED))?.status, 202);
   assert.equal(parser.push(Buffer.from(FIXED))?.status, 202);
   assert.ok(new ResponseParser().push(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'))?.error);
-  const untilClose = new ResponseParser();
-  assert.equal(untilClose.push(Buffer.from('HTTP/1.0 200 OK\r\n\r\nbody')), null);
-  assert.deepEqual(untilClose.finish(), { status: 200, close: true });
+  assert.equal(new ResponseParser().push(Buffer.alloc(70 * 1024, 65))?.error, 'response head too large');
+  const untilClose = new ResponseParser().push(Buffer.from('HTTP/1.0 200 OK\r\n\r\nbody'));
+  assert.match(untilClose?.error ?? '', /^status 200 with neither Content-Length nor chunked encoding/, 'a close-delimited body is refused, by name');
+  assert.equal(new ResponseParser().push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'))?.error, 'bad chunk size');
 });
 
 test('response parser keeps bodies when asked, whole or chunked, however they are split', () => {

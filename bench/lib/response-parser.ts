@@ -1,95 +1,68 @@
-/** An incremental HTTP/1.1 response parser for the load generator: status, Content-Length or chunked, `Connection: close`, 1xx skipped. */
+/**
+ * An incremental HTTP/1.1 response parser for the load generator: the status, a Content-Length or chunked body (none for 1xx,
+ * 204 and 304), `Connection: close`; interim 1xx responses are skipped. A close-delimited body (HTTP/1.0 style) is an error
+ * that says so, never a miscounted answer.
+ */
 interface ParsedResponse {
   readonly status: number;
   /** The server will close (or has closed) the connection after this response. */
   readonly close: boolean;
-  /** Set when the bytes are not a valid HTTP/1.1 response. */
+  /** Set when the bytes are not a response this parser reads. */
   readonly error?: string;
   /** The body, only when the parser keeps bodies. */
   readonly body?: Buffer;
 }
 
-const CRLF2 = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
+const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_HEAD_BYTES = 64 * 1024;
 const bad = (error: string): ParsedResponse => ({ status: 0, close: true, error });
 
-type Mode = 'head' | 'length' | 'chunked' | 'until-close';
-
 export class ResponseParser {
   private buf: Buffer = Buffer.alloc(0);
-  private mode: Mode = 'head';
+  /** 0 (or 1xx) while a head is still to come. */
   private status = 0;
   private close = false;
-  private remaining = 0;
-  private body: Buffer[] = [];
+  /** The body's length, or -1: chunked. */
+  private length = 0;
 
   /** `keepBody`: return each response's body (the chaos load reads bid answers); otherwise bodies are discarded. */
   constructor(private readonly keepBody = false) {}
 
   reset(): void {
-    this.body = [];
-    this.buf = Buffer.alloc(0);
-    this.mode = 'head';
-    this.status = 0;
-    this.close = false;
-    this.remaining = 0;
+    [this.buf, this.status, this.close, this.length] = [Buffer.alloc(0), 0, false, 0];
   }
 
   /** Feeds bytes; returns the response once it is complete, else null. */
   push(chunk: Buffer): ParsedResponse | null {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    for (;;) {
-      switch (this.mode) {
-        case 'head': {
-          const end = this.buf.indexOf(CRLF2);
-          if (end < 0) return this.buf.length > MAX_HEAD_BYTES ? bad('response head too large') : null;
-          const head = this.buf.toString('latin1', 0, end);
-          this.buf = this.buf.subarray(end + 4);
-          const err = this.parseHead(head);
-          if (err) return bad(err);
-          if (this.status >= 100 && this.status < 200) continue; // interim response: read the real one
-          break;
-        }
-        case 'length': {
-          if (this.buf.length < this.remaining) {
-            if (this.keepBody) this.body.push(this.buf);
-            this.remaining -= this.buf.length;
-            this.buf = Buffer.alloc(0);
-            return null;
-          }
-          if (this.keepBody) this.body.push(this.buf.subarray(0, this.remaining));
-          return this.done();
-        }
-        case 'chunked': {
-          const lineEnd = this.buf.indexOf(CRLF);
-          if (lineEnd < 0) return null;
-          const size = parseInt(this.buf.toString('latin1', 0, lineEnd), 16);
-          if (!Number.isFinite(size) || size < 0) return bad('bad chunk size');
-          if (size === 0) {
-            // last chunk: wait for the end of the (usually empty) trailer section
-            const after = lineEnd + 2;
-            if (this.buf.length < after + 2) return null;
-            if (this.buf[after] === 13 && this.buf[after + 1] === 10) return this.done();
-            return this.buf.indexOf(CRLF2, after) < 0 ? null : this.done();
-          }
-          if (this.buf.length < lineEnd + 2 + size + 2) return null;
-          if (this.keepBody) this.body.push(this.buf.subarray(lineEnd + 2, lineEnd + 2 + size));
-          this.buf = this.buf.subarray(lineEnd + 2 + size + 2);
-          continue;
-        }
-        case 'until-close':
-          if (this.keepBody) this.body.push(this.buf);
-          this.buf = Buffer.alloc(0);
-          return null;
-      }
+    while (this.status < 200) {
+      const end = this.buf.indexOf(CRLF2);
+      if (end < 0) return this.buf.length > MAX_HEAD_BYTES ? bad('response head too large') : null;
+      const err = this.parseHead(this.buf.toString('latin1', 0, end));
+      this.buf = this.buf.subarray(end + 4);
+      if (err) return bad(err);
     }
+    const body = this.length < 0 ? this.chunks() : this.buf.length < this.length ? null : [this.buf.subarray(0, this.length)];
+    if (body === null || typeof body === 'string') return body === null ? null : bad(body);
+    const res = { status: this.status, close: this.close, ...(this.keepBody ? { body: Buffer.concat(body) } : {}) };
+    this.reset();
+    return res;
   }
 
-  /** Called when the socket ends: completes a body delimited by the close, else null. */
-  finish(): ParsedResponse | null {
-    if (this.mode !== 'until-close') return null;
-    return this.keepBody ? { status: this.status, close: true, body: Buffer.concat(this.body) } : { status: this.status, close: true };
+  /** A chunked body's data once its last chunk and trailer are in (null before), or what is wrong with it. */
+  private chunks(): Buffer[] | string | null {
+    const body: Buffer[] = [];
+    for (let at = 0; ;) {
+      const line = this.buf.indexOf(CRLF, at);
+      if (line < 0) return null;
+      const size = parseInt(this.buf.toString('latin1', at, line), 16);
+      if (!(size >= 0)) return 'bad chunk size';
+      if (size === 0) return this.buf.indexOf(CRLF2, line) < 0 ? null : body; // the (usually empty) trailer ends with a blank line
+      if (this.buf.length < line + 2 + size + 2) return null;
+      body.push(this.buf.subarray(line + 2, line + 2 + size));
+      at = line + 2 + size + 2;
+    }
   }
 
   private parseHead(head: string): string | undefined {
@@ -99,21 +72,10 @@ export class ResponseParser {
     const lower = head.toLowerCase();
     this.close = /\r\nconnection:[ \t]*close/.test(lower);
     const length = /\r\ncontent-length:[ \t]*(\d+)/.exec(lower);
-    if (this.status < 200) return undefined;
-    if (/\r\ntransfer-encoding:[^\r]*chunked/.test(lower)) this.mode = 'chunked';
-    else if (length) {
-      this.mode = 'length';
-      this.remaining = Number(length[1]);
-    } else if (this.status === 204 || this.status === 304) {
-      this.mode = 'length';
-      this.remaining = 0;
-    } else this.mode = 'until-close';
+    if (this.status < 200 || this.status === 204 || this.status === 304) this.length = 0;
+    else if (/\r\ntransfer-encoding:[^\r]*chunked/.test(lower)) this.length = -1;
+    else if (length) this.length = Number(length[1]);
+    else return `status ${this.status} with neither Content-Length nor chunked encoding: a close-delimited body is not read`;
     return undefined;
-  }
-
-  private done(): ParsedResponse {
-    const res: ParsedResponse = { status: this.status, close: this.close, ...(this.keepBody ? { body: Buffer.concat(this.body) } : {}) };
-    this.reset();
-    return res;
   }
 }

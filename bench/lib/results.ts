@@ -5,7 +5,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,12 +19,7 @@ const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
 function machine(): { nproc: number; totalMemoryGiB: number; cpuModel: string; node: string; pinned: boolean; loadAvg: number[] } {
-  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
-  try {
-    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel;
-  } catch {
-    // not Linux: keep what os.cpus() says
-  }
+  const cpuModel = os.cpus()[0]?.model.trim() ?? 'unknown'; // on Linux: /proc/cpuinfo's model name
   const totalMemoryGiB = Math.round((os.totalmem() / 2 ** 30) * 10) / 10;
   return { nproc: os.availableParallelism(), totalMemoryGiB, cpuModel, node: process.version, pinned: hasTaskset(), loadAvg: loadAverage() };
 }
@@ -127,10 +121,8 @@ export function machineNotes(h: ResultHead): string[] {
 }
 
 export const busyNote = (label: string, machineShare: number | null | undefined): string[] =>
-  (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${percent(machineShare)} busy: the rate is bounded by the shared cores, not only by what was measured.`]
+  (machineShare ?? 0) > 0.9 ? [`${label}: the machine was ${Math.round(machineShare! * 100)}% busy: the rate is bounded by the shared cores, not only by what was measured.`]
     : [];
-
-export const percent = (share: number | null | undefined): string => (share == null ? 'n/a' : `${Math.round(share * 100)}%`);
 
 /** The median of the non-null values (null when none); an even count averages the middle two, rounded unless `round` is false. */
 export function median(values: ReadonlyArray<number | null>, round = true): number | null {

@@ -7,12 +7,7 @@ export type Delivery = 'exactly-once' | 'at-least-once';
 
 export type Stage = 'passthrough' | 'enrich' | 'bid' | 'auction';
 
-export const STAGE_ENTRY: Readonly<Record<Stage, string>> = {
-  passthrough: 'processors/passthrough/main.ts',
-  enrich: 'processors/enrich/main.ts',
-  bid: 'processors/bid/main.ts',
-  auction: 'processors/auction/main.ts',
-};
+export const stageEntry = (stage: Stage): string => `processors/${stage}/main.ts`;
 
 export const groupOf = (name: string): string => `rtb-${name}`;
 
@@ -41,7 +36,7 @@ export function pipelineTopics<K extends string>(prefix: string, extra: Record<K
 /** Enrich, bid (following the `campaigns` topic) and auction over topics req -> enr -> bids -> out, as processors `<prefix>-<stage>`. */
 export function decisionStages(prefix: string, t: Record<'req' | 'enr' | 'bids' | 'out', string>, o: { partitions: number; concurrency?: number; cpu?: number }) {
   const spec = (stage: 'enrich' | 'bid' | 'auction', input: string, output: string): ServiceSpec => ({
-    entry: STAGE_ENTRY[stage], portVar: 'PROCESSOR_HTTP_PORT', cpu: o.cpu,
+    entry: stageEntry(stage), portVar: 'PROCESSOR_HTTP_PORT', cpu: o.cpu,
     env: stageEnv(stage, { name: `${prefix}-${stage}`, input, output, partitions: o.partitions, concurrency: o.concurrency }),
   });
   return { enrich: spec('enrich', t.req, t.enr), bid: spec('bid', t.enr, t.bids), auction: spec('auction', t.bids, t.out) };

@@ -2,7 +2,7 @@
 import { HOPS, type RateLag } from './lag.js';
 import type { BatchStats } from './metrics-scrape.js';
 import type { OpenLoopResult } from './open-loop.js';
-import { document, machineNotes, percent, targetLine, type Detail, type Percentiles, type ResultHead } from './results.js';
+import { document, machineNotes, targetLine, type Detail, type Percentiles, type ResultHead } from './results.js';
 import { renderSvg } from './svg-chart.js';
 
 /** One load run against one edge; `ackProbeMs`: the side producer's ack latency; sync only: the edge's and processors' metrics. */
@@ -69,16 +69,9 @@ export function syncNotes(runs: readonly ModeRun[], lags: readonly RateLag[], o:
     }
     const over = (['p50', 'p95', 'p99', 'p999'] as const).filter((p) => r.latencyMs[p] > o.tmaxMs);
     if (m.mode === 'sync' && over.length > 0) {
-      const a = m.ackProbeMs;
-      n.push(`${label}: ${over.join(', ')} above tmax (${o.tmaxMs} ms; max ${r.latencyMs.max} ms): those answers came after the exchange stopped waiting. ` +
-        `In the same window: broker acks to a side producer p50/p99/max ${a ? `${a.p50}/${a.p99}/${a.max}` : 'n/a'} ms, ` +
-        `both cores ${percent(m.cpu?.machine)} busy, ` +
-        `generator lag p99 ${r.sendLagMs.p99} ms.`);
+      n.push(`${label}: ${over.join(', ')} above tmax (${o.tmaxMs} ms): answers after the exchange stopped waiting (broker probe, CPU, generator lag: below).`);
     }
-    if (m.mode === 'sync' && (m.tmaxExpired ?? 0) > 0) {
-      n.push(`${label}: ${m.tmaxExpired} of ${r.scheduled + Math.round(r.offeredRps * r.warmupSec)} requests (warm-up included) were answered 204 because tmax ` +
-        `ran out, not because nothing bid; ${m.lateOutcomes ?? 'n/a'} outcomes arrived after their answer.`);
-    }
+    if (m.mode === 'sync' && (m.tmaxExpired ?? 0) > 0) n.push(`${label}: ${m.tmaxExpired} requests (warm-up included) answered 204 because tmax ran out.`);
   }
   for (const l of lags) {
     if (l.outcomes < l.requests) {
@@ -118,7 +111,7 @@ export type SyncReport = ResultHead & {
 };
 
 export function renderSync(r: SyncReport): string {
-  const runs = (runs: ModeRun[]): Detail['data'] => runs.map(({ batches: _, ...m }) => m);
+  const runs = (list: ModeRun[]): Detail['data'] => list.map(({ batches: _, ...m }) => m);
   const cost = [...new Set(r.runs.map((x) => x.rate))].map((rate) => {
     const [a, y] = (['async', 'sync'] as const).map((mode) => r.runs.find((x) => x.rate === rate && x.mode === mode)?.result?.latencyMs);
     return { rate, ...Object.fromEntries((['p50', 'p95', 'p99'] as const).map((k) => [`${k}Ms`, a && y ? Math.round((y[k] - a[k]) * 1000) / 1000 : null])) };
