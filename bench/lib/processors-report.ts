@@ -53,6 +53,7 @@ export function processorsNotes(runs: readonly StageRun[], head: ResultHead): st
     ...(r.drain.error ? [`${label(r)} failed: ${r.drain.error.split('\n')[0]}`] : []),
     ...(r.output && r.output.records !== r.drain.records ? [`${label(r)}: ${r.output.records} output records for ${r.drain.records} input records.`] : []),
     ...(r.output && r.output.distinct !== r.output.records ? [`${label(r)}: ${r.output.records - r.output.distinct} duplicate request ids in the output.`] : []),
+    ...(r.output?.outcomes.UNAVAILABLE ? [`${label(r)}: ${r.output.outcomes.UNAVAILABLE} of its output passed on UNAVAILABLE (profile lookups over the time budget, or the circuit open): lookups skipped.`] : []),
     ...(r.deadLetters > 0 ? [`${label(r)}: the dead-letter topic gained ${r.deadLetters} records during the run (topic-wide).`] : []),
     ...busyNote(label(r), r.drain.cpuShares.machine),
   ])];
