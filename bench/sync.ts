@@ -35,8 +35,8 @@ const noBidSeqs = new Map<number, Set<number>>();
 
 /** How responsive the broker is meanwhile: one record every 50 ms from the edge's producer class and settings; the stop returns ack ms. */
 async function brokerProbe(): Promise<() => Promise<Percentiles | null>> {
-  const config = { 'enable.idempotence': true, acks: -1, 'linger.ms': 0, ...kafkaSecurityProperties(stackConfig) };
-  const producer = await DeliveryProducer.connect({ brokers: stackConfig.kafkaBrokers, clientId: `bench-sync-${run}-probe`, log: createLogger('probe', 'warn'), pollIntervalMs: 1, config });
+  const opts = { brokers: stackConfig.kafkaBrokers, clientId: `bench-sync-${run}-probe`, log: createLogger('probe', 'warn'), pollIntervalMs: 1 };
+  const producer = await DeliveryProducer.connect({ ...opts, config: { 'enable.idempotence': true, acks: -1, 'linger.ms': 0, ...kafkaSecurityProperties(stackConfig) } });
   const acks: number[] = [];
   const schedule = new Schedule(20, Infinity, (i, at) => void producer.produce(T.probe, String(i), Buffer.from('probe')).then(
     () => void acks.push(Math.round((performance.now() - at) * 10) / 10), () => undefined));
