@@ -33,7 +33,7 @@ const SYNC_SERIES = ['ingest_sync_timeouts', 'ingest_sync_late_outcomes'];
 /** Per measured sync rate, the sequence numbers answered 204. */
 const noBidSeqs = new Map<number, Set<number>>();
 
-/** How responsive the broker is meanwhile: one record every 50 ms from the edge's producer class and settings; the stop returns ack ms. */
+/** How responsive the broker is meanwhile: one record every 50 ms from the edge's producer class (idempotent, acks=all, no linger); the stop returns ack ms. */
 async function brokerProbe(): Promise<() => Promise<Percentiles | null>> {
   const opts = { brokers: stackConfig.kafkaBrokers, clientId: `bench-sync-${run}-probe`, log: createLogger('probe', 'warn'), pollIntervalMs: 1 };
   const producer = await DeliveryProducer.connect({ ...opts, config: { 'enable.idempotence': true, acks: -1, 'linger.ms': 0, ...kafkaSecurityProperties(stackConfig) } });
